@@ -1,0 +1,191 @@
+// SMPP definitions. Command ids, field order, field types, TLV tags and status codes come from the
+// `smpp` package's tables (the project's one source of SMPP definitions); field maxima and the
+// status to answer for a bad field come from the SMPP 3.4 specification (shared/SMPP-FACTS.md),
+// which those tables do not carry.
+import smpp from 'smpp';
+
+/** How one mandatory body field sits on the wire. */
+export type FieldKind =
+  | 'u8'
+  | 'u16'
+  | 'u32'
+  | 'cstring'
+  | 'octets' // one length octet, then that many raw bytes (sm_length + short_message)
+  | 'dest_addresses' // number_of_dests + dest_address entries (submit_multi)
+  | 'unsuccess_smes'; // no_unsuccess + unsuccess_sme entries (submit_multi_resp)
+
+/** How a TLV value sits on the wire. `string` is text without a NUL, `octets` raw bytes. */
+export type TlvKind = 'u8' | 'u16' | 'u32' | 'cstring' | 'string' | 'octets';
+
+export interface FieldDef {
+  readonly name: string;
+  readonly kind: FieldKind;
+  /** cstring: the largest size including the NUL; octets: the largest length. */
+  readonly max: number;
+  /** cstring: the only allowed lengths without the NUL (the time fields: empty or 16). */
+  readonly exact?: readonly number[];
+  /** The command_status that reports this field as invalid. */
+  readonly status: number;
+  /** The value a missing field takes when a PDU is built or an empty error response decoded. */
+  readonly default: number | string;
+}
+
+export interface CommandDef {
+  readonly name: string;
+  readonly id: number;
+  readonly isResponse: boolean;
+  readonly fields: readonly FieldDef[];
+  /** For a request: the name of its response; for a response: its request. */
+  readonly pair?: string;
+}
+
+export interface TlvDef {
+  readonly name: string;
+  readonly tag: number;
+  readonly kind: TlvKind;
+  readonly multiple: boolean;
+}
+
+/** Status codes by name (ESME_ROK, ESME_RINVCMDLEN, …). */
+export const Status: Readonly<Record<string, number>> = Object.freeze({ ...smpp.errors });
+
+const statusNames = new Map<number, string>();
+for (const [name, code] of Object.entries(smpp.errors)) statusNames.set(code, name);
+
+/** `ESME_RTHROTTLED` for 0x58; `0x000000ab` for a status without a name. */
+export function statusName(status: number): string {
+  return statusNames.get(status) ?? `0x${status.toString(16).padStart(8, '0')}`;
+}
+
+function status(name: string): number {
+  const code = smpp.errors[name];
+  if (code === undefined) throw new Error(`smpp tables lack status ${name}`);
+  return code;
+}
+
+export const ESME_ROK = status('ESME_ROK');
+export const ESME_RINVMSGLEN = status('ESME_RINVMSGLEN');
+export const ESME_RINVCMDLEN = status('ESME_RINVCMDLEN');
+export const ESME_RINVCMDID = status('ESME_RINVCMDID');
+export const ESME_RINVBNDSTS = status('ESME_RINVBNDSTS');
+export const ESME_RALYBND = status('ESME_RALYBND');
+export const ESME_RSYSERR = status('ESME_RSYSERR');
+export const ESME_RBINDFAIL = status('ESME_RBINDFAIL');
+export const ESME_RMSGQFUL = status('ESME_RMSGQFUL');
+export const ESME_RTHROTTLED = status('ESME_RTHROTTLED');
+export const ESME_RINVTLVSTREAM = status('ESME_RINVTLVSTREAM');
+export const ESME_RINVTLVLEN = status('ESME_RINVTLVLEN');
+export const ESME_RINVTLVVAL = status('ESME_RINVTLVVAL');
+export const ESME_RINVNUMDESTS = status('ESME_RINVNUMDESTS');
+export const ESME_RINVDESTFLAG = status('ESME_RINVDESTFLAG');
+
+// Field maxima (sizes include the NUL of a C-octet string) and the status for a bad value.
+// A command listed in `in` uses that row instead of the general one.
+interface FieldRule { max: number; status: string; exact?: number[]; in?: string[] }
+const FIELD_RULES: Record<string, FieldRule[]> = {
+  system_id: [{ max: 16, status: 'ESME_RINVSYSID' }],
+  password: [{ max: 9, status: 'ESME_RINVPASWD' }],
+  system_type: [{ max: 13, status: 'ESME_RINVSYSTYP' }],
+  address_range: [{ max: 41, status: 'ESME_RINVCMDLEN' }],
+  service_type: [{ max: 6, status: 'ESME_RINVSERTYP' }],
+  source_addr: [
+    { max: 65, status: 'ESME_RINVSRCADR', in: ['data_sm', 'alert_notification'] },
+    { max: 21, status: 'ESME_RINVSRCADR' },
+  ],
+  destination_addr: [
+    { max: 65, status: 'ESME_RINVDSTADR', in: ['data_sm'] },
+    { max: 21, status: 'ESME_RINVDSTADR' },
+  ],
+  esme_addr: [{ max: 65, status: 'ESME_RINVDSTADR' }],
+  schedule_delivery_time: [{ max: 17, exact: [0, 16], status: 'ESME_RINVSCHED' }],
+  validity_period: [{ max: 17, exact: [0, 16], status: 'ESME_RINVEXPIRY' }],
+  final_date: [{ max: 17, exact: [0, 16], status: 'ESME_RINVCMDLEN' }],
+  message_id: [{ max: 65, status: 'ESME_RINVMSGID' }],
+  short_message: [{ max: 254, status: 'ESME_RINVMSGLEN' }],
+  dest_address: [{ max: 254, status: 'ESME_RINVNUMDESTS' }],
+  unsuccess_sme: [{ max: 254, status: 'ESME_RINVNUMDESTS' }],
+};
+const GENERIC_CSTRING_MAX = 65;
+
+const kindOfType = new Map<unknown, FieldKind>([
+  [smpp.types.int8, 'u8'],
+  [smpp.types.int16, 'u16'],
+  [smpp.types.int32, 'u32'],
+  [smpp.types.cstring, 'cstring'],
+  [smpp.types.buffer, 'octets'],
+  [smpp.types.dest_address_array, 'dest_addresses'],
+  [smpp.types.unsuccess_sme_array, 'unsuccess_smes'],
+]);
+
+const kindOfTlvType = new Map<unknown, TlvKind>([
+  [smpp.types.tlv.int8, 'u8'],
+  [smpp.types.tlv.int16, 'u16'],
+  [smpp.types.tlv.int32, 'u32'],
+  [smpp.types.tlv.cstring, 'cstring'],
+  [smpp.types.tlv.string, 'string'],
+  [smpp.types.tlv.buffer, 'octets'],
+]);
+
+function fieldDef(command: string, name: string, param: { type: unknown; default?: unknown }): FieldDef {
+  const kind = kindOfType.get(param.type);
+  if (!kind) throw new Error(`smpp tables: unknown type of ${command}.${name}`);
+  const rule = FIELD_RULES[name]?.find((r) => !r.in || r.in.includes(command));
+  const max = rule?.max ?? (kind === 'cstring' ? GENERIC_CSTRING_MAX : 254);
+  const st = rule ? status(rule.status) : kind === 'cstring' ? ESME_RINVCMDLEN : ESME_RINVMSGLEN;
+  // smpp defaults interface_version to 0x50 (SMPP 5.0); we speak 3.4.
+  let dflt: number | string = kind === 'cstring' ? '' : 0;
+  if (name === 'interface_version') dflt = 0x34;
+  const def: FieldDef = { name, kind, max, status: st, default: dflt };
+  return rule?.exact ? { ...def, exact: rule.exact } : def;
+}
+
+function buildCommands(): Map<string, CommandDef> {
+  const out = new Map<string, CommandDef>();
+  for (const [name, cmd] of Object.entries(smpp.commands)) {
+    const fields = Object.entries(cmd.params ?? {}).map(([field, param]) => fieldDef(name, field, param));
+    const isResponse = (cmd.id & 0x80000000) !== 0;
+    const pairName = isResponse ? name.replace(/_resp$/, '') : `${name}_resp`;
+    const pair = name !== 'generic_nack' && smpp.commands[pairName] ? pairName : undefined;
+    out.set(name, Object.freeze({ name, id: cmd.id >>> 0, isResponse, fields: Object.freeze(fields), ...(pair ? { pair } : {}) }));
+  }
+  return out;
+}
+
+/** Every command the tables define, by name. */
+export const COMMANDS: ReadonlyMap<string, CommandDef> = buildCommands();
+/** Every command the tables define, by command_id. */
+export const COMMANDS_BY_ID: ReadonlyMap<number, CommandDef> = new Map(
+  [...COMMANDS.values()].map((c) => [c.id, c]),
+);
+
+export function commandDef(name: string): CommandDef {
+  const def = COMMANDS.get(name);
+  if (!def) throw new Error(`unknown SMPP command ${name}`);
+  return def;
+}
+
+function buildTlvs(): Map<string, TlvDef> {
+  const out = new Map<string, TlvDef>();
+  for (const [name, t] of Object.entries(smpp.tlvs)) {
+    if (t.tag !== name) continue; // aliases (alert_on_msg_delivery, …)
+    const kind = kindOfTlvType.get(t.type);
+    if (!kind) throw new Error(`smpp tables: unknown type of TLV ${name}`);
+    out.set(name, Object.freeze({ name, tag: t.id, kind, multiple: t.multiple === true }));
+  }
+  return out;
+}
+
+/** Every standard TLV, by name. */
+export const TLVS: ReadonlyMap<string, TlvDef> = buildTlvs();
+/** Every standard TLV, by tag. */
+export const TLVS_BY_TAG: ReadonlyMap<number, TlvDef> = new Map([...TLVS.values()].map((t) => [t.tag, t]));
+
+/** The sequence number space (SMPP 3.4 §3.2). */
+export const MIN_SEQUENCE = 0x00000001;
+export const MAX_SEQUENCE = 0x7fffffff;
+
+/** Error responses whose body the spec allows (their TLVs and lists carry the failure's detail). */
+export const BODY_ON_ERROR: ReadonlySet<string> = new Set(['data_sm_resp', 'submit_multi_resp']);
+
+export const DEFAULT_PORT = 2775;
+export const DEFAULT_TLS_PORT = 3550;

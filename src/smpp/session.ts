@@ -1,0 +1,514 @@
+// One SMPP session over one socket, either side of the link: the state machine, sequence numbers,
+// the window of outstanding requests with response timeouts, enquire_link, unbind, and an orderly
+// close. Nothing here knows about accounts or routes: callers supply handlers. A handler that
+// throws or rejects never reaches the process: the peer gets ESME_RSYSERR and the log a line.
+import type { Socket } from 'node:net';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { BindError, GatewayError, PduError, ResponseTimeoutError, SessionClosedError, SessionStateError, SmppError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { DEFAULT_MAX_PDU_SIZE, decode, encode } from './codec.js';
+import {
+  COMMANDS,
+  COMMANDS_BY_ID,
+  ESME_RINVBNDSTS,
+  ESME_RINVCMDID,
+  ESME_RINVCMDLEN,
+  ESME_RMSGQFUL,
+  ESME_RSYSERR,
+  MAX_SEQUENCE,
+  statusName,
+} from './defs.js';
+import { Fifo } from './fifo.js';
+import { Framer } from './framer.js';
+import type { Bodies, CommandName, Pdu, PduInput, PduOf, RequestName, ResponseOf, Tlv } from './pdu.js';
+import { PendingRequests, type PendingRequest } from './pending.js';
+import { BIND_STATE, isBindCommand, isBound, mayReceive, maySend, peerSends, type BindCommand, type SessionRole, type SessionState } from './states.js';
+import { CoalescingWriter } from './writer.js';
+
+/** What a handler answers a request with: the response's status, body fields and TLVs. */
+export type ResponseInit = { command_status?: number; tlvs?: Tlv[] } & Partial<
+  Bodies['submit_sm_resp'] & Bodies['submit_multi_resp'] & Bodies['query_sm_resp'] & Bodies['bind_transceiver_resp']
+>;
+
+export type BindPdu = PduOf<BindCommand>;
+
+export interface SessionHandlers {
+  /** SMSC side: decide a bind. Answer with a status (ESME_ROK to accept) and our system_id. */
+  bind?(pdu: BindPdu, session: Session): ResponseInit | Promise<ResponseInit>;
+  /**
+   * Every other request the peer may send in the current state (submit_sm, deliver_sm, …), and the
+   * notifications outbind and alert_notification (whose return value is ignored).
+   * Throw an SmppError to answer with its status.
+   */
+  request?(pdu: Pdu, session: Session): ResponseInit | void | Promise<ResponseInit | void>;
+  /** Called once, when the state changes (bound, unbinding, closed). */
+  state?(session: Session, state: SessionState): void;
+  /** Called once, after the socket closed and every pending request was rejected. */
+  close?(session: Session, reason: string): void;
+}
+
+export interface SessionOptions {
+  role: SessionRole;
+  handlers?: SessionHandlers;
+  /** Outstanding requests we send before waiting for a response (default 10). */
+  window?: number;
+  /** Requests from the peer being handled at once; more are answered ESME_RMSGQFUL (default 100). */
+  inboundWindow?: number;
+  /** A request without a response after this long is rejected (default 10 s). */
+  responseTimeoutMs?: number;
+  /** Silence after which we send enquire_link (default 30 s; 0 turns it off). */
+  enquireLinkMs?: number;
+  /** SMSC side: a connection not bound after this long is closed (default 30 s; 0 turns it off). */
+  bindTimeoutMs?: number;
+  /** Largest PDU accepted (default 64 KiB). */
+  maxPduSize?: number;
+  /** Unsent bytes above which sending waits and reading pauses (default 1 MiB). */
+  writeHighWaterMark?: number;
+  clock?: Clock;
+  logger?: Logger;
+  /** A name for logs. */
+  id?: string;
+}
+
+type Waiter = { resolve(): void; reject(err: Error): void };
+
+let sessionCounter = 0;
+
+export class Session {
+  readonly id: string;
+  readonly role: SessionRole;
+  readonly log: Logger;
+  /** The system_id the peer bound with (SMSC side) or the one we bound with (ESME side). */
+  systemId = '';
+  /** Free for the owner (the gateway keeps its account here). */
+  context: unknown;
+
+  private stateValue: SessionState = 'open';
+  private seq = 0;
+  private readonly pending: PendingRequests;
+  private readonly waiters = new Fifo<Waiter>();
+  private inbound = 0;
+  /** Window slots handed to waiters that have not sent yet. */
+  private granted = 0;
+  private lastRx: number;
+  private enquireTimer: TimerHandle | undefined;
+  private bindTimer: TimerHandle | undefined;
+  private enquireOutstanding = false;
+  private closeReason = '';
+  private closing: Promise<void> | undefined;
+  private idleResolve: (() => void) | undefined;
+  private readonly closed: Promise<void>;
+  private markClosed!: () => void;
+  private readonly framer: Framer;
+  private readonly writer: CoalescingWriter;
+  private readonly handlers: SessionHandlers;
+  private readonly clock: Clock;
+  private readonly window: number;
+  private readonly inboundWindow: number;
+  private readonly timeoutMs: number;
+  private readonly enquireMs: number;
+  private readonly maxPduSize: number;
+
+  constructor(readonly socket: Socket, options: SessionOptions) {
+    this.role = options.role;
+    this.id = options.id ?? `${options.role}-${++sessionCounter}`;
+    this.handlers = options.handlers ?? {};
+    this.clock = options.clock ?? systemClock;
+    this.window = options.window ?? 10;
+    this.inboundWindow = options.inboundWindow ?? 100;
+    this.timeoutMs = options.responseTimeoutMs ?? 10_000;
+    this.enquireMs = options.enquireLinkMs ?? 30_000;
+    this.maxPduSize = options.maxPduSize ?? DEFAULT_MAX_PDU_SIZE;
+    this.log = (options.logger ?? silentLogger).child({ session: this.id });
+    this.lastRx = this.clock.now();
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+    this.framer = new Framer(this.maxPduSize);
+    this.pending = new PendingRequests(this.clock, (req) => this.onTimeout(req));
+    this.writer = new CoalescingWriter(socket, options.writeHighWaterMark ?? 1024 * 1024, (blocked) => {
+      if (!blocked) this.pump();
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => {
+      this.closeReason ||= `socket error: ${err.message}`;
+      this.log.warn({ err: err.message }, 'socket error');
+    });
+    socket.on('close', () => this.onSocketClose());
+    socket.on('end', () => {
+      this.closeReason ||= 'peer closed the connection';
+      socket.end();
+    });
+    if (this.enquireMs > 0) this.enquireTimer = this.clock.setTimeout(() => this.enquireTick(), this.enquireMs);
+    const bindTimeoutMs = options.bindTimeoutMs ?? 30_000;
+    if (this.role === 'smsc' && bindTimeoutMs > 0) {
+      this.bindTimer = this.clock.setTimeout(() => {
+        if (!isBound(this.stateValue) && this.stateValue !== 'closed') {
+          this.log.warn({ ms: bindTimeoutMs }, 'no bind within the bind timeout; closing');
+          this.destroy('bind timeout');
+        }
+      }, bindTimeoutMs);
+    }
+  }
+
+  get state(): SessionState {
+    return this.stateValue;
+  }
+
+  get isBound(): boolean {
+    return isBound(this.stateValue);
+  }
+
+  /** Our requests awaiting a response, counted against the window. */
+  get inFlight(): number {
+    return this.pending.inWindow;
+  }
+
+  /** True when a request sent now would go out without waiting. */
+  get canSend(): boolean {
+    return this.pending.inWindow + this.granted < this.window && !this.writer.isBlocked && this.stateValue !== 'closed';
+  }
+
+  /** Resolves once the socket has closed. */
+  whenClosed(): Promise<void> {
+    return this.closed;
+  }
+
+  /**
+   * Sends a request and resolves with its response, whatever its command_status. Waits while the
+   * window is full or the socket is backed up. Rejects on generic_nack (SmppError), on timeout
+   * (ResponseTimeoutError), and when the session closes (SessionClosedError).
+   */
+  async request<C extends RequestName>(pdu: Omit<PduInput<C>, 'sequence_number'>): Promise<PduOf<ResponseOf<C>>> {
+    this.checkSendable(pdu.command);
+    if (!this.canSend || this.waiters.length > 0) {
+      // Wait in line for a window slot; pump() hands slots out in order.
+      await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+      this.granted--;
+      this.checkSendable(pdu.command);
+    }
+    return this.send(pdu, false) as Promise<PduOf<ResponseOf<C>>>;
+  }
+
+  /** ESME side: binds with the given command; rejects with BindError on an error status. */
+  async bind(command: BindCommand, body: Partial<Bodies[BindCommand]>): Promise<PduOf<`${BindCommand}_resp`>> {
+    this.checkSendable(command);
+    this.setState('binding');
+    let resp: PduOf<`${BindCommand}_resp`>;
+    try {
+      resp = (await this.send({ ...body, command }, true)) as PduOf<`${BindCommand}_resp`>;
+    } catch (err) {
+      if (this.stateValue === 'binding') this.setState('open');
+      throw err;
+    }
+    if (resp.command_status !== 0) {
+      this.setState('open');
+      throw new BindError(resp.command_status, command);
+    }
+    this.systemId = body.system_id ?? '';
+    this.setState(BIND_STATE[command]);
+    return resp;
+  }
+
+  /**
+   * Orderly close: refuse new work, wait for our in-flight requests and the peer's requests being
+   * handled (up to `deadlineMs`), unbind if bound, then end the connection. Whatever is still
+   * pending at the deadline is rejected.
+   */
+  close(reason = 'closed by us', deadlineMs = 5_000): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closeReason ||= reason;
+    const wasBound = this.isBound;
+    this.closing = (async () => {
+      if (this.stateValue === 'closed') return;
+      this.setState('unbinding');
+      this.rejectWaiters(new SessionClosedError(reason));
+      const deadline = this.clock.now() + deadlineMs;
+      const finished = await this.waitIdle(deadlineMs);
+      if (!finished) this.log.warn({ inFlight: this.pending.size, inbound: this.inbound }, 'close deadline reached with work in flight');
+      if (wasBound && finished && !this.socket.destroyed) {
+        try {
+          await this.send({ command: 'unbind' }, true, Math.max(1, Math.min(this.timeoutMs, deadline - this.clock.now())));
+        } catch (err) {
+          this.log.debug({ err: (err as Error).message }, 'unbind got no answer');
+        }
+      }
+      this.endSocket();
+    })();
+    return this.closing.then(() => this.closed);
+  }
+
+  /** Closes the connection at once; everything pending is rejected. */
+  destroy(reason = 'destroyed'): void {
+    this.closeReason ||= reason;
+    this.writer.flush();
+    this.socket.destroy();
+  }
+
+  // ---- sending ----------------------------------------------------------------------------------
+
+  private checkSendable(command: CommandName): void {
+    if (this.closing !== undefined && command !== 'unbind' && command !== 'enquire_link') {
+      throw new SessionClosedError(this.closeReason || 'closing');
+    }
+    if (this.stateValue === 'closed') throw new SessionClosedError(this.closeReason);
+    if (!maySend(this.role, command, this.stateValue)) {
+      throw new SessionStateError(`${command} may not be sent in state ${this.stateValue} (${this.role} side)`);
+    }
+  }
+
+  private nextSequence(): number {
+    do {
+      this.seq = this.seq >= MAX_SEQUENCE ? 1 : this.seq + 1;
+    } while (this.pending.has(this.seq));
+    return this.seq;
+  }
+
+  private send(pdu: Omit<PduInput, 'sequence_number'>, control: boolean, timeoutMs = this.timeoutMs): Promise<Pdu> {
+    const seq = this.nextSequence();
+    const bytes = encode({ ...pdu, sequence_number: seq } as PduInput);
+    return new Promise<Pdu>((resolve, reject) => {
+      const now = this.clock.now();
+      this.pending.add({ seq, command: pdu.command, control, sentAt: now, deadline: now + timeoutMs, resolve, reject });
+      this.writer.write(bytes);
+    });
+  }
+
+  private respond(request: Pdu, init: ResponseInit): void {
+    const responseName = COMMANDS.get(request.command)?.pair as CommandName | undefined;
+    if (responseName === undefined) return; // outbind, alert_notification: no response
+    let bytes: Buffer;
+    try {
+      bytes = encode({ ...init, command: responseName, sequence_number: request.sequence_number } as PduInput);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, command: responseName }, 'handler gave an invalid response; answering ESME_RSYSERR');
+      bytes = encode({ command: responseName, sequence_number: request.sequence_number, command_status: ESME_RSYSERR } as PduInput);
+    }
+    this.writer.write(bytes);
+  }
+
+  private nack(seq: number, status: number): void {
+    this.writer.write(encode({ command: 'generic_nack', sequence_number: seq, command_status: status }));
+  }
+
+  private pump(): void {
+    if (this.writer.isBlocked) return;
+    while (this.waiters.length > 0 && this.pending.inWindow + this.granted < this.window) {
+      this.granted++;
+      this.waiters.shift()!.resolve();
+    }
+  }
+
+  private rejectWaiters(err: Error): void {
+    for (const w of this.waiters.drain()) w.reject(err);
+  }
+
+  // ---- receiving --------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    this.lastRx = this.clock.now();
+    try {
+      this.framer.push(chunk, (buf, start) => this.onFrame(buf, start));
+    } catch (err) {
+      // Framing is lost: nothing after this point can be trusted to start a PDU.
+      const e = err as SmppError;
+      this.log.warn({ err: e.message }, 'framing lost; closing the connection');
+      if (e instanceof GatewayError && e.code === 'SMPP_FRAMING') this.nack(0, ESME_RINVCMDLEN);
+      this.destroy(`framing error: ${e.message}`);
+    }
+  }
+
+  private onFrame(buf: Buffer, start: number): void {
+    let pdu: Pdu;
+    try {
+      pdu = decode(buf, start, this.maxPduSize);
+    } catch (err) {
+      if (!(err instanceof PduError)) throw err;
+      this.onBadPdu(err);
+      return;
+    }
+    if (COMMANDS.get(pdu.command)!.isResponse) this.onResponse(pdu);
+    else this.onRequest(pdu);
+  }
+
+  private onBadPdu(err: PduError): void {
+    const id = err.commandId ?? 0;
+    const seq = err.sequenceNumber ?? 0;
+    const cmd = COMMANDS_BY_ID.get(id);
+    this.log.warn({ err: err.message, commandId: `0x${id.toString(16)}`, seq }, 'invalid PDU');
+    if (cmd === undefined) return this.nack(seq, err.status); // unknown command_id: generic_nack
+    if (cmd.isResponse) {
+      this.pending.take(seq)?.reject(err);
+      this.pump();
+      return;
+    }
+    // A request whose header is sound but body is not: answer it with its own response and the
+    // status naming the fault (SMPP 3.4 §3.3.1 keeps generic_nack for bad headers).
+    if (cmd.pair) this.respond({ command: cmd.name, sequence_number: seq } as Pdu, { command_status: err.status });
+    else this.nack(seq, err.status);
+  }
+
+  private onResponse(pdu: Pdu): void {
+    const req = this.pending.take(pdu.sequence_number);
+    if (req === undefined) {
+      this.log.debug({ command: pdu.command, seq: pdu.sequence_number }, 'response to no pending request (late or unknown)');
+      return;
+    }
+    if (pdu.command === 'generic_nack') req.reject(new SmppError(pdu.command_status, `${req.command} answered with generic_nack ${statusName(pdu.command_status)}`));
+    else if (pdu.command !== `${req.command}_resp`) req.reject(new SmppError(ESME_RINVCMDID, `${req.command} answered with ${pdu.command}`));
+    else req.resolve(pdu);
+    this.pump();
+    this.checkIdle();
+  }
+
+  private onRequest(pdu: Pdu): void {
+    const cmd = pdu.command;
+    if (cmd === 'enquire_link') return this.respond(pdu, {});
+    if (!peerSends(this.role, cmd)) {
+      return this.respond(pdu, { command_status: ESME_RINVCMDID });
+    }
+    if (cmd === 'unbind') return this.onUnbind(pdu);
+    if (!mayReceive(this.role, cmd, this.stateValue)) {
+      const status = isBindCommand(cmd) && this.isBound ? 0x05 /* ESME_RALYBND */ : ESME_RINVBNDSTS;
+      return this.respond(pdu, { command_status: status });
+    }
+    if (this.inbound >= this.inboundWindow) return this.respond(pdu, { command_status: ESME_RMSGQFUL });
+    if (isBindCommand(cmd)) return this.onBind(pdu as BindPdu);
+    const handler = this.handlers.request;
+    if (handler === undefined) return this.respond(pdu, { command_status: ESME_RINVCMDID });
+    this.runHandler(pdu, () => handler(pdu, this));
+  }
+
+  private onBind(pdu: BindPdu): void {
+    const decide = this.handlers.bind;
+    if (decide === undefined) return this.respond(pdu, { command_status: ESME_RINVCMDID });
+    this.setState('binding');
+    this.runHandler(pdu, () => decide(pdu, this), (init) => {
+      if (this.stateValue !== 'binding') return false;
+      if ((init.command_status ?? 0) === 0) {
+        this.systemId = pdu.system_id;
+        if (this.bindTimer !== undefined) this.clock.clearTimeout(this.bindTimer);
+        this.setState(BIND_STATE[pdu.command]);
+      } else {
+        this.setState('open');
+      }
+      return true;
+    });
+  }
+
+  /** Runs a handler, answers with what it gives (or the status of what it throws). */
+  private runHandler(pdu: Pdu, run: () => ResponseInit | void | Promise<ResponseInit | void>, before?: (init: ResponseInit) => boolean): void {
+    this.inbound++;
+    const finish = (init: ResponseInit): void => {
+      this.inbound--;
+      if (before === undefined || before(init)) {
+        if (this.stateValue !== 'closed') this.respond(pdu, init);
+      }
+      this.checkIdle();
+    };
+    const fail = (err: unknown): void => {
+      if (err instanceof SmppError) return finish({ command_status: err.status });
+      this.log.error({ err: err instanceof Error ? err.stack ?? err.message : String(err), command: pdu.command }, 'request handler failed; answering ESME_RSYSERR');
+      finish({ command_status: ESME_RSYSERR });
+    };
+    try {
+      const out = run();
+      if (out instanceof Promise) out.then((init) => finish(init ?? {}), fail);
+      else finish(out ?? {});
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  private onUnbind(pdu: Pdu): void {
+    if (!this.isBound && this.stateValue !== 'unbinding') return this.respond(pdu, { command_status: ESME_RINVBNDSTS });
+    this.log.info('peer unbound');
+    this.closeReason ||= 'peer unbound';
+    this.setState('unbinding');
+    this.rejectWaiters(new SessionClosedError('peer unbound'));
+    this.respond(pdu, {});
+    this.endSocket();
+  }
+
+  /** Sends what is queued, half-closes, and destroys the socket if the peer does not close too. */
+  private endSocket(): void {
+    this.writer.flush();
+    this.socket.end();
+    this.clock.setTimeout(() => this.socket.destroy(), 2_000);
+  }
+
+  // ---- timers and teardown ----------------------------------------------------------------------
+
+  private enquireTick(): void {
+    this.enquireTimer = undefined;
+    if (this.stateValue === 'closed') return;
+    const idle = this.clock.now() - this.lastRx;
+    if (idle >= this.enquireMs && !this.enquireOutstanding && this.closing === undefined) {
+      this.enquireOutstanding = true;
+      this.send({ command: 'enquire_link' }, true).then(
+        () => (this.enquireOutstanding = false),
+        () => (this.enquireOutstanding = false),
+      );
+    }
+    const wait = idle >= this.enquireMs ? this.enquireMs : this.enquireMs - idle;
+    this.enquireTimer = this.clock.setTimeout(() => this.enquireTick(), wait);
+  }
+
+  private onTimeout(req: PendingRequest): void {
+    req.reject(new ResponseTimeoutError(req.command, req.seq, this.timeoutMs));
+    if (req.command === 'enquire_link') {
+      this.log.warn({ ms: this.timeoutMs }, 'peer did not answer enquire_link; closing');
+      this.destroy('dead peer: enquire_link unanswered');
+      return;
+    }
+    this.pump();
+    this.checkIdle();
+  }
+
+  private waitIdle(ms: number): Promise<boolean> {
+    if (this.pending.size === 0 && this.inbound === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => {
+        this.idleResolve = undefined;
+        resolve(false);
+      }, ms);
+      this.idleResolve = () => {
+        this.clock.clearTimeout(timer);
+        this.idleResolve = undefined;
+        resolve(true);
+      };
+    });
+  }
+
+  private checkIdle(): void {
+    if (this.idleResolve !== undefined && this.pending.size === 0 && this.inbound === 0) this.idleResolve();
+  }
+
+  private setState(state: SessionState): void {
+    if (this.stateValue === state || this.stateValue === 'closed') return;
+    this.stateValue = state;
+    this.log.debug({ state }, 'session state');
+    this.callHandler('state', () => this.handlers.state?.(this, state));
+  }
+
+  private onSocketClose(): void {
+    if (this.stateValue === 'closed') return;
+    const reason = this.closeReason || 'connection closed';
+    this.setState('closed');
+    for (const t of [this.enquireTimer, this.bindTimer]) if (t !== undefined) this.clock.clearTimeout(t);
+    const err = new SessionClosedError(reason);
+    this.pending.rejectAll(err);
+    this.rejectWaiters(err);
+    this.idleResolve?.();
+    this.log.info({ reason }, 'session closed');
+    this.callHandler('close', () => this.handlers.close?.(this, reason));
+    this.markClosed();
+  }
+
+  private callHandler(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err: err instanceof Error ? err.stack : String(err), handler: name }, 'session handler threw');
+    }
+  }
+}
