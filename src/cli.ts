@@ -2,6 +2,7 @@
 // smppgw command line: `start` runs the gateway; the operator commands over the SQLite tables,
 // the simulator and the load tool hang off the same program.
 import { Command, InvalidArgumentError } from 'commander';
+import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
 import { loadConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { Gateway } from './gateway.js';
@@ -54,6 +55,10 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
     await gateway.start();
   });
+
+program.addCommand(accountCommand());
+program.addCommand(connectorCommand());
+program.addCommand(routeCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof GatewayError) {

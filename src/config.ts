@@ -22,6 +22,7 @@ export interface Config {
   };
   http: { host: string; port: number };
   store: { path: string };
+  routing: { mtDefaultRequired: boolean };
   log: { level: string };
   shutdown: { deadlineMs: number };
 }
@@ -43,6 +44,7 @@ export const DEFAULTS: Config = {
   },
   http: { host: '0.0.0.0', port: 8080 },
   store: { path: './data/smppgw.db' },
+  routing: { mtDefaultRequired: false },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
 };

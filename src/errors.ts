@@ -74,3 +74,10 @@ export class ConfigError extends GatewayError {
     super('CONFIG_INVALID', `config ${key}: ${message}`);
   }
 }
+
+/** An operator's input (CLI, config table) that cannot be accepted; the message says why. */
+export class InvalidInputError extends GatewayError {
+  constructor(message: string) {
+    super('INVALID_INPUT', message);
+  }
+}

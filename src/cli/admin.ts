@@ -1,0 +1,227 @@
+// Operator commands over the SQLite tables: accounts, connectors, routes. They write the same file
+// the daemon uses; the daemon picks the change up within two seconds (config_version poll).
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../config.js';
+import { InvalidInputError } from '../errors.js';
+import { AccountStore, BIND_TYPES, type Account, type BindType } from '../store/accounts.js';
+import { ConnectorStore, type Connector } from '../store/connectors.js';
+import { openDb, type Db } from '../store/db.js';
+import { parseConnectorList, RouteStore, ROUTE_KINDS, type RouteKind } from '../store/routes.js';
+
+export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number ${min}..${max}`);
+    return n;
+  };
+}
+
+function numberArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number ≥ 0');
+  return n;
+}
+
+function listArg(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+interface DbOptions {
+  db?: string;
+  config?: string;
+  json?: boolean;
+}
+
+function withDb<T>(opts: DbOptions, fn: (db: Db, requireDefault: boolean) => T): T {
+  const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), ...(opts.db ? { overrides: { store: { path: opts.db } } } : {}) });
+  const db = openDb(config.store.path);
+  try {
+    return fn(db, config.routing.mtDefaultRequired);
+  } finally {
+    db.close();
+  }
+}
+
+/** Prints rows as aligned columns, or as JSON with --json. */
+export function printRows(rows: Array<Record<string, unknown>>, json = false): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n');
+    return;
+  }
+  const keys = Object.keys(rows[0]!);
+  const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') || '-' : String(v));
+  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => cell(r[k]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write(`${line(keys)}\n${rows.map((r) => line(keys.map((k) => cell(r[k])))).join('\n')}\n`);
+}
+
+/** What `list` and `show` print of an account: never the password hash. */
+function publicAccount(a: Account): Record<string, unknown> {
+  return { system_id: a.systemId, tps: a.tps, window: a.window, max_binds: a.maxBinds, allow: a.allow, bind_types: a.bindTypes, id_format: a.idFormat, enabled: a.enabled };
+}
+
+/** What `list` prints of a connector: never its password. */
+function publicConnector(c: Connector): Record<string, unknown> {
+  return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, enabled: c.enabled };
+}
+
+function dbOptions(cmd: Command): Command {
+  return cmd.option('--db <file>', 'SQLite database (default: store.path of the config)').option('-c, --config <file>', 'YAML config file').option('--json', 'print JSON');
+}
+
+function accountOptions(cmd: Command): Command {
+  return cmd
+    .option('--tps <n>', 'messages per second over all binds (0: no limit)', numberArg)
+    .option('--window <n>', 'open submit_sm per bind', intArg(1))
+    .option('--max-binds <n>', 'simultaneous binds', intArg(1))
+    .option('--allow <cidr>', 'address allowed to bind (repeat or comma-separate; default any)', listArg)
+    .addOption(new Option('--bind-types <list>', `allowed bind types (${BIND_TYPES.join(',')})`).argParser(listArg))
+    .addOption(new Option('--id-format <f>', 'message ids the account sees').choices(['hex', 'dec']))
+    .option('--disabled', 'refuse binds (keep the account)');
+}
+
+type AccountFlags = DbOptions & { password?: string; tps?: number; window?: number; maxBinds?: number; allow?: string[]; bindTypes?: string[]; idFormat?: 'hex' | 'dec'; disabled?: boolean; enabled?: boolean };
+
+function accountInput(o: AccountFlags) {
+  return {
+    ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(o.tps !== undefined ? { tps: o.tps } : {}),
+    ...(o.window !== undefined ? { window: o.window } : {}),
+    ...(o.maxBinds !== undefined ? { maxBinds: o.maxBinds } : {}),
+    ...(o.allow !== undefined ? { allow: o.allow } : {}),
+    ...(o.bindTypes !== undefined ? { bindTypes: o.bindTypes as BindType[] } : {}),
+    ...(o.idFormat !== undefined ? { idFormat: o.idFormat } : {}),
+    ...(o.disabled ? { enabled: false } : o.enabled ? { enabled: true } : {}),
+  };
+}
+
+export function accountCommand(): Command {
+  const account = new Command('account').description('ESME accounts (SMS software providers that bind to us)');
+  accountOptions(dbOptions(account.command('add <system_id>').description('add an account').requiredOption('--password <p>', 'bind password (1 to 8 characters)')))
+    .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).add(systemId, { ...accountInput(o), password: o.password! }))], o.json)));
+  dbOptions(account.command('list').description('list accounts')).action((o: DbOptions) => withDb(o, (db) => printRows(new AccountStore(db).list().map(publicAccount), o.json)));
+  dbOptions(account.command('show <system_id>').description('show one account')).action((systemId: string, o: DbOptions) =>
+    withDb(o, (db) => {
+      const a = new AccountStore(db).get(systemId);
+      if (!a) throw new InvalidInputError(`no account ${systemId}`);
+      printRows([publicAccount(a)], o.json);
+    }),
+  );
+  accountOptions(dbOptions(account.command('set <system_id>').description('change an account').option('--password <p>', 'new bind password').option('--enabled', 'accept binds again')))
+    .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).set(systemId, accountInput(o)))], o.json)));
+  dbOptions(account.command('remove <system_id>').description('remove an account')).action((systemId: string, o: DbOptions) =>
+    withDb(o, (db) => {
+      if (!new AccountStore(db).remove(systemId)) throw new InvalidInputError(`no account ${systemId}`);
+      process.stdout.write(`removed account ${systemId}\n`);
+    }),
+  );
+  return account;
+}
+
+type ConnectorFlags = DbOptions & { host?: string; port?: number; systemId?: string; password?: string; systemType?: string; bind?: 'trx' | 'txrx'; tps?: number; window?: number; tls?: boolean; dlrId?: 'hex' | 'dec' | 'auto'; disabled?: boolean; enabled?: boolean };
+
+function connectorOptions(cmd: Command, required: boolean): Command {
+  const opt = (flags: string, desc: string) => (required ? cmd.requiredOption(flags, desc) : cmd.option(flags, desc));
+  opt('--host <h>', 'SMSC host');
+  (required ? cmd.requiredOption('--port <n>', 'SMSC port', intArg(1, 65_535)) : cmd.option('--port <n>', 'SMSC port', intArg(1, 65_535)));
+  opt('--system-id <s>', 'our system_id at the SMSC');
+  opt('--password <p>', 'our password at the SMSC');
+  return cmd
+    .option('--system-type <t>', 'system_type to bind with')
+    .addOption(new Option('--bind <b>', 'one transceiver, or a transmitter + receiver pair').choices(['trx', 'txrx']))
+    .option('--tps <n>', 'messages per second towards the SMSC (0: no limit)', numberArg)
+    .option('--window <n>', 'open submit_sm towards the SMSC', intArg(1))
+    .option('--tls', 'connect with TLS (certificate verified)')
+    .addOption(new Option('--dlr-id <f>', 'how the SMSC writes ids in receipts').choices(['hex', 'dec', 'auto']))
+    .option('--disabled', 'do not bind');
+}
+
+function connectorInput(o: ConnectorFlags) {
+  const out: Record<string, unknown> = {};
+  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId'] as const) if (o[k] !== undefined) out[k] = o[k];
+  if (o.disabled) out.enabled = false;
+  else if (o.enabled) out.enabled = true;
+  return out;
+}
+
+export function connectorCommand(): Command {
+  const connector = new Command('connector').description('carrier SMSC connectors');
+  connectorOptions(dbOptions(connector.command('add <id>').description('add a connector')), true).action((id: string, o: ConnectorFlags) =>
+    withDb(o, (db) => printRows([publicConnector(new ConnectorStore(db).add(id, connectorInput(o) as Parameters<ConnectorStore['add']>[1]))], o.json)),
+  );
+  dbOptions(connector.command('list').description('list connectors')).action((o: DbOptions) => withDb(o, (db) => printRows(new ConnectorStore(db).list().map(publicConnector), o.json)));
+  connectorOptions(dbOptions(connector.command('set <id>').description('change a connector').option('--enabled', 'bind again')), false).action((id: string, o: ConnectorFlags) =>
+    withDb(o, (db) => printRows([publicConnector(new ConnectorStore(db).set(id, connectorInput(o)))], o.json)),
+  );
+  dbOptions(connector.command('remove <id>').description('remove a connector no route uses')).action((id: string, o: DbOptions) =>
+    withDb(o, (db) => {
+      if (!new ConnectorStore(db).remove(id)) throw new InvalidInputError(`no connector ${id}`);
+      process.stdout.write(`removed connector ${id}\n`);
+    }),
+  );
+  return connector;
+}
+
+export function routeCommand(): Command {
+  const route = new Command('route').description('MT and MO routing tables');
+  const add = route.command('add').description('add a route');
+  dbOptions(add.command('mt').description('route MT (provider → carrier) traffic to connectors'))
+    .requiredOption('--connector <ids>', 'connector id(s), comma separated; id:weight for weighted')
+    .addOption(new Option('--kind <k>', 'how the connectors are used').choices([...ROUTE_KINDS]).default('static'))
+    .option('--order <n>', 'lower orders are tried first', intArg(-1_000_000, 1_000_000), 100)
+    .option('--account <a>', 'only this account')
+    .option('--prefix <p>', 'destination prefix')
+    .option('--source <s>', 'source address prefix, or /regex/')
+    .option('--time-from <HH:MM>', 'active from (UTC)')
+    .option('--time-to <HH:MM>', 'active until (UTC)')
+    .action((o: DbOptions & { connector: string; kind: RouteKind; order: number; account?: string; prefix?: string; source?: string; timeFrom?: string; timeTo?: string }) =>
+      withDb(o, (db, requireDefault) => {
+        const r = new RouteStore(db, Date.now, requireDefault).addMt({
+          connectors: parseConnectorList(o.connector), kind: o.kind, order: o.order, account: o.account ?? null,
+          prefix: o.prefix ?? null, source: o.source ?? null, timeFrom: o.timeFrom ?? null, timeTo: o.timeTo ?? null,
+        });
+        printRows([{ table: 'mt', ...r, connectors: r.connectors.map((c) => (c.weight === 1 ? c.id : `${c.id}:${c.weight}`)) }], o.json);
+      }),
+    );
+  dbOptions(add.command('mo').description('route MO (subscriber → short code) traffic to an account'))
+    .requiredOption('--account <a>', 'the account that receives it')
+    .option('--short-code <c>', 'destination address (short code or long number)')
+    .option('--keyword <k>', 'first word of the message, any case')
+    .option('--source-prefix <p>', 'subscriber number prefix')
+    .option('--connector <id>', 'only MOs arriving on this connector')
+    .option('--order <n>', 'lower orders are tried first', intArg(-1_000_000, 1_000_000), 100)
+    .action((o: DbOptions & { account: string; shortCode?: string; keyword?: string; sourcePrefix?: string; connector?: string; order: number }) =>
+      withDb(o, (db) => {
+        const r = new RouteStore(db).addMo({ account: o.account, shortCode: o.shortCode ?? null, keyword: o.keyword ?? null, sourcePrefix: o.sourcePrefix ?? null, connector: o.connector ?? null, order: o.order });
+        printRows([{ table: 'mo', ...r }], o.json);
+      }),
+    );
+  dbOptions(route.command('list').description('list both tables in match order')).action((o: DbOptions) =>
+    withDb(o, (db) => {
+      const store = new RouteStore(db);
+      const mt = store.listMt().map((r) => ({ table: 'mt', id: r.id, order: r.order, kind: r.kind, connectors: r.connectors.map((c) => (c.weight === 1 ? c.id : `${c.id}:${c.weight}`)).join(','), account: r.account, prefix: r.prefix, source: r.source, time: r.timeFrom ? `${r.timeFrom}-${r.timeTo}` : null }));
+      const mo = store.listMo().map((r) => ({ table: 'mo', id: r.id, order: r.order, account: r.account, short_code: r.shortCode, keyword: r.keyword, source_prefix: r.sourcePrefix, connector: r.connector }));
+      if (o.json) printRows([...mt, ...mo], true);
+      else {
+        process.stdout.write('MT routes\n');
+        printRows(mt);
+        process.stdout.write('\nMO routes\n');
+        printRows(mo);
+      }
+    }),
+  );
+  dbOptions(route.command('remove <table> <id>').description('remove route <id> from table mt or mo')).action((table: string, idText: string, o: DbOptions) =>
+    withDb(o, (db, requireDefault) => {
+      const id = intArg(1)(idText);
+      const store = new RouteStore(db, Date.now, requireDefault);
+      if (table !== 'mt' && table !== 'mo') throw new InvalidInputError('table must be mt or mo');
+      if (!(table === 'mt' ? store.removeMt(id) : store.removeMo(id))) throw new InvalidInputError(`no ${table} route ${id}`);
+      process.stdout.write(`removed ${table} route ${id}\n`);
+    }),
+  );
+  return route;
+}

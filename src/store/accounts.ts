@@ -1,0 +1,135 @@
+// ESME accounts: who may bind, how, from where, and at what rate.
+import { InvalidInputError } from '../errors.js';
+import { hashPassword, parseCidr } from '../esme/credentials.js';
+import { bumpConfigVersion, type Db } from './db.js';
+
+export type BindType = 'tx' | 'rx' | 'trx';
+export const BIND_TYPES: readonly BindType[] = ['tx', 'rx', 'trx'];
+
+export interface Account {
+  systemId: string;
+  passwordHash: string;
+  /** Messages per second accepted from this account over all its binds; 0: no limit. */
+  tps: number;
+  /** submit_sm a bind may have open with us at once. */
+  window: number;
+  maxBinds: number;
+  /** CIDR blocks allowed to bind; empty: any address. */
+  allow: string[];
+  bindTypes: BindType[];
+  /** How this account sees its message ids. */
+  idFormat: 'hex' | 'dec';
+  enabled: boolean;
+}
+
+export interface AccountInput {
+  password?: string;
+  tps?: number;
+  window?: number;
+  maxBinds?: number;
+  allow?: string[];
+  bindTypes?: BindType[];
+  idFormat?: 'hex' | 'dec';
+  enabled?: boolean;
+}
+
+interface Row {
+  system_id: string;
+  password_hash: string;
+  tps: number;
+  window: number;
+  max_binds: number;
+  allow: string;
+  bind_types: string;
+  id_format: 'hex' | 'dec';
+  enabled: number;
+}
+
+function fromRow(r: Row): Account {
+  return {
+    systemId: r.system_id,
+    passwordHash: r.password_hash,
+    tps: r.tps,
+    window: r.window,
+    maxBinds: r.max_binds,
+    allow: r.allow ? r.allow.split(',') : [],
+    bindTypes: r.bind_types.split(',') as BindType[],
+    idFormat: r.id_format,
+    enabled: r.enabled === 1,
+  };
+}
+
+function check(input: AccountInput): void {
+  // SMPP 3.4 carries at most 8 password characters (9 with the NUL).
+  if (input.password !== undefined && (input.password.length < 1 || input.password.length > 8)) throw new InvalidInputError('password must be 1 to 8 characters (the SMPP maximum)');
+  if (input.tps !== undefined && !(Number.isFinite(input.tps) && input.tps >= 0)) throw new InvalidInputError('tps must be a number ≥ 0 (0: no limit)');
+  if (input.window !== undefined && !(Number.isInteger(input.window) && input.window >= 1)) throw new InvalidInputError('window must be a whole number ≥ 1');
+  if (input.maxBinds !== undefined && !(Number.isInteger(input.maxBinds) && input.maxBinds >= 1)) throw new InvalidInputError('max binds must be a whole number ≥ 1');
+  for (const c of input.allow ?? []) {
+    try {
+      parseCidr(c);
+    } catch (err) {
+      throw new InvalidInputError((err as Error).message);
+    }
+  }
+  for (const t of input.bindTypes ?? []) if (!BIND_TYPES.includes(t)) throw new InvalidInputError(`bind type ${t} is not one of ${BIND_TYPES.join(', ')}`);
+  if (input.bindTypes !== undefined && input.bindTypes.length === 0) throw new InvalidInputError('at least one bind type must be allowed');
+  if (input.idFormat !== undefined && input.idFormat !== 'hex' && input.idFormat !== 'dec') throw new InvalidInputError('id format must be hex or dec');
+}
+
+export class AccountStore {
+  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
+
+  add(systemId: string, input: AccountInput & { password: string }): Account {
+    if (!/^[\x21-\x7e]{1,15}$/.test(systemId)) throw new InvalidInputError('system_id must be 1 to 15 printable ASCII characters');
+    check(input);
+    if (this.get(systemId)) throw new InvalidInputError(`account ${systemId} exists already`);
+    const t = this.now();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO accounts (system_id, password_hash, tps, window, max_binds, allow, bind_types, id_format, enabled, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(systemId, hashPassword(input.password), input.tps ?? 0, input.window ?? 10, input.maxBinds ?? 4, (input.allow ?? []).join(','),
+          (input.bindTypes ?? BIND_TYPES).join(','), input.idFormat ?? 'hex', input.enabled === false ? 0 : 1, t, t);
+      bumpConfigVersion(this.db);
+    })();
+    return this.get(systemId)!;
+  }
+
+  set(systemId: string, input: AccountInput): Account {
+    check(input);
+    const current = this.get(systemId);
+    if (!current) throw new InvalidInputError(`no account ${systemId}`);
+    const next = { ...current, ...input };
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `UPDATE accounts SET password_hash = ?, tps = ?, window = ?, max_binds = ?, allow = ?, bind_types = ?, id_format = ?, enabled = ?, updated_at = ?
+           WHERE system_id = ?`,
+        )
+        .run(input.password !== undefined ? hashPassword(input.password) : current.passwordHash, next.tps, next.window, next.maxBinds,
+          next.allow.join(','), next.bindTypes.join(','), next.idFormat, next.enabled ? 1 : 0, this.now(), systemId);
+      bumpConfigVersion(this.db);
+    })();
+    return this.get(systemId)!;
+  }
+
+  remove(systemId: string): boolean {
+    return this.db.transaction(() => {
+      const changed = this.db.prepare('DELETE FROM accounts WHERE system_id = ?').run(systemId).changes > 0;
+      if (changed) bumpConfigVersion(this.db);
+      return changed;
+    })();
+  }
+
+  get(systemId: string): Account | undefined {
+    const row = this.db.prepare('SELECT * FROM accounts WHERE system_id = ?').get(systemId) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  list(): Account[] {
+    return (this.db.prepare('SELECT * FROM accounts ORDER BY system_id').all() as Row[]).map(fromRow);
+  }
+}

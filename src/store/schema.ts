@@ -1,0 +1,115 @@
+// Schema migrations, in order. Never edit a shipped step: add the next one.
+// Times are milliseconds since the epoch (INTEGER). Messages keep their submit_sm as the encoded
+// PDU (TLVs and all, byte for byte) plus the columns that queries need.
+
+const V1 = `
+CREATE TABLE config_version (version INTEGER NOT NULL);
+INSERT INTO config_version VALUES (0);
+
+CREATE TABLE accounts (
+  system_id     TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  tps           REAL NOT NULL DEFAULT 0,          -- 0: no limit
+  window        INTEGER NOT NULL DEFAULT 10,
+  max_binds     INTEGER NOT NULL DEFAULT 4,
+  allow         TEXT NOT NULL DEFAULT '',         -- CIDRs, comma separated; empty: any address
+  bind_types    TEXT NOT NULL DEFAULT 'tx,rx,trx',
+  id_format     TEXT NOT NULL DEFAULT 'hex' CHECK (id_format IN ('hex', 'dec')),
+  enabled       INTEGER NOT NULL DEFAULT 1,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE connectors (
+  id          TEXT PRIMARY KEY,
+  host        TEXT NOT NULL,
+  port        INTEGER NOT NULL,
+  system_id   TEXT NOT NULL,
+  password    TEXT NOT NULL,                      -- needed to bind; the file is 0600
+  system_type TEXT NOT NULL DEFAULT '',
+  bind        TEXT NOT NULL DEFAULT 'trx' CHECK (bind IN ('trx', 'txrx')),
+  tps         REAL NOT NULL DEFAULT 0,
+  window      INTEGER NOT NULL DEFAULT 10,
+  tls         INTEGER NOT NULL DEFAULT 0,
+  dlr_id      TEXT NOT NULL DEFAULT 'auto' CHECK (dlr_id IN ('hex', 'dec', 'auto')),
+  enabled     INTEGER NOT NULL DEFAULT 1,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE mt_routes (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  ord        INTEGER NOT NULL DEFAULT 100,
+  kind       TEXT NOT NULL DEFAULT 'static' CHECK (kind IN ('static', 'roundrobin', 'weighted', 'failover')),
+  connectors TEXT NOT NULL,                       -- id[:weight], comma separated
+  account    TEXT,                                -- NULL: any account
+  prefix     TEXT,                                -- destination prefix; NULL: any
+  source     TEXT,                                -- source prefix, or /regex/; NULL: any
+  time_from  TEXT,                                -- HH:MM (UTC) window; NULL: always
+  time_to    TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE mo_routes (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  ord           INTEGER NOT NULL DEFAULT 100,
+  account       TEXT NOT NULL,
+  short_code    TEXT,                             -- destination address; NULL: any
+  keyword       TEXT,                             -- first word, upper case; NULL: any
+  source_prefix TEXT,
+  connector     TEXT,                             -- connector the MO came in on; NULL: any
+  created_at    INTEGER NOT NULL
+) STRICT;
+
+-- The ledger: one row per accepted MT message.
+CREATE TABLE messages (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT, -- the gateway's message_id (never reused)
+  account      TEXT NOT NULL,
+  source_addr  TEXT NOT NULL,
+  dest_addr    TEXT NOT NULL,
+  registered_delivery INTEGER NOT NULL,
+  pdu          BLOB NOT NULL,                     -- the submit_sm as received
+  route_id     INTEGER,
+  connectors   TEXT NOT NULL,                     -- candidates chosen by the route, in order
+  connector    TEXT,                              -- the one it went out on
+  state        INTEGER NOT NULL,                  -- see store/ledger.ts MessageState
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  next_at      INTEGER NOT NULL,                  -- when a queued message may be sent
+  expires_at   INTEGER NOT NULL,
+  smsc_id      TEXT,                              -- the carrier's id, normalised
+  smsc_id_raw  TEXT,
+  error        INTEGER,                           -- last command_status or receipt err
+  submitted_at INTEGER NOT NULL,
+  sent_at      INTEGER,
+  done_at      INTEGER
+) STRICT;
+CREATE INDEX messages_queued ON messages (next_at) WHERE state = 0;
+CREATE UNIQUE INDEX messages_smsc_id ON messages (connector, smsc_id) WHERE smsc_id IS NOT NULL;
+CREATE INDEX messages_done ON messages (done_at) WHERE done_at IS NOT NULL;
+
+-- Receipts that arrived before the submit_sm_resp they belong to was recorded.
+CREATE TABLE parked_receipts (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  connector   TEXT NOT NULL,
+  smsc_id     TEXT NOT NULL,
+  receipt     TEXT NOT NULL,                      -- JSON of the parsed receipt
+  received_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX parked_receipts_id ON parked_receipts (connector, smsc_id);
+
+-- deliver_sm (receipts and MOs) waiting for a bound receiver of their account.
+CREATE TABLE outbox (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  account     TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('dlr', 'mo')),
+  pdu         BLOB NOT NULL,                      -- the deliver_sm to send (sequence number set at send)
+  message_id  INTEGER,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  next_at     INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outbox_due ON outbox (account, next_at);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1];
