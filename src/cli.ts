@@ -56,6 +56,24 @@ program
     await gateway.start();
   });
 
+program
+  .command('status')
+  .description('binds, queues and rates of the running gateway (from its HTTP endpoint)')
+  .option('-c, --config <file>', 'YAML config file (for http.port)')
+  .option('--url <url>', 'the gateway HTTP endpoint (default http://127.0.0.1:<http.port>)')
+  .action(async (opts: { config?: string; url?: string }) => {
+    const config = loadConfig(opts.config ? { file: opts.config } : {});
+    const url = `${opts.url ?? `http://127.0.0.1:${config.http.port}`}/status`;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    } catch (err) {
+      throw new GatewayError('STATUS_UNREACHABLE', `cannot reach the gateway at ${url}: ${(err as Error).message}`);
+    }
+    if (!res.ok) throw new GatewayError('STATUS_UNREACHABLE', `${url} answered ${res.status}`);
+    process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
+  });
+
 program.addCommand(accountCommand());
 program.addCommand(connectorCommand());
 program.addCommand(routeCommand());

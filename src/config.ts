@@ -21,8 +21,10 @@ export interface Config {
     };
   };
   http: { host: string; port: number };
-  store: { path: string };
-  routing: { mtDefaultRequired: boolean };
+  store: { path: string; synchronous: string; reloadMs: number; retentionHours: number };
+  routing: { mtDefaultRequired: boolean; noRouteStatus: number };
+  messages: { defaultValidityMs: number; outboxTtlMs: number };
+  smsc: { temporaryStatuses: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string };
   log: { level: string };
   shutdown: { deadlineMs: number };
 }
@@ -43,8 +45,10 @@ export const DEFAULTS: Config = {
     },
   },
   http: { host: '0.0.0.0', port: 8080 },
-  store: { path: './data/smppgw.db' },
-  routing: { mtDefaultRequired: false },
+  store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168 },
+  routing: { mtDefaultRequired: false, noRouteStatus: 0x0b },
+  messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000 },
+  smsc: { temporaryStatuses: '0x14,0x58,0x08,0x64,0xfe', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '' },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
 };
@@ -78,12 +82,41 @@ const CHECKS: Record<string, Check> = {
     if ((v as number) < 1024 || (v as number) > 16 * 1024 * 1024) throw new ConfigError(key, `${String(v)} must be within 1024..16777216`);
   },
   'shutdown.deadlineMs': nonNegative,
+  'store.synchronous': (v, key) => {
+    if (v !== 'full' && v !== 'normal') throw new ConfigError(key, `${String(v)} must be full or normal`);
+  },
+  'store.reloadMs': positive,
+  'store.retentionHours': positive,
+  'routing.noRouteStatus': (v, key) => {
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 0xffffffff) throw new ConfigError(key, `${String(v)} must be an SMPP error status (e.g. 11 for ESME_RINVDSTADR)`);
+  },
+  'messages.defaultValidityMs': positive,
+  'messages.outboxTtlMs': positive,
+  'smsc.temporaryStatuses': (v, key) => {
+    parseStatusList(v as string, key);
+  },
+  'smsc.maxAttempts': positive,
+  'smsc.retryBaseMs': positive,
+  'smsc.retryMaxMs': positive,
   'log.level': (v, key) => {
     if (!LEVELS.includes(v as string)) throw new ConfigError(key, `${String(v)} is not one of ${LEVELS.join(', ')}`);
   },
 };
 
 type Tree = { [key: string]: unknown };
+
+/** "0x14, 0x58, 8" → [0x14, 0x58, 8]; throws ConfigError naming `key`. */
+export function parseStatusList(text: string, key: string): number[] {
+  return text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const n = Number(t);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new ConfigError(key, `${t} is not a command_status`);
+      return n;
+    });
+}
 
 function isTree(v: unknown): v is Tree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

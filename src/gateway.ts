@@ -1,23 +1,33 @@
 // Composition root: builds every part from the config, starts them in order (failing fast), and
-// stops them in reverse.
+// stops them in reverse. The only file that knows all the rooms.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config.js';
+import { systemClock, type Clock } from './clock.js';
+import { parseStatusList, type Config } from './config.js';
+import { ReceiptService } from './dlr/service.js';
+import { SmppError } from './errors.js';
+import { EsmeAuth, esmeContext } from './esme/auth.js';
+import { OutboxDelivery } from './esme/outbox-delivery.js';
+import { BindRegistry } from './esme/registry.js';
+import { SubmitHandler } from './esme/submit.js';
 import type { Logger } from './log.js';
 import { Metrics, MetricsServer } from './metrics.js';
+import { MoRouter } from './routing/mo.js';
+import { MtRouter } from './routing/mt.js';
 import { Status, statusName } from './smpp/defs.js';
 import { SmppServer, type SessionDefaults } from './smpp/server.js';
-import type { BindPdu, ResponseInit, Session, SessionHandlers } from './smpp/session.js';
-
-/** Decides ESME binds. The account store supplies the real one. */
-export interface Authenticator {
-  authenticate(bind: BindPdu, session: Session): Promise<ResponseInit> | ResponseInit;
-}
-
-/** With no account store every bind is refused: there is no one to let in. */
-export const refuseAll: Authenticator = {
-  authenticate: () => ({ command_status: Status.ESME_RINVSYSID! }),
-};
+import type { Session, SessionHandlers } from './smpp/session.js';
+import { ConnectorLink } from './smsc/connector.js';
+import { Dispatcher } from './smsc/dispatcher.js';
+import { Inbound } from './smsc/inbound.js';
+import { ErrorRules } from './smsc/rules.js';
+import { AccountStore } from './store/accounts.js';
+import { ConnectorStore } from './store/connectors.js';
+import { configVersion, openDb, type Db } from './store/db.js';
+import { GroupCommit } from './store/group-commit.js';
+import { Ledger } from './store/ledger.js';
+import { Outbox } from './store/outbox.js';
+import { RouteStore } from './store/routes.js';
 
 export interface GatewayAddresses {
   smpp: AddressInfo;
@@ -27,62 +37,165 @@ export interface GatewayAddresses {
 
 export class Gateway {
   readonly metrics = new Metrics();
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private db!: Db;
+  private commit!: GroupCommit;
   private readonly listeners: SmppServer[] = [];
   private http: MetricsServer | undefined;
+  private dispatcher!: Dispatcher;
+  private delivery!: OutboxDelivery;
+  private registry!: BindRegistry;
+  private auth!: EsmeAuth;
+  private submits!: SubmitHandler;
+  private mtRouter = new MtRouter([]);
+  private moRouter = new MoRouter([]);
+  private version = -1;
+  private timers: NodeJS.Timeout[] = [];
   private ready = false;
 
-  constructor(
-    private readonly config: Config,
-    private readonly log: Logger,
-    private readonly auth: Authenticator = refuseAll,
-  ) {}
+  constructor(private readonly config: Config, logger: Logger, clock: Clock = systemClock) {
+    this.log = logger;
+    this.clock = clock;
+  }
 
   async start(): Promise<GatewayAddresses> {
-    const { smpp } = this.config;
-    const session: SessionDefaults = { ...smpp.session };
-    const handlers = this.handlers();
-    const plain = new SmppServer({ host: smpp.host, port: smpp.port, handlers, session, maxConnections: smpp.maxConnections, logger: this.log });
+    const { config, log, clock, metrics } = this;
+    this.db = openDb(config.store.path, { synchronous: config.store.synchronous as 'full' | 'normal' });
+    log.info({ path: config.store.path, synchronous: config.store.synchronous }, 'store open');
+    this.commit = new GroupCommit(this.db);
+    const ledger = new Ledger(this.db);
+    const outbox = new Outbox(this.db);
+    const connectors = new ConnectorStore(this.db);
+    this.registry = new BindRegistry((account) => this.delivery.pump(account));
+    this.auth = new EsmeAuth(this.registry, log);
+    this.delivery = new OutboxDelivery({ clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log });
+    const receipts = new ReceiptService({
+      commit: this.commit, ledger, outbox, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
+      deliver: (items) => this.delivery.enqueue(items),
+      idFormat: (account) => this.auth.account(account)?.idFormat ?? 'hex',
+      idHint: (connector) => this.dispatcher.links.get(connector)?.settings.dlrId ?? 'auto',
+    });
+    const inbound = new Inbound({
+      commit: this.commit, outbox, receipts, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
+      router: () => this.moRouter, deliver: (items) => this.delivery.enqueue(items),
+    });
+    const ca = config.smsc.tlsCa ? readFileSync(config.smsc.tlsCa) : undefined;
+    const sessionDefaults: SessionDefaults = { ...config.smpp.session };
+    this.dispatcher = new Dispatcher({
+      clock, logger: log, metrics, commit: this.commit, ledger, receipts,
+      rules: new ErrorRules(parseStatusList(config.smsc.temporaryStatuses, 'smsc.temporaryStatuses'), {
+        maxAttempts: config.smsc.maxAttempts, baseDelayMs: config.smsc.retryBaseMs, maxDelayMs: config.smsc.retryMaxMs,
+      }),
+      inbound: (pdu, connector) => inbound.handle(pdu, connector),
+      link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, ...(ca ? { tls: { ca } } : {}) }),
+    });
+    this.submits = new SubmitHandler({
+      clock, commit: this.commit, ledger, dispatcher: this.dispatcher, metrics, logger: log,
+      account: (id) => this.auth.account(id), router: () => this.mtRouter,
+      defaultValidityMs: config.messages.defaultValidityMs, noRouteStatus: config.routing.noRouteStatus,
+    });
+    metrics.countQueues = () => Object.fromEntries([...this.dispatcher.links].map(([id, l]) => [id, l.queued]));
+    metrics.countOutbox = () => this.delivery.countByAccount();
+
+    this.reload(connectors);
+    // Resume: messages accepted but not yet taken by a carrier, and undelivered receipts/MOs.
+    const queued = ledger.queued();
+    for (const m of queued) this.dispatcher.submit({ ...m, tried: 0 });
+    const waiting = outbox.all();
+    this.delivery.enqueue(waiting);
+    if (queued.length + waiting.length > 0) log.info({ messages: queued.length, outbox: waiting.length }, 'resumed queued work');
+
+    const { smpp } = config;
+    const handlers = this.esmeHandlers();
+    const plain = new SmppServer({ host: smpp.host, port: smpp.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log });
     this.listeners.push(plain);
     let tls: SmppServer | undefined;
     if (smpp.tls.enabled) {
       tls = new SmppServer({
-        host: smpp.host,
-        port: smpp.tls.port,
-        handlers,
-        session,
-        maxConnections: smpp.maxConnections,
-        logger: this.log,
+        host: smpp.host, port: smpp.tls.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log,
         tls: {
-          cert: readFileSync(smpp.tls.cert),
-          key: readFileSync(smpp.tls.key),
-          ...(smpp.tls.ca ? { ca: readFileSync(smpp.tls.ca) } : {}),
-          requestCert: smpp.tls.requestCert,
-          rejectUnauthorized: smpp.tls.requestCert,
+          cert: readFileSync(smpp.tls.cert), key: readFileSync(smpp.tls.key), ...(smpp.tls.ca ? { ca: readFileSync(smpp.tls.ca) } : {}),
+          requestCert: smpp.tls.requestCert, rejectUnauthorized: smpp.tls.requestCert,
         },
       });
       this.listeners.push(tls);
     }
-    this.metrics.countConnections = () => ({ smpp: plain.sessions.size, ...(tls ? { 'smpp-tls': tls.sessions.size } : {}) });
-    this.http = new MetricsServer(this.metrics, { alive: () => true, ready: () => this.ready }, this.log);
+    metrics.countConnections = () => ({ smpp: plain.sessions.size, ...(tls ? { 'smpp-tls': tls.sessions.size } : {}) });
+    this.http = new MetricsServer(metrics, { alive: () => true, ready: () => this.ready, status: () => this.status() }, log);
     const addresses: GatewayAddresses = {
       smpp: await plain.listen(),
       ...(tls ? { smppTls: await tls.listen() } : {}),
-      http: await this.http.listen(this.config.http.host, this.config.http.port),
+      http: await this.http.listen(config.http.host, config.http.port),
     };
+    this.every(config.store.reloadMs, () => this.reload(connectors));
+    this.every(60_000, () => this.delivery.sweep());
+    this.every(3_600_000, () => {
+      const pruned = ledger.prune(Date.now() - config.store.retentionHours * 3_600_000);
+      if (pruned > 0) log.info({ pruned }, 'pruned final messages past retention');
+    });
     this.ready = true;
-    this.log.info({ smpp: addresses.smpp.port, smppTls: addresses.smppTls?.port, http: addresses.http.port }, 'smppgw ready');
+    log.info({ smpp: addresses.smpp.port, smppTls: addresses.smppTls?.port, http: addresses.http.port }, 'smppgw ready');
     return addresses;
   }
 
-  /** Stops accepting, closes every session within the shutdown deadline, then the HTTP endpoint. */
+  /** Stops accepting, lets in-flight work finish within the shutdown deadline, closes the store. */
   async stop(): Promise<void> {
     this.ready = false;
-    await Promise.all(this.listeners.map((l) => l.close(this.config.shutdown.deadlineMs)));
+    for (const t of this.timers) clearInterval(t);
+    const deadline = this.config.shutdown.deadlineMs;
+    await Promise.all(this.listeners.map((l) => l.close(deadline)));
+    await this.dispatcher?.stop(deadline);
+    this.delivery?.stop();
+    this.commit?.flush();
     await this.http?.close();
+    this.db?.close();
     this.log.info('smppgw stopped');
   }
 
-  private handlers(): SessionHandlers {
+  /** What `smppgw status` shows: binds, queues, rates. */
+  status(): Record<string, unknown> {
+    return {
+      ready: this.ready,
+      binds: this.registry.snapshot(),
+      connectors: Object.fromEntries(
+        [...this.dispatcher.links].map(([id, l]) => [id, { up: l.up, queued: l.queued, inFlight: l.inFlight, tps: l.settings.tps, window: l.settings.window }]),
+      ),
+      outbox: this.delivery.countByAccount(),
+      commits: this.commit.commits,
+      writes: this.commit.writes,
+    };
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'periodic task failed');
+      }
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Takes account, connector and route changes made with the CLI, without dropping binds. */
+  private reload(connectors: ConnectorStore): void {
+    const v = configVersion(this.db);
+    if (v === this.version) return;
+    const first = this.version === -1;
+    this.version = v;
+    const accounts = new AccountStore(this.db).list();
+    this.auth.load(accounts);
+    this.submits.reload(accounts);
+    const routes = new RouteStore(this.db);
+    this.mtRouter = new MtRouter(routes.listMt());
+    this.moRouter = new MoRouter(routes.listMo());
+    this.dispatcher.reconcile(connectors.list());
+    this.log.info({ version: v, accounts: accounts.length, connectors: this.dispatcher.links.size, mtRoutes: this.mtRouter.size }, first ? 'tables loaded' : 'tables reloaded');
+  }
+
+  private esmeHandlers(): SessionHandlers {
     const { metrics, log } = this;
     const boundAs = new WeakMap<Session, string>();
     return {
@@ -90,8 +203,16 @@ export class Gateway {
         const init = await this.auth.authenticate(pdu, session);
         const status = init.command_status ?? 0;
         metrics.bindAttempts.inc({ result: status === 0 ? 'ok' : statusName(status) });
-        if (status !== 0) log.warn({ systemId: pdu.system_id, status: statusName(status), session: session.id }, 'bind refused');
         return { system_id: 'smppgw', ...init };
+      },
+      request: (pdu, session) => {
+        switch (pdu.command) {
+          case 'submit_sm':
+            return this.submits.submit(pdu, session);
+          default:
+            log.debug({ command: pdu.command, session: session.id }, 'command not supported yet');
+            throw new SmppError(Status.ESME_RINVCMDID!, `${pdu.command} is not supported`);
+        }
       },
       state: (session, state) => {
         const counted = boundAs.get(session);
@@ -99,6 +220,8 @@ export class Gateway {
           const bind = state.slice('bound_'.length);
           boundAs.set(session, bind);
           metrics.binds.inc({ bind });
+          const ctx = esmeContext(session);
+          if (ctx) this.registry.bound(ctx.systemId, session);
         } else if (counted !== undefined) {
           boundAs.delete(session);
           metrics.binds.dec({ bind: counted });

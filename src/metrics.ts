@@ -1,9 +1,10 @@
-// Prometheus metrics (prom-client) and the operator HTTP endpoint: /metrics, /healthz, /readyz.
+// Prometheus metrics (prom-client) and the operator HTTP endpoint: /metrics, /healthz, /readyz,
+// /status (JSON for `smppgw status`).
 // Names are smppgw_*, times in seconds, labels bounded (listener, bind type; later account and
 // connector, which the operator defines).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from './log.js';
 
 export class Metrics {
@@ -32,6 +33,125 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // ---- MT from accounts ----
+  readonly esmeSubmits = new Counter({
+    name: 'smppgw_esme_submits_total',
+    help: 'submit_sm (and data_sm, submit_multi) from accounts, by the status we answered',
+    labelNames: ['account', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly esmeLatency = new Histogram({
+    name: 'smppgw_esme_submit_seconds',
+    help: 'Time from an account\'s submit_sm to our submit_sm_resp (includes the commit)',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly throttled = new Counter({
+    name: 'smppgw_throttled_total',
+    help: 'Throttling: accounts answered ESME_RTHROTTLED (side=account), carriers that answered it (side=connector)',
+    labelNames: ['side', 'name'] as const,
+    registers: [this.registry],
+  });
+  // ---- towards carriers ----
+  readonly connectorUp = new Gauge({
+    name: 'smppgw_connector_up',
+    help: '1 while the connector is bound and able to send',
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+  });
+  readonly connectorSubmits = new Counter({
+    name: 'smppgw_connector_submits_total',
+    help: 'submit_sm sent to carriers, by the outcome (status name, timeout, closed)',
+    labelNames: ['connector', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly connectorLatency = new Histogram({
+    name: 'smppgw_connector_submit_seconds',
+    help: 'Time from our submit_sm to the carrier\'s submit_sm_resp',
+    labelNames: ['connector'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'smppgw_retries_total',
+    help: 'Submits retried after a temporary error, timeout or lost connection',
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+  });
+  readonly finalStates = new Counter({
+    name: 'smppgw_messages_final_total',
+    help: 'Messages ended by the gateway itself, by message_state (3 expired, 5 undeliverable, 8 rejected)',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  /** Set by the gateway: queued messages per connector, read at scrape time. */
+  countQueues: () => Record<string, number> = () => ({});
+  readonly queueDepth = new Gauge({
+    name: 'smppgw_connector_queue',
+    help: 'Messages waiting to be sent, by connector',
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.queueDepth.reset();
+      for (const [connector, n] of Object.entries(this.countQueues())) this.queueDepth.set({ connector }, n);
+    },
+  });
+  // ---- receipts and MO ----
+  readonly carrierReceipts = new Counter({
+    name: 'smppgw_dlrs_received_total',
+    help: 'Delivery receipts from carriers, by stat',
+    labelNames: ['connector', 'stat'] as const,
+    registers: [this.registry],
+  });
+  readonly parkedReceipts = new Counter({
+    name: 'smppgw_dlrs_parked_total',
+    help: 'Receipts that arrived before their submit_sm_resp was recorded (or match no message)',
+    registers: [this.registry],
+  });
+  readonly submitToReceipt = new Histogram({
+    name: 'smppgw_submit_to_dlr_seconds',
+    help: 'Time from accepting a message to its final receipt',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers: [this.registry],
+  });
+  readonly mos = new Counter({
+    name: 'smppgw_mo_total',
+    help: 'MO messages from carriers, by result (routed, unrouted)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly outboxDelivered = new Counter({
+    name: 'smppgw_outbox_delivered_total',
+    help: 'Receipts and MOs delivered to accounts (deliver_sm_resp OK)',
+    labelNames: ['account', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly outboxExpired = new Counter({
+    name: 'smppgw_outbox_expired_total',
+    help: 'Receipts and MOs dropped after waiting their TTL for the account',
+    labelNames: ['account', 'kind'] as const,
+    registers: [this.registry],
+  });
+  /** Set by the gateway: outbox items per account, read at scrape time. */
+  countOutbox: () => Record<string, number> = () => ({});
+  readonly outboxDepth = new Gauge({
+    name: 'smppgw_outbox_queue',
+    help: 'Receipts and MOs waiting for delivery, by account',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.outboxDepth.reset();
+      for (const [account, n] of Object.entries(this.countOutbox())) this.outboxDepth.set({ account }, n);
+    },
+  });
+
+  private static readonly KNOWN_STATUS = new Set(['ESME_ROK', 'timeout', 'closed']);
+
+  /** Keeps the status label set bounded: names the tables know, or `other`. */
+  statusLabel(name: string): string {
+    return Metrics.KNOWN_STATUS.has(name) || name.startsWith('ESME_') ? name : 'other';
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'smppgw_' });
   }
@@ -42,6 +162,8 @@ export interface HealthSource {
   alive(): boolean;
   /** Readiness: listeners up and the store open. */
   ready(): boolean;
+  /** Binds, queues and rates for `smppgw status`. */
+  status?(): Record<string, unknown>;
 }
 
 /** Serves /metrics, /healthz and /readyz. */
@@ -61,6 +183,8 @@ export class MetricsServer {
             res.writeHead(500).end();
           },
         );
+      } else if (path === '/status' && health.status) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(health.status())}\n`);
       } else if (path === '/healthz') {
         const ok = health.alive();
         res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n');

@@ -84,7 +84,8 @@ CREATE TABLE messages (
   done_at      INTEGER
 ) STRICT;
 CREATE INDEX messages_queued ON messages (next_at) WHERE state = 0;
-CREATE UNIQUE INDEX messages_smsc_id ON messages (connector, smsc_id) WHERE smsc_id IS NOT NULL;
+-- Carriers reuse ids in time (and simulators on restart): not unique; the newest row wins.
+CREATE INDEX messages_smsc_id ON messages (connector, smsc_id) WHERE smsc_id IS NOT NULL;
 CREATE INDEX messages_done ON messages (done_at) WHERE done_at IS NOT NULL;
 
 -- Receipts that arrived before the submit_sm_resp they belong to was recorded.

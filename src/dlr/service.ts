@@ -1,0 +1,146 @@
+// Receipts end to end: record the carrier's id when a submit is accepted, match the carrier's
+// receipt to the ledger (parking it when it beat its submit_sm_resp), and put the receipt the
+// account asked for, carrying the gateway's own id, into the account's outbox. Every change is
+// committed before the caller's promise settles (the SMSC gets deliver_sm_resp only then).
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { decode, encode } from '../smpp/codec.js';
+import type { PduOf } from '../smpp/pdu.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { Ledger, MessageRecord } from '../store/ledger.js';
+import type { Outbox, OutboxItem } from '../store/outbox.js';
+import { foldId, formatMessageId, receiptIdCandidates, type IdHint } from './ids.js';
+import { MessageState, isFinal, receiptBody, statOf, type Receipt } from './receipt.js';
+
+export interface ReceiptServiceOptions {
+  commit: GroupCommit;
+  ledger: Ledger;
+  outbox: Outbox;
+  /** Takes receipts to deliver, after their commit. */
+  deliver: (items: OutboxItem[]) => void;
+  idFormat: (account: string) => 'hex' | 'dec';
+  idHint: (connector: string) => IdHint;
+  /** How long a receipt waits in the outbox for its account to bind. */
+  ttlMs: number;
+  metrics: Metrics;
+  logger: Logger;
+  /** Wall-clock time (stored in the ledger). */
+  now?: () => number;
+}
+
+/** A message as the receipt needs it (from the ledger or from the dispatcher's memory). */
+interface ReceiptSubject {
+  id: number;
+  account: string;
+  pdu: Buffer;
+  submittedAt: number;
+}
+
+/** Does registered_delivery ask for a receipt in this final state? (bits 0–1, SMPP 3.4 §5.2.17) */
+export function wantsReceipt(registeredDelivery: number, state: number): boolean {
+  switch (registeredDelivery & 0x03) {
+    case 1:
+      return isFinal(state);
+    case 2:
+      return isFinal(state) && state !== MessageState.DELIVERED;
+    case 3: // SMPP 5.0: success only
+      return state === MessageState.DELIVERED;
+    default:
+      return false;
+  }
+}
+
+export class ReceiptService {
+  private readonly now: () => number;
+
+  constructor(private readonly o: ReceiptServiceOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The carrier accepted message `id` as `smscIdRaw`; applies receipts that came first. */
+  recordSent(id: number, connector: string, smscIdRaw: string): Promise<void> {
+    return this.o.commit
+      .run(() => {
+        const now = this.now();
+        const folded = foldId(smscIdRaw);
+        this.o.ledger.markSent(id, connector, folded, smscIdRaw, now);
+        const items: OutboxItem[] = [];
+        for (const candidate of receiptIdCandidates(smscIdRaw, this.o.idHint(connector))) {
+          for (const json of this.o.ledger.takeParked(connector, candidate)) {
+            const item = this.apply(this.o.ledger.get(id)!, JSON.parse(json) as Receipt, now);
+            if (item) items.push(item);
+          }
+        }
+        return items;
+      })
+      .then((items) => this.deliver(items));
+  }
+
+  /** Ends message `msg` in `state` at the gateway (refused, undeliverable, expired). */
+  recordFinal(msg: ReceiptSubject, state: number, status: number | null, connector: string | null): Promise<void> {
+    return this.o.commit
+      .run(() => {
+        const now = this.now();
+        this.o.ledger.markFinal(msg.id, state, status, now, connector);
+        const err = status === null ? '000' : status.toString(16).padStart(3, '0').slice(-3);
+        return this.receiptFor(msg, state, err, now);
+      })
+      .then((item) => this.deliver(item ? [item] : []));
+  }
+
+  /** A receipt from a carrier: matched and applied, or parked until its submit_sm_resp is recorded. */
+  onCarrierReceipt(connector: string, receipt: Receipt): Promise<void> {
+    this.o.metrics.carrierReceipts.inc({ connector, stat: statOf(receipt.state) });
+    return this.o.commit
+      .run(() => {
+        const now = this.now();
+        const candidates = receiptIdCandidates(receipt.id, this.o.idHint(connector));
+        for (const candidate of candidates) {
+          const record = this.o.ledger.findBySmscId(connector, candidate);
+          if (record) return this.apply(record, receipt, now);
+        }
+        this.o.ledger.park(connector, candidates[0]!, JSON.stringify(receipt), now);
+        this.o.metrics.parkedReceipts.inc();
+        return undefined;
+      })
+      .then((item) => this.deliver(item ? [item] : []));
+  }
+
+  private apply(record: MessageRecord, receipt: Receipt, now: number): OutboxItem | undefined {
+    const err = /^\d+$/.test(receipt.err) ? Number(receipt.err) : null;
+    if (!this.o.ledger.applyReceipt(record.id, receipt.state, err, now)) return undefined; // already final: a duplicate receipt
+    if (isFinal(receipt.state)) this.o.metrics.submitToReceipt.observe((now - record.submittedAt) / 1000);
+    return this.receiptFor(record, receipt.state, receipt.err, now);
+  }
+
+  /** Puts the account's receipt into its outbox, if it asked for one in this state. */
+  private receiptFor(msg: ReceiptSubject, state: number, err: string, now: number): OutboxItem | undefined {
+    const sm = decode(msg.pdu) as PduOf<'submit_sm'>;
+    if (!wantsReceipt(sm.registered_delivery, state)) return undefined;
+    const body = receiptBody({
+      id: formatMessageId(msg.id, this.o.idFormat(msg.account)),
+      state,
+      err,
+      submittedAt: msg.submittedAt,
+      doneAt: now,
+      text: sm.short_message.toString('latin1', 0, Math.min(20, sm.short_message.length)),
+    });
+    const pdu = encode({
+      command: 'deliver_sm',
+      sequence_number: 1,
+      source_addr_ton: sm.dest_addr_ton,
+      source_addr_npi: sm.dest_addr_npi,
+      source_addr: sm.destination_addr,
+      dest_addr_ton: sm.source_addr_ton,
+      dest_addr_npi: sm.source_addr_npi,
+      destination_addr: sm.source_addr,
+      esm_class: 0x04,
+      ...body,
+    });
+    return this.o.outbox.add(msg.account, 'dlr', pdu, msg.id, now, this.o.ttlMs);
+  }
+
+  private deliver(items: OutboxItem[]): void {
+    if (items.length > 0) this.o.deliver(items);
+  }
+}

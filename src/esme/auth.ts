@@ -1,0 +1,59 @@
+// Bind checks, in order, each with its own status and log line: known and enabled account,
+// allowed address, allowed bind type, password, max binds.
+import type { Logger } from '../log.js';
+import { Status } from '../smpp/defs.js';
+import type { BindPdu, ResponseInit, Session } from '../smpp/session.js';
+import type { Account, BindType } from '../store/accounts.js';
+import { addressFilter, verifyPassword } from './credentials.js';
+import type { BindRegistry } from './registry.js';
+
+const BIND_TYPE: Record<BindPdu['command'], BindType> = { bind_transmitter: 'tx', bind_receiver: 'rx', bind_transceiver: 'trx' };
+
+/** What the gateway keeps on an ESME session (session.context). */
+export interface EsmeContext {
+  /** The account's system_id (look the account up afresh: the operator may change it). */
+  systemId: string;
+  /** submit_sm being handled on this session (the account's window). */
+  open: number;
+}
+
+export function esmeContext(session: Session): EsmeContext | undefined {
+  return session.context as EsmeContext | undefined;
+}
+
+export class EsmeAuth {
+  private accounts = new Map<string, { account: Account; allowed: (address: string) => boolean }>();
+
+  constructor(private readonly registry: BindRegistry, private readonly log: Logger) {}
+
+  /** Takes a fresh copy of the account table. */
+  load(accounts: readonly Account[]): void {
+    this.accounts = new Map(accounts.map((a) => [a.systemId, { account: a, allowed: addressFilter(a.allow) }]));
+  }
+
+  account(systemId: string): Account | undefined {
+    return this.accounts.get(systemId)?.account;
+  }
+
+  async authenticate(pdu: BindPdu, session: Session): Promise<ResponseInit> {
+    const entry = this.accounts.get(pdu.system_id);
+    const remote = session.socket.remoteAddress ?? '';
+    const refuse = (status: string, why: string): ResponseInit => {
+      this.log.warn({ systemId: pdu.system_id, remote, why }, 'bind refused');
+      return { command_status: Status[status]! };
+    };
+    if (!entry || !entry.account.enabled) return refuse('ESME_RINVSYSID', entry ? 'account disabled' : 'no such account');
+    const { account } = entry;
+    if (!entry.allowed(remote)) return refuse('ESME_RBINDFAIL', 'address not in the account allow-list');
+    if (!account.bindTypes.includes(BIND_TYPE[pdu.command])) return refuse('ESME_RBINDFAIL', `bind type ${BIND_TYPE[pdu.command]} not allowed`);
+    if (!(await verifyPassword(pdu.password, account.passwordHash))) return refuse('ESME_RINVPASWD', 'wrong password');
+    if (this.registry.count(account.systemId) >= account.maxBinds) return refuse('ESME_RBINDFAIL', `max binds (${account.maxBinds}) reached`);
+    if (session.state === 'closed') return { command_status: Status.ESME_RBINDFAIL! };
+    const context: EsmeContext = { systemId: account.systemId, open: 0 };
+    session.context = context;
+    this.registry.add(account.systemId, session);
+    void session.whenClosed().then(() => this.registry.remove(account.systemId, session));
+    this.log.info({ systemId: account.systemId, remote, bind: BIND_TYPE[pdu.command], session: session.id }, 'ESME bound');
+    return { command_status: 0 };
+  }
+}

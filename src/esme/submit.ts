@@ -1,0 +1,109 @@
+// submit_sm from an account: the ordered checks (window, rate, fields), routing, and the ledger
+// write. The response carries the gateway's id and goes out only after the commit; the message
+// then goes to the dispatcher.
+import type { Clock } from '../clock.js';
+import { formatMessageId } from '../dlr/ids.js';
+import { SmppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { TokenBucket } from '../rate/token-bucket.js';
+import type { MtRouter } from '../routing/mt.js';
+import { encode } from '../smpp/codec.js';
+import { ESME_RMSGQFUL, ESME_RTHROTTLED, Status, TLVS, statusName } from '../smpp/defs.js';
+import type { PduOf } from '../smpp/pdu.js';
+import type { ResponseInit, Session } from '../smpp/session.js';
+import { parseSmppTime } from '../smpp/time.js';
+import type { Dispatcher } from '../smsc/dispatcher.js';
+import type { Account } from '../store/accounts.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { Ledger } from '../store/ledger.js';
+import { esmeContext } from './auth.js';
+
+const PAYLOAD = TLVS.get('message_payload')!.tag;
+
+export interface SubmitOptions {
+  clock: Clock;
+  commit: GroupCommit;
+  ledger: Ledger;
+  dispatcher: Dispatcher;
+  metrics: Metrics;
+  logger: Logger;
+  account: (systemId: string) => Account | undefined;
+  router: () => MtRouter;
+  /** Validity when the account gives none. */
+  defaultValidityMs: number;
+  /** Status for a message no route takes. */
+  noRouteStatus: number;
+  now?: () => number;
+}
+
+export class SubmitHandler {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: SubmitOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Applies new account rates (after a table change). */
+  reload(accounts: readonly Account[]): void {
+    for (const a of accounts) this.buckets.get(a.systemId)?.setRate(a.tps);
+    for (const id of this.buckets.keys()) if (!accounts.some((a) => a.systemId === id)) this.buckets.delete(id);
+  }
+
+  async submit(pdu: PduOf<'submit_sm'>, session: Session): Promise<ResponseInit> {
+    const started = this.o.clock.now();
+    const ctx = esmeContext(session);
+    const account = ctx ? this.o.account(ctx.systemId) : undefined;
+    if (!ctx || !account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
+    let status = 0;
+    ctx.open++;
+    try {
+      const id = await this.accept(pdu, account, ctx.open);
+      return { message_id: formatMessageId(id, account.idFormat) };
+    } catch (err) {
+      status = err instanceof SmppError ? err.status : Status.ESME_RSYSERR!;
+      throw err;
+    } finally {
+      ctx.open--;
+      this.o.metrics.esmeSubmits.inc({ account: account.systemId, status: this.o.metrics.statusLabel(statusName(status)) });
+      this.o.metrics.esmeLatency.observe((this.o.clock.now() - started) / 1000);
+    }
+  }
+
+  private async accept(pdu: PduOf<'submit_sm'>, account: Account, open: number): Promise<number> {
+    if (open > account.window) throw new SmppError(ESME_RMSGQFUL, `window of ${account.window} exceeded`);
+    if (!this.bucket(account).take()) {
+      this.o.metrics.throttled.inc({ side: 'account', name: account.systemId });
+      throw new SmppError(ESME_RTHROTTLED);
+    }
+    if (pdu.destination_addr === '') throw new SmppError(Status.ESME_RINVDSTADR!, 'destination_addr is empty');
+    const payload = pdu.tlvs?.some((t) => t.tag === PAYLOAD && t.value.length > 0) ?? false;
+    if (payload && pdu.short_message.length > 0) throw new SmppError(Status.ESME_RINVMSGLEN!, 'short_message and message_payload both carry data');
+    const now = this.now();
+    let expiresAt = now + this.o.defaultValidityMs;
+    if (pdu.validity_period !== '') {
+      const t = parseSmppTime(pdu.validity_period, now);
+      if (t === undefined) throw new SmppError(Status.ESME_RINVEXPIRY!, 'validity_period is not a valid SMPP time');
+      if (t <= now) throw new SmppError(Status.ESME_RINVEXPIRY!, 'validity_period is in the past');
+      expiresAt = Math.min(t, now + 7 * this.o.defaultValidityMs);
+    }
+    const route = this.o.router().route({ account: account.systemId, source: pdu.source_addr, destination: pdu.destination_addr }, now);
+    if (!route) throw new SmppError(this.o.noRouteStatus, 'no route');
+    const bytes = encode(pdu);
+    const id = await this.o.commit.run(() =>
+      this.o.ledger.insert({
+        account: account.systemId, sourceAddr: pdu.source_addr, destAddr: pdu.destination_addr, registeredDelivery: pdu.registered_delivery,
+        pdu: bytes, routeId: route.routeId, connectors: route.connectors, expiresAt, now,
+      }),
+    );
+    this.o.dispatcher.submit({ id, account: account.systemId, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
+    return id;
+  }
+
+  private bucket(account: Account): TokenBucket {
+    let b = this.buckets.get(account.systemId);
+    if (!b) this.buckets.set(account.systemId, (b = new TokenBucket(account.tps, this.o.clock)));
+    return b;
+  }
+}

@@ -1,0 +1,19 @@
+// SMPP time fields (SMPP 3.4 §7.1.1): "YYMMDDhhmmsstnnp", absolute (p = + or -, nn quarter hours
+// from UTC) or relative (p = R, a duration).
+
+/** The moment a time field names, in ms since the epoch; undefined for an empty or invalid one. */
+export function parseSmppTime(value: string, now: number): number | undefined {
+  const m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d)(\d\d)([+\-R])$/.exec(value);
+  if (!m) return undefined;
+  const [yy, mo, dd, hh, mi, ss, t, nn] = m.slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
+  const p = m[9];
+  if (p === 'R') {
+    // Relative: years and months as 365 and 30 days, as most SMSCs do.
+    const days = yy * 365 + mo * 30 + dd;
+    return now + ((days * 24 + hh) * 60 + mi) * 60_000 + ss * 1000 + t * 100;
+  }
+  if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59 || nn > 48) return undefined;
+  const utc = Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss, t * 100);
+  const offset = nn * 15 * 60_000;
+  return p === '+' ? utc - offset : utc + offset;
+}

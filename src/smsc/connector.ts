@@ -1,0 +1,191 @@
+// One carrier link: its bind(s) (a transceiver, or a transmitter + receiver pair), its queue of
+// messages waiting to go out, and the token bucket and window that pace them. What a submit's
+// outcome means (retry, failover, receipt) is the dispatcher's business, not this file's.
+import type { Clock, TimerHandle } from '../clock.js';
+import { GatewayError, SmppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { TokenBucket } from '../rate/token-bucket.js';
+import { SmppClient } from '../smpp/client.js';
+import { decode } from '../smpp/codec.js';
+import type { PduOf, Pdu } from '../smpp/pdu.js';
+import type { SessionDefaults } from '../smpp/server.js';
+import type { ResponseInit, Session } from '../smpp/session.js';
+import { Fifo } from '../smpp/fifo.js';
+import type { Connector } from '../store/connectors.js';
+
+/** A message on its way to a carrier. */
+export interface Outgoing {
+  id: number;
+  account: string;
+  /** The submit_sm as the account sent it, encoded (compact while queued). */
+  pdu: Buffer;
+  /** Candidate connectors from the route, in order; `tried` indexes the current one. */
+  connectors: string[];
+  tried: number;
+  attempts: number;
+  expiresAt: number;
+  submittedAt: number;
+}
+
+export type SubmitOutcome =
+  | { kind: 'ok'; smscId: string; ms: number }
+  | { kind: 'status'; status: number; ms: number }
+  | { kind: 'timeout'; ms: number }
+  | { kind: 'closed'; ms: number };
+
+export interface ConnectorHooks {
+  /** A request from the SMSC (receipt or MO); the promise settles once its work is committed. */
+  inbound(pdu: Pdu, connector: string): Promise<ResponseInit>;
+  result(msg: Outgoing, outcome: SubmitOutcome, connector: string): void;
+  /** The connector went up (true) or down (false). */
+  state(connector: string, up: boolean): void;
+}
+
+export interface ConnectorOptions {
+  config: Connector;
+  hooks: ConnectorHooks;
+  clock: Clock;
+  logger: Logger;
+  session?: SessionDefaults;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean };
+}
+
+export class ConnectorLink {
+  readonly id: string;
+  private config: Connector;
+  private readonly queue = new Fifo<Outgoing>();
+  private readonly bucket: TokenBucket;
+  private readonly clients: SmppClient[] = [];
+  private tx: Session | undefined;
+  private pumpTimer: TimerHandle | undefined;
+  private readonly log: Logger;
+  private stopped = false;
+
+  constructor(private readonly o: ConnectorOptions) {
+    this.config = o.config;
+    this.id = o.config.id;
+    this.log = o.logger.child({ connector: this.id });
+    this.bucket = new TokenBucket(o.config.tps, o.clock);
+  }
+
+  /** Bound and able to send. */
+  get up(): boolean {
+    return this.tx?.isBound === true;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get inFlight(): number {
+    return this.tx?.inFlight ?? 0;
+  }
+
+  get settings(): Connector {
+    return this.config;
+  }
+
+  start(): void {
+    const c = this.config;
+    const types = c.bind === 'trx' ? (['bind_transceiver'] as const) : (['bind_transmitter', 'bind_receiver'] as const);
+    for (const command of types) {
+      const client = new SmppClient({
+        host: c.host,
+        port: c.port,
+        ...(c.tls ? { tls: { ...this.o.tls } } : {}),
+        bind: { command, system_id: c.systemId, password: c.password, system_type: c.systemType },
+        session: { ...this.o.session, window: c.window },
+        clock: this.o.clock,
+        logger: this.log,
+        handlers: { request: (pdu) => this.o.hooks.inbound(pdu, this.id) },
+        onBound: (session) => {
+          if (command !== 'bind_receiver') {
+            this.tx = session;
+            this.o.hooks.state(this.id, true);
+            this.pump();
+          }
+        },
+        onUnbound: (reason) => {
+          if (command !== 'bind_receiver') {
+            this.tx = undefined;
+            this.log.warn({ reason }, 'connector down');
+            this.o.hooks.state(this.id, false);
+          }
+        },
+      });
+      this.clients.push(client);
+      client.start();
+    }
+  }
+
+  /** Takes new rate and window settings without dropping the bind. */
+  update(config: Connector): void {
+    this.config = config;
+    this.bucket.setRate(config.tps);
+  }
+
+  /** The carrier said "throttled": halve the rate for a while. */
+  slowDown(): void {
+    this.bucket.slowDown(0.5, 10_000);
+  }
+
+  enqueue(msg: Outgoing): void {
+    this.queue.push(msg);
+    this.pump();
+  }
+
+  /** Takes every queued message out (to reroute them when this connector goes away). */
+  drainQueue(): Outgoing[] {
+    return this.queue.drain();
+  }
+
+  /** Unbinds (waiting for in-flight responses up to the deadline) and stops reconnecting. */
+  async stop(deadlineMs: number): Promise<void> {
+    this.stopped = true;
+    if (this.pumpTimer !== undefined) this.o.clock.clearTimeout(this.pumpTimer);
+    await Promise.all(this.clients.map((c) => c.close(deadlineMs)));
+  }
+
+  /** Sends what the window and the bucket allow; comes back when either frees up. */
+  pump(): void {
+    const session = this.tx;
+    if (this.stopped || session === undefined || !session.isBound) return;
+    while (this.queue.length > 0 && session.canSend) {
+      if (!this.bucket.take()) {
+        if (this.pumpTimer === undefined) {
+          this.pumpTimer = this.o.clock.setTimeout(() => {
+            this.pumpTimer = undefined;
+            this.pump();
+          }, Math.max(1, this.bucket.waitMs()));
+        }
+        return;
+      }
+      this.send(session, this.queue.shift()!);
+    }
+  }
+
+  private send(session: Session, msg: Outgoing): void {
+    const started = this.o.clock.now();
+    msg.attempts++;
+    // We always ask the carrier for a receipt: the ledger needs the final state even when the
+    // account did not ask for one.
+    const pdu = decode(msg.pdu) as PduOf<'submit_sm'>;
+    pdu.registered_delivery = (pdu.registered_delivery & ~0x03) | 0x01;
+    session.request(pdu).then(
+      (resp) => {
+        const ms = this.o.clock.now() - started;
+        this.o.hooks.result(msg, resp.command_status === 0 ? { kind: 'ok', smscId: resp.message_id, ms } : { kind: 'status', status: resp.command_status, ms }, this.id);
+        this.pump();
+      },
+      (err: unknown) => {
+        const ms = this.o.clock.now() - started;
+        let outcome: SubmitOutcome;
+        if (err instanceof SmppError) outcome = { kind: 'status', status: err.status, ms };
+        else if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') outcome = { kind: 'timeout', ms };
+        else outcome = { kind: 'closed', ms };
+        this.o.hooks.result(msg, outcome, this.id);
+        this.pump();
+      },
+    );
+  }
+}

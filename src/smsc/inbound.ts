@@ -1,0 +1,86 @@
+// Requests from carriers: a deliver_sm (or data_sm) is either a receipt for one of our messages or
+// an MO from a subscriber. Both are committed before the carrier gets its response.
+import { parseReceipt, isReceipt } from '../dlr/receipt.js';
+import type { ReceiptService } from '../dlr/service.js';
+import { SmppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { MoRouter } from '../routing/mo.js';
+import { encode } from '../smpp/codec.js';
+import { Status, TLVS } from '../smpp/defs.js';
+import type { Pdu, PduOf } from '../smpp/pdu.js';
+import type { ResponseInit } from '../smpp/session.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { Outbox, OutboxItem } from '../store/outbox.js';
+
+const PAYLOAD = TLVS.get('message_payload')!.tag;
+
+export interface InboundOptions {
+  commit: GroupCommit;
+  outbox: Outbox;
+  receipts: ReceiptService;
+  router: () => MoRouter;
+  deliver: (items: OutboxItem[]) => void;
+  metrics: Metrics;
+  logger: Logger;
+  /** How long an MO waits for its account to bind. */
+  ttlMs: number;
+  now?: () => number;
+}
+
+/** The text of an MO for keyword matching (GSM default and Latin-1 read alike for keywords; UCS2 decoded). */
+function moText(pdu: PduOf<'deliver_sm'>): string {
+  const bytes = pdu.short_message.length > 0 ? pdu.short_message : (pdu.tlvs?.find((t) => t.tag === PAYLOAD)?.value ?? Buffer.alloc(0));
+  const udhi = (pdu.esm_class & 0x40) !== 0 && bytes.length > 0;
+  const body = udhi ? bytes.subarray(Math.min(bytes.length, bytes[0]! + 1)) : bytes;
+  if (pdu.data_coding === 0x08) return body.length % 2 === 0 ? Buffer.from(body).swap16().toString('utf16le') : '';
+  return body.toString('latin1');
+}
+
+export class Inbound {
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly o: InboundOptions) {
+    this.log = o.logger.child({ part: 'inbound' });
+    this.now = o.now ?? Date.now;
+  }
+
+  async handle(pdu: Pdu, connector: string): Promise<ResponseInit> {
+    if (pdu.command === 'deliver_sm') {
+      if (isReceipt(pdu.esm_class)) {
+        const receipt = parseReceipt(pdu);
+        if (!receipt) {
+          this.log.warn({ connector }, 'receipt without a message id; acknowledged and dropped');
+          return {};
+        }
+        await this.o.receipts.onCarrierReceipt(connector, receipt);
+        return {};
+      }
+      return this.mo(pdu, connector);
+    }
+    if (pdu.command === 'data_sm') {
+      // data_sm from a carrier: receipts only (its MO use is rare); answered after commit.
+      const receipt = isReceipt(pdu.esm_class) ? parseReceipt(pdu) : undefined;
+      if (receipt) await this.o.receipts.onCarrierReceipt(connector, receipt);
+      return { message_id: '' };
+    }
+    if (pdu.command === 'alert_notification') return {};
+    throw new SmppError(Status.ESME_RINVCMDID!, `${pdu.command} is not handled from carriers`);
+  }
+
+  private async mo(pdu: PduOf<'deliver_sm'>, connector: string): Promise<ResponseInit> {
+    const route = this.o.router().route({ destination: pdu.destination_addr, source: pdu.source_addr, text: moText(pdu), connector });
+    if (!route) {
+      this.o.metrics.mos.inc({ result: 'unrouted' });
+      this.log.warn({ connector, to: pdu.destination_addr }, 'MO matches no MO route; refused');
+      throw new SmppError(Status.ESME_RINVDSTADR!, 'no MO route');
+    }
+    // Passed on as the carrier sent it (TLVs included); the sequence number is set when sent.
+    const bytes = encode({ ...pdu, sequence_number: 1 });
+    const item = await this.o.commit.run(() => this.o.outbox.add(route.account, 'mo', bytes, null, this.now(), this.o.ttlMs));
+    this.o.metrics.mos.inc({ result: 'routed' });
+    this.o.deliver([item]);
+    return {};
+  }
+}

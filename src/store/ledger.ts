@@ -1,0 +1,171 @@
+// The message ledger: every MT message accepted, its route, its carrier id and its state. Methods
+// are synchronous statements meant to run inside GroupCommit.run, so many share one commit.
+import { MessageState } from '../dlr/receipt.js';
+import type { Db } from './db.js';
+
+export interface NewMessage {
+  account: string;
+  sourceAddr: string;
+  destAddr: string;
+  registeredDelivery: number;
+  /** The submit_sm as received (sequence number irrelevant). */
+  pdu: Buffer;
+  routeId: number;
+  connectors: string[];
+  expiresAt: number;
+  now: number;
+}
+
+/** What the dispatcher needs of a queued message. */
+export interface QueuedMessage {
+  id: number;
+  account: string;
+  pdu: Buffer;
+  connectors: string[];
+  attempts: number;
+  nextAt: number;
+  expiresAt: number;
+  submittedAt: number;
+}
+
+/** What receipts and queries need of a message. */
+export interface MessageRecord {
+  id: number;
+  account: string;
+  sourceAddr: string;
+  destAddr: string;
+  registeredDelivery: number;
+  pdu: Buffer;
+  connector: string | null;
+  state: number;
+  error: number | null;
+  smscId: string | null;
+  submittedAt: number;
+  doneAt: number | null;
+}
+
+export interface ParkedReceipt {
+  id: number;
+  receipt: string;
+}
+
+interface RecordRow {
+  id: number;
+  account: string;
+  source_addr: string;
+  dest_addr: string;
+  registered_delivery: number;
+  pdu: Buffer;
+  connector: string | null;
+  state: number;
+  error: number | null;
+  smsc_id: string | null;
+  submitted_at: number;
+  done_at: number | null;
+}
+
+function toRecord(r: RecordRow): MessageRecord {
+  return {
+    id: r.id, account: r.account, sourceAddr: r.source_addr, destAddr: r.dest_addr, registeredDelivery: r.registered_delivery, pdu: r.pdu,
+    connector: r.connector, state: r.state, error: r.error, smscId: r.smsc_id, submittedAt: r.submitted_at, doneAt: r.done_at,
+  };
+}
+
+export class Ledger {
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    this.q = {
+      insert: db.prepare(
+        `INSERT INTO messages (account, source_addr, dest_addr, registered_delivery, pdu, route_id, connectors, state, next_at, expires_at, submitted_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+      ),
+      sent: db.prepare('UPDATE messages SET state = 1, connector = ?, smsc_id = ?, smsc_id_raw = ?, attempts = attempts + 1, sent_at = ? WHERE id = ?'),
+      retry: db.prepare('UPDATE messages SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
+      final: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ?, connector = COALESCE(?, connector) WHERE id = ?'),
+      receipt: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ? WHERE id = ? AND state < 2'),
+      bySmscId: db.prepare('SELECT * FROM messages WHERE connector = ? AND smsc_id = ? ORDER BY id DESC LIMIT 1'),
+      byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
+      queued: db.prepare('SELECT id, account, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE state = 0 ORDER BY next_at, id'),
+      park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
+      parked: db.prepare('SELECT id, receipt FROM parked_receipts WHERE connector = ? AND smsc_id = ?'),
+      unpark: db.prepare('DELETE FROM parked_receipts WHERE id = ?'),
+      prune: db.prepare('DELETE FROM messages WHERE done_at IS NOT NULL AND done_at < ?'),
+      pruneParked: db.prepare('DELETE FROM parked_receipts WHERE received_at < ?'),
+      counts: db.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state'),
+    };
+  }
+
+  /** Stores an accepted message; returns its id (the gateway's message_id). */
+  insert(m: NewMessage): number {
+    const r = this.q.insert.run(m.account, m.sourceAddr, m.destAddr, m.registeredDelivery, m.pdu, m.routeId, m.connectors.join(','), m.now, m.expiresAt, m.now);
+    return Number(r.lastInsertRowid);
+  }
+
+  /** The SMSC accepted it: record its id (folded and raw). */
+  markSent(id: number, connector: string, smscId: string, smscIdRaw: string, now: number): void {
+    this.q.sent.run(connector, smscId, smscIdRaw, now, id);
+  }
+
+  /** A temporary failure: try again at `nextAt`. */
+  markRetry(id: number, nextAt: number, error: number): void {
+    this.q.retry.run(nextAt, error, id);
+  }
+
+  /** Ends a message's life in `state` (REJECTED, UNDELIVERABLE, EXPIRED, DELETED, …). */
+  markFinal(id: number, state: number, error: number | null, now: number, connector: string | null = null): void {
+    this.q.final.run(state, error, now, connector, id);
+  }
+
+  /** Applies a receipt's state; false if the message had already reached a final state. */
+  applyReceipt(id: number, state: number, error: number | null, now: number): boolean {
+    const done = state >= 2 ? now : null;
+    return this.q.receipt.run(state, error, done, id).changes > 0;
+  }
+
+  findBySmscId(connector: string, smscId: string): MessageRecord | undefined {
+    const row = this.q.bySmscId.get(connector, smscId) as RecordRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  get(id: number): MessageRecord | undefined {
+    const row = this.q.byId.get(id) as RecordRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Every message still queued here, oldest first (read at start to resume). */
+  queued(): QueuedMessage[] {
+    type Row = { id: number; account: string; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number };
+    return (this.q.queued.all() as Row[]).map((r) => ({
+      id: r.id, account: r.account, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
+      submittedAt: r.submitted_at,
+    }));
+  }
+
+  /** Keeps a receipt whose submit_sm_resp has not been recorded yet. */
+  park(connector: string, smscId: string, receiptJson: string, now: number): void {
+    this.q.park.run(connector, smscId, receiptJson, now);
+  }
+
+  /** Takes the receipts parked for an id (removing them). */
+  takeParked(connector: string, smscId: string): string[] {
+    const rows = this.q.parked.all(connector, smscId) as ParkedReceipt[];
+    for (const r of rows) this.q.unpark.run(r.id);
+    return rows.map((r) => r.receipt);
+  }
+
+  /** Deletes final messages older than `before`, and parked receipts never matched. */
+  prune(before: number): number {
+    this.q.pruneParked.run(before);
+    return this.q.prune.run(before).changes;
+  }
+
+  /** Messages by state. */
+  counts(): Record<number, number> {
+    const out: Record<number, number> = {};
+    for (const r of this.q.counts.all() as Array<{ state: number; n: number }>) out[r.state] = r.n;
+    return out;
+  }
+}
+
+export { MessageState };

@@ -1,0 +1,70 @@
+// Per-account outboxes: receipts and MOs (as ready deliver_sm PDUs) waiting for a bound receiver.
+// Statements are synchronous, meant to run inside GroupCommit.run.
+import type { Db } from './db.js';
+
+export interface OutboxItem {
+  id: number;
+  account: string;
+  kind: 'dlr' | 'mo';
+  /** The deliver_sm, encoded; its sequence number is replaced when sent. */
+  pdu: Buffer;
+  messageId: number | null;
+  attempts: number;
+  nextAt: number;
+  expiresAt: number;
+}
+
+interface Row {
+  id: number;
+  account: string;
+  kind: 'dlr' | 'mo';
+  pdu: Buffer;
+  message_id: number | null;
+  attempts: number;
+  next_at: number;
+  expires_at: number;
+}
+
+const fromRow = (r: Row): OutboxItem => ({
+  id: r.id, account: r.account, kind: r.kind, pdu: r.pdu, messageId: r.message_id, attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
+});
+
+export class Outbox {
+  private readonly q;
+
+  constructor(db: Db) {
+    this.q = {
+      add: db.prepare('INSERT INTO outbox (account, kind, pdu, message_id, next_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?'),
+      all: db.prepare('SELECT * FROM outbox ORDER BY id'),
+      expired: db.prepare('SELECT id, kind, account FROM outbox WHERE expires_at <= ?'),
+      count: db.prepare('SELECT account, COUNT(*) AS n FROM outbox GROUP BY account'),
+    };
+  }
+
+  add(account: string, kind: 'dlr' | 'mo', pdu: Buffer, messageId: number | null, now: number, ttlMs: number): OutboxItem {
+    const r = this.q.add.run(account, kind, pdu, messageId, now, now + ttlMs, now);
+    return { id: Number(r.lastInsertRowid), account, kind, pdu, messageId, attempts: 0, nextAt: now, expiresAt: now + ttlMs };
+  }
+
+  /** Delivered (deliver_sm_resp OK) or expired: gone. */
+  remove(id: number): void {
+    this.q.remove.run(id);
+  }
+
+  retry(id: number, nextAt: number): void {
+    this.q.retry.run(nextAt, id);
+  }
+
+  /** Everything waiting, oldest first (read at start to resume). */
+  all(): OutboxItem[] {
+    return (this.q.all.all() as Row[]).map(fromRow);
+  }
+
+  countByAccount(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.q.count.all() as Array<{ account: string; n: number }>) out[r.account] = r.n;
+    return out;
+  }
+}
