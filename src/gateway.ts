@@ -7,6 +7,7 @@ import { parseStatusList, type Config } from './config.js';
 import { ReceiptService } from './dlr/service.js';
 import { SmppError } from './errors.js';
 import { EsmeAuth, esmeContext } from './esme/auth.js';
+import { ManageHandler } from './esme/manage.js';
 import { OutboxDelivery } from './esme/outbox-delivery.js';
 import { BindRegistry } from './esme/registry.js';
 import { SubmitHandler } from './esme/submit.js';
@@ -48,6 +49,7 @@ export class Gateway {
   private registry!: BindRegistry;
   private auth!: EsmeAuth;
   private submits!: SubmitHandler;
+  private manage!: ManageHandler;
   private mtRouter = new MtRouter([]);
   private moRouter = new MoRouter([]);
   private version = -1;
@@ -95,6 +97,7 @@ export class Gateway {
       account: (id) => this.auth.account(id), router: () => this.mtRouter,
       defaultValidityMs: config.messages.defaultValidityMs, noRouteStatus: config.routing.noRouteStatus,
     });
+    this.manage = new ManageHandler({ ledger, commit: this.commit, dispatcher: this.dispatcher, account: (id) => this.auth.account(id), logger: log });
     metrics.countQueues = () => Object.fromEntries([...this.dispatcher.links].map(([id, l]) => [id, l.queued]));
     metrics.countOutbox = () => this.delivery.countByAccount();
 
@@ -209,6 +212,16 @@ export class Gateway {
         switch (pdu.command) {
           case 'submit_sm':
             return this.submits.submit(pdu, session);
+          case 'data_sm':
+            return this.submits.dataSm(pdu, session);
+          case 'submit_multi':
+            return this.submits.submitMulti(pdu, session);
+          case 'query_sm':
+            return this.manage.query(pdu, session);
+          case 'cancel_sm':
+            return this.manage.cancel(pdu, session);
+          case 'replace_sm':
+            return this.manage.replace(pdu, session);
           default:
             log.debug({ command: pdu.command, session: session.id }, 'command not supported yet');
             throw new SmppError(Status.ESME_RINVCMDID!, `${pdu.command} is not supported`);

@@ -51,7 +51,48 @@ export class SubmitHandler {
     for (const id of this.buckets.keys()) if (!accounts.some((a) => a.systemId === id)) this.buckets.delete(id);
   }
 
-  async submit(pdu: PduOf<'submit_sm'>, session: Session): Promise<ResponseInit> {
+  /** submit_sm: one message. */
+  submit(pdu: PduOf<'submit_sm'>, session: Session): Promise<ResponseInit> {
+    return this.run(session, async (account) => ({ message_id: formatMessageId(await this.accept(pdu, account), account.idFormat) }));
+  }
+
+  /** data_sm from an account is an MT like submit_sm; its text travels in message_payload. */
+  dataSm(pdu: PduOf<'data_sm'>, session: Session): Promise<ResponseInit> {
+    const sm: PduOf<'submit_sm'> = {
+      ...pdu, command: 'submit_sm', protocol_id: 0, priority_flag: 0, schedule_delivery_time: '', validity_period: '',
+      replace_if_present_flag: 0, sm_default_msg_id: 0, short_message: Buffer.alloc(0),
+    };
+    return this.run(session, async (account) => ({ message_id: formatMessageId(await this.accept(sm, account), account.idFormat) }));
+  }
+
+  /**
+   * submit_multi: one ledger message per destination. Destinations refused are listed in
+   * unsuccess_sme with their status; the response's message_id is the first accepted message's.
+   */
+  submitMulti(pdu: PduOf<'submit_multi'>, session: Session): Promise<ResponseInit> {
+    return this.run(session, async (account) => {
+      const results = await Promise.allSettled(
+        pdu.dest_address.map((d) => {
+          if (d.dest_flag !== 1) return Promise.reject(new SmppError(Status.ESME_RINVDLNAME!, 'distribution lists are not kept here'));
+          const { dest_address: _unused, ...rest } = pdu;
+          void _unused;
+          return this.accept({ ...rest, command: 'submit_sm', dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr }, account, false);
+        }),
+      );
+      const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const unsuccess_sme = results.flatMap((r, i) => {
+        if (r.status === 'fulfilled') return [];
+        const d = pdu.dest_address[i]!;
+        const status = r.reason instanceof SmppError ? r.reason.status : Status.ESME_RSYSERR!;
+        return [{ dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr, error_status_code: status }];
+      });
+      if (ok.length === 0) throw new SmppError(unsuccess_sme[0]?.error_status_code ?? Status.ESME_RINVNUMDESTS!, 'no destination accepted');
+      return { message_id: formatMessageId(ok[0]!, account.idFormat), unsuccess_sme };
+    });
+  }
+
+  /** The account-side bookkeeping around one request: window, metrics, latency. */
+  private async run(session: Session, work: (account: Account) => Promise<ResponseInit>): Promise<ResponseInit> {
     const started = this.o.clock.now();
     const ctx = esmeContext(session);
     const account = ctx ? this.o.account(ctx.systemId) : undefined;
@@ -59,8 +100,8 @@ export class SubmitHandler {
     let status = 0;
     ctx.open++;
     try {
-      const id = await this.accept(pdu, account, ctx.open);
-      return { message_id: formatMessageId(id, account.idFormat) };
+      if (ctx.open > account.window) throw new SmppError(ESME_RMSGQFUL, `window of ${account.window} exceeded`);
+      return await work(account);
     } catch (err) {
       status = err instanceof SmppError ? err.status : Status.ESME_RSYSERR!;
       throw err;
@@ -71,13 +112,14 @@ export class SubmitHandler {
     }
   }
 
-  private async accept(pdu: PduOf<'submit_sm'>, account: Account, open: number): Promise<number> {
-    if (open > account.window) throw new SmppError(ESME_RMSGQFUL, `window of ${account.window} exceeded`);
-    if (!this.bucket(account).take()) {
+  /** Checks, routes and stores one message; resolves with its id after the commit. */
+  private async accept(pdu: PduOf<'submit_sm'>, account: Account, paced = true): Promise<number> {
+    if (!this.bucket(account).take() && paced) {
       this.o.metrics.throttled.inc({ side: 'account', name: account.systemId });
       throw new SmppError(ESME_RTHROTTLED);
     }
     if (pdu.destination_addr === '') throw new SmppError(Status.ESME_RINVDSTADR!, 'destination_addr is empty');
+    if (pdu.destination_addr.length > 20) throw new SmppError(Status.ESME_RINVDSTADR!, 'destination_addr is longer than a submit_sm carries');
     const payload = pdu.tlvs?.some((t) => t.tag === PAYLOAD && t.value.length > 0) ?? false;
     if (payload && pdu.short_message.length > 0) throw new SmppError(Status.ESME_RINVMSGLEN!, 'short_message and message_payload both carry data');
     const now = this.now();

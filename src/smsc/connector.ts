@@ -25,6 +25,10 @@ export interface Outgoing {
   attempts: number;
   expiresAt: number;
   submittedAt: number;
+  /** Set by cancel_sm while the message waits here: it is skipped, not sent. */
+  cancelled?: boolean;
+  /** On the wire: sent, response not yet in. */
+  inFlight?: boolean;
 }
 
 export type SubmitOutcome =
@@ -79,6 +83,11 @@ export class ConnectorLink {
 
   get inFlight(): number {
     return this.tx?.inFlight ?? 0;
+  }
+
+  /** The bound transmitting session, for requests other than submits (cancel_sm, replace_sm). */
+  get session(): Session | undefined {
+    return this.up ? this.tx : undefined;
   }
 
   get settings(): Connector {
@@ -160,24 +169,29 @@ export class ConnectorLink {
         }
         return;
       }
-      this.send(session, this.queue.shift()!);
+      const msg = this.queue.shift()!;
+      if (msg.cancelled) continue;
+      this.send(session, msg);
     }
   }
 
   private send(session: Session, msg: Outgoing): void {
     const started = this.o.clock.now();
     msg.attempts++;
+    msg.inFlight = true;
     // We always ask the carrier for a receipt: the ledger needs the final state even when the
     // account did not ask for one.
     const pdu = decode(msg.pdu) as PduOf<'submit_sm'>;
     pdu.registered_delivery = (pdu.registered_delivery & ~0x03) | 0x01;
     session.request(pdu).then(
       (resp) => {
+        msg.inFlight = false;
         const ms = this.o.clock.now() - started;
         this.o.hooks.result(msg, resp.command_status === 0 ? { kind: 'ok', smscId: resp.message_id, ms } : { kind: 'status', status: resp.command_status, ms }, this.id);
         this.pump();
       },
       (err: unknown) => {
+        msg.inFlight = false;
         const ms = this.o.clock.now() - started;
         let outcome: SubmitOutcome;
         if (err instanceof SmppError) outcome = { kind: 'status', status: err.status, ms };

@@ -29,6 +29,8 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   readonly links = new Map<string, ConnectorLink>();
+  /** Messages here that no carrier has accepted yet (queued, in flight, or waiting to retry). */
+  private readonly held = new Map<number, Outgoing>();
   private readonly retries: TimerQueue;
   private readonly log: Logger;
 
@@ -61,7 +63,9 @@ export class Dispatcher {
 
   /** Hands a committed message to the first of its connectors that is up (or the first, to wait). */
   submit(msg: Outgoing): void {
-    if (this.o.clock.now() >= msg.expiresAt) {
+    if (msg.cancelled) return;
+    this.held.set(msg.id, msg);
+    if (Date.now() >= msg.expiresAt) {
       this.finish(msg, MessageState.EXPIRED, null, null);
       return;
     }
@@ -83,6 +87,11 @@ export class Dispatcher {
     // None of its connectors exists any more: try again later, the table may change.
     this.log.warn({ msgId: msg.id, connectors: msg.connectors }, 'no running connector for message; will retry');
     this.retryLater(msg, 0);
+  }
+
+  /** A message not yet taken by a carrier, if it is here. */
+  holding(id: number): Outgoing | undefined {
+    return this.held.get(id);
   }
 
   /** Stops every link (unbind, in-flight answered up to the deadline); pending retries stay queued in the ledger. */
@@ -124,7 +133,9 @@ export class Dispatcher {
     const label = outcome.kind === 'ok' ? 'ESME_ROK' : outcome.kind === 'status' ? statusName(outcome.status) : outcome.kind;
     m.connectorSubmits.inc({ connector, status: m.statusLabel(label) });
     m.connectorLatency.observe({ connector }, outcome.ms / 1000);
+    if (msg.cancelled) return; // cancel_sm ended it meanwhile
     if (outcome.kind === 'ok') {
+      this.held.delete(msg.id);
       this.o.receipts.recordSent(msg.id, connector, outcome.smscId).catch((err: Error) => {
         this.log.error({ err: err.message, msgId: msg.id }, 'could not record the carrier id');
       });
@@ -164,7 +175,15 @@ export class Dispatcher {
     this.retries.add(delay, () => this.submit(msg));
   }
 
+  /** Ends a message that is still here (cancel_sm): it will not be sent. */
+  cancel(msg: Outgoing, state: number): Promise<void> {
+    msg.cancelled = true;
+    this.held.delete(msg.id);
+    return this.o.receipts.recordFinal(msg, state, null, null);
+  }
+
   private finish(msg: Outgoing, state: number, status: number | null, connector: string | null): void {
+    this.held.delete(msg.id);
     this.o.metrics.finalStates.inc({ state: String(state) });
     this.o.receipts
       .recordFinal(msg, state, status, connector)

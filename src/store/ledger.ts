@@ -40,6 +40,7 @@ export interface MessageRecord {
   state: number;
   error: number | null;
   smscId: string | null;
+  smscIdRaw: string | null;
   submittedAt: number;
   doneAt: number | null;
 }
@@ -60,6 +61,7 @@ interface RecordRow {
   state: number;
   error: number | null;
   smsc_id: string | null;
+  smsc_id_raw: string | null;
   submitted_at: number;
   done_at: number | null;
 }
@@ -67,7 +69,7 @@ interface RecordRow {
 function toRecord(r: RecordRow): MessageRecord {
   return {
     id: r.id, account: r.account, sourceAddr: r.source_addr, destAddr: r.dest_addr, registeredDelivery: r.registered_delivery, pdu: r.pdu,
-    connector: r.connector, state: r.state, error: r.error, smscId: r.smsc_id, submittedAt: r.submitted_at, doneAt: r.done_at,
+    connector: r.connector, state: r.state, error: r.error, smscId: r.smsc_id, smscIdRaw: r.smsc_id_raw, submittedAt: r.submitted_at, doneAt: r.done_at,
   };
 }
 
@@ -92,6 +94,7 @@ export class Ledger {
       unpark: db.prepare('DELETE FROM parked_receipts WHERE id = ?'),
       prune: db.prepare('DELETE FROM messages WHERE done_at IS NOT NULL AND done_at < ?'),
       pruneParked: db.prepare('DELETE FROM parked_receipts WHERE received_at < ?'),
+      replacePdu: db.prepare('UPDATE messages SET pdu = ?, registered_delivery = ? WHERE id = ? AND state = 0'),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state'),
     };
   }
@@ -158,6 +161,11 @@ export class Ledger {
   prune(before: number): number {
     this.q.pruneParked.run(before);
     return this.q.prune.run(before).changes;
+  }
+
+  /** replace_sm of a message still queued here. */
+  replacePdu(id: number, pdu: Buffer, registeredDelivery: number): boolean {
+    return this.q.replacePdu.run(pdu, registeredDelivery, id).changes > 0;
   }
 
   /** Messages by state. */

@@ -1,0 +1,103 @@
+// query_sm, cancel_sm and replace_sm from an account, about one of its own messages: answered
+// from the ledger while the message is here, forwarded to the carrier (with the carrier's id)
+// once it has left.
+import { formatMessageId, parseMessageId } from '../dlr/ids.js';
+import { MessageState, isFinal } from '../dlr/receipt.js';
+import { SmppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { decode, encode } from '../smpp/codec.js';
+import { Status } from '../smpp/defs.js';
+import type { PduOf } from '../smpp/pdu.js';
+import type { ResponseInit, Session } from '../smpp/session.js';
+import type { Dispatcher } from '../smsc/dispatcher.js';
+import type { Account } from '../store/accounts.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { Ledger, MessageRecord } from '../store/ledger.js';
+import { esmeContext } from './auth.js';
+
+export interface ManageOptions {
+  ledger: Ledger;
+  commit: GroupCommit;
+  dispatcher: Dispatcher;
+  account: (systemId: string) => Account | undefined;
+  logger: Logger;
+}
+
+/** YYMMDDhhmmss000+ (UTC), the absolute SMPP time. */
+function smppTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}000+`;
+}
+
+export class ManageHandler {
+  constructor(private readonly o: ManageOptions) {}
+
+  query(pdu: PduOf<'query_sm'>, session: Session): ResponseInit {
+    const { record } = this.own(pdu.message_id, session, Status.ESME_RQUERYFAIL!);
+    return {
+      message_id: pdu.message_id,
+      final_date: isFinal(record.state) && record.doneAt !== null ? smppTime(record.doneAt) : '',
+      // Our own QUEUED is ENROUTE to the account.
+      message_state: record.state === MessageState.QUEUED ? MessageState.ENROUTE : record.state,
+      error_code: (record.error ?? 0) & 0xff,
+    };
+  }
+
+  async cancel(pdu: PduOf<'cancel_sm'>, session: Session): Promise<ResponseInit> {
+    const fail = Status.ESME_RCANCELFAIL!;
+    if (pdu.message_id === '') throw new SmppError(fail, 'cancel by address is not supported; give message_id');
+    const { record } = this.own(pdu.message_id, session, fail);
+    const held = this.o.dispatcher.holding(record.id);
+    if (held && !held.inFlight) {
+      await this.o.dispatcher.cancel(held, MessageState.DELETED);
+      return {};
+    }
+    const carrier = this.carrierSession(record, fail);
+    const resp = await carrier.request({ ...pdu, message_id: record.smscIdRaw! });
+    if (resp.command_status !== 0) throw new SmppError(fail, `carrier refused cancel_sm (status ${resp.command_status})`);
+    return {};
+  }
+
+  async replace(pdu: PduOf<'replace_sm'>, session: Session): Promise<ResponseInit> {
+    const fail = Status.ESME_RREPLACEFAIL!;
+    const { record } = this.own(pdu.message_id, session, fail);
+    const held = this.o.dispatcher.holding(record.id);
+    if (held && !held.inFlight) {
+      const sm = decode(held.pdu) as PduOf<'submit_sm'>;
+      const next = encode({
+        ...sm, short_message: pdu.short_message, registered_delivery: pdu.registered_delivery, sm_default_msg_id: pdu.sm_default_msg_id,
+        ...(pdu.validity_period ? { validity_period: pdu.validity_period } : {}),
+        ...(pdu.schedule_delivery_time ? { schedule_delivery_time: pdu.schedule_delivery_time } : {}),
+      });
+      const done = await this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery));
+      if (!done) throw new SmppError(fail, 'the message left meanwhile');
+      held.pdu = next;
+      return {};
+    }
+    const carrier = this.carrierSession(record, fail);
+    const resp = await carrier.request({ ...pdu, message_id: record.smscIdRaw! });
+    if (resp.command_status !== 0) throw new SmppError(fail, `carrier refused replace_sm (status ${resp.command_status})`);
+    return {};
+  }
+
+  /** The account's own message named by `messageId`; anything else fails with `fail`. */
+  private own(messageId: string, session: Session, fail: number): { record: MessageRecord; account: Account } {
+    const ctx = esmeContext(session);
+    const account = ctx ? this.o.account(ctx.systemId) : undefined;
+    if (!account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
+    const id = parseMessageId(messageId, account.idFormat);
+    const record = id === undefined ? undefined : this.o.ledger.get(id);
+    if (!record || record.account !== account.systemId || formatMessageId(record.id, account.idFormat) !== messageId.trim().toLowerCase()) {
+      throw new SmppError(fail === Status.ESME_RQUERYFAIL ? fail : Status.ESME_RINVMSGID!, `no message ${messageId} of this account`);
+    }
+    return { record, account };
+  }
+
+  private carrierSession(record: MessageRecord, fail: number): Session {
+    if (isFinal(record.state) || record.smscIdRaw === null || record.connector === null) throw new SmppError(fail, 'message already final or not yet accepted');
+    const session = this.o.dispatcher.links.get(record.connector)?.session;
+    if (!session) throw new SmppError(fail, `connector ${record.connector} is down`);
+    return session;
+  }
+}
