@@ -200,7 +200,7 @@ export class Gateway {
 
   private esmeHandlers(): SessionHandlers {
     const { metrics, log } = this;
-    const boundAs = new WeakMap<Session, string>();
+    const boundAs = new WeakMap<Session, { account: string; bind: string }>();
     return {
       bind: async (pdu, session) => {
         const init = await this.auth.authenticate(pdu, session);
@@ -229,15 +229,15 @@ export class Gateway {
       },
       state: (session, state) => {
         const counted = boundAs.get(session);
-        if (state.startsWith('bound_')) {
-          const bind = state.slice('bound_'.length);
-          boundAs.set(session, bind);
-          metrics.binds.inc({ bind });
-          const ctx = esmeContext(session);
-          if (ctx) this.registry.bound(ctx.systemId, session);
+        const ctx = esmeContext(session);
+        if (state.startsWith('bound_') && ctx) {
+          const labels = { account: ctx.systemId, bind: state.slice('bound_'.length) };
+          boundAs.set(session, labels);
+          metrics.binds.inc(labels);
+          this.registry.bound(ctx.systemId, session);
         } else if (counted !== undefined) {
           boundAs.delete(session);
-          metrics.binds.dec({ bind: counted });
+          metrics.binds.dec(counted);
         }
       },
     };

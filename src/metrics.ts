@@ -22,8 +22,8 @@ export class Metrics {
   });
   readonly binds = new Gauge({
     name: 'smppgw_esme_binds',
-    help: 'Bound ESME sessions, by bind type',
-    labelNames: ['bind'] as const,
+    help: 'Bound ESME sessions, by account and bind type',
+    labelNames: ['account', 'bind'] as const,
     registers: [this.registry],
   });
   readonly bindAttempts = new Counter({
