@@ -10,6 +10,8 @@ import {
   ESME_RINVCMDID,
   ESME_RINVCMDLEN,
   ESME_RINVDESTFLAG,
+  ESME_RINVDLNAME,
+  ESME_RINVDSTADR,
   ESME_RINVTLVLEN,
   ESME_RINVTLVSTREAM,
   ESME_RINVTLVVAL,
@@ -33,9 +35,14 @@ function missing(field: string): PduError {
   return new PduError(ESME_RINVCMDLEN, 'body ends before this field', field);
 }
 
+/**
+ * No NUL within `max` bytes. When the body ended first the PDU is cut short (its command_length
+ * does not cover its fields): ESME_RINVCMDLEN, as for any other missing field; otherwise the value is
+ * too long: the field's own status.
+ */
 function badCString(field: string, len: number, max: number, status: number, atEnd: boolean): PduError {
-  return atEnd && len < max - 1
-    ? new PduError(status, 'C-octet string has no terminating NUL', field)
+  return atEnd && len < max
+    ? new PduError(ESME_RINVCMDLEN, len === 0 ? 'body ends before this field' : 'body ends inside this C-octet string (no terminating NUL)', field)
     : new PduError(status, `longer than ${max - 1} characters`, field);
 }
 
@@ -81,10 +88,10 @@ function readDestAddresses(b: Buffer, cursor: { p: number }, end: number, def: F
       if (cursor.p + 2 > end) throw missing('dest_addr_ton');
       const ton = b[cursor.p++]!;
       const npi = b[cursor.p++]!;
-      const addr = readCString(b, cursor, end, 21, 'destination_addr', 0x0b);
+      const addr = readCString(b, cursor, end, 21, 'destination_addr', ESME_RINVDSTADR);
       list.push({ dest_flag: 1, dest_addr_ton: ton, dest_addr_npi: npi, destination_addr: addr });
     } else if (flag === 2) {
-      const name = readCString(b, cursor, end, 21, 'dl_name', 0x34);
+      const name = readCString(b, cursor, end, 21, 'dl_name', ESME_RINVDLNAME);
       list.push({ dest_flag: 2, dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: name });
     } else {
       throw badValue('dest_flag', `${flag} is neither 1 (SME address) nor 2 (distribution list)`, ESME_RINVDESTFLAG);
@@ -102,7 +109,7 @@ function readUnsuccess(b: Buffer, cursor: { p: number }, end: number, def: Field
     if (cursor.p + 2 > end) throw missing('dest_addr_ton');
     const ton = b[cursor.p++]!;
     const npi = b[cursor.p++]!;
-    const addr = readCString(b, cursor, end, 21, 'destination_addr', 0x0b);
+    const addr = readCString(b, cursor, end, 21, 'destination_addr', ESME_RINVDSTADR);
     if (cursor.p + 4 > end) throw missing('error_status_code');
     const code = b.readUInt32BE(cursor.p);
     cursor.p += 4;
@@ -111,11 +118,19 @@ function readUnsuccess(b: Buffer, cursor: { p: number }, end: number, def: Field
   return list;
 }
 
+/** Checks a dest_address list (so that the writer cannot fail half-way) and returns its size. */
 function destAddressesSize(list: DestAddress[], def: FieldDef): number {
   if (!Array.isArray(list)) throw badValue(def.name, 'must be a list', def.status);
   if (list.length > def.max) throw badValue(def.name, `${list.length} destinations, at most ${def.max}`, def.status);
   let size = 1;
-  for (const d of list) size += (d.dest_flag === 2 ? 2 : 4) + (d.destination_addr ?? '').length;
+  for (const d of list) {
+    if (d === null || typeof d !== 'object') throw badValue(def.name, 'entries must be objects', def.status);
+    const flag = d.dest_flag ?? 1;
+    if (flag !== 1 && flag !== 2) throw badValue('dest_flag', `${String(flag)} is neither 1 (SME address) nor 2 (distribution list)`, ESME_RINVDESTFLAG);
+    size += flag === 2
+      ? 2 + checkCString(d.destination_addr, 21, 'dl_name', ESME_RINVDLNAME).length
+      : 4 + checkCString(d.destination_addr, 21, 'destination_addr', ESME_RINVDSTADR).length;
+  }
   return size;
 }
 
@@ -124,22 +139,26 @@ function writeDestAddresses(b: Buffer, p: number, list: DestAddress[]): number {
   for (const d of list) {
     if (d.dest_flag === 2) {
       b[p++] = 2;
-      p = writeCString(b, p, checkCString(d.destination_addr, 21, 'dl_name', 0x34), 'dl_name', 0x34);
+      p = writeCString(b, p, d.destination_addr ?? '', 'dl_name', ESME_RINVDLNAME);
     } else {
       b[p++] = 1;
       b[p++] = checkInt(d.dest_addr_ton ?? 0, 0xff, 'dest_addr_ton');
       b[p++] = checkInt(d.dest_addr_npi ?? 0, 0xff, 'dest_addr_npi');
-      p = writeCString(b, p, checkCString(d.destination_addr, 21, 'destination_addr', 0x0b), 'destination_addr', 0x0b);
+      p = writeCString(b, p, d.destination_addr ?? '', 'destination_addr', ESME_RINVDSTADR);
     }
   }
   return p;
 }
 
+/** Checks an unsuccess_sme list (so that the writer cannot fail half-way) and returns its size. */
 function unsuccessSize(list: UnsuccessSme[], def: FieldDef): number {
   if (!Array.isArray(list)) throw badValue(def.name, 'must be a list', def.status);
   if (list.length > def.max) throw badValue(def.name, `${list.length} entries, at most ${def.max}`, def.status);
   let size = 1;
-  for (const u of list) size += 7 + (u.destination_addr ?? '').length;
+  for (const u of list) {
+    if (u === null || typeof u !== 'object') throw badValue(def.name, 'entries must be objects', def.status);
+    size += 7 + checkCString(u.destination_addr, 21, 'destination_addr', ESME_RINVDSTADR).length;
+  }
   return size;
 }
 
@@ -148,7 +167,7 @@ function writeUnsuccess(b: Buffer, p: number, list: UnsuccessSme[]): number {
   for (const u of list) {
     b[p++] = checkInt(u.dest_addr_ton ?? 0, 0xff, 'dest_addr_ton');
     b[p++] = checkInt(u.dest_addr_npi ?? 0, 0xff, 'dest_addr_npi');
-    p = writeCString(b, p, checkCString(u.destination_addr, 21, 'destination_addr', 0x0b), 'destination_addr', 0x0b);
+    p = writeCString(b, p, u.destination_addr ?? '', 'destination_addr', ESME_RINVDSTADR);
     b.writeUInt32BE(checkInt(u.error_status_code ?? 0, 0xffffffff, 'error_status_code'), p);
     p += 4;
   }
@@ -167,14 +186,19 @@ function checkInt(v: number, max: number, field: string): number {
   return v;
 }
 
+/** How errors name a TLV: its name in the tables, else `tlv 0x1400`. */
+function tlvField(tag: number): string {
+  return TLVS_BY_TAG.get(tag)?.name ?? `tlv 0x${tag.toString(16).padStart(4, '0')}`;
+}
+
 function readTlvs(b: Buffer, p: number, end: number): Tlv[] {
   const list: Tlv[] = [];
   while (p < end) {
-    if (p + 4 > end) throw new PduError(ESME_RINVTLVSTREAM, `${end - p} bytes left over after the last parameter`);
+    if (p + 4 > end) throw new PduError(ESME_RINVTLVSTREAM, `${end - p} bytes left over after the last parameter, too few for a TLV header`, 'tlvs');
     const tag = (b[p]! << 8) | b[p + 1]!;
     const len = (b[p + 2]! << 8) | b[p + 3]!;
     p += 4;
-    if (p + len > end) throw new PduError(ESME_RINVTLVLEN, `TLV 0x${tag.toString(16).padStart(4, '0')} length ${len} runs past the end of the PDU`);
+    if (p + len > end) throw new PduError(ESME_RINVTLVLEN, `length ${len} runs past the end of the PDU`, tlvField(tag));
     const def = TLVS_BY_TAG.get(tag);
     if (def !== undefined) checkTlvValue(def.name, def.kind, b, p, len);
     list.push({ tag, value: b.subarray(p, p + len) });
@@ -196,8 +220,10 @@ function checkTlvValue(name: string, kind: string, b: Buffer, p: number, len: nu
 function tlvsSize(tlvs: Tlv[]): number {
   let size = 0;
   for (const t of tlvs) {
-    if (!Buffer.isBuffer(t.value) || t.value.length > 0xffff) throw new PduError(ESME_RINVTLVLEN, 'TLV value must be a Buffer of at most 65535 bytes', `tlv 0x${Number(t.tag).toString(16)}`);
-    if (!Number.isInteger(t.tag) || t.tag < 0 || t.tag > 0xffff) throw new PduError(ESME_RINVTLVVAL, `tag ${t.tag} is not 16-bit`, 'tlvs');
+    if (t === null || typeof t !== 'object' || !Number.isInteger(t.tag) || t.tag < 0 || t.tag > 0xffff) {
+      throw new PduError(ESME_RINVTLVVAL, `tag ${String(t?.tag)} is not 16-bit`, 'tlvs');
+    }
+    if (!Buffer.isBuffer(t.value) || t.value.length > 0xffff) throw new PduError(ESME_RINVTLVLEN, 'value must be a Buffer of at most 65535 bytes', tlvField(t.tag));
     size += 4 + t.value.length;
   }
   return size;

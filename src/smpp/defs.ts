@@ -20,7 +20,8 @@ export type TlvKind = 'u8' | 'u16' | 'u32' | 'cstring' | 'string' | 'octets';
 export interface FieldDef {
   readonly name: string;
   readonly kind: FieldKind;
-  /** cstring: the largest size including the NUL; octets: the largest length. */
+  /** cstring: the largest size including the NUL; octets: the largest length; lists: the most
+   * entries; integers: the largest value. */
   readonly max: number;
   /** cstring: the only allowed lengths without the NUL (the time fields: empty or 16). */
   readonly exact?: readonly number[];
@@ -78,6 +79,8 @@ export const ESME_RINVTLVLEN = status('ESME_RINVTLVLEN');
 export const ESME_RINVTLVVAL = status('ESME_RINVTLVVAL');
 export const ESME_RINVNUMDESTS = status('ESME_RINVNUMDESTS');
 export const ESME_RINVDESTFLAG = status('ESME_RINVDESTFLAG');
+export const ESME_RINVDLNAME = status('ESME_RINVDLNAME');
+export const ESME_RINVDSTADR = status('ESME_RINVDSTADR');
 
 // Field maxima (sizes include the NUL of a C-octet string) and the status for a bad value.
 // A command listed in `in` uses that row instead of the general one.
@@ -106,6 +109,7 @@ const FIELD_RULES: Record<string, FieldRule[]> = {
   unsuccess_sme: [{ max: 254, status: 'ESME_RINVNUMDESTS' }],
 };
 const GENERIC_CSTRING_MAX = 65;
+const INT_MAX: Partial<Record<FieldKind, number>> = { u8: 0xff, u16: 0xffff, u32: 0xffffffff };
 
 const kindOfType = new Map<unknown, FieldKind>([
   [smpp.types.int8, 'u8'],
@@ -130,8 +134,9 @@ function fieldDef(command: string, name: string, param: { type: unknown; default
   const kind = kindOfType.get(param.type);
   if (!kind) throw new Error(`smpp tables: unknown type of ${command}.${name}`);
   const rule = FIELD_RULES[name]?.find((r) => !r.in || r.in.includes(command));
-  const max = rule?.max ?? (kind === 'cstring' ? GENERIC_CSTRING_MAX : 254);
-  const st = rule ? status(rule.status) : kind === 'cstring' ? ESME_RINVCMDLEN : ESME_RINVMSGLEN;
+  const max = rule?.max ?? (kind === 'cstring' ? GENERIC_CSTRING_MAX : INT_MAX[kind] ?? 254);
+  // Without a rule: a bad octet string is a bad message length; anything else a bad PDU layout.
+  const st = rule ? status(rule.status) : kind === 'octets' ? ESME_RINVMSGLEN : ESME_RINVCMDLEN;
   // smpp defaults interface_version to 0x50 (SMPP 5.0); we speak 3.4.
   let dflt: number | string = kind === 'cstring' ? '' : 0;
   if (name === 'interface_version') dflt = 0x34;
