@@ -135,7 +135,8 @@ export class ReceiptService {
       dest_addr_npi: sm.source_addr_npi,
       destination_addr: sm.source_addr,
       esm_class: 0x04,
-      ...body,
+      short_message: body.short_message,
+      tlvs: body.tlvs,
     });
     return this.o.outbox.add(msg.account, 'dlr', pdu, msg.id, now, this.o.ttlMs);
   }

@@ -6,7 +6,7 @@ import { SmppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { MoRouter } from '../routing/mo.js';
-import { encode } from '../smpp/codec.js';
+import { encodeAs } from '../smpp/codec.js';
 import { Status, TLVS } from '../smpp/defs.js';
 import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { ResponseInit } from '../smpp/session.js';
@@ -77,7 +77,7 @@ export class Inbound {
       throw new SmppError(Status.ESME_RINVDSTADR!, 'no MO route');
     }
     // Passed on as the carrier sent it (TLVs included); the sequence number is set when sent.
-    const bytes = encode({ ...pdu, sequence_number: 1 });
+    const bytes = encodeAs('deliver_sm', 1, 0, pdu);
     const item = await this.o.commit.run(() => this.o.outbox.add(route.account, 'mo', bytes, null, this.now(), this.o.ttlMs));
     this.o.metrics.mos.inc({ result: 'routed' });
     this.o.deliver([item]);
