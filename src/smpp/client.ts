@@ -3,6 +3,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { SessionClosedError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Bodies } from './pdu.js';
 import type { SessionDefaults } from './server.js';
@@ -62,8 +63,10 @@ export class SmppClient {
   private current: Session | undefined;
   private attempt = 0;
   private stopped = true;
+  /** close() was called (start() clears it). */
+  private closed = false;
   private retryTimer: TimerHandle | undefined;
-  private boundWaiters: Array<(s: Session) => void> = [];
+  private boundWaiters: Array<{ resolve(s: Session): void; reject(err: Error): void }> = [];
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -81,34 +84,40 @@ export class SmppClient {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.closed = false;
     this.connect();
   }
 
-  /** Resolves with the session once bound (now, if it is). */
+  /** Resolves with the session once bound (now, if it is); rejects with SessionClosedError on close(). */
   whenBound(): Promise<Session> {
     const s = this.session;
     if (s) return Promise.resolve(s);
-    return new Promise((resolve) => this.boundWaiters.push(resolve));
+    if (this.closed) return Promise.reject(new SessionClosedError('client closed'));
+    return new Promise((resolve, reject) => this.boundWaiters.push({ resolve, reject }));
   }
 
   /** Stops reconnecting and closes the session in order (unbind, drain up to the deadline). */
   async close(deadlineMs = 5_000): Promise<void> {
     this.stopped = true;
+    this.closed = true;
     if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    const err = new SessionClosedError('client closed');
+    for (const w of this.boundWaiters.splice(0)) w.reject(err);
     await this.current?.close('client closing', deadlineMs);
   }
 
   private connect(): void {
     const { host, port } = this.options;
     const socket = this.options.tls
-      ? tls.connect({ host, port, minVersion: 'TLSv1.2', servername: this.options.tls.servername ?? (net.isIP(host) ? undefined : host), ...this.options.tls })
+      ? tls.connect({ host, port, ...this.options.tls, servername: this.options.tls.servername ?? (net.isIP(host) ? undefined : host), minVersion: 'TLSv1.2' })
       : net.connect({ host, port });
     const readyEvent = this.options.tls ? 'secureConnect' : 'connect';
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
     const connectTimer = this.clock.setTimeout(() => socket.destroy(new Error(`connect timeout after ${timeoutMs} ms`)), timeoutMs);
     const session = new Session(socket, {
       ...this.options.session,
+      clock: this.options.session?.clock ?? this.clock,
       role: 'esme',
       logger: this.log,
       handlers: {
@@ -135,7 +144,7 @@ export class SmppClient {
     }
     this.attempt = 0;
     this.log.info({ command, systemId: body.system_id }, 'bound');
-    for (const w of this.boundWaiters.splice(0)) w(session);
+    for (const w of this.boundWaiters.splice(0)) w.resolve(session);
     try {
       this.options.onBound?.(session);
     } catch (err) {

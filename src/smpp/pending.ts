@@ -1,5 +1,6 @@
 // Requests we sent and await a response for: the window count and the response timeouts. One timer
-// serves them all: entries are kept in send order, so the oldest always expires first.
+// serves them all, armed for the earliest deadline. Deadlines mostly rise in send order, but not
+// always (unbind is sent with the time left before a close deadline), so expiry checks them all.
 import type { Clock, TimerHandle } from '../clock.js';
 import type { CommandName, Pdu } from './pdu.js';
 
@@ -10,6 +11,8 @@ export interface PendingRequest {
   control: boolean;
   sentAt: number;
   deadline: number;
+  /** The response timeout this request was sent with (for the error message). */
+  timeoutMs: number;
   resolve(pdu: Pdu): void;
   reject(err: Error): void;
 }
@@ -50,6 +53,12 @@ export class PendingRequests {
     if (req === undefined) return undefined;
     this.bySeq.delete(seq);
     if (!req.control) this.windowed--;
+    if (this.bySeq.size === 0 && this.timer !== undefined) {
+      // Nothing left to time out: no timer should outlive the last request.
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+    }
     return req;
   }
 
@@ -74,16 +83,17 @@ export class PendingRequests {
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.clock.now();
-    // Every request has the same timeout, so deadlines rise in send order: stop at the first alive.
-    let next = Infinity;
-    for (const req of this.bySeq.values()) {
-      if (req.deadline > now) {
-        next = req.deadline;
-        break;
-      }
+    const due: PendingRequest[] = [];
+    for (const req of this.bySeq.values()) if (req.deadline <= now) due.push(req);
+    for (const req of due) {
+      // An earlier onTimeout may have settled it (rejectAll on close).
+      if (this.bySeq.get(req.seq) !== req) continue;
       this.take(req.seq);
       this.onTimeout(req);
     }
-    if (next !== Infinity && this.bySeq.size > 0) this.arm(next);
+    // Requests sent from an onTimeout callback armed the timer themselves; re-arm for the rest.
+    let next = Infinity;
+    for (const req of this.bySeq.values()) if (req.deadline < next) next = req.deadline;
+    if (next < this.timerAt) this.arm(next);
   }
 }

@@ -34,6 +34,8 @@ export interface ServerOptions {
 
 export class SmppServer {
   readonly sessions = new Set<Session>();
+  /** Every open TCP connection, including TLS ones still in their handshake. */
+  private readonly connections = new Set<net.Socket>();
   private readonly server: net.Server;
   private readonly log: Logger;
 
@@ -47,6 +49,10 @@ export class SmppServer {
       this.server = net.createServer(onSocket);
     }
     this.server.maxConnections = options.maxConnections ?? 10_000;
+    this.server.on('connection', (socket: net.Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
     this.server.on('error', (err) => this.log.error({ err: err.message }, 'listener error'));
   }
 
@@ -72,6 +78,8 @@ export class SmppServer {
   async close(deadlineMs = 5_000): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.sessions].map((s) => s.close('server shutting down', deadlineMs)));
+    // Connections that never became a session (a TLS handshake under way) would hold close() up.
+    for (const socket of this.connections) socket.destroy();
     await stopped;
   }
 

@@ -6,16 +6,19 @@ import type { Socket } from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { BindError, GatewayError, PduError, ResponseTimeoutError, SessionClosedError, SessionStateError, SmppError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { DEFAULT_MAX_PDU_SIZE, decode, encode } from './codec.js';
+import { DEFAULT_MAX_PDU_SIZE, decode, encode, encodeAs } from './codec.js';
 import {
   COMMANDS,
   COMMANDS_BY_ID,
+  ESME_RALYBND,
+  ESME_RBINDFAIL,
   ESME_RINVBNDSTS,
   ESME_RINVCMDID,
   ESME_RINVCMDLEN,
   ESME_RMSGQFUL,
   ESME_RSYSERR,
   MAX_SEQUENCE,
+  MIN_SEQUENCE,
   statusName,
 } from './defs.js';
 import { Fifo } from './fifo.js';
@@ -64,6 +67,8 @@ export interface SessionOptions {
   maxPduSize?: number;
   /** Unsent bytes above which sending waits and reading pauses (default 1 MiB). */
   writeHighWaterMark?: number;
+  /** Sequence number of our first request (default 1). For tests of the wrap at 0x7FFFFFFF. */
+  firstSequence?: number;
   clock?: Clock;
   logger?: Logger;
   /** A name for logs. */
@@ -84,18 +89,25 @@ export class Session {
   context: unknown;
 
   private stateValue: SessionState = 'open';
-  private seq = 0;
+  /** ESME side: the system_id of the bind in flight. */
+  private bindingSystemId = '';
+  private seq: number;
+  /** A bind succeeded at the peer and no unbind has been exchanged: close() must unbind. */
+  private peerBound = false;
   private readonly pending: PendingRequests;
   private readonly waiters = new Fifo<Waiter>();
   private inbound = 0;
+  /** Framing was lost: input is read and dropped until the connection ends. */
+  private discarding = false;
   /** Window slots handed to waiters that have not sent yet. */
   private granted = 0;
   private lastRx: number;
   private enquireTimer: TimerHandle | undefined;
   private bindTimer: TimerHandle | undefined;
   private enquireOutstanding = false;
-  private closeReason = '';
+  private reasonValue = '';
   private closing: Promise<void> | undefined;
+  private endTimer: TimerHandle | undefined;
   private idleResolve: (() => void) | undefined;
   private readonly closed: Promise<void>;
   private markClosed!: () => void;
@@ -119,6 +131,9 @@ export class Session {
     this.timeoutMs = options.responseTimeoutMs ?? 10_000;
     this.enquireMs = options.enquireLinkMs ?? 30_000;
     this.maxPduSize = options.maxPduSize ?? DEFAULT_MAX_PDU_SIZE;
+    const first = options.firstSequence ?? MIN_SEQUENCE;
+    if (!Number.isInteger(first) || first < MIN_SEQUENCE || first > MAX_SEQUENCE) throw new RangeError(`firstSequence ${first} is outside 1..0x7FFFFFFF`);
+    this.seq = first - 1;
     this.log = (options.logger ?? silentLogger).child({ session: this.id });
     this.lastRx = this.clock.now();
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
@@ -128,16 +143,15 @@ export class Session {
       if (!blocked) this.pump();
     });
     socket.setNoDelay(true);
+    // The peer's FIN must not end our side at once: the answers to its last requests still go out.
+    socket.allowHalfOpen = true;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
-      this.closeReason ||= `socket error: ${err.message}`;
+      this.reasonValue ||= `socket error: ${err.message}`;
       this.log.warn({ err: err.message }, 'socket error');
     });
-    socket.on('close', () => this.onSocketClose());
-    socket.on('end', () => {
-      this.closeReason ||= 'peer closed the connection';
-      socket.end();
-    });
+    socket.on('close', () => this.teardown());
+    socket.on('end', () => this.onPeerEnd());
     if (this.enquireMs > 0) this.enquireTimer = this.clock.setTimeout(() => this.enquireTick(), this.enquireMs);
     const bindTimeoutMs = options.bindTimeoutMs ?? 30_000;
     if (this.role === 'smsc' && bindTimeoutMs > 0) {
@@ -163,9 +177,24 @@ export class Session {
     return this.pending.inWindow;
   }
 
+  /** Every request awaiting a response, in the window or not (enquire_link, bind, unbind). */
+  get outstanding(): number {
+    return this.pending.size;
+  }
+
   /** True when a request sent now would go out without waiting. */
   get canSend(): boolean {
-    return this.pending.inWindow + this.granted < this.window && !this.writer.isBlocked && this.stateValue !== 'closed';
+    return this.pending.inWindow + this.granted < this.window && !this.writer.isBlocked && this.stateValue !== 'closed' && this.closing === undefined;
+  }
+
+  /** Bytes written but not yet handed to the kernel (ours and the socket's buffer). */
+  get bufferedBytes(): number {
+    return this.writer.pendingBytes;
+  }
+
+  /** Why the session closed or is closing ('' while it is up). */
+  get closeReason(): string {
+    return this.reasonValue;
   }
 
   /** Resolves once the socket has closed. */
@@ -180,18 +209,26 @@ export class Session {
    */
   async request<C extends RequestName>(pdu: Omit<PduInput<C>, 'sequence_number'>): Promise<PduOf<ResponseOf<C>>> {
     this.checkSendable(pdu.command);
+    // Encoded before waiting: a PDU that cannot be encoded fails now, without taking a window slot.
+    const bytes = encodeAs(pdu.command, MIN_SEQUENCE, 0, pdu);
     if (!this.canSend || this.waiters.length > 0) {
       // Wait in line for a window slot; pump() hands slots out in order.
       await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
       this.granted--;
-      this.checkSendable(pdu.command);
+      try {
+        this.checkSendable(pdu.command);
+      } catch (err) {
+        this.pump(); // the slot we were given goes to the next in line
+        throw err;
+      }
     }
-    return this.send(pdu, false) as Promise<PduOf<ResponseOf<C>>>;
+    return this.sendBytes(bytes, pdu.command, false) as Promise<PduOf<ResponseOf<C>>>;
   }
 
   /** ESME side: binds with the given command; rejects with BindError on an error status. */
   async bind(command: BindCommand, body: Partial<Bodies[BindCommand]>): Promise<PduOf<`${BindCommand}_resp`>> {
     this.checkSendable(command);
+    this.bindingSystemId = body.system_id ?? '';
     this.setState('binding');
     let resp: PduOf<`${BindCommand}_resp`>;
     try {
@@ -200,57 +237,61 @@ export class Session {
       if (this.stateValue === 'binding') this.setState('open');
       throw err;
     }
-    if (resp.command_status !== 0) {
-      this.setState('open');
-      throw new BindError(resp.command_status, command);
-    }
-    this.systemId = body.system_id ?? '';
-    this.setState(BIND_STATE[command]);
+    // The state already changed in onBindResp, when the response was read.
+    if (resp.command_status !== 0) throw new BindError(resp.command_status, command);
+    if (this.stateValue !== BIND_STATE[command]) throw new SessionClosedError(this.reasonValue || 'closed while binding');
     return resp;
   }
 
   /**
    * Orderly close: refuse new work, wait for our in-flight requests and the peer's requests being
    * handled (up to `deadlineMs`), unbind if bound, then end the connection. Whatever is still
-   * pending at the deadline is rejected.
+   * pending at the deadline is rejected with SessionClosedError. Resolves once the socket closed.
    */
   close(reason = 'closed by us', deadlineMs = 5_000): Promise<void> {
     if (this.closing) return this.closing;
-    this.closeReason ||= reason;
-    const wasBound = this.isBound;
+    this.reasonValue ||= reason;
     this.closing = (async () => {
-      if (this.stateValue === 'closed') return;
-      this.setState('unbinding');
-      this.rejectWaiters(new SessionClosedError(reason));
-      const deadline = this.clock.now() + deadlineMs;
-      const finished = await this.waitIdle(deadlineMs);
-      if (!finished) this.log.warn({ inFlight: this.pending.size, inbound: this.inbound }, 'close deadline reached with work in flight');
-      if (wasBound && finished && !this.socket.destroyed) {
-        try {
-          await this.send({ command: 'unbind' }, true, Math.max(1, Math.min(this.timeoutMs, deadline - this.clock.now())));
-        } catch (err) {
-          this.log.debug({ err: (err as Error).message }, 'unbind got no answer');
-        }
-      }
-      this.endSocket();
+      if (this.stateValue !== 'closed') await this.shutdown(deadlineMs);
+      await this.closed;
     })();
-    return this.closing.then(() => this.closed);
+    return this.closing;
   }
 
-  /** Closes the connection at once; everything pending is rejected. */
+  /** Closes the connection at once; everything pending is rejected before this returns. */
   destroy(reason = 'destroyed'): void {
-    this.closeReason ||= reason;
+    this.reasonValue ||= reason;
     this.writer.flush();
     this.socket.destroy();
+    this.teardown();
+  }
+
+  private async shutdown(deadlineMs: number): Promise<void> {
+    this.setState('unbinding');
+    this.rejectWaiters(new SessionClosedError(this.reasonValue));
+    const deadline = this.clock.now() + deadlineMs;
+    const finished = await this.waitIdle(deadlineMs);
+    if (this.stateValue === 'closed') return;
+    if (!finished) {
+      this.log.warn({ inFlight: this.pending.size, inbound: this.inbound }, 'close deadline reached with work in flight');
+      this.pending.rejectAll(new SessionClosedError(`${this.reasonValue}: no response before the close deadline`));
+    } else if (this.peerBound && !this.socket.destroyed) {
+      try {
+        await this.send({ command: 'unbind' }, true, Math.max(1, Math.min(this.timeoutMs, deadline - this.clock.now())));
+      } catch (err) {
+        this.log.debug({ err: (err as Error).message }, 'unbind got no answer');
+      }
+    }
+    this.endSocket();
   }
 
   // ---- sending ----------------------------------------------------------------------------------
 
   private checkSendable(command: CommandName): void {
     if (this.closing !== undefined && command !== 'unbind' && command !== 'enquire_link') {
-      throw new SessionClosedError(this.closeReason || 'closing');
+      throw new SessionClosedError(this.reasonValue || 'closing');
     }
-    if (this.stateValue === 'closed') throw new SessionClosedError(this.closeReason);
+    if (this.stateValue === 'closed') throw new SessionClosedError(this.reasonValue);
     if (!maySend(this.role, command, this.stateValue)) {
       throw new SessionStateError(`${command} may not be sent in state ${this.stateValue} (${this.role} side)`);
     }
@@ -264,11 +305,16 @@ export class Session {
   }
 
   private send(pdu: Omit<PduInput, 'sequence_number'>, control: boolean, timeoutMs = this.timeoutMs): Promise<Pdu> {
+    return this.sendBytes(encodeAs(pdu.command, MIN_SEQUENCE, 0, pdu), pdu.command, control, timeoutMs);
+  }
+
+  /** Sends an encoded request, writing its sequence number into the header. */
+  private sendBytes(bytes: Buffer, command: CommandName, control: boolean, timeoutMs = this.timeoutMs): Promise<Pdu> {
     const seq = this.nextSequence();
-    const bytes = encode({ ...pdu, sequence_number: seq } as PduInput);
+    bytes.writeUInt32BE(seq, 12);
     return new Promise<Pdu>((resolve, reject) => {
       const now = this.clock.now();
-      this.pending.add({ seq, command: pdu.command, control, sentAt: now, deadline: now + timeoutMs, resolve, reject });
+      this.pending.add({ seq, command, control, sentAt: now, deadline: now + timeoutMs, timeoutMs, resolve, reject });
       this.writer.write(bytes);
     });
   }
@@ -278,12 +324,19 @@ export class Session {
     if (responseName === undefined) return; // outbind, alert_notification: no response
     let bytes: Buffer;
     try {
-      bytes = encode({ ...init, command: responseName, sequence_number: request.sequence_number } as PduInput);
+      // encodeAs, not a spread: a new object shape per response made encoding several times slower.
+      bytes = encodeAs(responseName, request.sequence_number, init.command_status ?? 0, init);
     } catch (err) {
       this.log.error({ err: (err as Error).message, command: responseName }, 'handler gave an invalid response; answering ESME_RSYSERR');
       bytes = encode({ command: responseName, sequence_number: request.sequence_number, command_status: ESME_RSYSERR } as PduInput);
     }
     this.writer.write(bytes);
+  }
+
+  /** Answers a request we will not handle: its own response, or generic_nack if it has none. */
+  private refuse(request: Pdu, status: number): void {
+    if (COMMANDS.get(request.command)?.pair === undefined) this.nack(request.sequence_number, status);
+    else this.respond(request, { command_status: status });
   }
 
   private nack(seq: number, status: number): void {
@@ -305,6 +358,7 @@ export class Session {
   // ---- receiving --------------------------------------------------------------------------------
 
   private onData(chunk: Buffer): void {
+    if (this.discarding) return;
     this.lastRx = this.clock.now();
     try {
       this.framer.push(chunk, (buf, start) => this.onFrame(buf, start));
@@ -312,12 +366,21 @@ export class Session {
       // Framing is lost: nothing after this point can be trusted to start a PDU.
       const e = err as SmppError;
       this.log.warn({ err: e.message }, 'framing lost; closing the connection');
+      this.reasonValue ||= `framing error: ${e.message}`;
+      // Read and drop whatever else comes (so closing sends FIN, not a reset over unread bytes),
+      // answer with generic_nack, and end once it and everything queued before it is sent.
+      this.discarding = true;
+      const closed = new SessionClosedError(this.reasonValue);
+      this.rejectWaiters(closed);
+      this.pending.rejectAll(closed);
       if (e instanceof GatewayError && e.code === 'SMPP_FRAMING') this.nack(0, ESME_RINVCMDLEN);
-      this.destroy(`framing error: ${e.message}`);
+      this.socket.resume();
+      this.endSocket();
     }
   }
 
   private onFrame(buf: Buffer, start: number): void {
+    if (this.stateValue === 'closed') return; // destroyed by a handler while this chunk was split
     let pdu: Pdu;
     try {
       pdu = decode(buf, start, this.maxPduSize);
@@ -339,6 +402,7 @@ export class Session {
     if (cmd.isResponse) {
       this.pending.take(seq)?.reject(err);
       this.pump();
+      this.checkIdle();
       return;
     }
     // A request whose header is sound but body is not: answer it with its own response and the
@@ -355,26 +419,42 @@ export class Session {
     }
     if (pdu.command === 'generic_nack') req.reject(new SmppError(pdu.command_status, `${req.command} answered with generic_nack ${statusName(pdu.command_status)}`));
     else if (pdu.command !== `${req.command}_resp`) req.reject(new SmppError(ESME_RINVCMDID, `${req.command} answered with ${pdu.command}`));
-    else req.resolve(pdu);
+    else {
+      if (isBindCommand(req.command)) this.onBindResp(req.command, pdu);
+      req.resolve(pdu);
+    }
     this.pump();
     this.checkIdle();
+  }
+
+  /**
+   * ESME side: our bind was answered. The state changes now, not when bind() resumes: a deliver_sm
+   * in the same TCP read as the bind_resp is handled before any promise continuation runs.
+   */
+  private onBindResp(command: BindCommand, pdu: Pdu): void {
+    if (pdu.command_status !== 0) {
+      if (this.stateValue === 'binding') this.setState('open');
+      return;
+    }
+    this.peerBound = true;
+    if (this.stateValue !== 'binding') return; // closing meanwhile: close() unbinds
+    this.systemId = this.bindingSystemId;
+    this.setState(BIND_STATE[command]);
   }
 
   private onRequest(pdu: Pdu): void {
     const cmd = pdu.command;
     if (cmd === 'enquire_link') return this.respond(pdu, {});
-    if (!peerSends(this.role, cmd)) {
-      return this.respond(pdu, { command_status: ESME_RINVCMDID });
-    }
+    // A command that goes the wrong way on this link (deliver_sm from an ESME, …).
+    if (!peerSends(this.role, cmd)) return this.refuse(pdu, ESME_RINVCMDID);
     if (cmd === 'unbind') return this.onUnbind(pdu);
     if (!mayReceive(this.role, cmd, this.stateValue)) {
-      const status = isBindCommand(cmd) && this.isBound ? 0x05 /* ESME_RALYBND */ : ESME_RINVBNDSTS;
-      return this.respond(pdu, { command_status: status });
+      return this.refuse(pdu, isBindCommand(cmd) && this.isBound ? ESME_RALYBND : ESME_RINVBNDSTS);
     }
-    if (this.inbound >= this.inboundWindow) return this.respond(pdu, { command_status: ESME_RMSGQFUL });
+    if (this.inbound >= this.inboundWindow) return this.refuse(pdu, ESME_RMSGQFUL);
     if (isBindCommand(cmd)) return this.onBind(pdu as BindPdu);
     const handler = this.handlers.request;
-    if (handler === undefined) return this.respond(pdu, { command_status: ESME_RINVCMDID });
+    if (handler === undefined) return this.refuse(pdu, ESME_RINVCMDID);
     this.runHandler(pdu, () => handler(pdu, this));
   }
 
@@ -382,27 +462,41 @@ export class Session {
     const decide = this.handlers.bind;
     if (decide === undefined) return this.respond(pdu, { command_status: ESME_RINVCMDID });
     this.setState('binding');
-    this.runHandler(pdu, () => decide(pdu, this), (init) => {
-      if (this.stateValue !== 'binding') return false;
-      if ((init.command_status ?? 0) === 0) {
-        this.systemId = pdu.system_id;
-        if (this.bindTimer !== undefined) this.clock.clearTimeout(this.bindTimer);
-        this.setState(BIND_STATE[pdu.command]);
-      } else {
-        this.setState('open');
-      }
-      return true;
-    });
+    let next: SessionState = 'open';
+    this.runHandler(
+      pdu,
+      () => decide(pdu, this),
+      (init) => {
+        // Closing while the bind was decided: refuse it rather than leave it unanswered.
+        if (this.stateValue !== 'binding') return { command_status: ESME_RBINDFAIL };
+        if ((init.command_status ?? 0) === 0) {
+          this.systemId = pdu.system_id;
+          this.peerBound = true;
+          if (this.bindTimer !== undefined) this.clock.clearTimeout(this.bindTimer);
+          next = BIND_STATE[pdu.command];
+        }
+        return init;
+      },
+      // The new state is announced after bind_resp is queued, so nothing a state handler sends
+      // (a waiting receipt, an MO) reaches the peer before it knows it is bound.
+      () => {
+        if (this.stateValue === 'binding') this.setState(next);
+      },
+    );
   }
 
   /** Runs a handler, answers with what it gives (or the status of what it throws). */
-  private runHandler(pdu: Pdu, run: () => ResponseInit | void | Promise<ResponseInit | void>, before?: (init: ResponseInit) => boolean): void {
+  private runHandler(
+    pdu: Pdu,
+    run: () => ResponseInit | void | Promise<ResponseInit | void>,
+    before?: (init: ResponseInit) => ResponseInit,
+    after?: () => void,
+  ): void {
     this.inbound++;
     const finish = (init: ResponseInit): void => {
       this.inbound--;
-      if (before === undefined || before(init)) {
-        if (this.stateValue !== 'closed') this.respond(pdu, init);
-      }
+      if (this.stateValue !== 'closed') this.respond(pdu, before === undefined ? init : before(init));
+      after?.();
       this.checkIdle();
     };
     const fail = (err: unknown): void => {
@@ -412,7 +506,7 @@ export class Session {
     };
     try {
       const out = run();
-      if (out instanceof Promise) out.then((init) => finish(init ?? {}), fail);
+      if (isThenable(out)) out.then((init) => finish(init ?? {}), fail);
       else finish(out ?? {});
     } catch (err) {
       fail(err);
@@ -422,18 +516,36 @@ export class Session {
   private onUnbind(pdu: Pdu): void {
     if (!this.isBound && this.stateValue !== 'unbinding') return this.respond(pdu, { command_status: ESME_RINVBNDSTS });
     this.log.info('peer unbound');
-    this.closeReason ||= 'peer unbound';
+    this.reasonValue ||= 'peer unbound';
+    this.peerBound = false;
     this.setState('unbinding');
-    this.rejectWaiters(new SessionClosedError('peer unbound'));
+    // Nothing we sent can be answered any more: the peer ends the session with its unbind.
+    const err = new SessionClosedError('peer unbound');
+    this.rejectWaiters(err);
+    this.pending.rejectAll(err);
     this.respond(pdu, {});
     this.endSocket();
+  }
+
+  /**
+   * The peer half-closed (FIN): it sends nothing more, so our requests can never be answered, but
+   * the requests it sent before are still handled and answered; then we end our side too.
+   */
+  private onPeerEnd(): void {
+    this.reasonValue ||= 'peer closed the connection';
+    this.peerBound = false; // an unbind could not be answered
+    const err = new SessionClosedError(this.reasonValue);
+    this.rejectWaiters(err);
+    this.pending.rejectAll(err);
+    this.checkIdle();
+    void this.close(this.reasonValue, this.timeoutMs);
   }
 
   /** Sends what is queued, half-closes, and destroys the socket if the peer does not close too. */
   private endSocket(): void {
     this.writer.flush();
     this.socket.end();
-    this.clock.setTimeout(() => this.socket.destroy(), 2_000);
+    this.endTimer ??= this.clock.setTimeout(() => this.socket.destroy(), 2_000);
   }
 
   // ---- timers and teardown ----------------------------------------------------------------------
@@ -454,7 +566,7 @@ export class Session {
   }
 
   private onTimeout(req: PendingRequest): void {
-    req.reject(new ResponseTimeoutError(req.command, req.seq, this.timeoutMs));
+    req.reject(new ResponseTimeoutError(req.command, req.seq, req.timeoutMs));
     if (req.command === 'enquire_link') {
       this.log.warn({ ms: this.timeoutMs }, 'peer did not answer enquire_link; closing');
       this.destroy('dead peer: enquire_link unanswered');
@@ -490,11 +602,13 @@ export class Session {
     this.callHandler('state', () => this.handlers.state?.(this, state));
   }
 
-  private onSocketClose(): void {
+  /** The session is over (socket closed or destroyed): reject everything, stop every timer. */
+  private teardown(): void {
     if (this.stateValue === 'closed') return;
-    const reason = this.closeReason || 'connection closed';
+    const reason = (this.reasonValue ||= 'connection closed');
     this.setState('closed');
-    for (const t of [this.enquireTimer, this.bindTimer]) if (t !== undefined) this.clock.clearTimeout(t);
+    for (const t of [this.enquireTimer, this.bindTimer, this.endTimer]) if (t !== undefined) this.clock.clearTimeout(t);
+    this.enquireTimer = this.bindTimer = this.endTimer = undefined;
     const err = new SessionClosedError(reason);
     this.pending.rejectAll(err);
     this.rejectWaiters(err);
@@ -511,4 +625,8 @@ export class Session {
       this.log.error({ err: err instanceof Error ? err.stack : String(err), handler: name }, 'session handler threw');
     }
   }
+}
+
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | null | undefined)?.then === 'function';
 }

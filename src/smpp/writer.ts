@@ -1,6 +1,8 @@
 // Outgoing bytes: every PDU written in one event-loop turn goes out in one socket write, and a
 // socket whose buffer is above the high-water mark stops reading until it drains (so a peer that
-// never reads cannot make us buffer our answers to its requests without bound).
+// never reads cannot make us buffer our answers to its requests without bound). The mark is checked
+// on every write, not only at the end of the turn: one turn may read megabytes of requests (libuv
+// reads a socket many times per poll), and reading must pause as soon as the answers pass the mark.
 import type { Socket } from 'node:net';
 
 export class CoalescingWriter {
@@ -37,6 +39,10 @@ export class CoalescingWriter {
   write(buf: Buffer): void {
     this.chunks.push(buf);
     this.bytes += buf.length;
+    if (!this.blocked && this.bytes + this.socket.writableLength > this.highWaterMark) {
+      this.flush(); // hand it over now: the socket decides whether we are blocked
+      return;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushBound);
@@ -52,7 +58,8 @@ export class CoalescingWriter {
     this.bytes = 0;
     if (this.socket.destroyed || !this.socket.writable) return;
     this.socket.write(data);
-    if (!this.blocked && this.socket.writableLength > this.highWaterMark) {
+    // writableNeedDrain: a 'drain' event is sure to come and lift the block.
+    if (!this.blocked && this.socket.writableLength > this.highWaterMark && this.socket.writableNeedDrain) {
       this.blocked = true;
       this.socket.pause();
       this.onBlocked(true);

@@ -642,11 +642,6 @@ describe('interop: our SmppClient → Net::SMPP SMSC', { skip }, () => {
 
   test(
     'deliver_sm sent right after bind_transceiver_resp, back to back, reaches the handler',
-    {
-      todo:
-        'src bug: Session.bind() enters bound_trx only in the continuation after `await send()`, so a ' +
-        'deliver_sm in the same TCP read as the bind_resp is answered ESME_RINVBNDSTS (see the report)',
-    },
     async () => {
       const { run, port } = await perlServer('conns=1', 'deliver_delay_ms=0');
       const got: Pdu[] = [];

@@ -3,6 +3,9 @@ import type { Clock, TimerHandle } from '../../src/clock.js';
 
 interface Timer { at: number; fn: () => void; id: number }
 
+/** Timers one advance() may fire before it concludes that a timer re-arms itself without end. */
+const MAX_FIRES_PER_ADVANCE = 100_000;
+
 export class ManualClock implements Clock {
   private t = 0;
   private timers: Timer[] = [];
@@ -27,10 +30,21 @@ export class ManualClock implements Clock {
     return this.timers.length;
   }
 
-  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  /** When the earliest pending timer falls due (undefined when none is pending). */
+  nextDue(): number | undefined {
+    let at: number | undefined;
+    for (const t of this.timers) if (at === undefined || t.at < at) at = t.at;
+    return at;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing every timer that falls due, in order (a timer set by one
+   * that fires runs in the same advance if it falls due too). Throws if timers keep re-arming.
+   */
   advance(ms: number): void {
     const until = this.t + ms;
-    for (;;) {
+    for (let fired = 0; ; fired++) {
+      if (fired >= MAX_FIRES_PER_ADVANCE) throw new Error(`ManualClock: more than ${MAX_FIRES_PER_ADVANCE} timers fired in one advance`);
       const due = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (due === undefined) break;
       this.timers = this.timers.filter((t) => t !== due);
