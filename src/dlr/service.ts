@@ -65,7 +65,9 @@ export class ReceiptService {
         const folded = foldId(smscIdRaw);
         this.o.ledger.markSent(id, connector, folded, smscIdRaw, now);
         const items: OutboxItem[] = [];
-        for (const candidate of receiptIdCandidates(smscIdRaw, this.o.idHint(connector))) {
+        // Receipts were parked under their own id; the hint says how the receipt's base differs from
+        // the response's, so from the response's side every conversion may apply.
+        for (const candidate of receiptIdCandidates(smscIdRaw, 'auto')) {
           for (const json of this.o.ledger.takeParked(connector, candidate)) {
             const item = this.apply(this.o.ledger.get(id)!, JSON.parse(json) as Receipt, now);
             if (item) items.push(item);

@@ -21,19 +21,29 @@ export function verifyPassword(password: string, stored: string): Promise<boolea
   const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
   const salt = Buffer.from(parts[4]!, 'base64');
   const expected = Buffer.from(parts[5]!, 'base64');
+  // A damaged hash never lets anyone in.
+  if (expected.length < 16 || salt.length < 8 || ![n, r, p].every((x) => Number.isInteger(x) && x > 0)) return Promise.resolve(false);
   return new Promise((resolve) => {
-    scrypt(password, salt, expected.length, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (err, got) => {
-      resolve(!err && got.length === expected.length && timingSafeEqual(got, expected));
-    });
+    try {
+      scrypt(password, salt, expected.length, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (err, got) => {
+        resolve(!err && got.length === expected.length && timingSafeEqual(got, expected));
+      });
+    } catch {
+      resolve(false);
+    }
   });
 }
 
 /** Parses `10.0.0.0/8` or `2001:db8::/32` (a bare address is a /32 or /128); throws on nonsense. */
 export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
-  const [address = '', bits] = text.trim().split('/');
+  const t = text.trim();
+  const slash = t.indexOf('/');
+  const address = slash < 0 ? t : t.slice(0, slash);
+  const bits = slash < 0 ? undefined : t.slice(slash + 1);
   const version = isIP(address);
   if (version === 0) throw new Error(`${text} is not an IP address or CIDR block`);
   const max = version === 4 ? 32 : 128;
+  if (bits !== undefined && !/^\d{1,3}$/.test(bits)) throw new Error(`${text}: prefix must be 0..${max}`);
   const prefix = bits === undefined ? max : Number(bits);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new Error(`${text}: prefix must be 0..${max}`);
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };

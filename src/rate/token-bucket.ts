@@ -58,6 +58,10 @@ export class TokenBucket {
     const now = this.clock.now();
     const elapsed = now - this.last;
     this.last = now;
-    if (elapsed > 0) this.tokens = Math.min(this.burst, this.tokens + (elapsed / 1000) * this.currentRate);
+    if (elapsed <= 0) return;
+    // The part of the interval inside a slowdown earns at the slow rate, the rest at the full one.
+    const slowMs = Math.max(0, Math.min(now, this.slowUntil) - (now - elapsed));
+    const earned = (slowMs * this.rate * this.slowFactor + (elapsed - slowMs) * this.rate) / 1000;
+    this.tokens = Math.min(this.burst, this.tokens + earned);
   }
 }

@@ -16,6 +16,8 @@ export interface RouteChoice {
 
 interface CompiledRoute {
   route: MtRoute;
+  /** The destination prefix without a leading "+". */
+  prefix: string | null;
   matchSource: ((source: string) => boolean) | undefined;
   fromMin: number;
   toMin: number;
@@ -46,6 +48,7 @@ export class MtRouter {
         }
         return {
           route,
+          prefix: route.prefix === null ? null : route.prefix.replace(/^\+/, ''),
           matchSource,
           fromMin: route.timeFrom ? minutes(route.timeFrom) : -1,
           toMin: route.timeTo ? minutes(route.timeTo) : -1,
@@ -62,10 +65,12 @@ export class MtRouter {
   route(msg: MtMessage, now: number = Date.now()): RouteChoice | undefined {
     const d = new Date(now);
     const minuteOfDay = d.getUTCHours() * 60 + d.getUTCMinutes();
+    // "+4477…" and "4477…" are the same number; prefixes are compared without the "+".
+    const destination = msg.destination.startsWith('+') ? msg.destination.slice(1) : msg.destination;
     for (const c of this.routes) {
       const r = c.route;
       if (r.account !== null && r.account !== msg.account) continue;
-      if (r.prefix !== null && !msg.destination.startsWith(r.prefix) && !msg.destination.startsWith(`+${r.prefix}`)) continue;
+      if (c.prefix !== null && !destination.startsWith(c.prefix)) continue;
       if (c.matchSource !== undefined && !c.matchSource(msg.source)) continue;
       if (c.fromMin >= 0) {
         const inside = c.fromMin <= c.toMin ? minuteOfDay >= c.fromMin && minuteOfDay < c.toMin : minuteOfDay >= c.fromMin || minuteOfDay < c.toMin;

@@ -14,6 +14,7 @@ export function parseSmppTime(value: string, now: number): number | undefined {
   }
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59 || nn > 48) return undefined;
   const utc = Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss, t * 100);
+  if (new Date(utc).getUTCDate() !== dd) return undefined; // 31 February and the like
   const offset = nn * 15 * 60_000;
   return p === '+' ? utc - offset : utc + offset;
 }

@@ -118,6 +118,10 @@ export class AccountStore {
 
   remove(systemId: string): boolean {
     return this.db.transaction(() => {
+      const mt = this.db.prepare('SELECT id FROM mt_routes WHERE account = ?').pluck().all(systemId) as number[];
+      const mo = this.db.prepare('SELECT id FROM mo_routes WHERE account = ?').pluck().all(systemId) as number[];
+      const uses = [mt.length ? `MT route(s) ${mt.join(', ')}` : '', mo.length ? `MO route(s) ${mo.join(', ')}` : ''].filter(Boolean);
+      if (uses.length > 0) throw new InvalidInputError(`account ${systemId} is used by ${uses.join(' and ')}; remove or change them first`);
       const changed = this.db.prepare('DELETE FROM accounts WHERE system_id = ?').run(systemId).changes > 0;
       if (changed) bumpConfigVersion(this.db);
       return changed;

@@ -100,7 +100,9 @@ export class ConnectorStore {
       const users = (this.db.prepare('SELECT id, connectors FROM mt_routes').all() as Array<{ id: number; connectors: string }>)
         .filter((r) => r.connectors.split(',').some((c) => c.split(':')[0] === id))
         .map((r) => r.id);
-      if (users.length > 0) throw new InvalidInputError(`connector ${id} is used by MT route(s) ${users.join(', ')}; remove or change them first`);
+      const moUsers = this.db.prepare('SELECT id FROM mo_routes WHERE connector = ?').pluck().all(id) as number[];
+      const uses = [users.length ? `MT route(s) ${users.join(', ')}` : '', moUsers.length ? `MO route(s) ${moUsers.join(', ')}` : ''].filter(Boolean);
+      if (uses.length > 0) throw new InvalidInputError(`connector ${id} is used by ${uses.join(' and ')}; remove or change them first`);
       const changed = this.db.prepare('DELETE FROM connectors WHERE id = ?').run(id).changes > 0;
       if (changed) bumpConfigVersion(this.db);
       return changed;

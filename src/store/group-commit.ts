@@ -29,6 +29,9 @@ export class GroupCommit {
         try {
           results[i] = { ok: true, value: this.savepoint(jobs[i]!.run) };
         } catch (err) {
+          // SQLite rolled the whole transaction back (RAISE(ROLLBACK), disk full, I/O error): later
+          // jobs would run in autocommit outside the batch. Fail the batch as a whole instead.
+          if (!db.inTransaction) throw err;
           results[i] = { ok: false, value: err };
         }
       }

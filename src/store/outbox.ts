@@ -38,7 +38,6 @@ export class Outbox {
       remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
       retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?'),
       all: db.prepare('SELECT * FROM outbox ORDER BY id'),
-      expired: db.prepare('SELECT id, kind, account FROM outbox WHERE expires_at <= ?'),
       count: db.prepare('SELECT account, COUNT(*) AS n FROM outbox GROUP BY account'),
     };
   }

@@ -133,6 +133,7 @@ export class RouteStore {
     if (!ROUTE_KINDS.includes(r.kind)) throw new InvalidInputError(`kind must be one of ${ROUTE_KINDS.join(', ')}`);
     if (r.connectors.length === 0) throw new InvalidInputError('a route needs at least one connector');
     if (r.kind === 'static' && r.connectors.length > 1) throw new InvalidInputError('a static route has exactly one connector; use failover, roundrobin or weighted for more');
+    for (const c of r.connectors) if (!Number.isInteger(c.weight) || c.weight < 1) throw new InvalidInputError(`weight of ${c.id} must be a whole number ≥ 1`);
     if (r.kind !== 'weighted' && r.connectors.some((c) => c.weight !== 1)) throw new InvalidInputError('weights only apply to weighted routes');
     const ids = new Set<string>();
     for (const c of r.connectors) {
@@ -151,6 +152,7 @@ export class RouteStore {
     }
     if ((r.timeFrom === null) !== (r.timeTo === null)) throw new InvalidInputError('give both --time-from and --time-to, or neither');
     for (const t of [r.timeFrom, r.timeTo]) if (t !== null && !HHMM.test(t)) throw new InvalidInputError(`time ${t} must be HH:MM (UTC)`);
+    if (r.timeFrom !== null && r.timeFrom === r.timeTo) throw new InvalidInputError('the time window is empty (from = to); leave both out for all day');
     if (!Number.isInteger(r.order)) throw new InvalidInputError('order must be a whole number');
   }
 

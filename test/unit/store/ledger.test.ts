@@ -1,0 +1,186 @@
+// Ledger: the MT message rows and their life (queued → sent → receipt/final), carrier-id lookup
+// (newest wins), parked receipts, queued() for restart, prune, replace.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { encode } from '../../../src/smpp/codec.js';
+import { Ledger, MessageState, type NewMessage } from '../../../src/store/ledger.js';
+import { tmpDb } from '../../helpers/tmpdb.js';
+
+const PDU = encode({ command: 'submit_sm', sequence_number: 9, source_addr: 'SHOP', destination_addr: '447700900001', registered_delivery: 1, short_message: Buffer.from('hello') });
+
+function msg(over: Partial<NewMessage> = {}): NewMessage {
+  return {
+    account: 'acc', sourceAddr: 'SHOP', destAddr: '447700900001', registeredDelivery: 1, pdu: PDU, routeId: 3, connectors: ['c1', 'c2'], expiresAt: 99_000, now: 1_000,
+    ...over,
+  };
+}
+
+function setup(t: Parameters<typeof tmpDb>[0]) {
+  const h = tmpDb(t);
+  return { ...h, ledger: new Ledger(h.db) };
+}
+
+test('insert stores a queued message and returns increasing ids; get reads it back', (t) => {
+  const { ledger, db } = setup(t);
+  const id = ledger.insert(msg());
+  const id2 = ledger.insert(msg({ destAddr: '2', now: 2_000 }));
+  assert.ok(id >= 1 && id2 > id);
+  assert.deepEqual(ledger.get(id), {
+    id, account: 'acc', sourceAddr: 'SHOP', destAddr: '447700900001', registeredDelivery: 1, pdu: PDU, connector: null, state: MessageState.QUEUED, error: null,
+    smscId: null, smscIdRaw: null, submittedAt: 1_000, doneAt: null,
+  });
+  assert.deepEqual(db.prepare('SELECT route_id, connectors, attempts, next_at, expires_at, sent_at FROM messages WHERE id = ?').get(id), {
+    route_id: 3, connectors: 'c1,c2', attempts: 0, next_at: 1_000, expires_at: 99_000, sent_at: null,
+  });
+  assert.equal(ledger.get(12345), undefined);
+});
+
+test('markSent: ENROUTE on a connector with the carrier id, one more attempt', (t) => {
+  const { ledger, db } = setup(t);
+  const id = ledger.insert(msg());
+  ledger.markSent(id, 'c2', 'a1b2', '0000A1B2', 1_500);
+  const r = ledger.get(id)!;
+  assert.equal(r.state, MessageState.ENROUTE);
+  assert.equal(r.connector, 'c2');
+  assert.equal(r.smscId, 'a1b2');
+  assert.equal(r.smscIdRaw, '0000A1B2');
+  assert.equal(r.doneAt, null);
+  assert.deepEqual(db.prepare('SELECT attempts, sent_at FROM messages WHERE id = ?').get(id), { attempts: 1, sent_at: 1_500 });
+});
+
+test('findBySmscId: by connector and folded id; the newest row wins when a carrier reuses an id', (t) => {
+  const { ledger } = setup(t);
+  const old = ledger.insert(msg());
+  const other = ledger.insert(msg());
+  const newer = ledger.insert(msg());
+  ledger.markSent(old, 'c1', 'abc', 'ABC', 1);
+  ledger.markSent(other, 'c2', 'abc', 'abc', 2);
+  assert.equal(ledger.findBySmscId('c1', 'abc')!.id, old);
+  ledger.markSent(newer, 'c1', 'abc', 'abc', 3);
+  assert.equal(ledger.findBySmscId('c1', 'abc')!.id, newer);
+  assert.equal(ledger.findBySmscId('c2', 'abc')!.id, other);
+  assert.equal(ledger.findBySmscId('c1', 'ABC'), undefined, 'the lookup is on the stored (folded) form');
+  assert.equal(ledger.findBySmscId('c3', 'abc'), undefined);
+});
+
+test('markRetry keeps the message queued with a later next_at, counting the attempt and the error', (t) => {
+  const { ledger, db } = setup(t);
+  const id = ledger.insert(msg());
+  ledger.markRetry(id, 5_000, 0x58);
+  ledger.markRetry(id, 9_000, 0x14);
+  assert.deepEqual(db.prepare('SELECT state, attempts, next_at, error FROM messages WHERE id = ?').get(id), { state: 0, attempts: 2, next_at: 9_000, error: 0x14 });
+  assert.deepEqual(ledger.queued().map((q) => [q.id, q.attempts, q.nextAt]), [[id, 2, 9_000]]);
+});
+
+test('markFinal sets state, error and done time; keeps the connector unless one is given', (t) => {
+  const { ledger } = setup(t);
+  const a = ledger.insert(msg());
+  ledger.markSent(a, 'c1', 'x', 'x', 1);
+  ledger.markFinal(a, MessageState.EXPIRED, null, 7_000);
+  assert.deepEqual([ledger.get(a)!.state, ledger.get(a)!.error, ledger.get(a)!.doneAt, ledger.get(a)!.connector], [MessageState.EXPIRED, null, 7_000, 'c1']);
+  const b = ledger.insert(msg());
+  ledger.markFinal(b, MessageState.REJECTED, 0x0b, 8_000, 'c2');
+  assert.deepEqual([ledger.get(b)!.state, ledger.get(b)!.error, ledger.get(b)!.connector], [MessageState.REJECTED, 0x0b, 'c2']);
+});
+
+test('applyReceipt: applies from QUEUED or ENROUTE, refuses once final (duplicates)', (t) => {
+  const { ledger } = setup(t);
+  const id = ledger.insert(msg());
+  ledger.markSent(id, 'c1', 'x', 'x', 1);
+  assert.equal(ledger.applyReceipt(id, MessageState.ENROUTE, null, 2_000), true, 'an intermediate receipt');
+  assert.equal(ledger.get(id)!.state, MessageState.ENROUTE);
+  assert.equal(ledger.get(id)!.doneAt, null, 'ENROUTE is not an end');
+  assert.equal(ledger.applyReceipt(id, MessageState.DELIVERED, 0, 3_000), true);
+  assert.deepEqual([ledger.get(id)!.state, ledger.get(id)!.error, ledger.get(id)!.doneAt], [MessageState.DELIVERED, 0, 3_000]);
+  assert.equal(ledger.applyReceipt(id, MessageState.UNDELIVERABLE, 5, 4_000), false, 'a later receipt does not overwrite a final state');
+  assert.equal(ledger.applyReceipt(id, MessageState.ENROUTE, null, 4_000), false);
+  assert.deepEqual([ledger.get(id)!.state, ledger.get(id)!.doneAt], [MessageState.DELIVERED, 3_000]);
+  const queued = ledger.insert(msg());
+  assert.equal(ledger.applyReceipt(queued, MessageState.UNDELIVERABLE, 1, 5_000), true, 'from QUEUED too');
+  assert.equal(ledger.applyReceipt(queued, MessageState.DELIVERED, null, 6_000), false);
+  const gatewayFinal = ledger.insert(msg());
+  ledger.markFinal(gatewayFinal, MessageState.EXPIRED, null, 1);
+  assert.equal(ledger.applyReceipt(gatewayFinal, MessageState.DELIVERED, null, 2), false, 'ended by the gateway: final too');
+  assert.equal(ledger.applyReceipt(424242, MessageState.DELIVERED, null, 2), false, 'no such message');
+});
+
+test('queued(): only QUEUED messages, by next_at then id, with what the dispatcher needs', (t) => {
+  const { ledger } = setup(t);
+  const a = ledger.insert(msg({ now: 3_000, connectors: ['c1'] }));
+  const b = ledger.insert(msg({ now: 1_000 }));
+  const c = ledger.insert(msg({ now: 3_000 }));
+  const sent = ledger.insert(msg({ now: 0 }));
+  ledger.markSent(sent, 'c1', 'y', 'y', 1);
+  const final = ledger.insert(msg({ now: 0 }));
+  ledger.markFinal(final, MessageState.REJECTED, 1, 1);
+  const q = ledger.queued();
+  assert.deepEqual(q.map((m) => m.id), [b, a, c]);
+  assert.deepEqual(q[1], { id: a, account: 'acc', pdu: PDU, connectors: ['c1'], attempts: 0, nextAt: 3_000, expiresAt: 99_000, submittedAt: 3_000 });
+  assert.deepEqual(q[0]!.connectors, ['c1', 'c2']);
+  ledger.markRetry(b, 10_000, 0x58);
+  assert.deepEqual(ledger.queued().map((m) => m.id), [a, c, b]);
+});
+
+test('park / takeParked: by connector and id, all of them, once', (t) => {
+  const { ledger } = setup(t);
+  ledger.park('c1', 'abc', '{"n":1}', 1);
+  ledger.park('c1', 'abc', '{"n":2}', 2);
+  ledger.park('c2', 'abc', '{"n":3}', 3);
+  ledger.park('c1', 'abd', '{"n":4}', 4);
+  assert.deepEqual(ledger.takeParked('c1', 'abc').sort(), ['{"n":1}', '{"n":2}']);
+  assert.deepEqual(ledger.takeParked('c1', 'abc'), [], 'taken means removed');
+  assert.deepEqual(ledger.takeParked('c2', 'abc'), ['{"n":3}']);
+  assert.deepEqual(ledger.takeParked('c1', 'abd'), ['{"n":4}']);
+  assert.deepEqual(ledger.takeParked('c9', 'zzz'), []);
+});
+
+test('prune: final messages done before the cut, parked receipts received before it; others stay', (t) => {
+  const { ledger, db } = setup(t);
+  const oldFinal = ledger.insert(msg());
+  ledger.markFinal(oldFinal, MessageState.DELIVERED, null, 100);
+  const edge = ledger.insert(msg());
+  ledger.markFinal(edge, MessageState.DELIVERED, null, 500);
+  const newFinal = ledger.insert(msg());
+  ledger.markFinal(newFinal, MessageState.DELIVERED, null, 900);
+  const queued = ledger.insert(msg({ now: 1 }));
+  const enroute = ledger.insert(msg({ now: 1 }));
+  ledger.markSent(enroute, 'c1', 'e', 'e', 2);
+  ledger.park('c1', 'old', '{}', 100);
+  ledger.park('c1', 'new', '{}', 600);
+  assert.equal(ledger.prune(500), 1, 'strictly before the cut');
+  assert.equal(ledger.get(oldFinal), undefined);
+  for (const id of [edge, newFinal, queued, enroute]) assert.ok(ledger.get(id), `message ${id} kept`);
+  assert.deepEqual(db.prepare('SELECT smsc_id FROM parked_receipts').pluck().all(), ['new']);
+  assert.equal(ledger.prune(10_000), 2, 'unfinished messages are never pruned');
+  assert.deepEqual(db.prepare('SELECT COUNT(*) FROM parked_receipts').pluck().get(), 0);
+});
+
+test('replacePdu only while the message is queued here', (t) => {
+  const { ledger } = setup(t);
+  const id = ledger.insert(msg());
+  const other = Buffer.from('replacement');
+  assert.equal(ledger.replacePdu(id, other, 0), true);
+  assert.deepEqual([ledger.get(id)!.pdu, ledger.get(id)!.registeredDelivery], [other, 0]);
+  ledger.markSent(id, 'c1', 'x', 'x', 1);
+  assert.equal(ledger.replacePdu(id, PDU, 1), false);
+  assert.deepEqual(ledger.get(id)!.pdu, other);
+  assert.equal(ledger.replacePdu(9999, PDU, 1), false);
+});
+
+test('counts by state', (t) => {
+  const { ledger } = setup(t);
+  assert.deepEqual(ledger.counts(), {});
+  for (let i = 0; i < 3; i++) ledger.insert(msg());
+  const s = ledger.insert(msg());
+  ledger.markSent(s, 'c1', 's', 's', 1);
+  const d = ledger.insert(msg());
+  ledger.markFinal(d, MessageState.DELIVERED, null, 1);
+  assert.deepEqual(ledger.counts(), { [MessageState.QUEUED]: 3, [MessageState.ENROUTE]: 1, [MessageState.DELIVERED]: 1 });
+});
+
+test('the PDU is kept byte for byte', (t) => {
+  const { ledger, reopen } = setup(t);
+  const bytes = Buffer.from([0, 1, 2, 0xff, 0, 0x80]);
+  const id = ledger.insert(msg({ pdu: bytes }));
+  assert.deepEqual(new Ledger(reopen()).get(id)!.pdu, bytes);
+});
