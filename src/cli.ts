@@ -3,6 +3,7 @@
 // the simulator and the load tool hang off the same program.
 import { Command, InvalidArgumentError } from 'commander';
 import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
+import { loadCommand, simCommand } from './cli/sim.js';
 import { loadConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { Gateway } from './gateway.js';
@@ -77,6 +78,8 @@ program
 program.addCommand(accountCommand());
 program.addCommand(connectorCommand());
 program.addCommand(routeCommand());
+program.addCommand(simCommand());
+program.addCommand(loadCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof GatewayError) {
