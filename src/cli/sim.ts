@@ -58,17 +58,9 @@ function listArg(value: string, previous: string[] = []): string[] {
 
 const addressArg = wrap((v: string) => (new AddressRange(v), v));
 
-/** The same pino settings as createLogger(), writing to stderr (stdout carries the JSON result). */
+/** Logs on stderr: stdout carries the JSON result. */
 function stderrLogger(level: string): Logger {
-  return pino(
-    {
-      level: process.env.SMPPGW_LOG_LEVEL ?? level,
-      base: { app: 'smppgw' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['password', '*.password', '*.*.password', 'pdu.password'], censor: '[redacted]' },
-    },
-    pino.destination({ fd: 2, sync: true }),
-  );
+  return createLogger({ level }, pino.destination({ fd: 2, sync: true }));
 }
 
 interface SmscFlags {
