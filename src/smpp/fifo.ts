@@ -11,6 +11,11 @@ export class Fifo<T> {
     this.items.push(item);
   }
 
+  /** The head, left in place. */
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];
@@ -22,9 +27,14 @@ export class Fifo<T> {
     return item;
   }
 
+  /** The items in order, without removing them. */
+  toArray(): T[] {
+    return this.items.slice(this.head) as T[];
+  }
+
   /** Removes and returns everything, in order. */
   drain(): T[] {
-    const out = this.items.slice(this.head) as T[];
+    const out = this.toArray();
     this.items = [];
     this.head = 0;
     return out;

@@ -11,17 +11,8 @@
 import { BODY_ON_ERROR, COMMANDS, MAX_SEQUENCE, MIN_SEQUENCE, Status, TLVS, TLVS_BY_TAG, type FieldDef, type TlvDef } from '../../src/smpp/defs.js';
 import type { CommandName, DestAddress, PduInput, Tlv, UnsuccessSme } from '../../src/smpp/pdu.js';
 
-/** mulberry32: a small, fast PRNG; the same seed always gives the same sequence in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded PRNG (mulberry32): the same seed always gives the same sequence. */
+export { seededRandom } from '../../src/sim/util.js';
 
 /** Every command name the tables define, in table order. */
 export const ALL_COMMANDS: readonly CommandName[] = [...COMMANDS.keys()] as CommandName[];
