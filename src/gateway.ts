@@ -147,8 +147,8 @@ export class Gateway {
     this.ready = false;
     for (const t of this.timers) clearInterval(t);
     const deadline = this.config.shutdown.deadlineMs;
-    await Promise.all(this.listeners.map((l) => l.close(deadline)));
-    await this.dispatcher?.stop(deadline);
+    // One deadline for all of it: accounts' sessions and carrier links close side by side.
+    await Promise.all([...this.listeners.map((l) => l.close(deadline)), this.dispatcher?.stop(deadline)]);
     this.delivery?.stop();
     this.commit?.flush();
     await this.http?.close();

@@ -282,7 +282,8 @@ export class Session {
         this.log.debug({ err: (err as Error).message }, 'unbind got no answer');
       }
     }
-    this.endSocket();
+    // The peer's FIN is waited for within the deadline too.
+    this.endSocket(Math.max(1, Math.min(2_000, deadline - this.clock.now())));
   }
 
   // ---- sending ----------------------------------------------------------------------------------
@@ -542,10 +543,10 @@ export class Session {
   }
 
   /** Sends what is queued, half-closes, and destroys the socket if the peer does not close too. */
-  private endSocket(): void {
+  private endSocket(graceMs = 2_000): void {
     this.writer.flush();
     this.socket.end();
-    this.endTimer ??= this.clock.setTimeout(() => this.socket.destroy(), 2_000);
+    this.endTimer ??= this.clock.setTimeout(() => this.socket.destroy(), graceMs);
   }
 
   // ---- timers and teardown ----------------------------------------------------------------------

@@ -118,10 +118,21 @@ export class Dispatcher {
 
   private onState(id: string, up: boolean): void {
     this.o.metrics.connectorUp.set({ connector: id }, up ? 1 : 0);
-    if (up) return;
-    // Failover: messages waiting on a link that went down move to the next connector that is up.
     const link = this.links.get(id);
     if (!link) return;
+    if (up) {
+      // Messages parked on a link that is down move to this one when their route names it.
+      for (const other of this.links.values()) {
+        if (other === link || other.up || other.queued === 0) continue;
+        for (const msg of other.drainQueue()) {
+          const i = msg.connectors.indexOf(id);
+          if (i >= 0) msg.tried = i;
+          (i >= 0 ? link : other).enqueue(msg);
+        }
+      }
+      return;
+    }
+    // Failover: messages waiting on a link that went down move to the next connector that is up.
     for (const msg of link.drainQueue()) {
       if (msg.connectors.length > 1) msg.tried = (msg.tried + 1) % msg.connectors.length;
       this.submit(msg);

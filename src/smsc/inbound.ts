@@ -60,9 +60,18 @@ export class Inbound {
       return this.mo(pdu, connector);
     }
     if (pdu.command === 'data_sm') {
-      // data_sm from a carrier: receipts only (its MO use is rare); answered after commit.
-      const receipt = isReceipt(pdu.esm_class) ? parseReceipt(pdu) : undefined;
-      if (receipt) await this.o.receipts.onCarrierReceipt(connector, receipt);
+      // data_sm from a carrier: a receipt, or an MO passed on as a deliver_sm (its text in
+      // message_payload); answered after commit either way.
+      if (isReceipt(pdu.esm_class)) {
+        const receipt = parseReceipt(pdu);
+        if (receipt) await this.o.receipts.onCarrierReceipt(connector, receipt);
+        return { message_id: '' };
+      }
+      const asDeliver: PduOf<'deliver_sm'> = {
+        ...pdu, command: 'deliver_sm', protocol_id: 0, priority_flag: 0, schedule_delivery_time: '', validity_period: '',
+        replace_if_present_flag: 0, sm_default_msg_id: 0, short_message: Buffer.alloc(0),
+      };
+      await this.mo(asDeliver, connector);
       return { message_id: '' };
     }
     if (pdu.command === 'alert_notification') return {};

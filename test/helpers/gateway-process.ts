@@ -63,7 +63,8 @@ export async function startGateway(db: string, extraArgs: string[] = [], env: No
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-8192)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' comes after 'exit' once stdout and stderr are read to the end, so no log line is missed.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const waitLog = (pred: (l: Record<string, unknown>) => boolean, ms = 15_000) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const seen = logs.find(pred);
