@@ -15,11 +15,12 @@ import { MessageState, receiptBody } from '../dlr/receipt.js';
 import { PduError, ResponseTimeoutError, SmppError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { ESME_RINVCMDID, ESME_RTHROTTLED, Status, TLVS } from '../smpp/defs.js';
-import type { Pdu, PduInput, PduOf } from '../smpp/pdu.js';
+import type { Pdu, PduInput, PduOf, Tlv } from '../smpp/pdu.js';
 import { SmppServer, type SessionDefaults } from '../smpp/server.js';
 import type { BindPdu, ResponseInit, Session } from '../smpp/session.js';
 import type { SessionState } from '../smpp/states.js';
-import { AddressRange, decodeText, encodeText, parseStatWeights, pickWeighted, Queue, smppTime, statusKey, type StatWeight } from './util.js';
+import { Fifo } from '../smpp/fifo.js';
+import { AddressRange, decodeText, encodeText, parseStatWeights, pickWeighted, smppTime, statusKey, type StatWeight } from './util.js';
 
 const ESME_RINVSYSID = Status.ESME_RINVSYSID!;
 const ESME_RINVPASWD = Status.ESME_RINVPASWD!;
@@ -100,6 +101,20 @@ export interface SmscSimOptions {
 }
 
 export type SubmitOutcome = 'accepted' | 'throttled' | 'error' | 'dropped';
+
+/** One MO for sendMo(). */
+export interface MoMessage {
+  /** The subscriber (source_addr). TON/NPI as for --mo-from: 7+ digits 1/1, fewer 3/0, else 5/0. */
+  from: string;
+  /** The short code or number written to (destination_addr), TON/NPI likewise. */
+  to: string;
+  /** ASCII goes as data_coding 0, anything else as UCS-2 (data_coding 8), as for --mo-text. */
+  text: string;
+  /** Only receivers bound with this system_id take it (default: any bound receiver). */
+  systemId?: string;
+  /** TLVs added to the deliver_sm as given. */
+  tlvs?: Tlv[];
+}
 
 export type SmscEvent =
   | { type: 'bind'; session: string; systemId: string; command: string; status: number }
@@ -184,6 +199,8 @@ interface Outgoing {
   stat: string;
   text: string;
   attempts: number;
+  /** sendMo(): told the final status (or why there is none). */
+  settle?: { resolve(status: number): void; reject(err: Error): void };
 }
 
 interface Tracked {
@@ -194,7 +211,7 @@ interface Tracked {
 
 /** A FIFO of items each due a fixed delay after it was added, served by one timer. */
 class DelayLine<T> {
-  private readonly items = new Queue<{ at: number; item: T }>();
+  private readonly items = new Fifo<{ at: number; item: T }>();
   private timer: TimerHandle | undefined;
 
   constructor(
@@ -289,8 +306,8 @@ export class SmscSimulator extends EventEmitter {
   private readonly receivers = new Map<string, Session[]>();
   private readonly rr = new Map<string, number>();
   /** Ready deliver_sm by the system_id they go to; MOs for any receiver in `anyQueue`. */
-  private readonly queues = new Map<string, Queue<Outgoing>>();
-  private readonly anyQueue = new Queue<Outgoing>();
+  private readonly queues = new Map<string, Fifo<Outgoing>>();
+  private readonly anyQueue = new Fifo<Outgoing>();
   private readonly tracked = new Map<string, Tracked>();
   private readonly receiptLine: DelayLine<Outgoing>;
   private readonly retryLine: DelayLine<Outgoing>;
@@ -312,6 +329,8 @@ export class SmscSimulator extends EventEmitter {
   private moTimer: TimerHandle | undefined;
   private moLast = 0;
   private moCredit = 0;
+  /** MOs made by --mo-rate (counted against --mo-count; sendMo() ones are not). */
+  private moGenerated = 0;
   private startedAt = 0;
   private stopped = false;
 
@@ -377,8 +396,9 @@ export class SmscSimulator extends EventEmitter {
     this.stopped = true;
     for (const t of [this.moTimer, this.pumpRetry]) if (t !== undefined) this.clock.clearTimeout(t);
     this.moTimer = this.pumpRetry = undefined;
-    this.receiptLine.stop();
-    this.retryLine.stop();
+    const dropped = [...this.receiptLine.stop(), ...this.retryLine.stop(), ...this.anyQueue.toArray()];
+    for (const q of this.queues.values()) dropped.push(...q.toArray());
+    for (const o of dropped) this.settle(o, new Error('SMSC simulator stopped before the MO was answered'));
     // A session holding unanswered submits cannot drain: an orderly close would wait the deadline out.
     for (const c of this.conns.values()) if (c.held.length > 0 || c.disconnecting) c.session.destroy('simulator stopping');
     await this.server.close(deadlineMs);
@@ -474,6 +494,8 @@ export class SmscSimulator extends EventEmitter {
       list.splice(i, 1);
       if (list.length === 0) this.receivers.delete(session.systemId);
     }
+    // until() conditions on activeBinds: a bind is up only now, after its `bind` event.
+    this.notify();
   }
 
   private onClose(session: Session, reason: string): void {
@@ -653,18 +675,18 @@ export class SmscSimulator extends EventEmitter {
 
   // ---- deliver_sm out ---------------------------------------------------------------------------
 
-  private queueFor(o: Outgoing): Queue<Outgoing> {
+  private queueFor(o: Outgoing): Fifo<Outgoing> {
     if (o.target === undefined) return this.anyQueue;
     let q = this.queues.get(o.target);
     if (q === undefined) {
-      q = new Queue();
+      q = new Fifo();
       this.queues.set(o.target, q);
     }
     return q;
   }
 
   private ready(o: Outgoing): void {
-    if (this.stopped) return;
+    if (this.stopped) return this.settle(o, new Error('SMSC simulator stopped before the MO was answered'));
     this.queueFor(o).push(o);
     this.schedulePump();
   }
@@ -701,7 +723,7 @@ export class SmscSimulator extends EventEmitter {
   }
 
   /** Sends from `q` while a receiver can take it; true when receivers exist but none could. */
-  private drain(q: Queue<Outgoing>, list: Session[], rrKey: string): boolean {
+  private drain(q: Fifo<Outgoing>, list: Session[], rrKey: string): boolean {
     while (q.length > 0) {
       const s = this.nextReceiver(list, rrKey);
       if (s === undefined) return list.length > 0;
@@ -733,15 +755,18 @@ export class SmscSimulator extends EventEmitter {
         const status = resp.command_status;
         if (status !== 0 && RETRY_STATUSES.has(status) && o.attempts < this.maxAttempts) {
           this.retryLine.push(o);
-        } else if (o.kind === 'receipt') {
-          if (status === 0) {
-            this.stats.receiptsAcked++;
-            this.stats.receiptStats[o.stat] = (this.stats.receiptStats[o.stat] ?? 0) + 1;
-          } else {
-            this.stats.receiptsRefused++;
-          }
-        } else if (status === 0) this.stats.mosAcked++;
-        else this.stats.mosRefused++;
+        } else {
+          if (o.kind === 'receipt') {
+            if (status === 0) {
+              this.stats.receiptsAcked++;
+              this.stats.receiptStats[o.stat] = (this.stats.receiptStats[o.stat] ?? 0) + 1;
+            } else {
+              this.stats.receiptsRefused++;
+            }
+          } else if (status === 0) this.stats.mosAcked++;
+          else this.stats.mosRefused++;
+          this.settle(o, status);
+        }
         this.sent(s, o, status);
       },
       (err: Error) => {
@@ -750,11 +775,15 @@ export class SmscSimulator extends EventEmitter {
           o.attempts = this.maxAttempts;
           if (o.kind === 'receipt') this.stats.receiptsExpired++;
           else this.stats.mosExpired++;
+          this.settle(o, err);
         } else if (err instanceof ResponseTimeoutError || err instanceof SmppError) {
           // No answer, or a generic_nack: try again later, up to maxAttempts.
           if (o.attempts < this.maxAttempts) this.retryLine.push(o);
-          else if (o.kind === 'receipt') this.stats.receiptsExpired++;
-          else this.stats.mosExpired++;
+          else {
+            if (o.kind === 'receipt') this.stats.receiptsExpired++;
+            else this.stats.mosExpired++;
+            this.settle(o, err);
+          }
         } else {
           // The session closed (or is closing) before it could answer: another receiver takes it.
           o.attempts--;
@@ -769,6 +798,15 @@ export class SmscSimulator extends EventEmitter {
 
   private get maxAttempts(): number {
     return this.options.maxAttempts ?? 5;
+  }
+
+  /** Tells a sendMo() caller how its MO ended: the final response status, or an error. */
+  private settle(o: Outgoing, outcome: number | Error): void {
+    const s = o.settle;
+    if (s === undefined) return;
+    o.settle = undefined;
+    if (typeof outcome === 'number') s.resolve(outcome);
+    else s.reject(outcome);
   }
 
   private sent(s: Session, o: Outgoing, status: number): void {
@@ -800,18 +838,44 @@ export class SmscSimulator extends EventEmitter {
     // MOs are made only while someone can take them, and at most one second's worth at a time.
     if (!hasReceiver || backlog > 10_000) this.moCredit = 0;
     this.moCredit = Math.min(this.moCredit, Math.max(1, rate));
-    const left = this.options.moCount === undefined ? Infinity : this.options.moCount - this.stats.mosCreated;
+    const left = this.options.moCount === undefined ? Infinity : this.options.moCount - this.moGenerated;
     const n = Math.max(0, Math.min(Math.floor(this.moCredit), left));
     this.moCredit -= n;
-    for (let i = 0; i < n; i++) this.ready(this.newMo(target));
+    for (let i = 0; i < n; i++) {
+      this.moGenerated++;
+      const from = this.moFrom.random(this.random);
+      const to = this.moTo[Math.floor(this.random() * this.moTo.length)] ?? this.moTo[0]!;
+      const text = this.moText[Math.floor(this.random() * this.moText.length)] ?? this.moText[0]!;
+      this.ready(this.newMo(from, this.moFrom.tonNpi, to, text, target));
+    }
     if (left > n) this.moTimer = this.clock.setTimeout(() => this.moTick(), this.moInterval());
   }
 
-  private newMo(target: string | undefined): Outgoing {
-    const from = this.moFrom.random(this.random);
-    const to = this.moTo[Math.floor(this.random() * this.moTo.length)] ?? this.moTo[0]!;
-    const text = this.moText[Math.floor(this.random() * this.moText.length)] ?? this.moText[0]!;
-    const { ton, npi } = this.moFrom.tonNpi;
+  /**
+   * Sends one MO deliver_sm (esm_class 0) to a bound receiver of `mo.systemId` (any receiver when
+   * not given), or keeps it until one binds, as receipts are kept. It is counted and retried like
+   * the --mo-rate MOs (mosCreated, mosSent, …, the `mo` event), but not against --mo-count.
+   *
+   * Resolves with the status of the final deliver_sm_resp: 0 when accepted, another status when
+   * refused, or a retried status (0x04, 0x08, 0x14, 0x58) still answered at the last of
+   * maxAttempts. Rejects when no answer came within maxAttempts tries, when the deliver_sm cannot
+   * be encoded (an address too long), or when the simulator stops first.
+   */
+  sendMo(mo: MoMessage): Promise<number> {
+    let o: Outgoing | undefined;
+    // A bad address throws in here, which rejects.
+    const p = new Promise<number>((resolve, reject) => {
+      if (this.stopped) throw new Error('SMSC simulator is stopped');
+      o = this.newMo(mo.from, new AddressRange(mo.from).tonNpi, mo.to, mo.text, mo.systemId, mo.tlvs);
+      o.settle = { resolve, reject };
+    });
+    // A caller that does not wait for the outcome gets no unhandled rejection.
+    p.catch(() => undefined);
+    if (o !== undefined) this.ready(o);
+    return p;
+  }
+
+  private newMo(from: string, { ton, npi }: { ton: number; npi: number }, to: string, text: string, target: string | undefined, tlvs?: Tlv[]): Outgoing {
     const toRange = new AddressRange(to).tonNpi;
     this.stats.mosCreated++;
     return {
@@ -831,6 +895,7 @@ export class SmscSimulator extends EventEmitter {
         destination_addr: to,
         esm_class: 0,
         ...encodeText(text),
+        ...(tlvs !== undefined && tlvs.length > 0 ? { tlvs } : {}),
       },
     };
   }
