@@ -66,6 +66,16 @@ test('per-account throttling is answered ESME_RTHROTTLED (0x58)', async () => {
   });
 });
 
+test('an account that ignores its window is answered ESME_RMSGQFUL (0x14)', async () => {
+  await withGateway({}, async (gw, _sim, db) => {
+    cli(db, 'account', 'set', ESME.systemId, '--window', '2');
+    await gw.waitLog((l) => l.msg === 'tables reloaded');
+    const s = await runLoad({ port: gw.smppPort, ...ESME, count: 300, window: 50 });
+    assert.ok((s.errors['0x14'] ?? 0) > 0, `some refused as over the window: ${JSON.stringify(s.errors)}`);
+    assert.equal(s.acked + (s.errors['0x14'] ?? 0), 300, JSON.stringify(s.errors));
+  });
+});
+
 test('carrier throttling and errors: every message ends delivered or failed, none stuck', async () => {
   await withGateway({ sim: { throttle: 200, errorRate: 0.2, errorStatuses: [0x14, 0x58, 0x45] }, env: { SMPPGW_SMSC__MAXATTEMPTS: '4' } }, async (gw, sim, db) => {
     const s = await runLoad({ port: gw.smppPort, ...ESME, count: 500, window: 50, dlr: true, timeoutMs: 20_000 });
