@@ -27,6 +27,7 @@ export interface Config {
   smsc: { temporaryStatuses: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string };
   log: { level: string };
   shutdown: { deadlineMs: number };
+  security: { maxConnectionsPerIp: number; bindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
 }
 
 export const DEFAULTS: Config = {
@@ -51,6 +52,7 @@ export const DEFAULTS: Config = {
   smsc: { temporaryStatuses: '0x14,0x58,0x08,0x64,0xfe', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '' },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
+  security: { maxConnectionsPerIp: 100, bindFailures: 5, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
 };
 
 type Check = (value: unknown, key: string) => void;
@@ -86,6 +88,10 @@ const CHECKS: Record<string, Check> = {
     if (v !== 'full' && v !== 'normal') throw new ConfigError(key, `${String(v)} must be full or normal`);
   },
   'store.reloadMs': positive,
+  'security.maxConnectionsPerIp': positive,
+  'security.bindFailures': nonNegative,
+  'security.bindFailureWindowMs': positive,
+  'security.lockoutMs': positive,
   'store.retentionHours': positive,
   'routing.noRouteStatus': (v, key) => {
     if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 0xffffffff) throw new ConfigError(key, `${String(v)} must be an SMPP error status (e.g. 11 for ESME_RINVDSTADR)`);

@@ -7,6 +7,7 @@ import { parseStatusList, type Config } from './config.js';
 import { ReceiptService } from './dlr/service.js';
 import { SmppError } from './errors.js';
 import { EsmeAuth, esmeContext } from './esme/auth.js';
+import { BindLockout } from './esme/lockout.js';
 import { ManageHandler } from './esme/manage.js';
 import { OutboxDelivery } from './esme/outbox-delivery.js';
 import { BindRegistry } from './esme/registry.js';
@@ -70,7 +71,15 @@ export class Gateway {
     const outbox = new Outbox(this.db);
     const connectors = new ConnectorStore(this.db);
     this.registry = new BindRegistry((account) => this.delivery.pump(account));
-    this.auth = new EsmeAuth(this.registry, log);
+    const lockout = new BindLockout(
+      { failures: config.security.bindFailures, windowMs: config.security.bindFailureWindowMs, lockMs: config.security.lockoutMs },
+      clock,
+      (kind, value, until) => {
+        metrics.lockouts.inc({ kind });
+        log.warn({ kind, value, forMs: Math.round(until - clock.now()) }, 'locked out after repeated failed binds');
+      },
+    );
+    this.auth = new EsmeAuth(this.registry, log, lockout);
     this.delivery = new OutboxDelivery({ clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log });
     const receipts = new ReceiptService({
       commit: this.commit, ledger, outbox, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
@@ -111,12 +120,13 @@ export class Gateway {
 
     const { smpp } = config;
     const handlers = this.esmeHandlers();
-    const plain = new SmppServer({ host: smpp.host, port: smpp.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log });
+    const perIp = { maxConnectionsPerIp: config.security.maxConnectionsPerIp, onRefused: (reason: 'per_ip') => metrics.connectionsRefused.inc({ reason }) };
+    const plain = new SmppServer({ host: smpp.host, port: smpp.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log, ...perIp });
     this.listeners.push(plain);
     let tls: SmppServer | undefined;
     if (smpp.tls.enabled) {
       tls = new SmppServer({
-        host: smpp.host, port: smpp.tls.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log,
+        host: smpp.host, port: smpp.tls.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log, ...perIp,
         tls: {
           cert: readFileSync(smpp.tls.cert), key: readFileSync(smpp.tls.key), ...(smpp.tls.ca ? { ca: readFileSync(smpp.tls.ca) } : {}),
           requestCert: smpp.tls.requestCert, rejectUnauthorized: smpp.tls.requestCert,

@@ -33,6 +33,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly lockouts = new Counter({
+    name: 'smppgw_bind_lockouts_total',
+    help: 'Lockouts after repeated failed binds, by what was locked out (ip, system_id)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionsRefused = new Counter({
+    name: 'smppgw_connections_refused_total',
+    help: 'SMPP connections closed at once, by reason (per_ip: over security.maxConnectionsPerIp)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   // ---- MT from accounts ----
   readonly esmeSubmits = new Counter({
     name: 'smppgw_esme_submits_total',

@@ -5,6 +5,7 @@ import { Status } from '../smpp/defs.js';
 import type { BindPdu, ResponseInit, Session } from '../smpp/session.js';
 import type { Account, BindType } from '../store/accounts.js';
 import { addressFilter, verifyPassword } from './credentials.js';
+import type { BindLockout } from './lockout.js';
 import type { BindRegistry } from './registry.js';
 
 const BIND_TYPE: Record<BindPdu['command'], BindType> = { bind_transmitter: 'tx', bind_receiver: 'rx', bind_transceiver: 'trx' };
@@ -24,7 +25,11 @@ export function esmeContext(session: Session): EsmeContext | undefined {
 export class EsmeAuth {
   private accounts = new Map<string, { account: Account; allowed: (address: string) => boolean }>();
 
-  constructor(private readonly registry: BindRegistry, private readonly log: Logger) {}
+  constructor(
+    private readonly registry: BindRegistry,
+    private readonly log: Logger,
+    private readonly lockout?: BindLockout,
+  ) {}
 
   /** Takes a fresh copy of the account table. */
   load(accounts: readonly Account[]): void {
@@ -40,8 +45,15 @@ export class EsmeAuth {
     const remote = session.socket.remoteAddress ?? '';
     const refuse = (status: string, why: string): ResponseInit => {
       this.log.warn({ systemId: pdu.system_id, remote, why }, 'bind refused');
+      this.lockout?.failed(remote, pdu.system_id);
       return { command_status: Status[status]! };
     };
+    const locked = this.lockout?.locked(remote, pdu.system_id);
+    if (locked) {
+      // No password check while locked out: a guesser learns nothing.
+      this.log.warn({ systemId: pdu.system_id, remote, why: `${locked} locked out` }, 'bind refused');
+      return { command_status: Status.ESME_RBINDFAIL! };
+    }
     if (!entry || !entry.account.enabled) return refuse('ESME_RINVSYSID', entry ? 'account disabled' : 'no such account');
     const { account } = entry;
     if (!entry.allowed(remote)) return refuse('ESME_RBINDFAIL', 'address not in the account allow-list');
@@ -49,6 +61,7 @@ export class EsmeAuth {
     if (!(await verifyPassword(pdu.password, account.passwordHash))) return refuse('ESME_RINVPASWD', 'wrong password');
     if (this.registry.count(account.systemId) >= account.maxBinds) return refuse('ESME_RBINDFAIL', `max binds (${account.maxBinds}) reached`);
     if (session.state === 'closed') return { command_status: Status.ESME_RBINDFAIL! };
+    this.lockout?.succeeded(remote, account.systemId);
     const context: EsmeContext = { systemId: account.systemId, open: 0 };
     session.context = context;
     this.registry.add(account.systemId, session);

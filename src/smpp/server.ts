@@ -29,11 +29,16 @@ export interface ServerOptions {
   session?: SessionDefaults;
   /** Open connections at most; more are closed at once (default 10,000). */
   maxConnections?: number;
+  /** Open sessions from one address at most; more are closed at once (default: no limit). */
+  maxConnectionsPerIp?: number;
+  /** Told of a connection closed at once (over the per-address limit). */
+  onRefused?(reason: 'per_ip', address: string): void;
   logger?: Logger;
 }
 
 export class SmppServer {
   readonly sessions = new Set<Session>();
+  private readonly perIp = new Map<string, number>();
   /** Every open TCP connection, including TLS ones still in their handshake. */
   private readonly connections = new Set<net.Socket>();
   private readonly server: net.Server;
@@ -85,6 +90,15 @@ export class SmppServer {
 
   private accept(socket: net.Socket): void {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const ip = socket.remoteAddress ?? '';
+    const open = this.perIp.get(ip) ?? 0;
+    if (this.options.maxConnectionsPerIp !== undefined && open >= this.options.maxConnectionsPerIp) {
+      this.log.warn({ remote, open, limit: this.options.maxConnectionsPerIp }, 'too many connections from this address; closed');
+      this.options.onRefused?.('per_ip', ip);
+      socket.destroy();
+      return;
+    }
+    this.perIp.set(ip, open + 1);
     const session = new Session(socket, {
       ...this.options.session,
       role: 'smsc',
@@ -92,7 +106,12 @@ export class SmppServer {
       handlers: this.options.handlers,
     });
     this.sessions.add(session);
-    void session.whenClosed().then(() => this.sessions.delete(session));
+    void session.whenClosed().then(() => {
+      this.sessions.delete(session);
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n > 0) this.perIp.set(ip, n);
+      else this.perIp.delete(ip);
+    });
     this.log.debug({ remote, session: session.id }, 'connection accepted');
   }
 }

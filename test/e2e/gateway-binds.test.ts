@@ -36,7 +36,8 @@ describe('ESME bind checks', () => {
     cli(db, 'account', 'add', 'fenced', '--password', 'pw2', '--allow', '10.0.0.0/8');
     cli(db, 'account', 'add', 'txonly', '--password', 'pw3', '--bind-types', 'tx');
     cli(db, 'account', 'add', 'off', '--password', 'pw4', '--disabled');
-    gw = await startGateway(db);
+    // These tests fail binds on purpose, from one address: no lockouts here (tested below).
+    gw = await startGateway(db, [], { SMPPGW_SECURITY__BINDFAILURES: '0' });
   });
   after(async () => {
     assert.equal(await gw.stop(), 0);
@@ -78,6 +79,33 @@ describe('ESME bind checks', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
     assert.match(metrics, /smppgw_esme_bind_attempts_total\{result="ESME_RINVPASWD"\} [1-9]/);
   });
+});
+
+test('repeated failed binds lock out the address and system_id; too many connections from one address are closed', async () => {
+  const tmp = tempDir();
+  const db = `${tmp.dir}/gw.db`;
+  cli(db, 'account', 'add', 'acme', '--password', 'right');
+  const gw = await startGateway(db, [], { SMPPGW_SECURITY__BINDFAILURES: '3', SMPPGW_SECURITY__MAXCONNECTIONSPERIP: '3' });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await bindStatus(gw.smppPort, 'acme', 'wrong')).status, 0x0e);
+    assert.equal((await bindStatus(gw.smppPort, 'acme', 'right')).status, 0x0d, 'locked out: even the right password is refused');
+    await gw.waitLog((l) => l.msg === 'locked out after repeated failed binds' && l.kind === 'system_id');
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    assert.match(metrics, /smppgw_bind_lockouts_total\{kind="ip"\} 1/);
+    assert.match(metrics, /smppgw_bind_lockouts_total\{kind="system_id"\} 1/);
+    // Per-address cap: the fourth open connection from 127.0.0.1 is closed at once.
+    const net = await import('node:net');
+    const open = await Promise.all([1, 2, 3].map(() => new Promise<import('node:net').Socket>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port: gw.smppPort }, () => resolve(s));
+    })));
+    const fourth = net.connect({ host: '127.0.0.1', port: gw.smppPort });
+    await new Promise<void>((resolve) => fourth.once('close', () => resolve()));
+    await gw.waitLog((l) => l.msg === 'too many connections from this address; closed');
+    for (const s of open) s.destroy();
+  } finally {
+    assert.equal(await gw.stop(), 0);
+    tmp.cleanup();
+  }
 });
 
 test('a connector bound as a transmitter + receiver pair sends on one and takes receipts on the other', async () => {
