@@ -52,6 +52,13 @@ program
         },
       );
     };
+    process.on('SIGHUP', () => {
+      try {
+        gateway.reloadConfig(loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides }));
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'configuration reload refused; the running configuration stays');
+      }
+    });
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     await gateway.start();

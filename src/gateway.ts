@@ -54,10 +54,11 @@ export class Gateway {
   private mtRouter = new MtRouter([]);
   private moRouter = new MoRouter([]);
   private version = -1;
+  private lockout!: BindLockout;
   private timers: NodeJS.Timeout[] = [];
   private ready = false;
 
-  constructor(private readonly config: Config, logger: Logger, clock: Clock = systemClock) {
+  constructor(private config: Config, logger: Logger, clock: Clock = systemClock) {
     this.log = logger;
     this.clock = clock;
   }
@@ -71,14 +72,14 @@ export class Gateway {
     const outbox = new Outbox(this.db);
     const connectors = new ConnectorStore(this.db);
     this.registry = new BindRegistry((account) => this.delivery.pump(account));
-    const lockout = new BindLockout(
+    const lockout = (this.lockout = new BindLockout(
       { failures: config.security.bindFailures, windowMs: config.security.bindFailureWindowMs, lockMs: config.security.lockoutMs },
       clock,
       (kind, value, until) => {
         metrics.lockouts.inc({ kind });
         log.warn({ kind, value, forMs: Math.round(until - clock.now()) }, 'locked out after repeated failed binds');
       },
-    );
+    ));
     this.auth = new EsmeAuth(this.registry, log, lockout);
     this.delivery = new OutboxDelivery({ clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log });
     const receipts = new ReceiptService({
@@ -95,9 +96,7 @@ export class Gateway {
     const sessionDefaults: SessionDefaults = { ...config.smpp.session };
     this.dispatcher = new Dispatcher({
       clock, logger: log, metrics, commit: this.commit, ledger, receipts,
-      rules: new ErrorRules(parseStatusList(config.smsc.temporaryStatuses, 'smsc.temporaryStatuses'), {
-        maxAttempts: config.smsc.maxAttempts, baseDelayMs: config.smsc.retryBaseMs, maxDelayMs: config.smsc.retryMaxMs,
-      }),
+      rules: errorRules(config),
       inbound: (pdu, connector) => inbound.handle(pdu, connector),
       link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, ...(ca ? { tls: { ca } } : {}) }),
     });
@@ -164,6 +163,21 @@ export class Gateway {
     await this.http?.close();
     this.db?.close();
     this.log.info('smppgw stopped');
+  }
+
+  /**
+   * SIGHUP: takes the settings that can change while running (carrier error rules and retries, bind
+   * lockouts, the shutdown deadline) and rereads the tables. Other changes (listeners, store,
+   * sessions, log level, message TTLs) need a restart; which sections differ is logged.
+   */
+  reloadConfig(next: Config): void {
+    const needRestart = (['smpp', 'http', 'store', 'log', 'messages', 'routing'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    this.dispatcher.rules = errorRules(next);
+    this.lockout.policy = { failures: next.security.bindFailures, windowMs: next.security.bindFailureWindowMs, lockMs: next.security.lockoutMs };
+    this.version = -1;
+    this.reload(new ConnectorStore(this.db));
+    this.config = { ...this.config, smsc: next.smsc, security: next.security, shutdown: next.shutdown };
+    this.log.info({ applied: ['smsc', 'security', 'shutdown'], needRestart }, needRestart.length ? 'configuration reloaded; some changes need a restart' : 'configuration reloaded');
   }
 
   /** What `smppgw status` shows: binds, queues, rates. */
@@ -252,4 +266,12 @@ export class Gateway {
       },
     };
   }
+}
+
+function errorRules(config: Config): ErrorRules {
+  return new ErrorRules(parseStatusList(config.smsc.temporaryStatuses, 'smsc.temporaryStatuses'), {
+    maxAttempts: config.smsc.maxAttempts,
+    baseDelayMs: config.smsc.retryBaseMs,
+    maxDelayMs: config.smsc.retryMaxMs,
+  });
 }

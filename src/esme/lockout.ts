@@ -19,7 +19,8 @@ export class BindLockout {
   private readonly byKey = new Map<string, Entry>();
 
   constructor(
-    private readonly policy: LockoutPolicy,
+    /** Replaced on a configuration reload. */
+    public policy: LockoutPolicy,
     private readonly clock: Clock,
     /** Told of each new lockout: `kind` is 'ip' or 'system_id'. */
     private readonly onLock: (kind: 'ip' | 'system_id', value: string, untilMs: number) => void = () => {},

@@ -33,8 +33,11 @@ export class Dispatcher {
   private readonly held = new Map<number, Outgoing>();
   private readonly retries: TimerQueue;
   private readonly log: Logger;
+  /** What carrier errors mean; replaced on a configuration reload. */
+  rules: ErrorRules;
 
   constructor(private readonly o: DispatcherOptions) {
+    this.rules = o.rules;
     this.log = o.logger.child({ part: 'dispatcher' });
     this.retries = new TimerQueue(o.clock, (err) => this.log.error({ err: String(err) }, 'retry job failed'));
   }
@@ -157,11 +160,11 @@ export class Dispatcher {
       this.links.get(connector)?.slowDown();
     }
     const status = outcome.kind === 'status' ? outcome.status : null;
-    if (status !== null && this.o.rules.classify(status) === 'permanent') {
+    if (status !== null && this.rules.classify(status) === 'permanent') {
       this.finish(msg, MessageState.REJECTED, status, connector);
       return;
     }
-    if (msg.attempts >= this.o.rules.policy.maxAttempts) {
+    if (msg.attempts >= this.rules.policy.maxAttempts) {
       this.finish(msg, MessageState.UNDELIVERABLE, status, connector);
       return;
     }
@@ -180,7 +183,7 @@ export class Dispatcher {
   }
 
   private retryLater(msg: Outgoing, status: number): void {
-    const delay = this.o.rules.delayMs(msg.attempts);
+    const delay = this.rules.delayMs(msg.attempts);
     const nextAt = Date.now() + delay;
     this.o.commit.run(() => this.o.ledger.markRetry(msg.id, nextAt, status)).catch((err: Error) => this.log.error({ err: err.message }, 'could not record retry'));
     this.retries.add(delay, () => this.submit(msg));

@@ -131,3 +131,28 @@ test('a connector bound as a transmitter + receiver pair sends on one and takes 
   }
 });
 
+
+test('SIGHUP rereads the config file: new lockout settings apply without a restart; a bad file is refused and logged', async () => {
+  const tmp = tempDir();
+  const db = `${tmp.dir}/gw.db`;
+  const configFile = `${tmp.dir}/smppgw.yaml`;
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(configFile, 'security:\n  bindFailures: 0\n');
+  cli(db, 'account', 'add', 'acme', '--password', 'right');
+  const gw = await startGateway(db, ['--config', configFile]);
+  try {
+    for (let i = 0; i < 4; i++) assert.equal((await bindStatus(gw.smppPort, 'acme', 'wrong')).status, 0x0e, 'no lockouts yet');
+    writeFileSync(configFile, 'security:\n  bindFailures: 2\n');
+    gw.child.kill('SIGHUP');
+    await gw.waitLog((l) => l.msg === 'configuration reloaded');
+    for (let i = 0; i < 2; i++) assert.equal((await bindStatus(gw.smppPort, 'acme', 'wrong')).status, 0x0e);
+    assert.equal((await bindStatus(gw.smppPort, 'acme', 'right')).status, 0x0d, 'locked out under the new setting');
+    writeFileSync(configFile, 'security:\n  bindFailures: many\n');
+    gw.child.kill('SIGHUP');
+    const refused = await gw.waitLog((l) => l.msg === 'configuration reload refused; the running configuration stays');
+    assert.match(String(refused.err), /security\.bindFailures/);
+  } finally {
+    assert.equal(await gw.stop(), 0);
+    tmp.cleanup();
+  }
+});
