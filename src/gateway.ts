@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
 import { parseStatusList, type Config } from './config.js';
+import { MessageState } from './dlr/receipt.js';
 import { ReceiptService } from './dlr/service.js';
 import { SmppError } from './errors.js';
 import { EsmeAuth, esmeContext } from './esme/auth.js';
@@ -142,6 +143,13 @@ export class Gateway {
     };
     this.every(config.store.reloadMs, () => this.reload(connectors));
     this.every(60_000, () => this.delivery.sweep());
+    // A carrier that never sends a receipt must not leave a message ENROUTE for ever: past its
+    // validity it ends EXPIRED, with the receipt the account asked for.
+    this.every(60_000, () => {
+      for (const record of ledger.unanswered(Date.now(), 1_000)) {
+        receipts.recordFinal(record, MessageState.EXPIRED, null, null).catch((err: Error) => log.error({ err: err.message }, 'could not expire a message'));
+      }
+    });
     this.every(3_600_000, () => {
       const pruned = ledger.prune(Date.now() - config.store.retentionHours * 3_600_000);
       if (pruned > 0) log.info({ pruned }, 'pruned final messages past retention');

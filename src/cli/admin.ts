@@ -136,7 +136,7 @@ function connectorOptions(cmd: Command, required: boolean): Command {
     .option('--tps <n>', 'messages per second towards the SMSC (0: no limit)', numberArg)
     .option('--window <n>', 'open submit_sm towards the SMSC', intArg(1))
     .option('--tls', 'connect with TLS (certificate verified)')
-    .addOption(new Option('--dlr-id <f>', 'how the SMSC writes ids in receipts').choices(['hex', 'dec', 'auto']))
+    .addOption(new Option('--dlr-id <f>', 'ids in receipts: auto = as in submit_sm_resp, hex/dec = in that base when the response used the other').choices(['hex', 'dec', 'auto']))
     .option('--disabled', 'do not bind');
 }
 

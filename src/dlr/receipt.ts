@@ -70,11 +70,13 @@ export function parseReceipt(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): Recei
   const payload = tlv(pdu.tlvs, TLVS.get('message_payload')!.tag);
   const body = text || (payload ? payload.toString('latin1') : '');
   const idTlv = tlv(pdu.tlvs, TAG.receipted_message_id);
-  const id = idTlv ? idTlv.toString('latin1', 0, Math.max(0, idTlv.length - 1)) : field(body, 'id');
+  const id = idTlv ? idTlv.toString('latin1', 0, idTlv.length > 0 && idTlv[idTlv.length - 1] === 0 ? idTlv.length - 1 : idTlv.length) : field(body, 'id');
   if (!id) return undefined;
   const stateTlv = tlv(pdu.tlvs, TAG.message_state);
   let state: MessageStateValue | undefined = stateTlv && stateTlv.length === 1 && stateTlv[0]! >= 1 && stateTlv[0]! <= 8 ? (stateTlv[0] as MessageStateValue) : undefined;
-  if (state === undefined) state = STATE_OF_STAT[(field(body, 'stat') ?? '').toUpperCase()] ?? MessageState.UNKNOWN;
+  // A stat word we do not know (BUFFRED, SENT, …) is an intermediate state, not a final one: the
+  // final receipt that follows must still apply.
+  if (state === undefined) state = STATE_OF_STAT[(field(body, 'stat') ?? '').toUpperCase()] ?? MessageState.ENROUTE;
   const netErr = tlv(pdu.tlvs, TAG.network_error_code);
   const err = field(body, 'err') ?? (netErr ? netErr.toString('hex') : '000');
   const submitDate = /submit date:(\d{10,12})/i.exec(body)?.[1];

@@ -9,7 +9,7 @@ import type { PduOf } from '../smpp/pdu.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Ledger, MessageRecord } from '../store/ledger.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
-import { foldId, formatMessageId, receiptIdCandidates, type IdHint } from './ids.js';
+import { foldId, formatMessageId, parkedIdCandidates, receiptIdCandidates, type IdHint } from './ids.js';
 import { MessageState, isFinal, receiptBody, statOf, type Receipt } from './receipt.js';
 
 export interface ReceiptServiceOptions {
@@ -67,7 +67,7 @@ export class ReceiptService {
         const items: OutboxItem[] = [];
         // Receipts were parked under their own id; the hint says how the receipt's base differs from
         // the response's, so from the response's side every conversion may apply.
-        for (const candidate of receiptIdCandidates(smscIdRaw, 'auto')) {
+        for (const candidate of parkedIdCandidates(smscIdRaw, this.o.idHint(connector))) {
           for (const json of this.o.ledger.takeParked(connector, candidate)) {
             const item = this.apply(this.o.ledger.get(id)!, JSON.parse(json) as Receipt, now);
             if (item) items.push(item);
@@ -83,7 +83,7 @@ export class ReceiptService {
     return this.o.commit
       .run(() => {
         const now = this.now();
-        this.o.ledger.markFinal(msg.id, state, status, now, connector);
+        if (!this.o.ledger.markFinal(msg.id, state, status, now, connector)) return undefined;
         const err = status === null ? '000' : status.toString(16).padStart(3, '0').slice(-3);
         return this.receiptFor(msg, state, err, now);
       })
@@ -97,9 +97,11 @@ export class ReceiptService {
       .run(() => {
         const now = this.now();
         const candidates = receiptIdCandidates(receipt.id, this.o.idHint(connector));
+        // Only a message still waiting for its receipt: carriers reuse ids, and a final message's
+        // id may now belong to a newer message whose submit_sm_resp is not recorded yet.
         for (const candidate of candidates) {
           const record = this.o.ledger.findBySmscId(connector, candidate);
-          if (record) return this.apply(record, receipt, now);
+          if (record && record.state < MessageState.DELIVERED) return this.apply(record, receipt, now);
         }
         this.o.ledger.park(connector, candidates[0]!, JSON.stringify(receipt), now);
         this.o.metrics.parkedReceipts.inc();

@@ -43,9 +43,10 @@ export class EsmeAuth {
   async authenticate(pdu: BindPdu, session: Session): Promise<ResponseInit> {
     const entry = this.accounts.get(pdu.system_id);
     const remote = session.socket.remoteAddress ?? '';
-    const refuse = (status: string, why: string): ResponseInit => {
+    const refuse = (status: string, why: string, guess = false): ResponseInit => {
       this.log.warn({ systemId: pdu.system_id, remote, why }, 'bind refused');
-      this.lockout?.failed(remote, pdu.system_id);
+      // Only guesses count towards a lockout (not max binds or an allow-list miss).
+      if (guess) this.lockout?.failed(remote, pdu.system_id);
       return { command_status: Status[status]! };
     };
     const locked = this.lockout?.locked(remote, pdu.system_id);
@@ -54,11 +55,11 @@ export class EsmeAuth {
       this.log.warn({ systemId: pdu.system_id, remote, why: `${locked} locked out` }, 'bind refused');
       return { command_status: Status.ESME_RBINDFAIL! };
     }
-    if (!entry || !entry.account.enabled) return refuse('ESME_RINVSYSID', entry ? 'account disabled' : 'no such account');
+    if (!entry || !entry.account.enabled) return refuse('ESME_RINVSYSID', entry ? 'account disabled' : 'no such account', true);
     const { account } = entry;
     if (!entry.allowed(remote)) return refuse('ESME_RBINDFAIL', 'address not in the account allow-list');
     if (!account.bindTypes.includes(BIND_TYPE[pdu.command])) return refuse('ESME_RBINDFAIL', `bind type ${BIND_TYPE[pdu.command]} not allowed`);
-    if (!(await verifyPassword(pdu.password, account.passwordHash))) return refuse('ESME_RINVPASWD', 'wrong password');
+    if (!(await verifyPassword(pdu.password, account.passwordHash))) return refuse('ESME_RINVPASWD', 'wrong password', true);
     if (this.registry.count(account.systemId) >= account.maxBinds) return refuse('ESME_RBINDFAIL', `max binds (${account.maxBinds}) reached`);
     if (session.state === 'closed') return { command_status: Status.ESME_RBINDFAIL! };
     this.lockout?.succeeded(remote, account.systemId);

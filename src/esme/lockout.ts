@@ -1,6 +1,7 @@
-// Repeated failed binds lock out their source address and the system_id they tried, for a while:
-// a password guesser gets a few tries, then ESME_RBINDFAIL at once (no password check at all)
-// until the lockout ends. Each lockout is logged and counted.
+// Repeated failed binds lock out, for a while, their source address and the system_id as tried
+// from that address: a password guesser gets a few tries, then ESME_RBINDFAIL at once (no password
+// check at all) until the lockout ends. The system_id is locked per address, so a stranger cannot
+// lock a provider out of its own account. Each lockout is logged and counted.
 import type { Clock } from '../clock.js';
 
 export interface LockoutPolicy {
@@ -31,7 +32,7 @@ export class BindLockout {
     if (this.policy.failures <= 0) return undefined;
     const now = this.clock.now();
     if ((this.byKey.get(`ip:${ip}`)?.lockedUntil ?? 0) > now) return 'ip';
-    if ((this.byKey.get(`id:${systemId}`)?.lockedUntil ?? 0) > now) return 'system_id';
+    if ((this.byKey.get(`id:${ip}\u0000${systemId}`)?.lockedUntil ?? 0) > now) return 'system_id';
     return undefined;
   }
 
@@ -39,13 +40,15 @@ export class BindLockout {
   failed(ip: string, systemId: string): void {
     if (this.policy.failures <= 0) return;
     this.count('ip', ip, `ip:${ip}`);
-    this.count('system_id', systemId, `id:${systemId}`);
+    this.count('system_id', systemId, `id:${ip}\u0000${systemId}`);
   }
 
-  /** A good bind clears the system_id's and the address's failures. */
+  /**
+   * A good bind clears the failures of its system_id from that address; not the address's own
+   * (one valid account must not reset a guesser's count).
+   */
   succeeded(ip: string, systemId: string): void {
-    this.byKey.delete(`ip:${ip}`);
-    this.byKey.delete(`id:${systemId}`);
+    this.byKey.delete(`id:${ip}\u0000${systemId}`);
   }
 
   /** Entries kept (bounded: old ones are dropped as they age out). */

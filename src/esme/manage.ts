@@ -70,9 +70,14 @@ export class ManageHandler {
         ...(pdu.validity_period ? { validity_period: pdu.validity_period } : {}),
         ...(pdu.schedule_delivery_time ? { schedule_delivery_time: pdu.schedule_delivery_time } : {}),
       });
-      const done = await this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery));
-      if (!done) throw new SmppError(fail, 'the message left meanwhile');
+      // In memory first: the dispatcher may send it while the commit is under way.
+      const previous = held.pdu;
       held.pdu = next;
+      const done = await this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery)).catch(() => false);
+      if (!done) {
+        held.pdu = previous;
+        throw new SmppError(fail, 'the message left meanwhile');
+      }
       return {};
     }
     const carrier = this.carrierSession(record, fail);
@@ -86,6 +91,7 @@ export class ManageHandler {
     const ctx = esmeContext(session);
     const account = ctx ? this.o.account(ctx.systemId) : undefined;
     if (!account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
+    if (!account.enabled) throw new SmppError(fail, 'account disabled');
     const id = parseMessageId(messageId, account.idFormat);
     const record = id === undefined ? undefined : this.o.ledger.get(id);
     if (!record || record.account !== account.systemId || formatMessageId(record.id, account.idFormat) !== messageId.trim().toLowerCase()) {

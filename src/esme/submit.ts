@@ -76,7 +76,7 @@ export class SubmitHandler {
           if (d.dest_flag !== 1) return Promise.reject(new SmppError(Status.ESME_RINVDLNAME!, 'distribution lists are not kept here'));
           const { dest_address: _unused, ...rest } = pdu;
           void _unused;
-          return this.accept({ ...rest, command: 'submit_sm', dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr }, account, false);
+          return this.accept({ ...rest, command: 'submit_sm', dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr }, account);
         }),
       );
       const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -97,6 +97,8 @@ export class SubmitHandler {
     const ctx = esmeContext(session);
     const account = ctx ? this.o.account(ctx.systemId) : undefined;
     if (!ctx || !account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
+    // The operator's kill switch works on binds already up, too.
+    if (!account.enabled) throw new SmppError(Status.ESME_RSUBMITFAIL!, 'account disabled');
     let status = 0;
     ctx.open++;
     try {
@@ -113,8 +115,9 @@ export class SubmitHandler {
   }
 
   /** Checks, routes and stores one message; resolves with its id after the commit. */
-  private async accept(pdu: PduOf<'submit_sm'>, account: Account, paced = true): Promise<number> {
-    if (!this.bucket(account).take() && paced) {
+  private async accept(pdu: PduOf<'submit_sm'>, account: Account): Promise<number> {
+    // Every destination counts against the rate (a submit_multi's throttled ones are listed in unsuccess_sme).
+    if (!this.bucket(account).take()) {
       this.o.metrics.throttled.inc({ side: 'account', name: account.systemId });
       throw new SmppError(ESME_RTHROTTLED);
     }

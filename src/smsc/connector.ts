@@ -35,7 +35,9 @@ export type SubmitOutcome =
   | { kind: 'ok'; smscId: string; ms: number }
   | { kind: 'status'; status: number; ms: number }
   | { kind: 'timeout'; ms: number }
-  | { kind: 'closed'; ms: number };
+  | { kind: 'closed'; ms: number }
+  /** Its validity ran out while it waited here: not sent. */
+  | { kind: 'expired'; ms: number };
 
 export interface ConnectorHooks {
   /** A request from the SMSC (receipt or MO); the promise settles once its work is committed. */
@@ -171,6 +173,10 @@ export class ConnectorLink {
       }
       const msg = this.queue.shift()!;
       if (msg.cancelled) continue;
+      if (Date.now() >= msg.expiresAt) {
+        this.o.hooks.result(msg, { kind: 'expired', ms: 0 }, this.id);
+        continue;
+      }
       this.send(session, msg);
     }
   }

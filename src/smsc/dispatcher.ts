@@ -31,6 +31,8 @@ export class Dispatcher {
   readonly links = new Map<string, ConnectorLink>();
   /** Messages here that no carrier has accepted yet (queued, in flight, or waiting to retry). */
   private readonly held = new Map<number, Outgoing>();
+  /** Messages none of whose connectors runs; tried again after each table change. */
+  private readonly orphans = new Set<Outgoing>();
   private readonly retries: TimerQueue;
   private readonly log: Logger;
   /** What carrier errors mean; replaced on a configuration reload. */
@@ -62,6 +64,9 @@ export class Dispatcher {
       for (const msg of orphans) this.submit(msg);
     }
     for (const c of wanted.values()) if (!this.links.has(c.id)) this.start(c);
+    const waiting = [...this.orphans];
+    this.orphans.clear();
+    for (const msg of waiting) this.submit(msg);
   }
 
   /** Hands a committed message to the first of its connectors that is up (or the first, to wait). */
@@ -87,9 +92,9 @@ export class Dispatcher {
       link.enqueue(msg);
       return;
     }
-    // None of its connectors exists any more: try again later, the table may change.
-    this.log.warn({ msgId: msg.id, connectors: msg.connectors }, 'no running connector for message; will retry');
-    this.retryLater(msg, 0);
+    // None of its connectors runs (removed or disabled): it waits for the next table change.
+    if (this.orphans.size === 0) this.log.warn({ msgId: msg.id, connectors: msg.connectors }, 'messages wait: none of their connectors runs');
+    this.orphans.add(msg);
   }
 
   /** A message not yet taken by a carrier, if it is here. */
@@ -106,14 +111,17 @@ export class Dispatcher {
   get queuedTotal(): number {
     let n = 0;
     for (const l of this.links.values()) n += l.queued;
-    return n + this.retries.size;
+    return n + this.retries.size + this.orphans.size;
   }
 
   private start(c: Connector): void {
-    const link = this.o.link(c, {
+    const link: ConnectorLink = this.o.link(c, {
       inbound: this.o.inbound,
       result: (msg, outcome, connector) => this.onResult(msg, outcome, connector),
-      state: (id, up) => this.onState(id, up),
+      // A replaced link's late unbind must not act on its successor of the same id.
+      state: (id, up) => {
+        if (this.links.get(id) === link) this.onState(id, up);
+      },
     });
     this.links.set(c.id, link);
     link.start();
@@ -143,6 +151,10 @@ export class Dispatcher {
   }
 
   private onResult(msg: Outgoing, outcome: SubmitOutcome, connector: string): void {
+    if (outcome.kind === 'expired') {
+      this.finish(msg, MessageState.EXPIRED, null, null); // never sent: nothing to count as a submit
+      return;
+    }
     const m = this.o.metrics;
     const label = outcome.kind === 'ok' ? 'ESME_ROK' : outcome.kind === 'status' ? statusName(outcome.status) : outcome.kind;
     m.connectorSubmits.inc({ connector, status: m.statusLabel(label) });

@@ -15,7 +15,7 @@ export interface Connector {
   tps: number;
   window: number;
   tls: boolean;
-  /** How this SMSC writes message ids in receipts; `auto` tries both. */
+  /** How this SMSC writes message ids in receipts: `auto` as in submit_sm_resp; `hex`/`dec`: in that base (see dlr/ids.ts). */
   dlrId: 'hex' | 'dec' | 'auto';
   enabled: boolean;
 }

@@ -2,6 +2,7 @@
 // each caller's promise settles only after that transaction committed. Acknowledging a message
 // then costs one shared commit per turn instead of one fsync per message.
 // Each write runs in its own savepoint, so one failing write rejects alone.
+import type { Transaction } from 'better-sqlite3';
 import type { Db } from './db.js';
 
 interface Job {
@@ -19,7 +20,7 @@ export class GroupCommit {
   writes = 0;
 
   private readonly savepoint: (run: () => unknown) => unknown;
-  private readonly batch: (jobs: Job[], results: Array<{ ok: boolean; value: unknown }>) => void;
+  private readonly batch: Transaction<(jobs: Job[], results: Array<{ ok: boolean; value: unknown }>) => void>;
 
   constructor(db: Db) {
     // Made once: better-sqlite3 turns a nested transaction into a savepoint.
@@ -62,7 +63,9 @@ export class GroupCommit {
     this.jobs = [];
     const results: Array<{ ok: boolean; value: unknown }> = new Array(jobs.length);
     try {
-      this.batch(jobs, results);
+      // IMMEDIATE: take the write lock first, so a batch that starts with a read cannot fail on
+      // a snapshot the CLI's commit made stale.
+      this.batch.immediate(jobs, results);
     } catch (err) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is durable.
       for (const job of jobs) job.reject(err);

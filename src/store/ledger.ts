@@ -84,9 +84,9 @@ export class Ledger {
       ),
       sent: db.prepare('UPDATE messages SET state = 1, connector = ?, smsc_id = ?, smsc_id_raw = ?, attempts = attempts + 1, sent_at = ? WHERE id = ?'),
       retry: db.prepare('UPDATE messages SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
-      final: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ?, connector = COALESCE(?, connector) WHERE id = ?'),
+      final: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ?, connector = COALESCE(?, connector) WHERE id = ? AND state < 2'),
       receipt: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ? WHERE id = ? AND state < 2'),
-      bySmscId: db.prepare('SELECT * FROM messages WHERE connector = ? AND smsc_id = ? ORDER BY id DESC LIMIT 1'),
+      bySmscId: db.prepare('SELECT * FROM messages WHERE connector = ? AND smsc_id = ? ORDER BY state >= 2, id DESC LIMIT 1'),
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
       queued: db.prepare('SELECT id, account, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE state = 0 ORDER BY next_at, id'),
       park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
@@ -94,6 +94,7 @@ export class Ledger {
       unpark: db.prepare('DELETE FROM parked_receipts WHERE id = ?'),
       prune: db.prepare('DELETE FROM messages WHERE done_at IS NOT NULL AND done_at < ?'),
       pruneParked: db.prepare('DELETE FROM parked_receipts WHERE received_at < ?'),
+      unanswered: db.prepare('SELECT * FROM messages WHERE state = 1 AND expires_at < ? LIMIT ?'),
       replacePdu: db.prepare('UPDATE messages SET pdu = ?, registered_delivery = ? WHERE id = ? AND state = 0'),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state'),
     };
@@ -116,8 +117,14 @@ export class Ledger {
   }
 
   /** Ends a message's life in `state` (REJECTED, UNDELIVERABLE, EXPIRED, DELETED, …). */
-  markFinal(id: number, state: number, error: number | null, now: number, connector: string | null = null): void {
-    this.q.final.run(state, error, now, connector, id);
+  /** False if the message had reached a final state already. */
+  markFinal(id: number, state: number, error: number | null, now: number, connector: string | null = null): boolean {
+    return this.q.final.run(state, error, now, connector, id).changes > 0;
+  }
+
+  /** Messages sent and still without a final receipt after `before` (their validity): at most `limit`. */
+  unanswered(before: number, limit: number): MessageRecord[] {
+    return (this.q.unanswered.all(before, limit) as RecordRow[]).map(toRecord);
   }
 
   /** Applies a receipt's state; false if the message had already reached a final state. */

@@ -113,4 +113,9 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (account, next_at);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1];
+// Sent messages still without a final receipt are swept by expiry.
+const V2 = `
+CREATE INDEX messages_enroute ON messages (expires_at) WHERE state = 1;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2];

@@ -48,18 +48,18 @@ test('parseReceipt: the TLVs win over the text for id and state', () => {
 test('parseReceipt: an out-of-range message_state TLV falls back to the text', () => {
   assert.equal(parseReceipt(deliver(TEXT, [stateTlv(0)]))!.state, MessageState.DELIVERED);
   assert.equal(parseReceipt(deliver(TEXT, [stateTlv(9)]))!.state, MessageState.DELIVERED);
-  assert.equal(parseReceipt(deliver('', [idTlv('x'), stateTlv(0)]))!.state, MessageState.UNKNOWN);
+  assert.equal(parseReceipt(deliver('', [idTlv('x'), stateTlv(0)]))!.state, MessageState.ENROUTE, 'no usable state at all: not final');
 });
 
-test('parseReceipt: stat mapping, short and long spellings, any case; unknown → UNKNOWN', () => {
+test('parseReceipt: stat mapping, short and long spellings, any case; an unknown word is not final (ENROUTE)', () => {
   const cases: Array<[string, number]> = [
     ['ENROUTE', MessageState.ENROUTE], ['DELIVRD', MessageState.DELIVERED], ['DELIVERED', MessageState.DELIVERED], ['delivrd', MessageState.DELIVERED],
     ['EXPIRED', MessageState.EXPIRED], ['DELETED', MessageState.DELETED], ['UNDELIV', MessageState.UNDELIVERABLE], ['UNDELIVERABLE', MessageState.UNDELIVERABLE],
     ['ACCEPTD', MessageState.ACCEPTED], ['ACCEPTED', MessageState.ACCEPTED], ['UNKNOWN', MessageState.UNKNOWN], ['REJECTD', MessageState.REJECTED],
-    ['REJECTED', MessageState.REJECTED], ['FAILED', MessageState.UNKNOWN], ['', MessageState.UNKNOWN],
+    ['REJECTED', MessageState.REJECTED], ['BUFFRED', MessageState.ENROUTE], ['', MessageState.ENROUTE],
   ];
   for (const [stat, state] of cases) assert.equal(parseReceipt(deliver(`id:1 stat:${stat} err:000`))!.state, state, stat);
-  assert.equal(parseReceipt(deliver('id:1 err:000'))!.state, MessageState.UNKNOWN, 'no stat field at all');
+  assert.equal(parseReceipt(deliver('id:1 err:000'))!.state, MessageState.ENROUTE, 'no stat field at all');
 });
 
 test('parseReceipt: err from the text; else the network_error_code TLV in hex; else 000', () => {

@@ -58,10 +58,11 @@ function setup(t: Parameters<typeof tmpDb>[0], hint: IdHint, registeredDelivery 
     command: 'submit_sm', sequence_number: 5, source_addr: 'SHOP', destination_addr: '447700900123', registered_delivery: registeredDelivery,
     short_message: Buffer.from('your code is 1234'),
   });
-  const id = commit.run(() => ledger.insert({
+  const newMessage = () => commit.run(() => ledger.insert({
     account: 'acc', sourceAddr: 'SHOP', destAddr: '447700900123', registeredDelivery, pdu, routeId: 1, connectors: ['c1'], expiresAt: now + 86_400_000, now,
   }));
-  return { ...h, commit, ledger, outbox, delivered, service, id, tick: (ms: number) => (now += ms) };
+  const id = newMessage();
+  return { ...h, commit, ledger, outbox, delivered, service, id, newMessage, tick: (ms: number) => (now += ms) };
 }
 
 /** The account's receipt as it would read it. */
@@ -78,9 +79,31 @@ const cases: Array<{ hint: IdHint; resp: string; receipt: string }> = [
   { hint: 'auto', resp: '0000A1B2', receipt: 'a1b2' }, // case and zeros
   { hint: 'hex', resp: '41394', receipt: 'a1b2' }, // resp decimal, receipt hex
   { hint: 'dec', resp: 'A1B2', receipt: '41394' }, // resp hex, receipt decimal
-  { hint: 'auto', resp: '41394', receipt: 'a1b2' },
-  { hint: 'auto', resp: 'a1b2', receipt: '41394' },
 ];
+
+test('hint auto guesses no base: a receipt in the other base is parked, not matched', async (t) => {
+  const s = setup(t, 'auto');
+  const id = await s.id;
+  await s.service.recordSent(id, 'c1', '41394');
+  await s.service.onCarrierReceipt('c1', { id: 'a1b2', state: MessageState.DELIVERED, err: '000' });
+  assert.equal(s.ledger.get(id)!.state, MessageState.ENROUTE);
+  assert.equal(s.delivered.length, 0);
+});
+
+test('a receipt for an id a final message had goes to the newer message with that id, parked until it is sent', async (t) => {
+  const s = setup(t, 'auto');
+  const first = await s.id;
+  await s.service.recordSent(first, 'c1', 'abc');
+  await s.service.onCarrierReceipt('c1', { id: 'abc', state: MessageState.DELIVERED, err: '000' });
+  assert.equal(s.ledger.get(first)!.state, MessageState.DELIVERED);
+  const second = await s.newMessage();
+  // The carrier reused "abc"; the second message's receipt beats its submit_sm_resp.
+  await s.service.onCarrierReceipt('c1', { id: 'abc', state: MessageState.UNDELIVERABLE, err: '001' });
+  assert.equal(s.ledger.get(first)!.state, MessageState.DELIVERED, 'the final message is not touched');
+  await s.service.recordSent(second, 'c1', 'abc');
+  assert.equal(s.ledger.get(second)!.state, MessageState.UNDELIVERABLE);
+  assert.equal(s.delivered.length, 2, 'one receipt each');
+});
 
 for (const c of cases) {
   test(`receipt after submit_sm_resp: hint ${c.hint}, resp "${c.resp}", receipt "${c.receipt}" → matched and delivered to the account`, async (t) => {
@@ -105,7 +128,7 @@ test('a receipt before its submit_sm_resp is parked, then applied when the resp 
   await s.service.onCarrierReceipt('c1', { id: 'a1b2', state: MessageState.DELIVERED, err: '000' });
   assert.equal(s.delivered.length, 0);
   assert.equal(s.ledger.get(id)!.state, MessageState.QUEUED);
-  await s.service.recordSent(id, 'c1', '41394');
+  await s.service.recordSent(id, 'c1', '0000A1B2');
   assert.equal(s.ledger.get(id)!.state, MessageState.DELIVERED);
   assert.equal(s.delivered.length, 1);
   assert.deepEqual(s.ledger.takeParked('c1', 'a1b2'), [], 'unparked');

@@ -13,7 +13,7 @@ test('failures within the window lock out the address and the system_id until th
   l.failed('10.0.0.1', 'acme');
   assert.deepEqual(locks, ['ip=10.0.0.1', 'system_id=acme']);
   assert.equal(l.locked('10.0.0.1', 'other'), 'ip');
-  assert.equal(l.locked('10.0.0.2', 'acme'), 'system_id', 'the account is locked from any address');
+  assert.equal(l.locked('10.0.0.2', 'acme'), undefined, 'a stranger cannot lock the account out for its owner elsewhere');
   assert.equal(l.locked('10.0.0.2', 'other'), undefined);
   clock.advance(299_999);
   assert.equal(l.locked('10.0.0.1', 'acme'), 'ip');
@@ -33,7 +33,8 @@ test('failures spread beyond the window do not lock; a good bind clears the coun
   l.failed('10.0.0.1', 'acme');
   l.succeeded('10.0.0.1', 'acme');
   l.failed('10.0.0.1', 'acme');
-  assert.equal(l.locked('10.0.0.1', 'acme'), undefined, 'the count started again');
+  assert.equal(l.locked('10.0.0.1', 'other'), 'ip', 'the address kept its own count');
+  assert.equal(l.locked('10.0.0.9', 'acme'), undefined);
 });
 
 test('failures 0 turns lockouts off', () => {
