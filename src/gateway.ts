@@ -179,7 +179,8 @@ export class Gateway {
    * sessions, log level, message TTLs) need a restart; which sections differ is logged.
    */
   reloadConfig(next: Config): void {
-    const needRestart = (['smpp', 'http', 'store', 'log', 'messages', 'routing'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    const needRestart: string[] = (['smpp', 'http', 'store', 'log', 'messages', 'routing'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    if (next.smsc.tlsCa !== this.config.smsc.tlsCa) needRestart.push('smsc.tlsCa'); // read when links start
     this.dispatcher.rules = errorRules(next);
     this.lockout.policy = { failures: next.security.bindFailures, windowMs: next.security.bindFailureWindowMs, lockMs: next.security.lockoutMs };
     this.version = -1;
