@@ -8,202 +8,25 @@
 // in flight on the lost connection are not retried but counted as errors, under the error code
 // SMPP_SESSION_CLOSED. That keeps `sent` equal to the submits that really went out, and no message
 // is ever sent twice by the tool.
-import net from 'node:net';
+//
+// This file holds the run loop (pacing, the submits, receipt matching); the bind slots are in
+// load-bind.ts, the option and summary types in load-types.ts and the summary's arithmetic in
+// load-summary.ts.
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { foldId } from '../dlr/ids.js';
 import { isReceipt, parseReceipt, statOf } from '../dlr/receipt.js';
-import { BindError, GatewayError, InvalidInputError, SmppError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Pdu } from '../smpp/pdu.js';
-import { Session } from '../smpp/session.js';
+import type { Session } from '../smpp/session.js';
 import type { BindCommand } from '../smpp/states.js';
-import { AddressRange, encodeText, percentiles, round2, statusKey, type Percentiles } from './util.js';
+import { Abort, Bind } from './load-bind.js';
+import { errorKey, summarize } from './load-summary.js';
+import type { LoadOptions, LoadSummary, Opts } from './load-types.js';
+import { AddressRange, encodeText, statusKey } from './util.js';
 
-export interface LoadOptions {
-  /** Default 127.0.0.1. */
-  host?: string;
-  port: number;
-  systemId: string;
-  password: string;
-  systemType?: string;
-  /** Messages to send in all. */
-  count: number;
-  /** Outstanding submit_sm per bind (default 10). */
-  window?: number;
-  /** Messages per second over all binds (default 0: as fast as the windows allow). */
-  rate?: number;
-  /** Binds that send (default 1). */
-  binds?: number;
-  /** Ask for receipts (registered_delivery 1) and wait for them. */
-  dlr?: boolean;
-  /** source_addr (default SMPPGW). */
-  source?: string;
-  /** destination_addr, or a range FROM..TO walked in order (default 4917000000..4917099999). */
-  dest?: string;
-  /** Message text; `{n}` becomes the message's number 1..count (default `smppgw load {n}`). */
-  text?: string;
-  /** With dlr: how long to wait for receipts after the last submit_sm_resp (default 30 s). */
-  timeoutMs?: number;
-  /** submit_sm response timeout (default 10 s). */
-  responseTimeoutMs?: number;
-  /** A connection + bind that takes longer fails; reconnecting gives up after this long (default 10 s). */
-  connectTimeoutMs?: number;
-  /** Delay before binding again after a lost connection (default 100 ms). */
-  reconnectDelayMs?: number;
-  /** trx (default): transceivers, receipts come back on them; tx: transmitters, plus as many receivers with dlr. */
-  bindType?: 'trx' | 'tx';
-  /** Stops sending; the summary covers what was done. */
-  signal?: AbortSignal;
-  clock?: Clock;
-  logger?: Logger;
-}
-
-export interface LoadSummary {
-  /** Messages asked for. */
-  requested: number;
-  /** submit_sm sent. */
-  sent: number;
-  /** … answered ESME_ROK. */
-  acked: number;
-  /** Failures by status (`0x58`) or error code (SMPP_RESPONSE_TIMEOUT, SMPP_SESSION_CLOSED, …). */
-  errors: Record<string, number>;
-  /** Receipts received (esm_class 0x04), matched to an acked id, and the rest (unknown id, repeats, no id). */
-  dlrs: number;
-  dlrsMatched: number;
-  dlrsUnmatched: number;
-  /** Receipts by stat word. */
-  dlrStats: Record<string, number>;
-  /** submit_sm → submit_sm_resp, every response whatever its status. */
-  latencyMs: Percentiles;
-  /** submit_sm → its receipt, matched receipts only (with dlr). */
-  dlrLatencyMs?: Omit<Percentiles, 'max'>;
-  /** deliver_sm that were not receipts (MO messages). */
-  mos: number;
-  /** Connections bound again after being lost. */
-  reconnects: number;
-  /** First submit_sm to last submit_sm_resp. */
-  elapsedMs: number;
-  /** sent / elapsed. */
-  msgsPerSec: number;
-  /** Every message acked OK (and with dlr every receipt matched): exit code 0. */
-  ok: boolean;
-}
-
-/** The exit code of `smppgw load` for a summary: 0 when everything was acked (and matched), else 1. */
-export function loadExitCode(s: LoadSummary): 0 | 1 {
-  return s.ok ? 0 : 1;
-}
-
-class Abort extends Error {}
-
-/** One connection slot: binds, and binds again when the connection is lost. */
-class Bind {
-  session: Session | undefined;
-  reconnects = 0;
-  private connecting: Promise<Session> | undefined;
-  private everBound = false;
-  private closed = false;
-
-  constructor(
-    readonly run: LoadRun,
-    readonly command: BindCommand,
-    readonly index: number,
-  ) {}
-
-  /** The bound session, binding first if need be; rejects when binding fails for good. */
-  ready(): Promise<Session> {
-    if (this.session?.isBound) return Promise.resolve(this.session);
-    this.connecting ??= this.connectLoop().finally(() => (this.connecting = undefined));
-    return this.connecting;
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.connecting?.catch(() => undefined);
-    await this.session?.close('load run finished', 2_000);
-  }
-
-  private async connectLoop(): Promise<Session> {
-    const { clock, opts } = this.run;
-    const giveUpAt = clock.now() + opts.connectTimeoutMs;
-    let lastErr: Error = new Error('not connected');
-    for (let attempt = 0; ; attempt++) {
-      if (this.closed || this.run.aborted) throw new Abort('aborted');
-      if (attempt > 0 || this.everBound) {
-        if (clock.now() >= giveUpAt) throw lastErr;
-        await this.run.sleep(opts.reconnectDelayMs);
-      }
-      try {
-        const s = await this.connectOnce(Math.max(1, giveUpAt - clock.now()));
-        if (this.everBound) this.reconnects++;
-        this.everBound = true;
-        return s;
-      } catch (err) {
-        lastErr = err as Error;
-        // A refused bind will be refused again: no point retrying it.
-        if (err instanceof BindError) throw err;
-        this.run.log.warn({ bind: this.index, err: lastErr.message }, 'connect/bind failed; retrying');
-      }
-    }
-  }
-
-  private connectOnce(timeoutMs: number): Promise<Session> {
-    const { clock, opts } = this.run;
-    return new Promise<Session>((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
-      const session = new Session(socket, {
-        role: 'esme',
-        window: opts.window,
-        responseTimeoutMs: opts.responseTimeoutMs,
-        clock,
-        logger: this.run.log,
-        id: `load-${this.command.replace('bind_', '')}-${this.index}`,
-        handlers: {
-          request: (pdu) => this.run.onIncoming(pdu),
-          close: (_s, reason) => {
-            if (this.session !== session) return;
-            this.session = undefined;
-            this.run.log.info({ bind: this.index, reason }, 'connection lost; binding again');
-            // Bind again at once: a receiver must be back for the receipts still to come.
-            if (!this.closed && !this.run.aborted) void this.ready().catch(() => undefined);
-          },
-        },
-      });
-      const timer = clock.setTimeout(() => {
-        session.destroy(`connect/bind timeout after ${timeoutMs} ms`);
-        reject(new GatewayError('SMPP_CONNECT_TIMEOUT', `connect/bind to ${opts.host}:${opts.port} took over ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('error', (err) => {
-        clock.clearTimeout(timer);
-        reject(err);
-      });
-      socket.once('connect', () => {
-        session
-          .bind(this.command, { system_id: opts.systemId, password: opts.password, system_type: opts.systemType })
-          .then(
-            () => {
-              clock.clearTimeout(timer);
-              if (this.closed) {
-                void session.close('load run finished', 2_000);
-                reject(new Abort('closed while binding'));
-                return;
-              }
-              this.session = session;
-              this.run.log.info({ bind: this.index, command: this.command }, 'bound');
-              resolve(session);
-            },
-            (err: Error) => {
-              clock.clearTimeout(timer);
-              session.destroy(`bind failed: ${err.message}`);
-              reject(err);
-            },
-          );
-      });
-    });
-  }
-}
-
-type Opts = Required<Omit<LoadOptions, 'signal' | 'clock' | 'logger' | 'systemType'>> & { systemType: string };
+export { loadExitCode } from './load-types.js';
+export type { LoadOptions, LoadSummary } from './load-types.js';
 
 class LoadRun {
   readonly opts: Opts;
@@ -478,46 +301,12 @@ class LoadRun {
   }
 
   private summary(reconnects: number): LoadSummary {
-    const o = this.opts;
-    const elapsed = this.firstSentAt !== undefined && this.lastRespAt !== undefined ? this.lastRespAt - this.firstSentAt : 0;
-    const dlrsUnmatched = this.dlrs - this.dlrsMatched;
-    const errorCount = Object.values(this.errors).reduce((a, b) => a + b, 0);
-    const ok = this.sent === o.count && this.acked === o.count && errorCount === 0 && (!o.dlr || (this.dlrsMatched === this.acked && dlrsUnmatched === 0));
-    const s: LoadSummary = {
-      requested: o.count,
-      sent: this.sent,
-      acked: this.acked,
-      errors: { ...this.errors },
-      dlrs: this.dlrs,
-      dlrsMatched: this.dlrsMatched,
-      dlrsUnmatched,
-      dlrStats: { ...this.dlrStats },
-      latencyMs: percentiles(this.latency, this.responded),
-      ...(o.dlr ? { dlrLatencyMs: dlrPercentiles(this.dlrLatency, this.dlrsMatched) } : {}),
-      elapsedMs: round2(elapsed),
-      msgsPerSec: elapsed > 0 ? Math.round((this.sent / elapsed) * 1000 * 10) / 10 : 0,
-      mos: this.mos,
-      reconnects,
-      ok,
-    };
-    return s;
+    const { sent, acked, responded, errors, latency, dlrLatency, dlrs, dlrsMatched, dlrStats, mos, firstSentAt, lastRespAt } = this;
+    return summarize(this.opts, { sent, acked, responded, errors, latency, dlrLatency, dlrs, dlrsMatched, dlrStats, mos, firstSentAt, lastRespAt }, reconnects);
   }
 }
 
 /** Runs a load test and resolves with its summary; rejects only on invalid options. */
 export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
   return new LoadRun(options).run(options.signal);
-}
-
-function dlrPercentiles(values: Float64Array, n: number): Omit<Percentiles, 'max'> {
-  const { p50, p95, p99 } = percentiles(values, n);
-  return { p50, p95, p99 };
-}
-
-/** How a failure is counted in `errors`: the status of a generic_nack, else the error's code. */
-function errorKey(err: Error): string {
-  if (err instanceof BindError) return `SMPP_BIND_FAILED ${statusKey(err.status)}`;
-  if (err instanceof SmppError && err.code === 'SMPP_STATUS') return statusKey(err.status);
-  if (err instanceof GatewayError) return err.code;
-  return (err as NodeJS.ErrnoException).code ?? 'ERROR';
 }
