@@ -2,53 +2,24 @@
 // the window of outstanding requests with response timeouts, enquire_link, unbind, and an orderly
 // close. Nothing here knows about accounts or routes: callers supply handlers. A handler that
 // throws or rejects never reaches the process: the peer gets ESME_RSYSERR and the log a line.
+// Running those handlers and answering the peer's requests is in responder.ts; the enquire_link
+// and bind timers are in link-timers.ts.
 import type { Socket } from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { BindError, GatewayError, PduError, ResponseTimeoutError, SessionClosedError, SessionStateError, SmppError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { DEFAULT_MAX_PDU_SIZE, decode, encode, encodeAs } from './codec.js';
-import {
-  COMMANDS,
-  COMMANDS_BY_ID,
-  ESME_RALYBND,
-  ESME_RBINDFAIL,
-  ESME_RINVBNDSTS,
-  ESME_RINVCMDID,
-  ESME_RINVCMDLEN,
-  ESME_RMSGQFUL,
-  ESME_RSYSERR,
-  MAX_SEQUENCE,
-  MIN_SEQUENCE,
-  statusName,
-} from './defs.js';
+import { DEFAULT_MAX_PDU_SIZE, decode, encodeAs } from './codec.js';
+import { COMMANDS, COMMANDS_BY_ID, ESME_RALYBND, ESME_RINVBNDSTS, ESME_RINVCMDID, ESME_RINVCMDLEN, MAX_SEQUENCE, MIN_SEQUENCE, statusName } from './defs.js';
 import { Fifo } from './fifo.js';
 import { Framer } from './framer.js';
-import type { Bodies, CommandName, Pdu, PduInput, PduOf, RequestName, ResponseOf, Tlv } from './pdu.js';
+import { LinkTimers } from './link-timers.js';
+import type { Bodies, CommandName, Pdu, PduInput, PduOf, RequestName, ResponseOf } from './pdu.js';
 import { PendingRequests, type PendingRequest } from './pending.js';
+import { Responder, type SessionHandlers } from './responder.js';
 import { BIND_STATE, isBindCommand, isBound, mayReceive, maySend, peerSends, type BindCommand, type SessionRole, type SessionState } from './states.js';
 import { CoalescingWriter } from './writer.js';
 
-/** What a handler answers a request with: the response's status, body fields and TLVs. */
-export type ResponseInit = { command_status?: number; tlvs?: Tlv[] } & Partial<
-  Bodies['submit_sm_resp'] & Bodies['submit_multi_resp'] & Bodies['query_sm_resp'] & Bodies['bind_transceiver_resp']
->;
-
-export type BindPdu = PduOf<BindCommand>;
-
-export interface SessionHandlers {
-  /** SMSC side: decide a bind. Answer with a status (ESME_ROK to accept) and our system_id. */
-  bind?(pdu: BindPdu, session: Session): ResponseInit | Promise<ResponseInit>;
-  /**
-   * Every other request the peer may send in the current state (submit_sm, deliver_sm, …), and the
-   * notifications outbind and alert_notification (whose return value is ignored).
-   * Throw an SmppError to answer with its status.
-   */
-  request?(pdu: Pdu, session: Session): ResponseInit | void | Promise<ResponseInit | void>;
-  /** Called once, when the state changes (bound, unbinding, closed). */
-  state?(session: Session, state: SessionState): void;
-  /** Called once, after the socket closed and every pending request was rejected. */
-  close?(session: Session, reason: string): void;
-}
+export type { BindPdu, ResponseInit, SessionHandlers } from './responder.js';
 
 export interface SessionOptions {
   role: SessionRole;
@@ -96,15 +67,10 @@ export class Session {
   private peerBound = false;
   private readonly pending: PendingRequests;
   private readonly waiters = new Fifo<Waiter>();
-  private inbound = 0;
   /** Framing was lost: input is read and dropped until the connection ends. */
   private discarding = false;
   /** Window slots handed to waiters that have not sent yet. */
   private granted = 0;
-  private lastRx: number;
-  private enquireTimer: TimerHandle | undefined;
-  private bindTimer: TimerHandle | undefined;
-  private enquireOutstanding = false;
   private reasonValue = '';
   private closing: Promise<void> | undefined;
   private endTimer: TimerHandle | undefined;
@@ -113,12 +79,14 @@ export class Session {
   private markClosed!: () => void;
   private readonly framer: Framer;
   private readonly writer: CoalescingWriter;
+  /** Runs the handlers for the peer's requests and answers them. */
+  private readonly responder: Responder;
+  /** enquire_link and the bind timeout. */
+  private readonly timers: LinkTimers;
   private readonly handlers: SessionHandlers;
   private readonly clock: Clock;
   private readonly window: number;
-  private readonly inboundWindow: number;
   private readonly timeoutMs: number;
-  private readonly enquireMs: number;
   private readonly maxPduSize: number;
 
   constructor(readonly socket: Socket, options: SessionOptions) {
@@ -127,20 +95,30 @@ export class Session {
     this.handlers = options.handlers ?? {};
     this.clock = options.clock ?? systemClock;
     this.window = options.window ?? 10;
-    this.inboundWindow = options.inboundWindow ?? 100;
     this.timeoutMs = options.responseTimeoutMs ?? 10_000;
-    this.enquireMs = options.enquireLinkMs ?? 30_000;
     this.maxPduSize = options.maxPduSize ?? DEFAULT_MAX_PDU_SIZE;
     const first = options.firstSequence ?? MIN_SEQUENCE;
     if (!Number.isInteger(first) || first < MIN_SEQUENCE || first > MAX_SEQUENCE) throw new RangeError(`firstSequence ${first} is outside 1..0x7FFFFFFF`);
     this.seq = first - 1;
     this.log = (options.logger ?? silentLogger).child({ session: this.id });
-    this.lastRx = this.clock.now();
+    this.timers = new LinkTimers(this, this.clock, options.enquireLinkMs ?? 30_000, {
+      isClosing: () => this.closing !== undefined,
+      enquire: () => this.send({ command: 'enquire_link' }, true),
+    });
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
     this.framer = new Framer(this.maxPduSize);
     this.pending = new PendingRequests(this.clock, (req) => this.onTimeout(req));
     this.writer = new CoalescingWriter(socket, options.writeHighWaterMark ?? 1024 * 1024, (blocked) => {
       if (!blocked) this.pump();
+    });
+    this.responder = new Responder(this, this.handlers, this.writer, this.log, options.inboundWindow ?? 100, {
+      setState: (state) => this.setState(state),
+      bound: (systemId) => {
+        this.systemId = systemId;
+        this.peerBound = true;
+        this.timers.bound();
+      },
+      settled: () => this.checkIdle(),
     });
     socket.setNoDelay(true);
     // The peer's FIN must not end our side at once: the answers to its last requests still go out.
@@ -152,16 +130,7 @@ export class Session {
     });
     socket.on('close', () => this.teardown());
     socket.on('end', () => this.onPeerEnd());
-    if (this.enquireMs > 0) this.enquireTimer = this.clock.setTimeout(() => this.enquireTick(), this.enquireMs);
-    const bindTimeoutMs = options.bindTimeoutMs ?? 30_000;
-    if (this.role === 'smsc' && bindTimeoutMs > 0) {
-      this.bindTimer = this.clock.setTimeout(() => {
-        if (!isBound(this.stateValue) && this.stateValue !== 'closed') {
-          this.log.warn({ ms: bindTimeoutMs }, 'no bind within the bind timeout; closing');
-          this.destroy('bind timeout');
-        }
-      }, bindTimeoutMs);
-    }
+    this.timers.start(options.bindTimeoutMs ?? 30_000);
   }
 
   get state(): SessionState {
@@ -273,7 +242,7 @@ export class Session {
     const finished = await this.waitIdle(deadlineMs);
     if (this.stateValue === 'closed') return;
     if (!finished) {
-      this.log.warn({ inFlight: this.pending.size, inbound: this.inbound }, 'close deadline reached with work in flight');
+      this.log.warn({ inFlight: this.pending.size, inbound: this.responder.active }, 'close deadline reached with work in flight');
       this.pending.rejectAll(new SessionClosedError(`${this.reasonValue}: no response before the close deadline`));
     } else if (this.peerBound && !this.socket.destroyed) {
       try {
@@ -320,30 +289,6 @@ export class Session {
     });
   }
 
-  private respond(request: Pdu, init: ResponseInit): void {
-    const responseName = COMMANDS.get(request.command)?.pair as CommandName | undefined;
-    if (responseName === undefined) return; // outbind, alert_notification: no response
-    let bytes: Buffer;
-    try {
-      // encodeAs, not a spread: a new object shape per response made encoding several times slower.
-      bytes = encodeAs(responseName, request.sequence_number, init.command_status ?? 0, init);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message, command: responseName }, 'handler gave an invalid response; answering ESME_RSYSERR');
-      bytes = encode({ command: responseName, sequence_number: request.sequence_number, command_status: ESME_RSYSERR } as PduInput);
-    }
-    this.writer.write(bytes);
-  }
-
-  /** Answers a request we will not handle: its own response, or generic_nack if it has none. */
-  private refuse(request: Pdu, status: number): void {
-    if (COMMANDS.get(request.command)?.pair === undefined) this.nack(request.sequence_number, status);
-    else this.respond(request, { command_status: status });
-  }
-
-  private nack(seq: number, status: number): void {
-    this.writer.write(encode({ command: 'generic_nack', sequence_number: seq, command_status: status }));
-  }
-
   private pump(): void {
     if (this.writer.isBlocked) return;
     while (this.waiters.length > 0 && this.pending.inWindow + this.granted < this.window) {
@@ -360,7 +305,7 @@ export class Session {
 
   private onData(chunk: Buffer): void {
     if (this.discarding) return;
-    this.lastRx = this.clock.now();
+    this.timers.lastRx = this.clock.now();
     try {
       this.framer.push(chunk, (buf, start) => this.onFrame(buf, start));
     } catch (err) {
@@ -374,7 +319,7 @@ export class Session {
       const closed = new SessionClosedError(this.reasonValue);
       this.rejectWaiters(closed);
       this.pending.rejectAll(closed);
-      if (e instanceof GatewayError && e.code === 'SMPP_FRAMING') this.nack(0, ESME_RINVCMDLEN);
+      if (e instanceof GatewayError && e.code === 'SMPP_FRAMING') this.responder.nack(0, ESME_RINVCMDLEN);
       this.socket.resume();
       this.endSocket();
     }
@@ -399,7 +344,7 @@ export class Session {
     const seq = err.sequenceNumber ?? 0;
     const cmd = COMMANDS_BY_ID.get(id);
     this.log.warn({ err: err.message, commandId: `0x${id.toString(16)}`, seq }, 'invalid PDU');
-    if (cmd === undefined) return this.nack(seq, err.status); // unknown command_id: generic_nack
+    if (cmd === undefined) return this.responder.nack(seq, err.status); // unknown command_id: generic_nack
     if (cmd.isResponse) {
       this.pending.take(seq)?.reject(err);
       this.pump();
@@ -408,8 +353,8 @@ export class Session {
     }
     // A request whose header is sound but body is not: answer it with its own response and the
     // status naming the fault (SMPP 3.4 §3.3.1 keeps generic_nack for bad headers).
-    if (cmd.pair) this.respond({ command: cmd.name, sequence_number: seq } as Pdu, { command_status: err.status });
-    else this.nack(seq, err.status);
+    if (cmd.pair) this.responder.respond({ command: cmd.name, sequence_number: seq } as Pdu, { command_status: err.status });
+    else this.responder.nack(seq, err.status);
   }
 
   private onResponse(pdu: Pdu): void {
@@ -445,77 +390,19 @@ export class Session {
 
   private onRequest(pdu: Pdu): void {
     const cmd = pdu.command;
-    if (cmd === 'enquire_link') return this.respond(pdu, {});
+    if (cmd === 'enquire_link') return this.responder.respond(pdu, {});
     // A command that goes the wrong way on this link (deliver_sm from an ESME, …).
-    if (!peerSends(this.role, cmd)) return this.refuse(pdu, ESME_RINVCMDID);
+    if (!peerSends(this.role, cmd)) return this.responder.refuse(pdu, ESME_RINVCMDID);
     if (cmd === 'unbind') return this.onUnbind(pdu);
     if (!mayReceive(this.role, cmd, this.stateValue)) {
-      return this.refuse(pdu, isBindCommand(cmd) && this.isBound ? ESME_RALYBND : ESME_RINVBNDSTS);
+      return this.responder.refuse(pdu, isBindCommand(cmd) && this.isBound ? ESME_RALYBND : ESME_RINVBNDSTS);
     }
-    if (this.inbound >= this.inboundWindow) return this.refuse(pdu, ESME_RMSGQFUL);
-    if (isBindCommand(cmd)) return this.onBind(pdu as BindPdu);
-    const handler = this.handlers.request;
-    if (handler === undefined) return this.refuse(pdu, ESME_RINVCMDID);
-    this.runHandler(pdu, () => handler(pdu, this));
-  }
-
-  private onBind(pdu: BindPdu): void {
-    const decide = this.handlers.bind;
-    if (decide === undefined) return this.respond(pdu, { command_status: ESME_RINVCMDID });
-    this.setState('binding');
-    let next: SessionState = 'open';
-    this.runHandler(
-      pdu,
-      () => decide(pdu, this),
-      (init) => {
-        // Closing while the bind was decided: refuse it rather than leave it unanswered.
-        if (this.stateValue !== 'binding') return { command_status: ESME_RBINDFAIL };
-        if ((init.command_status ?? 0) === 0) {
-          this.systemId = pdu.system_id;
-          this.peerBound = true;
-          if (this.bindTimer !== undefined) this.clock.clearTimeout(this.bindTimer);
-          next = BIND_STATE[pdu.command];
-        }
-        return init;
-      },
-      // The new state is announced after bind_resp is queued, so nothing a state handler sends
-      // (a waiting receipt, an MO) reaches the peer before it knows it is bound.
-      () => {
-        if (this.stateValue === 'binding') this.setState(next);
-      },
-    );
-  }
-
-  /** Runs a handler, answers with what it gives (or the status of what it throws). */
-  private runHandler(
-    pdu: Pdu,
-    run: () => ResponseInit | void | Promise<ResponseInit | void>,
-    before?: (init: ResponseInit) => ResponseInit,
-    after?: () => void,
-  ): void {
-    this.inbound++;
-    const finish = (init: ResponseInit): void => {
-      this.inbound--;
-      if (this.stateValue !== 'closed') this.respond(pdu, before === undefined ? init : before(init));
-      after?.();
-      this.checkIdle();
-    };
-    const fail = (err: unknown): void => {
-      if (err instanceof SmppError) return finish({ command_status: err.status });
-      this.log.error({ err: err instanceof Error ? err.stack ?? err.message : String(err), command: pdu.command }, 'request handler failed; answering ESME_RSYSERR');
-      finish({ command_status: ESME_RSYSERR });
-    };
-    try {
-      const out = run();
-      if (isThenable(out)) out.then((init) => finish(init ?? {}), fail);
-      else finish(out ?? {});
-    } catch (err) {
-      fail(err);
-    }
+    // The inbound window, the bind decision (SMSC side) and the request handler.
+    this.responder.handle(pdu);
   }
 
   private onUnbind(pdu: Pdu): void {
-    if (!this.isBound && this.stateValue !== 'unbinding') return this.respond(pdu, { command_status: ESME_RINVBNDSTS });
+    if (!this.isBound && this.stateValue !== 'unbinding') return this.responder.respond(pdu, { command_status: ESME_RINVBNDSTS });
     this.log.info('peer unbound');
     this.reasonValue ||= 'peer unbound';
     this.peerBound = false;
@@ -524,7 +411,7 @@ export class Session {
     const err = new SessionClosedError('peer unbound');
     this.rejectWaiters(err);
     this.pending.rejectAll(err);
-    this.respond(pdu, {});
+    this.responder.respond(pdu, {});
     this.endSocket();
   }
 
@@ -551,21 +438,6 @@ export class Session {
 
   // ---- timers and teardown ----------------------------------------------------------------------
 
-  private enquireTick(): void {
-    this.enquireTimer = undefined;
-    if (this.stateValue === 'closed') return;
-    const idle = this.clock.now() - this.lastRx;
-    if (idle >= this.enquireMs && !this.enquireOutstanding && this.closing === undefined) {
-      this.enquireOutstanding = true;
-      this.send({ command: 'enquire_link' }, true).then(
-        () => (this.enquireOutstanding = false),
-        () => (this.enquireOutstanding = false),
-      );
-    }
-    const wait = idle >= this.enquireMs ? this.enquireMs : this.enquireMs - idle;
-    this.enquireTimer = this.clock.setTimeout(() => this.enquireTick(), wait);
-  }
-
   private onTimeout(req: PendingRequest): void {
     req.reject(new ResponseTimeoutError(req.command, req.seq, req.timeoutMs));
     if (req.command === 'enquire_link') {
@@ -578,7 +450,7 @@ export class Session {
   }
 
   private waitIdle(ms: number): Promise<boolean> {
-    if (this.pending.size === 0 && this.inbound === 0) return Promise.resolve(true);
+    if (this.pending.size === 0 && this.responder.active === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = this.clock.setTimeout(() => {
         this.idleResolve = undefined;
@@ -593,7 +465,7 @@ export class Session {
   }
 
   private checkIdle(): void {
-    if (this.idleResolve !== undefined && this.pending.size === 0 && this.inbound === 0) this.idleResolve();
+    if (this.idleResolve !== undefined && this.pending.size === 0 && this.responder.active === 0) this.idleResolve();
   }
 
   private setState(state: SessionState): void {
@@ -608,8 +480,9 @@ export class Session {
     if (this.stateValue === 'closed') return;
     const reason = (this.reasonValue ||= 'connection closed');
     this.setState('closed');
-    for (const t of [this.enquireTimer, this.bindTimer, this.endTimer]) if (t !== undefined) this.clock.clearTimeout(t);
-    this.enquireTimer = this.bindTimer = this.endTimer = undefined;
+    this.timers.stop();
+    if (this.endTimer !== undefined) this.clock.clearTimeout(this.endTimer);
+    this.endTimer = undefined;
     const err = new SessionClosedError(reason);
     this.pending.rejectAll(err);
     this.rejectWaiters(err);
@@ -626,8 +499,4 @@ export class Session {
       this.log.error({ err: err instanceof Error ? err.stack : String(err), handler: name }, 'session handler threw');
     }
   }
-}
-
-function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
-  return typeof (v as { then?: unknown } | null | undefined)?.then === 'function';
 }
