@@ -150,8 +150,9 @@ export class Gateway {
         receipts.recordFinal(record, MessageState.EXPIRED, null, null).catch((err: Error) => log.error({ err: err.message }, 'could not expire a message'));
       }
     });
-    this.every(3_600_000, () => {
-      const pruned = ledger.prune(Date.now() - config.store.retentionHours * 3_600_000);
+    // Retention, a chunk a minute; a receipt parked for an hour will not find its message.
+    this.every(60_000, () => {
+      const pruned = ledger.prune(Date.now() - config.store.retentionHours * 3_600_000, 20_000, Date.now() - 3_600_000);
       if (pruned > 0) log.info({ pruned }, 'pruned final messages past retention');
     });
     this.ready = true;

@@ -92,7 +92,7 @@ export class Ledger {
       park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
       parked: db.prepare('SELECT id, receipt FROM parked_receipts WHERE connector = ? AND smsc_id = ?'),
       unpark: db.prepare('DELETE FROM parked_receipts WHERE id = ?'),
-      prune: db.prepare('DELETE FROM messages WHERE done_at IS NOT NULL AND done_at < ?'),
+      prune: db.prepare('DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE done_at IS NOT NULL AND done_at < ? LIMIT ?)'),
       pruneParked: db.prepare('DELETE FROM parked_receipts WHERE received_at < ?'),
       unanswered: db.prepare('SELECT * FROM messages WHERE state = 1 AND expires_at < ? LIMIT ?'),
       replacePdu: db.prepare('UPDATE messages SET pdu = ?, registered_delivery = ? WHERE id = ? AND state = 0'),
@@ -164,10 +164,13 @@ export class Ledger {
     return rows.map((r) => r.receipt);
   }
 
-  /** Deletes final messages older than `before`, and parked receipts never matched. */
-  prune(before: number): number {
-    this.q.pruneParked.run(before);
-    return this.q.prune.run(before).changes;
+  /**
+   * Deletes final messages done before `before` (at most `limit`, so one call never holds the
+   * event loop for long), and parked receipts received before `parkedBefore` that never matched.
+   */
+  prune(before: number, limit = 10_000, parkedBefore = before): number {
+    this.q.pruneParked.run(parkedBefore);
+    return this.q.prune.run(before, limit).changes;
   }
 
   /** replace_sm of a message still queued here. */

@@ -155,6 +155,17 @@ test('prune: final messages done before the cut, parked receipts received before
   assert.deepEqual(db.prepare('SELECT COUNT(*) FROM parked_receipts').pluck().get(), 0);
 });
 
+test('prune deletes at most `limit` messages a call, and parked receipts by their own cut', (t) => {
+  const { ledger, db } = setup(t);
+  for (let i = 0; i < 5; i++) ledger.markFinal(ledger.insert(msg()), MessageState.DELIVERED, null, 100);
+  ledger.park('c1', 'p', '{}', 700);
+  assert.equal(ledger.prune(500, 2, 800), 2);
+  assert.deepEqual(db.prepare('SELECT COUNT(*) FROM parked_receipts').pluck().get(), 0, 'parked cut at 800');
+  assert.equal(ledger.prune(500, 2), 2);
+  assert.equal(ledger.prune(500, 2), 1);
+  assert.equal(ledger.prune(500, 2), 0);
+});
+
 test('replacePdu only while the message is queued here', (t) => {
   const { ledger } = setup(t);
   const id = ledger.insert(msg());
