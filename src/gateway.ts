@@ -150,10 +150,18 @@ export class Gateway {
         receipts.recordFinal(record, MessageState.EXPIRED, null, null).catch((err: Error) => log.error({ err: err.message }, 'could not expire a message'));
       }
     });
-    // Retention, a chunk a minute; a receipt parked for an hour will not find its message.
+    // Retention, in chunks with the event loop free between them; a receipt parked for an hour
+    // will not find its message any more.
     this.every(60_000, () => {
-      const pruned = ledger.prune(Date.now() - config.store.retentionHours * 3_600_000, 20_000, Date.now() - 3_600_000);
-      if (pruned > 0) log.info({ pruned }, 'pruned final messages past retention');
+      const cut = Date.now() - config.store.retentionHours * 3_600_000;
+      let pruned = 0;
+      const chunk = () => {
+        const n = this.ready ? ledger.prune(cut, 5_000, Date.now() - 3_600_000) : 0;
+        pruned += n;
+        if (n === 5_000) setImmediate(chunk);
+        else if (pruned > 0) log.info({ pruned }, 'pruned final messages past retention');
+      };
+      chunk();
     });
     this.ready = true;
     log.info({ smpp: addresses.smpp.port, smppTls: addresses.smppTls?.port, http: addresses.http.port }, 'smppgw ready');
