@@ -156,7 +156,12 @@ export class Gateway {
       const cut = Date.now() - config.store.retentionHours * 3_600_000;
       let pruned = 0;
       const chunk = () => {
-        const n = this.ready ? ledger.prune(cut, 5_000, Date.now() - 3_600_000) : 0;
+        let n = 0;
+        try {
+          n = this.ready ? ledger.prune(cut, 5_000, Date.now() - 3_600_000) : 0;
+        } catch (err) {
+          log.error({ err: (err as Error).message }, 'pruning failed; next try in a minute');
+        }
         pruned += n;
         if (n === 5_000) setImmediate(chunk);
         else if (pruned > 0) log.info({ pruned }, 'pruned final messages past retention');
