@@ -2,35 +2,15 @@
 // route that is up; a carrier that is unreachable, or that answers a temporary error, is passed
 // over for the next connector, and the receipts come back through the one that took the message.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { runLoad } from '../../src/sim/load.js';
 import { SmscSimulator } from '../../src/sim/smsc.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
+import { freePort, waitFor } from '../helpers/wait.js';
 
 const ESME = { systemId: 'acme', password: 'acme123' };
 const ENV = { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200' };
-
-/** A port nothing listens on (it was free a moment ago, and we closed it). */
-async function deadPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-/** Resolves once `cond()` holds, checking every 20 ms; rejects after `ms`. */
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (let i = 0; i < Math.ceil(ms / 20) + 1; i++) {
-    if (await cond()) return;
-    if (Date.now() >= until) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what}: not reached within ${ms} ms`);
-}
 
 type Status = { connectors: Record<string, { up: boolean; queued: number; inFlight: number }>; outbox: Record<string, number> };
 
@@ -74,7 +54,7 @@ test('failover past a connector nobody listens on: 200 MT all acked, sent throug
   const sim = new SmscSimulator({ dlrDelayMs: 0 });
   await sim.start();
   const db = `${tmp.dir}/gw.db`;
-  setup(db, [{ id: 'down', port: await deadPort() }, { id: 'up', port: sim.port }]);
+  setup(db, [{ id: 'down', port: await freePort() }, { id: 'up', port: sim.port }]);
   const gw = await startGateway(db, [], ENV);
   try {
     await connectorsUp(gw, ['up']);
@@ -133,10 +113,10 @@ test('failover on a temporary error: every message tried on the first carrier en
 // resumed at start-up, before any connector has bound.
 test('failover: messages accepted while every connector is down go out through the first one that comes up', async () => {
   const tmp = tempDir();
-  const upPort = await deadPort();
+  const upPort = await freePort();
   const sim = new SmscSimulator({ port: upPort, dlrDelayMs: 0 });
   const db = `${tmp.dir}/gw.db`;
-  setup(db, [{ id: 'down', port: await deadPort() }, { id: 'up', port: upPort }]);
+  setup(db, [{ id: 'down', port: await freePort() }, { id: 'up', port: upPort }]);
   const gw = await startGateway(db, [], ENV);
   try {
     const s = await runLoad({ port: gw.smppPort, ...ESME, count: 20, window: 20 });

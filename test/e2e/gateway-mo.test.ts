@@ -11,6 +11,7 @@ import { TLVS } from '../../src/smpp/defs.js';
 import type { Pdu, PduOf, Tlv } from '../../src/smpp/pdu.js';
 import type { BindCommand } from '../../src/smpp/states.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
+import { waitFor } from '../helpers/wait.js';
 
 const A1 = { systemId: 'a1', password: 'pw1' };
 const A2 = { systemId: 'a2', password: 'pw2' };
@@ -22,17 +23,6 @@ const MO_TLVS: Tlv[] = [
   { tag: TLVS.get('user_message_reference')!.tag, value: Buffer.from([0x01, 0x02]) },
   { tag: 0x1403, value: Buffer.from('carrier-ref-77', 'latin1') },
 ];
-
-/** Resolves once `cond()` holds, checking every 20 ms; rejects after `ms`. */
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (let i = 0; i < Math.ceil(ms / 20) + 1; i++) {
-    if (await cond()) return;
-    if (Date.now() >= until) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what}: not reached within ${ms} ms`);
-}
 
 /** An account's ESME: binds to the gateway and keeps every deliver_sm it is given (answered OK). */
 class Esme {

@@ -12,30 +12,11 @@ import type { Pdu, PduOf } from '../../src/smpp/pdu.js';
 import { Session } from '../../src/smpp/session.js';
 import type { BindCommand } from '../../src/smpp/states.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
+import { freePort, waitFor } from '../helpers/wait.js';
 
 const ESME = { systemId: 'acme', password: 'acme123' };
 const ENV = { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200' };
 const COUNT = 100;
-
-/** A port nothing listens on yet (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-/** Resolves once `cond()` holds, checking every 20 ms; rejects after `ms`. */
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (let i = 0; i < Math.ceil(ms / 20) + 1; i++) {
-    if (await cond()) return;
-    if (Date.now() >= until) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what}: not reached within ${ms} ms`);
-}
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

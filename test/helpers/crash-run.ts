@@ -2,12 +2,13 @@
 // gateway child process that is SIGKILLed at random moments and restarted on the same SQLite file
 // and ports, towards an in-process SMSC simulator. Afterwards: every message the gateway answered
 // submit_sm_resp OK for must have reached the carrier and its receipt must have reached the ESME.
-import net from 'node:net';
 import { parseReceipt } from '../../src/dlr/receipt.js';
+import { seededRandom } from '../../src/sim/util.js';
 import { SmscSimulator, type SmscEvent } from '../../src/sim/smsc.js';
 import { SmppClient } from '../../src/smpp/client.js';
 import type { Pdu } from '../../src/smpp/pdu.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from './gateway-process.js';
+import { freePort } from './wait.js';
 
 export interface CrashOptions {
   kills: number;
@@ -62,26 +63,6 @@ const ESME = { systemId: 'acme', password: 'acme123' };
 const SOURCE = 'CRASH';
 const ENV = { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200' };
 
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -97,7 +78,7 @@ const keyOf = (n: number) => `${SOURCE}\u0000${destOf(n)}\u0000${textOf(n)}`;
 
 export async function crashRun(o: CrashOptions): Promise<CrashSummary> {
   const started = Date.now();
-  const random = rng(o.seed);
+  const random = seededRandom(o.seed);
   const rate = o.rate ?? 400;
   const windowSize = o.window ?? 20;
   const drainMs = o.drainMs ?? 30_000;
