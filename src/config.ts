@@ -24,7 +24,7 @@ export interface Config {
   store: { path: string; synchronous: string; reloadMs: number; retentionHours: number };
   routing: { mtDefaultRequired: boolean; noRouteStatus: number };
   messages: { defaultValidityMs: number; outboxTtlMs: number };
-  smsc: { temporaryStatuses: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string };
+  smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string };
   log: { level: string };
   shutdown: { deadlineMs: number };
   security: { maxConnectionsPerIp: number; bindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
@@ -49,7 +49,7 @@ export const DEFAULTS: Config = {
   store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168 },
   routing: { mtDefaultRequired: false, noRouteStatus: 0x0b },
   messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000 },
-  smsc: { temporaryStatuses: '0x14,0x58,0x08,0x64,0xfe', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '' },
+  smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '' },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
   security: { maxConnectionsPerIp: 100, bindFailures: 5, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
@@ -98,9 +98,6 @@ const CHECKS: Record<string, Check> = {
   },
   'messages.defaultValidityMs': positive,
   'messages.outboxTtlMs': positive,
-  'smsc.temporaryStatuses': (v, key) => {
-    parseStatusList(v as string, key);
-  },
   'smsc.maxAttempts': positive,
   'smsc.retryBaseMs': positive,
   'smsc.retryMaxMs': positive,
@@ -110,19 +107,6 @@ const CHECKS: Record<string, Check> = {
 };
 
 type Tree = { [key: string]: unknown };
-
-/** "0x14, 0x58, 8" → [0x14, 0x58, 8]; throws ConfigError naming `key`. */
-export function parseStatusList(text: string, key: string): number[] {
-  return text
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)
-    .map((t) => {
-      const n = Number(t);
-      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new ConfigError(key, `${t} is not a command_status`);
-      return n;
-    });
-}
 
 function isTree(v: unknown): v is Tree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

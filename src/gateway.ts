@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
-import { parseStatusList, type Config } from './config.js';
+import type { Config } from './config.js';
 import { MessageState } from './dlr/receipt.js';
 import { ReceiptService } from './dlr/service.js';
 import { SmppError } from './errors.js';
@@ -23,7 +23,7 @@ import type { Session, SessionHandlers } from './smpp/session.js';
 import { ConnectorLink } from './smsc/connector.js';
 import { Dispatcher } from './smsc/dispatcher.js';
 import { Inbound } from './smsc/inbound.js';
-import { ErrorRules } from './smsc/rules.js';
+import { DEFAULT_RULES, ErrorRules, loadRuleFile } from './smsc/rules.js';
 import { AccountStore } from './store/accounts.js';
 import { ConnectorStore } from './store/connectors.js';
 import { configVersion, openDb, type Db } from './store/db.js';
@@ -292,7 +292,7 @@ export class Gateway {
 }
 
 function errorRules(config: Config): ErrorRules {
-  return new ErrorRules(parseStatusList(config.smsc.temporaryStatuses, 'smsc.temporaryStatuses'), {
+  return new ErrorRules(config.smsc.rulesFile ? loadRuleFile(config.smsc.rulesFile) : DEFAULT_RULES, {
     maxAttempts: config.smsc.maxAttempts,
     baseDelayMs: config.smsc.retryBaseMs,
     maxDelayMs: config.smsc.retryMaxMs,

@@ -172,8 +172,9 @@ export class Dispatcher {
       this.links.get(connector)?.slowDown();
     }
     const status = outcome.kind === 'status' ? outcome.status : null;
-    if (status !== null && this.rules.classify(status) === 'permanent') {
-      this.finish(msg, MessageState.REJECTED, status, connector);
+    if (this.rules.classify(status) === 'permanent') {
+      // A refusal is REJECTD; a permanent "no answer" (rules.noResponse) is UNDELIV.
+      this.finish(msg, status === null ? MessageState.UNDELIVERABLE : MessageState.REJECTED, status, connector);
       return;
     }
     if (msg.attempts >= this.rules.policy.maxAttempts) {
@@ -191,13 +192,13 @@ export class Dispatcher {
         return;
       }
     }
-    this.retryLater(msg, status ?? 0);
+    this.retryLater(msg, status);
   }
 
-  private retryLater(msg: Outgoing, status: number): void {
-    const delay = this.rules.delayMs(msg.attempts);
+  private retryLater(msg: Outgoing, status: number | null): void {
+    const delay = this.rules.delayMs(msg.attempts, status);
     const nextAt = Date.now() + delay;
-    this.o.commit.run(() => this.o.ledger.markRetry(msg.id, nextAt, status)).catch((err: Error) => this.log.error({ err: err.message }, 'could not record retry'));
+    this.o.commit.run(() => this.o.ledger.markRetry(msg.id, nextAt, status ?? 0)).catch((err: Error) => this.log.error({ err: err.message }, 'could not record retry'));
     this.retries.add(delay, () => this.submit(msg));
   }
 
