@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RESULTS_DIR, fmtInt, fmtRatio, intArg, machineInfo, parseArgs, round2, table, type MachineInfo } from './bench/common.js';
 import { formatSummary, summarizeProfiles } from './bench/profile-summary.js';
-import { runGatewayBench, type GatewayBenchResult, type Percentiles, type PhaseResult } from './bench/gateway.js';
+import { minus, runGatewayBench, type GatewayBenchResult, type Percentiles, type PhaseResult } from './bench/gateway.js';
 
 interface Report {
   meta: MachineInfo;
@@ -57,7 +57,7 @@ export function formatGatewayReport(r: Report): string {
   rows.push([`submit→resp ms p50 / p95 / p99, half load`, pct(d.respLatencyMs.half.gateway), pct(d.respLatencyMs.half.direct), pct(d.respLatencyMs.half.added)]);
   rows.push([`MT/s achieved in the half-load run (--rate ${fmtInt(d.halfRate)})`, fmtInt(hg.summary.msgsPerSec), fmtInt(hd.summary.msgsPerSec), fmtRatio(hg.summary.msgsPerSec / hd.summary.msgsPerSec)]);
   if (d.dlrLatencyMs) rows.push(['submit→DLR ms p50 / p95 / p99, full load', pct(d.dlrLatencyMs.gateway), pct(d.dlrLatencyMs.direct), pct(d.dlrLatencyMs.added)]);
-  if (d.dlrLatencyMs) rows.push(['submit→DLR ms p50 / p95 / p99, half load', pct(hg.summary.dlrLatencyMs), pct(hd.summary.dlrLatencyMs), pct(hg.summary.dlrLatencyMs && hd.summary.dlrLatencyMs ? sub(hg.summary.dlrLatencyMs, hd.summary.dlrLatencyMs) : undefined)]);
+  if (d.dlrLatencyMs) rows.push(['submit→DLR ms p50 / p95 / p99, half load', pct(hg.summary.dlrLatencyMs), pct(hd.summary.dlrLatencyMs), pct(hg.summary.dlrLatencyMs && hd.summary.dlrLatencyMs ? minus(hg.summary.dlrLatencyMs, hd.summary.dlrLatencyMs) : undefined)]);
   const matched = (p: PhaseResult) => `${fmtInt(p.summary.dlrsMatched)}/${fmtInt(p.summary.acked)}${p.summary.dlrsUnmatched ? ` (+${p.summary.dlrsUnmatched} unmatched)` : ''}`;
   const acked = (p: PhaseResult) => {
     const errs = Object.entries(p.summary.errors).map(([k, v]) => `${k}:${v}`).join(',');
@@ -93,10 +93,6 @@ export function formatGatewayReport(r: Report): string {
   out.push('');
   out.push(`gateway CPU per MT (full load, incl. its receipt): ${fmtInt(gwUs)} µs, i.e. one core saturates at ~${fmtInt(1e6 / gwUs)} MT/s for the gateway process alone.`);
   return out.join('\n');
-}
-
-function sub(a: Percentiles, b: Percentiles): Percentiles {
-  return { p50: round2(a.p50 - b.p50), p95: round2(a.p95 - b.p95), p99: round2(a.p99 - b.p99) };
 }
 
 async function main(argv = process.argv.slice(2)): Promise<void> {

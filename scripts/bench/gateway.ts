@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './common.js';
+import type { LoadSummary } from '../../src/sim/load.js';
 
 export const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 const USAGE_PRELOAD = pathToFileURL(fileURLToPath(new URL('./gateway-usage.js', import.meta.url))).href;
@@ -63,22 +64,6 @@ export interface Percentiles {
   mean?: number;
 }
 
-export interface LoadSummaryLike {
-  requested: number;
-  sent: number;
-  acked: number;
-  errors: Record<string, number>;
-  dlrs: number;
-  dlrsMatched: number;
-  dlrsUnmatched: number;
-  latencyMs: Percentiles;
-  dlrLatencyMs?: Percentiles;
-  elapsedMs: number;
-  msgsPerSec: number;
-  reconnects: number;
-  ok: boolean;
-}
-
 export interface ProcUsage {
   cpuSec: number;
   peakRssMiB: number;
@@ -92,7 +77,7 @@ export interface PhaseResult {
   rate: number;
   wallMs: number;
   exitCode: number | null;
-  summary: LoadSummaryLike;
+  summary: LoadSummary;
   usage: { load: ProcUsage; sim: ProcUsage; gateway?: ProcUsage };
   /** Gateway phases: SQLite group commits and the writes in them during the phase (from /status). */
   store?: { commits: number; writes: number };
@@ -235,7 +220,7 @@ function operator(db: string, limitMs: number, ...args: string[]): void {
 }
 
 interface LoadRun {
-  summary: LoadSummaryLike;
+  summary: LoadSummary;
   exitCode: number | null;
   wallMs: number;
   usage: ProcUsage;
@@ -263,7 +248,7 @@ function runLoadProcess(args: string[], limitMs: number, name: string): Promise<
       if (jsonLine === undefined) return reject(new Error(`${name}: load tool printed no summary (exit ${code}); stderr: ${err.slice(-2000)}`));
       const u = usageLine ? (JSON.parse(usageLine.slice('BENCH_USAGE '.length)) as { cpuUserUs: number; cpuSystemUs: number; maxRssKiB: number }) : undefined;
       resolve({
-        summary: JSON.parse(jsonLine) as LoadSummaryLike,
+        summary: JSON.parse(jsonLine) as LoadSummary,
         exitCode: code,
         wallMs,
         usage: u ? { cpuSec: (u.cpuUserUs + u.cpuSystemUs) / 1e6, peakRssMiB: u.maxRssKiB / 1024 } : { cpuSec: NaN, peakRssMiB: NaN },
@@ -272,7 +257,8 @@ function runLoadProcess(args: string[], limitMs: number, name: string): Promise<
   });
 }
 
-function minus(a: Percentiles, b: Percentiles): Percentiles {
+/** a − b per percentile, to 0.01 ms (the latency the gateway adds). */
+export function minus(a: Percentiles, b: Percentiles): Percentiles {
   const r = (x: number) => Math.round(x * 100) / 100;
   return { p50: r(a.p50 - b.p50), p95: r(a.p95 - b.p95), p99: r(a.p99 - b.p99) };
 }
