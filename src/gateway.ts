@@ -66,9 +66,19 @@ export class Gateway {
 
   async start(): Promise<GatewayAddresses> {
     const { config, log, clock, metrics } = this;
-    this.db = openDb(config.store.path, { synchronous: config.store.synchronous as 'full' | 'normal' });
+    // `full`: every acknowledged write is on disk, but the WAL's fsync runs off the event loop
+    // (GroupCommit), so SQLite itself runs NORMAL.
+    const full = config.store.synchronous === 'full';
+    this.db = openDb(config.store.path, { synchronous: 'normal' });
     log.info({ path: config.store.path, synchronous: config.store.synchronous }, 'store open');
-    this.commit = new GroupCommit(this.db);
+    this.commit = new GroupCommit(this.db, full ? {
+      walFile: `${config.store.path}-wal`,
+      onSyncError: (err) => {
+        // After a failed fsync the page cache cannot be trusted; a restart recovers from the last durable commit.
+        log.fatal({ err: err.message }, 'could not flush the database to disk; exiting');
+        process.exit(70);
+      },
+    } : {});
     const ledger = new Ledger(this.db);
     const outbox = new Outbox(this.db);
     const connectors = new ConnectorStore(this.db);
@@ -181,7 +191,7 @@ export class Gateway {
     // One deadline for all of it: accounts' sessions and carrier links close side by side.
     await Promise.all([...this.listeners.map((l) => l.close(deadline)), this.dispatcher?.stop(deadline)]);
     this.delivery?.stop();
-    this.commit?.flush();
+    await this.commit?.close();
     await this.http?.close();
     this.db?.close();
     this.log.info('smppgw stopped');
@@ -214,6 +224,7 @@ export class Gateway {
       outbox: this.delivery.countByAccount(),
       commits: this.commit.commits,
       writes: this.commit.writes,
+      syncs: this.commit.syncs,
     };
   }
 

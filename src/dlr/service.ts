@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { decode, encode } from '../smpp/codec.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import type { Ledger, MessageRecord } from '../store/ledger.js';
+import type { Ledger } from '../store/ledger.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
 import { foldId, formatMessageId, parkedIdCandidates, receiptIdCandidates, type IdHint } from './ids.js';
 import { MessageState, isFinal, receiptBody, statOf, type Receipt } from './receipt.js';
@@ -34,6 +34,12 @@ interface ReceiptSubject {
   account: string;
   pdu: Buffer;
   submittedAt: number;
+}
+
+/** A carrier receipt applied to its message: the account's receipt to send, and the submit→final time. */
+interface Applied {
+  item: OutboxItem | undefined;
+  finalAfterMs: number | undefined;
 }
 
 /** Does registered_delivery ask for a receipt in this final state? (bits 0–1, SMPP 3.4 §5.2.17) */
@@ -64,18 +70,20 @@ export class ReceiptService {
         const now = this.now();
         const folded = foldId(smscIdRaw);
         this.o.ledger.markSent(id, connector, folded, smscIdRaw, now);
-        const items: OutboxItem[] = [];
+        const applied: Applied[] = [];
         // Receipts were parked under their own id; the hint says how the receipt's base differs from
         // the response's, so from the response's side every conversion may apply.
         for (const candidate of parkedIdCandidates(smscIdRaw, this.o.idHint(connector))) {
           for (const json of this.o.ledger.takeParked(connector, candidate)) {
-            const item = this.apply(this.o.ledger.get(id)!, JSON.parse(json) as Receipt, now);
-            if (item) items.push(item);
+            const a = this.apply(this.o.ledger.get(id)!, JSON.parse(json) as Receipt, now);
+            if (a) applied.push(a);
           }
         }
-        return items;
+        return applied;
       })
-      .then((items) => this.deliver(items));
+      .then((applied) => {
+        for (const a of applied) this.applied(a);
+      });
   }
 
   /** Ends message `msg` in `state` at the gateway (refused, undeliverable, expired). */
@@ -94,27 +102,35 @@ export class ReceiptService {
   onCarrierReceipt(connector: string, receipt: Receipt): Promise<void> {
     this.o.metrics.carrierReceipts.inc({ connector, stat: statOf(receipt.state) });
     return this.o.commit
-      .run(() => {
+      .run((): Applied | 'parked' | undefined => {
         const now = this.now();
         const candidates = receiptIdCandidates(receipt.id, this.o.idHint(connector));
         // Only a message still waiting for its receipt: carriers reuse ids, and a final message's
         // id may now belong to a newer message whose submit_sm_resp is not recorded yet.
         for (const candidate of candidates) {
-          const record = this.o.ledger.findBySmscId(connector, candidate);
-          if (record && record.state < MessageState.DELIVERED) return this.apply(record, receipt, now);
+          const record = this.o.ledger.awaitingReceipt(connector, candidate);
+          if (record) return this.apply(record, receipt, now);
         }
         this.o.ledger.park(connector, candidates[0]!, JSON.stringify(receipt), now);
-        this.o.metrics.parkedReceipts.inc();
-        return undefined;
+        return 'parked';
       })
-      .then((item) => this.deliver(item ? [item] : []));
+      .then((a) => {
+        if (a === 'parked') this.o.metrics.parkedReceipts.inc();
+        else if (a) this.applied(a);
+      });
   }
 
-  private apply(record: MessageRecord, receipt: Receipt, now: number): OutboxItem | undefined {
+  // Inside a commit job: SQL only (a job may run twice if another write of its batch fails);
+  // metrics and delivery wait for the commit (applied()).
+  private apply(record: ReceiptSubject, receipt: Receipt, now: number): Applied | undefined {
     const err = /^\d+$/.test(receipt.err) ? Number(receipt.err) : null;
     if (!this.o.ledger.applyReceipt(record.id, receipt.state, err, now)) return undefined; // already final: a duplicate receipt
-    if (isFinal(receipt.state)) this.o.metrics.submitToReceipt.observe((now - record.submittedAt) / 1000);
-    return this.receiptFor(record, receipt.state, receipt.err, now);
+    return { item: this.receiptFor(record, receipt.state, receipt.err, now), finalAfterMs: isFinal(receipt.state) ? now - record.submittedAt : undefined };
+  }
+
+  private applied(a: Applied): void {
+    if (a.finalAfterMs !== undefined) this.o.metrics.submitToReceipt.observe(a.finalAfterMs / 1000);
+    if (a.item) this.o.deliver([a.item]);
   }
 
   /** Puts the account's receipt into its outbox, if it asked for one in this state. */

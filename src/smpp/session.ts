@@ -194,6 +194,19 @@ export class Session {
     return this.sendBytes(bytes, pdu.command, false) as Promise<PduOf<ResponseOf<C>>>;
   }
 
+  /**
+   * Sends an already encoded request now, for a caller that checked `canSend` (the bytes' sequence
+   * number is overwritten). `onResponse` / `onError` are called synchronously when the response,
+   * the timeout or the close arrives: no promise hops, so whatever a response starts is done
+   * before the next PDU from the socket is read (a carrier's receipt right behind its
+   * submit_sm_resp finds the response recorded). The callbacks must not throw.
+   */
+  requestEncoded(command: RequestName, bytes: Buffer, onResponse: (resp: Pdu) => void, onError: (err: Error) => void): void {
+    this.checkSendable(command);
+    if (!this.canSend) throw new SessionStateError(`${command} sent while the window is full or the socket is backed up`);
+    this.dispatch(bytes, command, false, this.timeoutMs, onResponse, onError);
+  }
+
   /** ESME side: binds with the given command; rejects with BindError on an error status. */
   async bind(command: BindCommand, body: Partial<Bodies[BindCommand]>): Promise<PduOf<`${BindCommand}_resp`>> {
     this.checkSendable(command);
@@ -280,13 +293,15 @@ export class Session {
 
   /** Sends an encoded request, writing its sequence number into the header. */
   private sendBytes(bytes: Buffer, command: CommandName, control: boolean, timeoutMs = this.timeoutMs): Promise<Pdu> {
+    return new Promise<Pdu>((resolve, reject) => this.dispatch(bytes, command, control, timeoutMs, resolve, reject));
+  }
+
+  private dispatch(bytes: Buffer, command: CommandName, control: boolean, timeoutMs: number, resolve: (pdu: Pdu) => void, reject: (err: Error) => void): void {
     const seq = this.nextSequence();
     bytes.writeUInt32BE(seq, 12);
-    return new Promise<Pdu>((resolve, reject) => {
-      const now = this.clock.now();
-      this.pending.add({ seq, command, control, sentAt: now, deadline: now + timeoutMs, timeoutMs, resolve, reject });
-      this.writer.write(bytes);
-    });
+    const now = this.clock.now();
+    this.pending.add({ seq, command, control, sentAt: now, deadline: now + timeoutMs, timeoutMs, resolve, reject });
+    this.writer.write(bytes);
   }
 
   private pump(): void {

@@ -6,11 +6,11 @@ import { GatewayError, SmppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TokenBucket } from '../rate/token-bucket.js';
 import { SmppClient } from '../smpp/client.js';
-import { decode } from '../smpp/codec.js';
 import type { PduOf, Pdu } from '../smpp/pdu.js';
 import type { SessionDefaults } from '../smpp/server.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import { Fifo } from '../smpp/fifo.js';
+import { registeredDeliveryOffset } from '../smpp/patch.js';
 import type { Connector } from '../store/connectors.js';
 
 /** A message on its way to a carrier. */
@@ -186,26 +186,36 @@ export class ConnectorLink {
     msg.attempts++;
     msg.inFlight = true;
     // We always ask the carrier for a receipt: the ledger needs the final state even when the
-    // account did not ask for one.
-    const pdu = decode(msg.pdu) as PduOf<'submit_sm'>;
-    pdu.registered_delivery = (pdu.registered_delivery & ~0x03) | 0x01;
-    session.request(pdu).then(
+    // account did not ask for one. A copy: the stored PDU stays as the account sent it.
+    const bytes = Buffer.from(msg.pdu);
+    const rd = registeredDeliveryOffset(bytes);
+    bytes[rd] = (bytes[rd]! & ~0x03) | 0x01;
+    // Outcomes are handled synchronously (see Session.requestEncoded): the carrier id is queued
+    // for commit before a receipt right behind the response is looked up.
+    session.requestEncoded(
+      'submit_sm',
+      bytes,
       (resp) => {
-        msg.inFlight = false;
         const ms = this.o.clock.now() - started;
-        this.o.hooks.result(msg, resp.command_status === 0 ? { kind: 'ok', smscId: resp.message_id, ms } : { kind: 'status', status: resp.command_status, ms }, this.id);
-        this.pump();
+        this.outcome(msg, resp.command_status === 0 ? { kind: 'ok', smscId: (resp as PduOf<'submit_sm_resp'>).message_id, ms } : { kind: 'status', status: resp.command_status, ms });
       },
-      (err: unknown) => {
-        msg.inFlight = false;
+      (err) => {
         const ms = this.o.clock.now() - started;
-        let outcome: SubmitOutcome;
-        if (err instanceof SmppError) outcome = { kind: 'status', status: err.status, ms };
-        else if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') outcome = { kind: 'timeout', ms };
-        else outcome = { kind: 'closed', ms };
-        this.o.hooks.result(msg, outcome, this.id);
-        this.pump();
+        if (err instanceof SmppError) this.outcome(msg, { kind: 'status', status: err.status, ms });
+        else if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') this.outcome(msg, { kind: 'timeout', ms });
+        else this.outcome(msg, { kind: 'closed', ms });
       },
     );
+  }
+
+  private outcome(msg: Outgoing, outcome: SubmitOutcome): void {
+    msg.inFlight = false;
+    try {
+      this.o.hooks.result(msg, outcome, this.id);
+      this.pump();
+    } catch (err) {
+      // Called from inside the session's read loop: a throw here must not take the session down.
+      this.log.error({ err: (err as Error).message, msgId: msg.id }, 'handling a submit outcome failed');
+    }
   }
 }

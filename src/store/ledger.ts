@@ -45,6 +45,14 @@ export interface MessageRecord {
   doneAt: number | null;
 }
 
+/** What a receipt needs of the message it belongs to. */
+export interface AwaitingReceipt {
+  id: number;
+  account: string;
+  pdu: Buffer;
+  submittedAt: number;
+}
+
 export interface ParkedReceipt {
   id: number;
   receipt: string;
@@ -86,7 +94,10 @@ export class Ledger {
       retry: db.prepare('UPDATE messages SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
       final: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ?, connector = COALESCE(?, connector) WHERE id = ? AND state < 2'),
       receipt: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ? WHERE id = ? AND state < 2'),
-      bySmscId: db.prepare('SELECT * FROM messages WHERE connector = ? AND smsc_id = ? ORDER BY state >= 2, id DESC LIMIT 1'),
+      // Carriers reuse ids in time: the newest message still waiting wins.
+      awaiting: db.prepare(
+        'SELECT id, account, pdu, submitted_at AS submittedAt FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1',
+      ),
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
       queued: db.prepare('SELECT id, account, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE state = 0 ORDER BY next_at, id'),
       park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
@@ -97,8 +108,16 @@ export class Ledger {
       unanswered: db.prepare('SELECT * FROM messages WHERE state = 1 AND expires_at < ? LIMIT ?'),
       replacePdu: db.prepare('UPDATE messages SET pdu = ?, registered_delivery = ? WHERE id = ? AND state = 0'),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state'),
+      anyParked: db.prepare('SELECT EXISTS (SELECT 1 FROM parked_receipts)').pluck(),
     };
+    this.mayHaveParked = this.q.anyParked.get() === 1;
   }
+
+  /**
+   * False only when parked_receipts is surely empty: then recording a carrier id needs no lookup
+   * there. Set by park(), recomputed by prune(); never false while a receipt is parked.
+   */
+  private mayHaveParked: boolean;
 
   /** Stores an accepted message; returns its id (the gateway's message_id). */
   insert(m: NewMessage): number {
@@ -133,9 +152,9 @@ export class Ledger {
     return this.q.receipt.run(state, error, done, id).changes > 0;
   }
 
-  findBySmscId(connector: string, smscId: string): MessageRecord | undefined {
-    const row = this.q.bySmscId.get(connector, smscId) as RecordRow | undefined;
-    return row ? toRecord(row) : undefined;
+  /** The message sent through `connector` as (folded) `smscId` and still waiting for its receipt. */
+  awaitingReceipt(connector: string, smscId: string): AwaitingReceipt | undefined {
+    return this.q.awaiting.get(connector, smscId) as AwaitingReceipt | undefined;
   }
 
   get(id: number): MessageRecord | undefined {
@@ -155,10 +174,12 @@ export class Ledger {
   /** Keeps a receipt whose submit_sm_resp has not been recorded yet. */
   park(connector: string, smscId: string, receiptJson: string, now: number): void {
     this.q.park.run(connector, smscId, receiptJson, now);
+    this.mayHaveParked = true;
   }
 
   /** Takes the receipts parked for an id (removing them). */
   takeParked(connector: string, smscId: string): string[] {
+    if (!this.mayHaveParked) return [];
     const rows = this.q.parked.all(connector, smscId) as ParkedReceipt[];
     for (const r of rows) this.q.unpark.run(r.id);
     return rows.map((r) => r.receipt);
@@ -170,6 +191,7 @@ export class Ledger {
    */
   prune(before: number, limit = 10_000, parkedBefore = before): number {
     this.q.pruneParked.run(parkedBefore);
+    this.mayHaveParked = this.q.anyParked.get() === 1;
     return this.q.prune.run(before, limit).changes;
   }
 

@@ -118,4 +118,11 @@ const V2 = `
 CREATE INDEX messages_enroute ON messages (expires_at) WHERE state = 1;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2];
+// Receipts are matched only to messages still waiting for one (state 1): the index holds just those,
+// so its size follows the messages in flight, not the retained history.
+const V3 = `
+DROP INDEX messages_smsc_id;
+CREATE INDEX messages_awaiting_receipt ON messages (connector, smsc_id) WHERE state = 1;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3];

@@ -144,3 +144,58 @@ test('writes issued from .then callbacks of one batch share the following commit
   assert.equal(gc.commits, 2);
   assert.deepEqual(values(), [1, 2, 3, 10, 20, 30]);
 });
+
+// With walFile: SQLite runs NORMAL and the WAL is fsynced on the thread pool before anything settles.
+
+test('with walFile, a write settles only after a WAL flush, and commits made meanwhile share the next flush', async (t) => {
+  const h = tmpDb(t);
+  h.db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+  const insert = h.db.prepare('INSERT INTO t (v) VALUES (?)');
+  const gc = new GroupCommit(h.db, { walFile: `${h.path}-wal` });
+  const settled: number[] = [];
+  const first = gc.run(() => insert.run(1)).then(() => settled.push(1));
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  assert.equal(gc.commits, 1, 'committed in its turn');
+  assert.equal(gc.unflushed, 1, 'but not settled before the flush');
+  assert.equal(settled.length, 0);
+  // Three more turns while the first flush may still run: each commits on its own.
+  const later: Array<Promise<unknown>> = [];
+  for (const v of [2, 3, 4]) {
+    later.push(gc.run(() => insert.run(v)).then(() => settled.push(v)));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await Promise.all([first, ...later]);
+  assert.equal(gc.commits, 4);
+  assert.deepEqual(settled, [1, 2, 3, 4], 'settled in commit order');
+  assert.ok(gc.syncs >= 1 && gc.syncs <= gc.commits, `flushes ${gc.syncs}, commits ${gc.commits}`);
+  assert.equal(gc.unflushed, 0);
+  await gc.close();
+});
+
+test('with walFile, drain() resolves only once every commit so far is flushed', async (t) => {
+  const h = tmpDb(t);
+  h.db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+  const insert = h.db.prepare('INSERT INTO t (v) VALUES (?)');
+  const gc = new GroupCommit(h.db, { walFile: `${h.path}-wal` });
+  let settled = 0;
+  for (let i = 0; i < 50; i++) void gc.run(() => insert.run(i)).then(() => settled++);
+  await gc.drain();
+  assert.equal(gc.commits, 1, 'drain commits what is queued');
+  assert.equal(gc.unflushed, 0);
+  await Promise.resolve(); // the .then callbacks above run after drain's own resolution
+  assert.equal(settled, 50);
+  await gc.drain(); // nothing pending: resolves at once
+});
+
+test('with walFile, a failed flush rejects the batch and reports the error (the gateway exits on it)', async (t) => {
+  const h = tmpDb(t);
+  h.db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
+  const insert = h.db.prepare('INSERT INTO t (v) VALUES (?)');
+  const errors: Error[] = [];
+  const gc = new GroupCommit(h.db, { walFile: `${h.dir}/no-such-dir/x-wal`, onSyncError: (err) => errors.push(err) });
+  const r = await Promise.allSettled([gc.run(() => insert.run(1)), gc.run(() => insert.run(2))]);
+  assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected']);
+  assert.match(String((r[0] as PromiseRejectedResult).reason), /ENOENT/);
+  assert.equal(errors.length, 1);
+  await gc.close();
+});
