@@ -124,13 +124,12 @@ export class Gateway {
     // Resume: messages accepted but not yet taken by a carrier, and undelivered receipts/MOs.
     const queued = ledger.queued();
     for (const m of queued) this.dispatcher.submit({ ...m, tried: 0 });
-    const waiting = outbox.all();
-    this.delivery.enqueue(waiting);
-    if (queued.length + waiting.length > 0) log.info({ messages: queued.length, outbox: waiting.length }, 'resumed queued work');
+    const waiting = this.delivery.resume();
+    if (queued.length + waiting > 0) log.info({ messages: queued.length, outbox: waiting }, 'resumed queued work');
 
     const { smpp } = config;
     const handlers = this.esmeHandlers();
-    const perIp = { maxConnectionsPerIp: config.security.maxConnectionsPerIp, onRefused: (reason: 'per_ip') => metrics.connectionsRefused.inc({ reason }) };
+    const perIp = { maxConnectionsPerIp: config.security.maxConnectionsPerIp, onRefused: (reason: 'per_ip' | 'total') => metrics.connectionsRefused.inc({ reason }) };
     const plain = new SmppServer({ host: smpp.host, port: smpp.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log, ...perIp });
     this.listeners.push(plain);
     let tls: SmppServer | undefined;
@@ -222,6 +221,7 @@ export class Gateway {
         [...this.dispatcher.links].map(([id, l]) => [id, { up: l.up, queued: l.queued, inFlight: l.inFlight, tps: l.settings.tps, window: l.settings.window }]),
       ),
       outbox: this.delivery.countByAccount(),
+      outboxInMemory: this.delivery.size,
       commits: this.commit.commits,
       writes: this.commit.writes,
       syncs: this.commit.syncs,

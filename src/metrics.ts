@@ -41,7 +41,7 @@ export class Metrics {
   });
   readonly connectionsRefused = new Counter({
     name: 'smppgw_connections_refused_total',
-    help: 'SMPP connections closed at once, by reason (per_ip: over security.maxConnectionsPerIp)',
+    help: 'SMPP connections closed at once, by reason (per_ip: over security.maxConnectionsPerIp; total: over smpp.maxConnections)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

@@ -1,6 +1,11 @@
 // Delivers outbox items (receipts, MOs) to the account's bound receivers, round-robin. An item
 // leaves the outbox on deliver_sm_resp OK; on an error, a timeout or no bound receiver it waits
 // and is tried again with backoff, until its TTL runs out.
+//
+// Memory is bounded: each account holds at most `maxInMemory` items here (queued, in flight or
+// waiting to retry). Past that, new items stay only in the outbox table (they are committed before
+// they reach us), and once the account's items here are all gone the next page is read from the
+// table. An account that never reads its receipts therefore costs a page, not its backlog.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -23,41 +28,85 @@ export interface OutboxDeliveryOptions {
   /** First retry delay after a failed delivery; doubles up to maxRetryMs. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** Items an account may hold in memory (default 1,000); the rest wait in the table. */
+  maxInMemory?: number;
   /** Wall-clock time (TTLs are stored as wall-clock times). */
   now?: () => number;
 }
 
+interface AccountOutbox {
+  /** Ready to send. */
+  queue: Fifo<OutboxItem>;
+  /** Ids held here (queued, in flight, waiting to retry, or being removed). */
+  held: Set<number>;
+  /** The table holds items of this account that are not held here. */
+  spilled: boolean;
+  /** Items in the table, and of those sent and not yet back or removed (for status). */
+  stored: number;
+  outstanding: number;
+}
+
 export class OutboxDelivery {
-  private readonly queues = new Map<string, Fifo<OutboxItem>>();
+  private readonly accounts = new Map<string, AccountOutbox>();
   private readonly timers: TimerQueue;
   private readonly log: Logger;
   private readonly now: () => number;
-  private waiting = 0;
+  private readonly maxInMemory: number;
+  /**
+   * The highest id that has been through enqueue(). Pages are read only up to it: an item
+   * committed but not yet handed to enqueue() (its promise has not settled) is not paged in twice.
+   */
+  private seenId = 0;
 
   constructor(private readonly o: OutboxDeliveryOptions) {
     this.log = o.logger.child({ part: 'outbox' });
     this.timers = new TimerQueue(o.clock, (err) => this.log.error({ err: String(err) }, 'outbox retry failed'));
     this.now = o.now ?? Date.now;
+    this.maxInMemory = o.maxInMemory ?? 1_000;
   }
 
-  /** Items waiting in memory (all of them are in the outbox table too). */
+  /** Items held in memory (all of them are in the outbox table too). */
   get size(): number {
-    return this.waiting;
+    let n = 0;
+    for (const a of this.accounts.values()) n += a.held.size;
+    return n;
   }
 
+  /** Items waiting per account (in the table, not on their way to a receiver). */
   countByAccount(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [account, q] of this.queues) if (q.length > 0) out[account] = q.length;
+    for (const [account, a] of this.accounts) if (a.stored - a.outstanding > 0) out[account] = a.stored - a.outstanding;
     return out;
   }
 
+  /** At start: everything the table holds waits, and the first page of each account is read. */
+  resume(): number {
+    this.seenId = Math.max(this.seenId, this.o.outbox.maxId());
+    let total = 0;
+    for (const [account, n] of Object.entries(this.o.outbox.countByAccount())) {
+      const a = this.account(account);
+      a.stored += n;
+      a.spilled = true;
+      total += n;
+      this.refill(account, a);
+    }
+    return total;
+  }
+
+  /** New items, committed: held here while there is room, otherwise left in the table. */
   enqueue(items: readonly OutboxItem[]): void {
     const touched = new Set<string>();
     for (const item of items) {
-      let q = this.queues.get(item.account);
-      if (!q) this.queues.set(item.account, (q = new Fifo()));
-      q.push(item);
-      this.waiting++;
+      if (item.id > this.seenId) this.seenId = item.id;
+      const a = this.account(item.account);
+      a.stored++;
+      if (a.held.has(item.id)) continue; // a page read it from the table first
+      if (a.spilled || a.held.size >= this.maxInMemory) {
+        a.spilled = true;
+        continue;
+      }
+      a.held.add(item.id);
+      a.queue.push(item);
       touched.add(item.account);
     }
     for (const account of touched) this.pump(account);
@@ -65,72 +114,148 @@ export class OutboxDelivery {
 
   /** Sends what the account's receivers can take now. */
   pump(account: string): void {
-    const q = this.queues.get(account);
-    if (!q) return;
-    while (q.length > 0) {
+    const a = this.accounts.get(account);
+    if (!a) return;
+    while (a.queue.length > 0) {
       const session = this.o.registry.nextReceiver(account);
       if (!session) return;
-      const item = q.shift()!;
-      this.waiting--;
+      const item = a.queue.shift()!;
       if (item.expiresAt <= this.now()) {
-        this.expire(item);
+        this.expire(a, item);
         continue;
       }
-      this.send(session, item);
+      this.send(session, a, item);
     }
   }
 
   /** Drops items whose TTL ran out while their account was away (called periodically). */
   sweep(): void {
     const now = this.now();
-    for (const [account, q] of this.queues) {
+    for (const a of this.accounts.values()) {
       const keep = new Fifo<OutboxItem>();
-      for (const item of q.drain()) {
-        if (item.expiresAt <= now) {
-          this.waiting--;
-          this.expire(item);
-        } else keep.push(item);
+      for (const item of a.queue.drain()) {
+        if (item.expiresAt <= now) this.expire(a, item);
+        else keep.push(item);
       }
-      this.queues.set(account, keep);
+      a.queue = keep;
     }
+    // Expired items that only the table holds: a page at a time, counted, logged once per account.
+    const dropped = new Map<string, AccountOutbox>();
+    const gone: OutboxItem[] = [];
+    for (const item of this.o.outbox.expired(now, 5_000)) {
+      const a = this.account(item.account);
+      if (a.held.has(item.id)) continue;
+      a.held.add(item.id); // until its removal is committed: no page may read it again
+      gone.push(item);
+      dropped.set(item.account, a);
+    }
+    if (gone.length === 0) return;
+    for (const item of gone) this.o.metrics.outboxExpired.inc({ account: item.account, kind: item.kind });
+    const perAccount: Record<string, number> = {};
+    for (const item of gone) perAccount[item.account] = (perAccount[item.account] ?? 0) + 1;
+    this.log.warn({ expired: perAccount }, 'outbox items expired undelivered');
+    this.o.commit
+      .run(() => {
+        for (const item of gone) this.o.outbox.remove(item.id);
+      })
+      .then(
+        () => {
+          for (const item of gone) this.removed(dropped.get(item.account)!, item.account, item.id, true);
+        },
+        (err: Error) => {
+          // Still in the table: let them be read (and expired) again.
+          this.log.error({ err: err.message }, 'could not remove expired outbox items');
+          for (const item of gone) this.removed(dropped.get(item.account)!, item.account, item.id, false);
+        },
+      );
   }
 
   stop(): void {
     this.timers.clear();
   }
 
-  private send(session: Session, item: OutboxItem): void {
+  private account(account: string): AccountOutbox {
+    let a = this.accounts.get(account);
+    if (!a) this.accounts.set(account, (a = { queue: new Fifo(), held: new Set(), spilled: false, stored: 0, outstanding: 0 }));
+    return a;
+  }
+
+  /** Reads the account's next page from the table, once nothing of it is held here. */
+  private refill(account: string, a: AccountOutbox): void {
+    if (!a.spilled || a.held.size > 0) return;
+    const page = this.o.outbox.page(account, this.seenId, this.maxInMemory);
+    a.spilled = page.length === this.maxInMemory;
+    for (const item of page) {
+      a.held.add(item.id);
+      a.queue.push(item);
+    }
+    this.pump(account);
+  }
+
+  /** An item is no longer held here: its removal from the table committed (`gone`), or failed. */
+  private removed(a: AccountOutbox, account: string, id: number, gone: boolean): void {
+    a.held.delete(id);
+    if (gone) a.stored--;
+    else a.spilled = true; // still in the table: a later page reads it again
+    this.refill(account, a);
+  }
+
+  private send(session: Session, a: AccountOutbox, item: OutboxItem): void {
     const pdu = decode(item.pdu) as PduOf<'deliver_sm'>;
+    a.outstanding++;
     session.request(pdu).then(
       (resp) => {
         if (resp.command_status === 0) {
           this.o.metrics.outboxDelivered.inc({ account: item.account, kind: item.kind });
-          this.o.commit.run(() => this.o.outbox.remove(item.id)).catch((err: Error) => this.log.error({ err: err.message }, 'could not remove a delivered outbox item'));
+          this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
+            () => {
+              a.outstanding--;
+              this.removed(a, item.account, item.id, true);
+            },
+            (err: Error) => {
+              // Still in the table: it will be read and delivered again (a duplicate, not a loss).
+              this.log.error({ err: err.message, item: item.id }, 'could not remove a delivered outbox item');
+              a.outstanding--;
+              this.removed(a, item.account, item.id, false);
+            },
+          );
         } else {
+          a.outstanding--;
           this.log.debug({ account: item.account, status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
-          this.retry(item);
+          this.retry(a, item);
         }
         this.pump(item.account);
       },
       () => {
-        this.retry(item);
+        a.outstanding--;
+        this.retry(a, item);
         this.pump(item.account);
       },
     );
   }
 
-  private retry(item: OutboxItem): void {
+  private retry(a: AccountOutbox, item: OutboxItem): void {
     const delay = Math.min(this.o.maxRetryMs ?? 60_000, (this.o.retryMs ?? 1_000) * 2 ** Math.min(16, item.attempts));
     item.attempts++;
     const nextAt = this.now() + delay;
     item.nextAt = nextAt;
     this.o.commit.run(() => this.o.outbox.retry(item.id, nextAt)).catch((err: Error) => this.log.error({ err: err.message }, 'could not record outbox retry'));
-    this.timers.add(delay, () => this.enqueue([item]));
+    // Still held: it goes back to the queue after the delay.
+    this.timers.add(delay, () => {
+      a.queue.push(item);
+      this.pump(item.account);
+    });
   }
 
-  private expire(item: OutboxItem): void {
+  private expire(a: AccountOutbox, item: OutboxItem): void {
     this.o.metrics.outboxExpired.inc({ account: item.account, kind: item.kind });
     this.log.warn({ account: item.account, kind: item.kind, item: item.id, messageId: item.messageId }, 'outbox item expired undelivered');
-    this.o.commit.run(() => this.o.outbox.remove(item.id)).catch((err: Error) => this.log.error({ err: err.message }, 'could not remove an expired outbox item'));
+    this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
+      () => this.removed(a, item.account, item.id, true),
+      (err: Error) => {
+        this.log.error({ err: err.message }, 'could not remove an expired outbox item');
+        this.removed(a, item.account, item.id, false);
+      },
+    );
   }
 }

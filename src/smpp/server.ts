@@ -32,7 +32,7 @@ export interface ServerOptions {
   /** Open sessions from one address at most; more are closed at once (default: no limit). */
   maxConnectionsPerIp?: number;
   /** Told of a connection closed at once (over the per-address limit). */
-  onRefused?(reason: 'per_ip', address: string): void;
+  onRefused?(reason: 'per_ip' | 'total', address: string): void;
   logger?: Logger;
 }
 
@@ -54,6 +54,11 @@ export class SmppServer {
       this.server = net.createServer(onSocket);
     }
     this.server.maxConnections = options.maxConnections ?? 10_000;
+    // Node closes connections past maxConnections itself; say so.
+    this.server.on('drop', (data) => {
+      this.log.warn({ remote: `${data?.remoteAddress}:${data?.remotePort}`, limit: this.server.maxConnections }, 'too many connections; closed');
+      this.options.onRefused?.('total', data?.remoteAddress ?? '');
+    });
     this.server.on('connection', (socket: net.Socket) => {
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));

@@ -38,6 +38,9 @@ export class Outbox {
       remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
       retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?'),
       all: db.prepare('SELECT * FROM outbox ORDER BY id'),
+      page: db.prepare('SELECT * FROM outbox WHERE account = ? AND id <= ? ORDER BY id LIMIT ?'),
+      expired: db.prepare('SELECT * FROM outbox WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
+      maxId: db.prepare('SELECT COALESCE(MAX(id), 0) FROM outbox').pluck(),
       count: db.prepare('SELECT account, COUNT(*) AS n FROM outbox GROUP BY account'),
     };
   }
@@ -59,6 +62,21 @@ export class Outbox {
   /** Everything waiting, oldest first (read at start to resume). */
   all(): OutboxItem[] {
     return (this.q.all.all() as Row[]).map(fromRow);
+  }
+
+  /** The account's oldest items with ids up to `maxId`, at most `limit` (the outbox pages them into memory). */
+  page(account: string, maxId: number, limit: number): OutboxItem[] {
+    return (this.q.page.all(account, maxId, limit) as Row[]).map(fromRow);
+  }
+
+  /** Items whose TTL ran out by `now`, at most `limit`. */
+  expired(now: number, limit: number): OutboxItem[] {
+    return (this.q.expired.all(now, limit) as Row[]).map(fromRow);
+  }
+
+  /** The highest id in the table (0 when empty). */
+  maxId(): number {
+    return this.q.maxId.get() as number;
   }
 
   countByAccount(): Record<string, number> {

@@ -119,10 +119,14 @@ CREATE INDEX messages_enroute ON messages (expires_at) WHERE state = 1;
 `;
 
 // Receipts are matched only to messages still waiting for one (state 1): the index holds just those,
-// so its size follows the messages in flight, not the retained history.
+// so its size follows the messages in flight, not the retained history. The outbox is paged into
+// memory per account in id order, and swept by expiry time.
 const V3 = `
 DROP INDEX messages_smsc_id;
 CREATE INDEX messages_awaiting_receipt ON messages (connector, smsc_id) WHERE state = 1;
+DROP INDEX outbox_due;
+CREATE INDEX outbox_account ON outbox (account);
+CREATE INDEX outbox_expires ON outbox (expires_at);
 `;
 
 export const MIGRATIONS: readonly string[] = [V1, V2, V3];

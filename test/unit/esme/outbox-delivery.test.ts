@@ -1,3 +1,4 @@
+// OutboxDelivery: receipts and MOs to bound receivers; TTL expiry; memory bounded by paging.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OutboxDelivery } from '../../../src/esme/outbox-delivery.js';
@@ -7,7 +8,10 @@ import { Metrics } from '../../../src/metrics.js';
 import { encode } from '../../../src/smpp/codec.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Outbox } from '../../../src/store/outbox.js';
+import { SmppClient } from '../../../src/smpp/client.js';
+import { SmppServer } from '../../../src/smpp/server.js';
 import { ManualClock } from '../../helpers/clock.js';
+import { waitFor } from '../../helpers/wait.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 
 test('an outbox item whose TTL runs out while its account is away is dropped, logged and counted', async (t) => {
@@ -32,4 +36,90 @@ test('an outbox item whose TTL runs out while its account is away is dropped, lo
   assert.deepEqual(outbox.all().map((i) => i.id), [long.id], 'the expired item left the table, the other stays');
   const text = await metrics.registry.metrics();
   assert.match(text, /smppgw_outbox_expired_total\{account="acme",kind="mo"\} 1/);
+});
+
+// Paging: at most maxInMemory items per account in memory, the rest read from the table.
+
+async function receiverPair(t: { after(fn: () => unknown): void }, registry: BindRegistry, account: string) {
+  const got: string[] = [];
+  const server = new SmppServer({
+    host: '127.0.0.1', port: 0, logger: silentLogger,
+    handlers: {
+      bind: (pdu, session) => {
+        registry.add(account, session);
+        return { system_id: 'gw' };
+      },
+      state: (session, state) => {
+        if (state === 'bound_rx') registry.bound(account, session);
+      },
+    },
+  });
+  const { port } = await server.listen();
+  const bound = new Promise<void>((resolve) => {
+    const client = new SmppClient({
+      host: '127.0.0.1', port, logger: silentLogger,
+      bind: { command: 'bind_receiver', system_id: account, password: 'x' },
+      handlers: {
+        request: (pdu) => {
+          if (pdu.command === 'deliver_sm') got.push(pdu.short_message.toString());
+          return {};
+        },
+      },
+      onBound: () => resolve(),
+    });
+    client.start();
+    t.after(() => client.close(1_000));
+  });
+  t.after(() => server.close(1_000));
+  return { got, bound };
+}
+
+test('an account holds at most maxInMemory items; the rest wait in the table and are all delivered once, in order, when it binds', async (t) => {
+  const { db } = tmpDb(t);
+  const clock = new ManualClock();
+  const commit = new GroupCommit(db);
+  const outbox = new Outbox(db);
+  const registry = new BindRegistry((account) => delivery.pump(account));
+  const delivery: OutboxDelivery = new OutboxDelivery({ clock, commit, outbox, registry, metrics: new Metrics(), logger: silentLogger, maxInMemory: 5 });
+  const pdu = (n: number) => encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '4917000000', destination_addr: '12345', short_message: Buffer.from(`MO ${n}`) });
+  for (let n = 0; n < 23; n++) delivery.enqueue([await commit.run(() => outbox.add('acme', 'mo', pdu(n), null, Date.now(), 60_000))]);
+  assert.equal(delivery.size, 5, 'only a page in memory');
+  assert.deepEqual(delivery.countByAccount(), { acme: 23 });
+  assert.equal(outbox.all().length, 23);
+
+  const { got, bound } = await receiverPair(t, registry, 'acme');
+  await bound;
+  await waitFor(() => outbox.all().length === 0, 'every item delivered and removed');
+  assert.deepEqual(got, Array.from({ length: 23 }, (_, n) => `MO ${n}`), 'each once, oldest first');
+  assert.equal(delivery.size, 0);
+  assert.deepEqual(delivery.countByAccount(), {});
+});
+
+test('resume() reads one page per account and counts everything the table holds', async (t) => {
+  const { db } = tmpDb(t);
+  const commit = new GroupCommit(db);
+  const outbox = new Outbox(db);
+  const pdu = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') });
+  await Promise.all(Array.from({ length: 12 }, (_, i) => commit.run(() => outbox.add(i < 9 ? 'a1' : 'a2', 'dlr', pdu, i, Date.now(), 60_000))));
+  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry: new BindRegistry(), metrics: new Metrics(), logger: silentLogger, maxInMemory: 4 });
+  assert.equal(delivery.resume(), 12);
+  assert.equal(delivery.size, 4 + 3);
+  assert.deepEqual(delivery.countByAccount(), { a1: 9, a2: 3 });
+});
+
+test('items that expire while only the table holds them are removed by sweep(), counted and logged once per account', async (t) => {
+  const { db } = tmpDb(t);
+  let wall = 1_000_000;
+  const metrics = new Metrics();
+  const commit = new GroupCommit(db);
+  const outbox = new Outbox(db);
+  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry: new BindRegistry(), metrics, logger: silentLogger, now: () => wall, maxInMemory: 2 });
+  const pdu = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') });
+  for (let i = 0; i < 7; i++) delivery.enqueue([await commit.run(() => outbox.add('acme', 'dlr', pdu, i, wall, 1_000))]);
+  assert.equal(delivery.size, 2);
+  wall += 5_000;
+  delivery.sweep();
+  await waitFor(() => outbox.all().length === 0, 'all seven removed');
+  assert.deepEqual(delivery.countByAccount(), {});
+  assert.match(await metrics.registry.metrics(), /smppgw_outbox_expired_total\{account="acme",kind="dlr"\} 7/);
 });
