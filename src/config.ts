@@ -23,7 +23,7 @@ export interface Config {
   http: { host: string; port: number };
   store: { path: string; synchronous: string; reloadMs: number; retentionHours: number };
   routing: { mtDefaultRequired: boolean; noRouteStatus: number };
-  messages: { defaultValidityMs: number; outboxTtlMs: number };
+  messages: { defaultValidityMs: number; outboxTtlMs: number; sweepMs: number; maxInMemory: number; outboxPageSize: number };
   smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string };
   log: { level: string };
   shutdown: { deadlineMs: number };
@@ -48,7 +48,7 @@ export const DEFAULTS: Config = {
   http: { host: '0.0.0.0', port: 8080 },
   store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168 },
   routing: { mtDefaultRequired: false, noRouteStatus: 0x0b },
-  messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000 },
+  messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000, sweepMs: 60_000, maxInMemory: 100_000, outboxPageSize: 1_000 },
   smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '' },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
@@ -98,6 +98,9 @@ const CHECKS: Record<string, Check> = {
   },
   'messages.defaultValidityMs': positive,
   'messages.outboxTtlMs': positive,
+  'messages.sweepMs': positive,
+  'messages.maxInMemory': positive,
+  'messages.outboxPageSize': positive,
   'smsc.maxAttempts': positive,
   'smsc.retryBaseMs': positive,
   'smsc.retryMaxMs': positive,

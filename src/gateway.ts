@@ -92,7 +92,7 @@ export class Gateway {
       },
     ));
     this.auth = new EsmeAuth(this.registry, log, lockout);
-    this.delivery = new OutboxDelivery({ clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log });
+    this.delivery = new OutboxDelivery({ clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log, maxInMemory: config.messages.outboxPageSize });
     const receipts = new ReceiptService({
       commit: this.commit, ledger, outbox, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
       deliver: (items) => this.delivery.enqueue(items),
@@ -108,6 +108,7 @@ export class Gateway {
     this.dispatcher = new Dispatcher({
       clock, logger: log, metrics, commit: this.commit, ledger, receipts,
       rules: errorRules(config),
+      maxHeld: config.messages.maxInMemory,
       inbound: (pdu, connector) => inbound.handle(pdu, connector),
       link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, ...(ca ? { tls: { ca } } : {}) }),
     });
@@ -122,10 +123,9 @@ export class Gateway {
 
     this.reload(connectors);
     // Resume: messages accepted but not yet taken by a carrier, and undelivered receipts/MOs.
-    const queued = ledger.queued();
-    for (const m of queued) this.dispatcher.submit({ ...m, tried: 0 });
+    const queued = this.dispatcher.resume();
     const waiting = this.delivery.resume();
-    if (queued.length + waiting > 0) log.info({ messages: queued.length, outbox: waiting }, 'resumed queued work');
+    if (queued + waiting > 0) log.info({ messages: queued, outbox: waiting }, 'resumed queued work');
 
     const { smpp } = config;
     const handlers = this.esmeHandlers();
@@ -151,10 +151,12 @@ export class Gateway {
       http: await this.http.listen(config.http.host, config.http.port),
     };
     this.every(config.store.reloadMs, () => this.reload(connectors));
-    this.every(60_000, () => this.delivery.sweep());
-    // A carrier that never sends a receipt must not leave a message ENROUTE for ever: past its
-    // validity it ends EXPIRED, with the receipt the account asked for.
-    this.every(60_000, () => {
+    this.every(config.messages.sweepMs, () => this.delivery.sweep());
+    // Past its validity a message ends EXPIRED, with the receipt the account asked for: one still
+    // queued (its connectors down), and one a carrier took but never sent a receipt for.
+    this.every(config.messages.sweepMs, () => {
+      const expired = this.dispatcher.expireQueued();
+      if (expired > 0) log.info({ expired }, 'queued messages expired before a carrier took them');
       for (const record of ledger.unanswered(Date.now(), 1_000)) {
         receipts.recordFinal(record, MessageState.EXPIRED, null, null).catch((err: Error) => log.error({ err: err.message }, 'could not expire a message'));
       }
@@ -222,6 +224,7 @@ export class Gateway {
       ),
       outbox: this.delivery.countByAccount(),
       outboxInMemory: this.delivery.size,
+      messagesInMemory: this.dispatcher.heldCount,
       commits: this.commit.commits,
       writes: this.commit.writes,
       syncs: this.commit.syncs,

@@ -53,6 +53,14 @@ export class ManageHandler {
       await this.o.dispatcher.cancel(held, MessageState.DELETED);
       return {};
     }
+    if (!held && record.state === MessageState.QUEUED) {
+      // Queued in the ledger only (memory was full): it ends there.
+      const done = this.o.dispatcher.whileStored(record.id, () => this.o.dispatcher.cancelStored(record, MessageState.DELETED));
+      if (done) {
+        await done;
+        return {};
+      }
+    }
     const carrier = this.carrierSession(record, fail);
     const resp = await carrier.request({ ...pdu, message_id: record.smscIdRaw! });
     if (resp.command_status !== 0) throw new SmppError(fail, `carrier refused cancel_sm (status ${resp.command_status})`);
@@ -62,23 +70,34 @@ export class ManageHandler {
   async replace(pdu: PduOf<'replace_sm'>, session: Session): Promise<ResponseInit> {
     const fail = Status.ESME_RREPLACEFAIL!;
     const { record } = this.own(pdu.message_id, session, fail);
-    const held = this.o.dispatcher.holding(record.id);
-    if (held && !held.inFlight) {
-      const sm = decode(held.pdu) as PduOf<'submit_sm'>;
-      const next = encode({
+    const replaced = (stored: Buffer) => {
+      const sm = decode(stored) as PduOf<'submit_sm'>;
+      return encode({
         ...sm, short_message: pdu.short_message, registered_delivery: pdu.registered_delivery, sm_default_msg_id: pdu.sm_default_msg_id,
         ...(pdu.validity_period ? { validity_period: pdu.validity_period } : {}),
         ...(pdu.schedule_delivery_time ? { schedule_delivery_time: pdu.schedule_delivery_time } : {}),
       });
+    };
+    const store = (next: Buffer) => this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery)).catch(() => false);
+    const held = this.o.dispatcher.holding(record.id);
+    if (held && !held.inFlight) {
+      const next = replaced(held.pdu);
       // In memory first: the dispatcher may send it while the commit is under way.
       const previous = held.pdu;
       held.pdu = next;
-      const done = await this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery)).catch(() => false);
-      if (!done) {
+      if (!(await store(next))) {
         held.pdu = previous;
         throw new SmppError(fail, 'the message left meanwhile');
       }
       return {};
+    }
+    if (!held && record.state === MessageState.QUEUED) {
+      // Queued in the ledger only (memory was full): replaced there, and paged in as replaced.
+      const done = this.o.dispatcher.whileStored(record.id, () => store(replaced(record.pdu)));
+      if (done) {
+        if (!(await done)) throw new SmppError(fail, 'the message left meanwhile');
+        return {};
+      }
     }
     const carrier = this.carrierSession(record, fail);
     const resp = await carrier.request({ ...pdu, message_id: record.smscIdRaw! });

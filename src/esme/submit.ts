@@ -142,7 +142,7 @@ export class SubmitHandler {
         pdu: bytes, routeId: route.routeId, connectors: route.connectors, expiresAt, now,
       }),
     );
-    this.o.dispatcher.submit({ id, account: account.systemId, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
+    this.o.dispatcher.accept({ id, account: account.systemId, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
     return id;
   }
 

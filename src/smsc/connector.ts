@@ -145,6 +145,11 @@ export class ConnectorLink {
     this.pump();
   }
 
+  /** Forgets queued messages that were cancelled or expired while waiting (a link that is down keeps its queue). */
+  dropCancelled(): void {
+    for (const msg of this.queue.drain()) if (!msg.cancelled) this.queue.push(msg);
+  }
+
   /** Takes every queued message out (to reroute them when this connector goes away). */
   drainQueue(): Outgoing[] {
     return this.queue.drain();

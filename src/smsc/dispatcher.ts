@@ -25,6 +25,8 @@ export interface DispatcherOptions {
   /** Builds a link (tests and the gateway pass the session defaults and TLS material). */
   link: (config: Connector, hooks: ConnectorOptions['hooks']) => ConnectorLink;
   inbound: ConnectorOptions['hooks']['inbound'];
+  /** Messages held in memory at most (default 100,000); past it, new ones wait in the ledger only. */
+  maxHeld?: number;
 }
 
 export class Dispatcher {
@@ -33,6 +35,17 @@ export class Dispatcher {
   private readonly held = new Map<number, Outgoing>();
   /** Messages none of whose connectors runs; tried again after each table change. */
   private readonly orphans = new Set<Outgoing>();
+  /** Messages that left `held` whose new state (sent, final) is not committed yet: not to be paged in again. */
+  private readonly settling = new Set<number>();
+  private readonly maxHeld: number;
+  /**
+   * Memory is bounded: past maxHeld, accepted messages stay in the ledger (state queued) and are
+   * paged in, oldest first, as held ones leave. `spillFrom` is the lowest id that may be waiting
+   * there (undefined: none); `seenId` the highest id handed to accept(), so a page never reads a
+   * message whose hand-over is still on its way.
+   */
+  private spillFrom: number | undefined;
+  private seenId = 0;
   private readonly retries: TimerQueue;
   private readonly log: Logger;
   /** What carrier errors mean; replaced on a configuration reload. */
@@ -40,6 +53,7 @@ export class Dispatcher {
 
   constructor(private readonly o: DispatcherOptions) {
     this.rules = o.rules;
+    this.maxHeld = o.maxHeld ?? 100_000;
     this.log = o.logger.child({ part: 'dispatcher' });
     this.retries = new TimerQueue(o.clock, (err) => this.log.error({ err: String(err) }, 'retry job failed'));
   }
@@ -69,7 +83,64 @@ export class Dispatcher {
     for (const msg of waiting) this.submit(msg);
   }
 
-  /** Hands a committed message to the first of its connectors that is up (or the first, to wait). */
+  /** A newly accepted (committed) message: held and sent, or left in the ledger while memory is full. */
+  accept(msg: Outgoing): void {
+    if (msg.id > this.seenId) this.seenId = msg.id;
+    if (this.spillFrom !== undefined || this.held.size >= this.maxHeld) {
+      if (this.spillFrom === undefined || msg.id < this.spillFrom) {
+        if (this.spillFrom === undefined) this.log.warn({ held: this.held.size }, 'messages held in memory at the limit; new ones wait in the ledger');
+        this.spillFrom = msg.id;
+      }
+      return;
+    }
+    this.submit(msg);
+  }
+
+  /** At start: every message queued in the ledger waits, a page at a time. Returns how many. */
+  resume(): number {
+    this.seenId = Math.max(this.seenId, this.o.ledger.maxId());
+    const n = this.o.ledger.countQueued();
+    if (n > 0) {
+      this.spillFrom = 0;
+      this.refill();
+    }
+    return n;
+  }
+
+  /** Messages here (queued, in flight or waiting to retry), and whether more wait in the ledger only. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  get spilled(): boolean {
+    return this.spillFrom !== undefined;
+  }
+
+  /**
+   * Ends queued messages whose validity ran out: held ones that are not on the wire (a link that
+   * is down keeps its queue), and those only the ledger holds. Called periodically.
+   */
+  expireQueued(now = Date.now()): number {
+    let n = 0;
+    for (const msg of this.held.values()) {
+      if (msg.inFlight || msg.cancelled || msg.expiresAt > now) continue;
+      msg.cancelled = true; // skipped where it waits (a link queue, a retry timer, the orphans)
+      this.orphans.delete(msg);
+      this.finish(msg, MessageState.EXPIRED, null, null);
+      n++;
+    }
+    if (n > 0) for (const link of this.links.values()) link.dropCancelled();
+    if (this.spillFrom !== undefined) {
+      for (const m of this.o.ledger.expiredQueued(now, 5_000)) {
+        if (this.held.has(m.id) || this.settling.has(m.id)) continue;
+        this.finish({ ...m, connectors: [], tried: 0, attempts: 0, expiresAt: now }, MessageState.EXPIRED, null, null);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Hands a held message to the first of its connectors that is up (or the first, to wait). */
   submit(msg: Outgoing): void {
     if (msg.cancelled) return;
     this.held.set(msg.id, msg);
@@ -100,6 +171,46 @@ export class Dispatcher {
   /** A message not yet taken by a carrier, if it is here. */
   holding(id: number): Outgoing | undefined {
     return this.held.get(id);
+  }
+
+  /**
+   * Runs `work` on a queued message that only the ledger holds (memory was full), keeping it from
+   * being paged in until `work` settles; undefined if the message is held here or settling.
+   */
+  whileStored<T>(id: number, work: () => Promise<T>): Promise<T> | undefined {
+    if (this.held.has(id) || this.settling.has(id)) return undefined;
+    this.settling.add(id);
+    const done = work();
+    void done.catch(() => undefined).finally(() => {
+      this.settling.delete(id);
+      this.refill();
+    });
+    return done;
+  }
+
+  /** Ends a queued message that only the ledger holds (inside whileStored). */
+  cancelStored(m: { id: number; account: string; pdu: Buffer; submittedAt: number }, state: number): Promise<void> {
+    return this.o.receipts.recordFinal(m, state, null, null);
+  }
+
+  /** Pages queued messages in from the ledger while there is room (half the limit free). */
+  private refill(): void {
+    if (this.spillFrom === undefined || this.held.size > this.maxHeld / 2) return;
+    const room = this.maxHeld - this.held.size;
+    const page = this.o.ledger.queuedPage(this.spillFrom, this.seenId, room);
+    this.spillFrom = page.length < room ? undefined : page[page.length - 1]!.id + 1;
+    for (const m of page) if (!this.held.has(m.id) && !this.settling.has(m.id)) this.submit({ ...m, tried: 0 });
+    if (this.spillFrom === undefined) this.log.info({ held: this.held.size }, 'every queued message is held in memory again');
+  }
+
+  /** `msg` left `held`; `recorded` settles once its new state is committed. */
+  private settle(msg: Outgoing, recorded: Promise<void>): void {
+    this.held.delete(msg.id);
+    this.settling.add(msg.id);
+    void recorded.finally(() => {
+      this.settling.delete(msg.id);
+      this.refill();
+    });
   }
 
   /** Stops every link (unbind, in-flight answered up to the deadline); pending retries stay queued in the ledger. */
@@ -161,10 +272,12 @@ export class Dispatcher {
     m.connectorLatency.observe({ connector }, outcome.ms / 1000);
     if (msg.cancelled) return; // cancel_sm ended it meanwhile
     if (outcome.kind === 'ok') {
-      this.held.delete(msg.id);
-      this.o.receipts.recordSent(msg.id, connector, outcome.smscId).catch((err: Error) => {
-        this.log.error({ err: err.message, msgId: msg.id }, 'could not record the carrier id');
-      });
+      this.settle(
+        msg,
+        this.o.receipts.recordSent(msg.id, connector, outcome.smscId).catch((err: Error) => {
+          this.log.error({ err: err.message, msgId: msg.id }, 'could not record the carrier id');
+        }),
+      );
       return;
     }
     if (outcome.kind === 'status' && outcome.status === ESME_RTHROTTLED) {
@@ -205,15 +318,18 @@ export class Dispatcher {
   /** Ends a message that is still here (cancel_sm): it will not be sent. */
   cancel(msg: Outgoing, state: number): Promise<void> {
     msg.cancelled = true;
-    this.held.delete(msg.id);
-    return this.o.receipts.recordFinal(msg, state, null, null);
+    const recorded = this.o.receipts.recordFinal(msg, state, null, null);
+    this.settle(msg, recorded.catch(() => undefined));
+    return recorded;
   }
 
   private finish(msg: Outgoing, state: number, status: number | null, connector: string | null): void {
-    this.held.delete(msg.id);
     this.o.metrics.finalStates.inc({ state: String(state) });
-    this.o.receipts
-      .recordFinal(msg, state, status, connector)
-      .catch((err: Error) => this.log.error({ err: err.message, msgId: msg.id }, 'could not record final state'));
+    this.settle(
+      msg,
+      this.o.receipts
+        .recordFinal(msg, state, status, connector)
+        .catch((err: Error) => this.log.error({ err: err.message, msgId: msg.id }, 'could not record final state')),
+    );
   }
 }

@@ -99,7 +99,12 @@ export class Ledger {
         'SELECT id, account, pdu, submitted_at AS submittedAt FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1',
       ),
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
-      queued: db.prepare('SELECT id, account, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE state = 0 ORDER BY next_at, id'),
+      queuedPage: db.prepare(
+        'SELECT id, account, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
+      ),
+      expiredQueued: db.prepare('SELECT id, account, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?'),
+      countQueued: db.prepare('SELECT COUNT(*) FROM messages WHERE state = 0').pluck(),
+      maxId: db.prepare('SELECT COALESCE(MAX(id), 0) FROM messages').pluck(),
       park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
       parked: db.prepare('SELECT id, receipt FROM parked_receipts WHERE connector = ? AND smsc_id = ?'),
       unpark: db.prepare('DELETE FROM parked_receipts WHERE id = ?'),
@@ -162,13 +167,27 @@ export class Ledger {
     return row ? toRecord(row) : undefined;
   }
 
-  /** Every message still queued here, oldest first (read at start to resume). */
-  queued(): QueuedMessage[] {
+  /** Messages still queued here with ids from `fromId` to `toId`, oldest first, at most `limit` (paged into memory). */
+  queuedPage(fromId: number, toId: number, limit: number): QueuedMessage[] {
     type Row = { id: number; account: string; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number };
-    return (this.q.queued.all() as Row[]).map((r) => ({
+    return (this.q.queuedPage.all(fromId, toId, limit) as Row[]).map((r) => ({
       id: r.id, account: r.account, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
       submittedAt: r.submitted_at,
     }));
+  }
+
+  /** Queued messages whose validity ran out by `now`, at most `limit`. */
+  expiredQueued(now: number, limit: number): AwaitingReceipt[] {
+    return this.q.expiredQueued.all(now, limit) as AwaitingReceipt[];
+  }
+
+  countQueued(): number {
+    return this.q.countQueued.get() as number;
+  }
+
+  /** The highest message id so far (0 for none). */
+  maxId(): number {
+    return this.q.maxId.get() as number;
   }
 
   /** Keeps a receipt whose submit_sm_resp has not been recorded yet. */

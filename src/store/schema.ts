@@ -119,9 +119,12 @@ CREATE INDEX messages_enroute ON messages (expires_at) WHERE state = 1;
 `;
 
 // Receipts are matched only to messages still waiting for one (state 1): the index holds just those,
-// so its size follows the messages in flight, not the retained history. The outbox is paged into
-// memory per account in id order, and swept by expiry time.
+// so its size follows the messages in flight, not the retained history. Queued messages are paged
+// into memory by id (the rowid) and swept by expiry; the outbox is paged per account in id order
+// and swept by expiry.
 const V3 = `
+DROP INDEX messages_queued;
+CREATE INDEX messages_queued_expiry ON messages (expires_at) WHERE state = 0;
 DROP INDEX messages_smsc_id;
 CREATE INDEX messages_awaiting_receipt ON messages (connector, smsc_id) WHERE state = 1;
 DROP INDEX outbox_due;

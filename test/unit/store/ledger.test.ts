@@ -1,5 +1,5 @@
 // Ledger: the MT message rows and their life (queued → sent → receipt/final), carrier-id lookup
-// (newest wins), parked receipts, queued() for restart, prune, replace.
+// (newest wins), parked receipts, queued pages for restart and memory, prune, replace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '../../../src/smpp/codec.js';
@@ -73,7 +73,7 @@ test('markRetry keeps the message queued with a later next_at, counting the atte
   ledger.markRetry(id, 5_000, 0x58);
   ledger.markRetry(id, 9_000, 0x14);
   assert.deepEqual(db.prepare('SELECT state, attempts, next_at, error FROM messages WHERE id = ?').get(id), { state: 0, attempts: 2, next_at: 9_000, error: 0x14 });
-  assert.deepEqual(ledger.queued().map((q) => [q.id, q.attempts, q.nextAt]), [[id, 2, 9_000]]);
+  assert.deepEqual(ledger.queuedPage(0, id, 10).map((q) => [q.id, q.attempts, q.nextAt]), [[id, 2, 9_000]]);
 });
 
 test('markFinal sets state, error and done time; keeps the connector unless one is given', (t) => {
@@ -108,21 +108,28 @@ test('applyReceipt: applies from QUEUED or ENROUTE, refuses once final (duplicat
   assert.equal(ledger.applyReceipt(424242, MessageState.DELIVERED, null, 2), false, 'no such message');
 });
 
-test('queued(): only QUEUED messages, by next_at then id, with what the dispatcher needs', (t) => {
+test('queuedPage(): only QUEUED messages in the id range, oldest first, at most `limit`, with what the dispatcher needs; counts and expiry', (t) => {
   const { ledger } = setup(t);
   const a = ledger.insert(msg({ now: 3_000, connectors: ['c1'] }));
-  const b = ledger.insert(msg({ now: 1_000 }));
+  const b = ledger.insert(msg({ now: 1_000, expiresAt: 5_000 }));
   const c = ledger.insert(msg({ now: 3_000 }));
   const sent = ledger.insert(msg({ now: 0 }));
   ledger.markSent(sent, 'c1', 'y', 'y', 1);
   const final = ledger.insert(msg({ now: 0 }));
   ledger.markFinal(final, MessageState.REJECTED, 1, 1);
-  const q = ledger.queued();
-  assert.deepEqual(q.map((m) => m.id), [b, a, c]);
-  assert.deepEqual(q[1], { id: a, account: 'acc', pdu: PDU, connectors: ['c1'], attempts: 0, nextAt: 3_000, expiresAt: 99_000, submittedAt: 3_000 });
-  assert.deepEqual(q[0]!.connectors, ['c1', 'c2']);
+  const d = ledger.insert(msg({ now: 3_000 }));
+  assert.deepEqual(ledger.queuedPage(0, d, 10).map((m) => m.id), [a, b, c, d]);
+  assert.deepEqual(ledger.queuedPage(0, c, 10).map((m) => m.id), [a, b, c], 'not past toId');
+  assert.deepEqual(ledger.queuedPage(b, d, 2).map((m) => m.id), [b, c], 'from fromId, at most limit');
+  const [first] = ledger.queuedPage(a, a, 1);
+  assert.deepEqual(first, { id: a, account: 'acc', pdu: PDU, connectors: ['c1'], attempts: 0, nextAt: 3_000, expiresAt: 99_000, submittedAt: 3_000 });
+  assert.deepEqual(ledger.queuedPage(b, b, 1)[0]!.connectors, ['c1', 'c2']);
   ledger.markRetry(b, 10_000, 0x58);
-  assert.deepEqual(ledger.queued().map((m) => m.id), [a, c, b]);
+  assert.deepEqual(ledger.queuedPage(0, d, 10).map((m) => [m.id, m.attempts]), [[a, 0], [b, 1], [c, 0], [d, 0]], 'a retry stays queued');
+  assert.equal(ledger.countQueued(), 4);
+  assert.equal(ledger.maxId(), d);
+  assert.deepEqual(ledger.expiredQueued(5_000, 10), [{ id: b, account: 'acc', pdu: PDU, submittedAt: 1_000 }]);
+  assert.deepEqual(ledger.expiredQueued(4_999, 10), []);
 });
 
 test('park / takeParked: by connector and id, all of them, once', (t) => {
