@@ -24,7 +24,7 @@ export interface Config {
   store: { path: string; synchronous: string; reloadMs: number; retentionHours: number };
   routing: { mtDefaultRequired: boolean; noRouteStatus: number };
   messages: { defaultValidityMs: number; outboxTtlMs: number; sweepMs: number; maxInMemory: number; outboxPageSize: number };
-  smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string };
+  smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string; tlsCert: string; tlsKey: string };
   log: { level: string };
   shutdown: { deadlineMs: number };
   security: { maxConnectionsPerIp: number; bindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
@@ -49,7 +49,7 @@ export const DEFAULTS: Config = {
   store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168 },
   routing: { mtDefaultRequired: false, noRouteStatus: 0x0b },
   messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000, sweepMs: 60_000, maxInMemory: 100_000, outboxPageSize: 1_000 },
-  smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '' },
+  smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '', tlsCert: '', tlsKey: '' },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
   security: { maxConnectionsPerIp: 100, bindFailures: 5, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
@@ -212,6 +212,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   tree = merge(tree, options.overrides, '', 'command line');
   runChecks(tree);
   const config = tree as unknown as Config;
+  if (Boolean(config.smsc.tlsCert) !== Boolean(config.smsc.tlsKey)) {
+    throw new ConfigError(config.smsc.tlsCert ? 'smsc.tlsKey' : 'smsc.tlsCert', 'a client certificate towards carriers needs both smsc.tlsCert and smsc.tlsKey');
+  }
   if (config.smpp.tls.enabled && (!config.smpp.tls.cert || !config.smpp.tls.key)) {
     throw new ConfigError('smpp.tls.cert', 'TLS is enabled but smpp.tls.cert or smpp.tls.key is empty');
   }

@@ -103,14 +103,18 @@ export class Gateway {
       commit: this.commit, outbox, receipts, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
       router: () => this.moRouter, deliver: (items) => this.delivery.enqueue(items),
     });
-    const ca = config.smsc.tlsCa ? readFileSync(config.smsc.tlsCa) : undefined;
+    const { tlsCa, tlsCert, tlsKey } = config.smsc;
+    const carrierTls = {
+      ...(tlsCa ? { ca: readFileSync(tlsCa) } : {}),
+      ...(tlsCert ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : {}),
+    };
     const sessionDefaults: SessionDefaults = { ...config.smpp.session };
     this.dispatcher = new Dispatcher({
       clock, logger: log, metrics, commit: this.commit, ledger, receipts,
       rules: errorRules(config),
       maxHeld: config.messages.maxInMemory,
       inbound: (pdu, connector) => inbound.handle(pdu, connector),
-      link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, ...(ca ? { tls: { ca } } : {}) }),
+      link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, tls: carrierTls }),
     });
     this.submits = new SubmitHandler({
       clock, commit: this.commit, ledger, dispatcher: this.dispatcher, metrics, logger: log,
@@ -205,7 +209,8 @@ export class Gateway {
    */
   reloadConfig(next: Config): void {
     const needRestart: string[] = (['smpp', 'http', 'store', 'log', 'messages', 'routing'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
-    if (next.smsc.tlsCa !== this.config.smsc.tlsCa) needRestart.push('smsc.tlsCa'); // read when links start
+    // Read when links start.
+    for (const k of ['tlsCa', 'tlsCert', 'tlsKey'] as const) if (next.smsc[k] !== this.config.smsc[k]) needRestart.push(`smsc.${k}`);
     this.dispatcher.rules = errorRules(next);
     this.lockout.policy = { failures: next.security.bindFailures, windowMs: next.security.bindFailureWindowMs, lockMs: next.security.lockoutMs };
     this.version = -1;
