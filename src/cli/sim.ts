@@ -68,6 +68,8 @@ interface SmscFlags {
   host: string;
   systemId?: string;
   password?: string;
+  bindFailures: number;
+  bindFailRate: number;
   smscId?: string;
   idFormat: 'hex' | 'dec';
   idStart?: number;
@@ -84,6 +86,7 @@ interface SmscFlags {
   errorStatus?: number[];
   dropRate: number;
   disconnectAfter: number;
+  disconnectMidWindow?: boolean;
   window: number;
   dlrTimeout: number;
   retryDelay: number;
@@ -103,6 +106,8 @@ export function simCommand(io: CliIo = processIo): Command {
     .option('--host <h>', 'address to listen on', '0.0.0.0')
     .option('--system-id <s>', 'accept only binds with this system_id (default: any)')
     .option('--password <p>', 'accept only binds with this password (default: any)')
+    .option('--bind-failures <n>', 'refuse the first N binds with ESME_RBINDFAIL, then accept', intArg(0), 0)
+    .option('--bind-fail-rate <f>', 'fraction of binds refused with ESME_RBINDFAIL', fractionArg, 0)
     .option('--smsc-id <s>', 'system_id in our bind responses', 'SIMSMSC')
     .addOption(new Option('--id-format <f>', 'message ids in hex or decimal').choices(['hex', 'dec']).default('hex'))
     .option('--id-start <n>', 'first message id, as a number (default: wall-clock ms × 1000)', intArg(0))
@@ -119,6 +124,7 @@ export function simCommand(io: CliIo = processIo): Command {
     .option('--error-status <list>', 'statuses for --error-rate, e.g. 0x45 or 0x14,0x58 (default 0x14,0x58,0x08,0x0b,0x45)', wrap(parseStatusList))
     .option('--drop-rate <f>', 'fraction of submits never answered', fractionArg, 0)
     .option('--disconnect-after <n>', 'drop the connection after every N submits on it (0: never)', intArg(0), 0)
+    .option('--disconnect-mid-window', 'with --disconnect-after: cut the connection at the Nth submit (taken, never answered) instead of after answering it')
     .option('--window <n>', 'outstanding deliver_sm per bind', intArg(1), 10)
     .option('--dlr-timeout <ms>', 'deliver_sm response timeout', intArg(1), 10_000)
     .option('--retry-delay <ms>', 'delay before a deliver_sm is sent again', intArg(0), 1000)
@@ -133,6 +139,8 @@ export function simCommand(io: CliIo = processIo): Command {
         port: o.port,
         ...(o.systemId !== undefined ? { systemId: o.systemId } : {}),
         ...(o.password !== undefined ? { password: o.password } : {}),
+        bindFailures: o.bindFailures,
+        bindFailRate: o.bindFailRate,
         ...(o.smscId !== undefined ? { smscId: o.smscId } : {}),
         idFormat: o.idFormat,
         ...(o.idStart !== undefined ? { idStart: o.idStart } : {}),
@@ -149,6 +157,7 @@ export function simCommand(io: CliIo = processIo): Command {
         ...(o.errorStatus ? { errorStatuses: o.errorStatus } : {}),
         dropRate: o.dropRate,
         disconnectAfter: o.disconnectAfter,
+        disconnectMidWindow: o.disconnectMidWindow === true,
         window: o.window,
         dlrTimeoutMs: o.dlrTimeout,
         retryDelayMs: o.retryDelay,

@@ -63,8 +63,12 @@ export class ReceiptService {
     this.now = o.now ?? Date.now;
   }
 
-  /** The carrier accepted message `id` as `smscIdRaw`; applies receipts that came first. */
-  recordSent(id: number, connector: string, smscIdRaw: string): Promise<void> {
+  /**
+   * The carrier accepted message `id` as `smscIdRaw`; applies receipts that came first, but only
+   * those received since the submit went out (`sentAt`): an older one parked under the same id
+   * belongs to an earlier message (a repeated receipt, or a carrier reusing its ids).
+   */
+  recordSent(id: number, connector: string, smscIdRaw: string, sentAt = 0): Promise<void> {
     return this.o.commit
       .run(() => {
         const now = this.now();
@@ -74,7 +78,7 @@ export class ReceiptService {
         // Receipts were parked under their own id; the hint says how the receipt's base differs from
         // the response's, so from the response's side every conversion may apply.
         for (const candidate of parkedIdCandidates(smscIdRaw, this.o.idHint(connector))) {
-          for (const json of this.o.ledger.takeParked(connector, candidate)) {
+          for (const json of this.o.ledger.takeParked(connector, candidate, sentAt)) {
             const a = this.apply(this.o.ledger.get(id)!, JSON.parse(json) as Receipt, now);
             if (a) applied.push(a);
           }

@@ -1,9 +1,9 @@
 // The SMSC simulator's request handling: submit_sm, data_sm and submit_multi get a fresh
 // carrier-style message id, or misbehave on request (--throttle's sliding one-second window,
-// --error-rate, --drop-rate, --disconnect-after); an accepted submit is remembered for query_sm
-// and gets its receipts made (one per destination, handed to the delivery lines). cancel_sm and
-// replace_sm are refused, anything else is ESME_RINVCMDID. Counting and duplicate detection by
-// message key are done here too.
+// --error-rate, --drop-rate, --disconnect-after with or without --disconnect-mid-window); an
+// accepted submit is remembered for query_sm and gets its receipts made (one per destination,
+// handed to the delivery lines). cancel_sm and replace_sm are refused, anything else is
+// ESME_RINVCMDID. Counting and duplicate detection by message key are done here too.
 import type { Clock } from '../clock.js';
 import { MessageState, receiptBody } from '../dlr/receipt.js';
 import { SmppError } from '../errors.js';
@@ -114,24 +114,33 @@ export class SubmitHandler {
     const base = { session: session.id, systemId: session.systemId, command: pdu.command, key };
     if (c.disconnecting) return this.drop(c, base);
     const every = this.options.disconnectAfter ?? 0;
-    if (every > 0 && c.submits % every === 0) this.disconnect(c);
+    if (every > 0 && c.submits % every === 0) {
+      if (this.options.disconnectMidWindow === true) return this.cut(c, pdu, base);
+      this.disconnect(c);
+    }
     if (!this.admit()) return this.answer(base, 'throttled', ESME_RTHROTTLED);
     if ((this.options.dropRate ?? 0) > 0 && this.random() < this.options.dropRate!) return this.drop(c, base);
     if ((this.options.errorRate ?? 0) > 0 && this.random() < this.options.errorRate!) {
       const status = this.errorStatuses[Math.floor(this.random() * this.errorStatuses.length)] ?? this.errorStatuses[0]!;
       return this.answer(base, 'error', status);
     }
+    const { messageId, duplicate } = this.take(pdu, session.systemId, key);
+    this.count(0);
+    this.stats.submitsOk++;
+    this.log.debug({ ...base, messageId }, 'submit accepted');
+    this.host.record({ type: 'submit', ...base, outcome: 'accepted', status: 0, messageId, duplicate });
+    return pdu.command === 'submit_multi' ? { message_id: messageId, unsuccess_sme: [] } : { message_id: messageId };
+  }
+
+  /** A new message id for an accepted submit, counted by its key; its receipts are made. */
+  private take(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'> | PduOf<'submit_multi'>, systemId: string, key: string): { messageId: string; duplicate: boolean } {
     const messageId = this.newId();
     const seen = this.keys.get(key) ?? 0;
     this.keys.set(key, seen + 1);
     if (seen === 0) this.stats.uniqueKeys++;
     else this.stats.duplicates++;
-    this.accept(pdu, session.systemId, messageId);
-    this.count(0);
-    this.stats.submitsOk++;
-    this.log.debug({ ...base, messageId }, 'submit accepted');
-    this.host.record({ type: 'submit', ...base, outcome: 'accepted', status: 0, messageId, duplicate: seen > 0 });
-    return pdu.command === 'submit_multi' ? { message_id: messageId, unsuccess_sme: [] } : { message_id: messageId };
+    this.accept(pdu, systemId, messageId);
+    return { messageId, duplicate: seen > 0 };
   }
 
   private answer(base: { session: string; systemId: string; command: string; key: string }, outcome: 'throttled' | 'error', status: number): ResponseInit {
@@ -189,6 +198,28 @@ export class SubmitHandler {
         this.clock.setTimeout(() => s.destroy('simulated disconnect'), 1_000);
       }),
     );
+  }
+
+  /**
+   * --disconnect-mid-window: the submit that reached the count is taken (a message id, its
+   * receipts) but never answered, and the connection is destroyed now, without unbind: the client
+   * loses it with its window outstanding and cannot know this one was taken. Answers to earlier
+   * submits still queued in our writer may or may not reach it; submits behind this one in the
+   * same read are dropped (the session is closed before they are handled).
+   */
+  private cut(c: Conn, pdu: PduOf<'submit_sm'> | PduOf<'data_sm'> | PduOf<'submit_multi'>, base: { session: string; systemId: string; command: string; key: string }): ResponseInit {
+    const s = c.session;
+    const { messageId, duplicate } = this.take(pdu, s.systemId, base.key);
+    this.stats.submitsLost++;
+    this.log.debug({ ...base, messageId }, 'submit taken, answer lost (--disconnect-mid-window)');
+    this.host.record({ type: 'submit', ...base, outcome: 'lost', messageId, duplicate });
+    c.disconnecting = true;
+    this.stats.disconnects++;
+    this.log.info({ session: s.id, systemId: s.systemId, submits: c.submits }, 'cutting the connection (--disconnect-mid-window)');
+    this.host.record({ type: 'disconnect', session: s.id, systemId: s.systemId, submits: c.submits });
+    // Closed before this handler returns: the session writes no answer for it.
+    s.destroy('simulated disconnect (mid-window)');
+    return {};
   }
 
   private newId(): string {

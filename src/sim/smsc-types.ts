@@ -6,7 +6,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import type { Tlv } from '../smpp/pdu.js';
-import type { SessionDefaults } from '../smpp/server.js';
+import type { ServerTlsOptions, SessionDefaults } from '../smpp/server.js';
 import type { Session } from '../smpp/session.js';
 import type { StatWeight } from './util.js';
 
@@ -26,6 +26,10 @@ export interface SmscSimOptions {
   systemId?: string;
   /** When set, binds must give this password (else ESME_RINVPASWD). */
   password?: string;
+  /** Refuse the first N binds that would be accepted with ESME_RBINDFAIL, then accept (default 0). */
+  bindFailures?: number;
+  /** Fraction 0..1 of binds that would be accepted refused with ESME_RBINDFAIL (default 0). */
+  bindFailRate?: number;
   /** The system_id we answer binds with (default SIMSMSC). */
   smscId?: string;
   /** Message ids in hex (default) or decimal. */
@@ -58,6 +62,12 @@ export interface SmscSimOptions {
   dropRate?: number;
   /** Close the connection after every N submits on a session (default 0: never). */
   disconnectAfter?: number;
+  /**
+   * With disconnectAfter: cut the connection at the Nth submit instead of after answering it. The
+   * Nth is taken (message id, receipt) but never answered, and nothing behind it is answered
+   * either: the client loses the connection with its window outstanding (default false).
+   */
+  disconnectMidWindow?: boolean;
   /** Outstanding deliver_sm per bind (default 10). */
   window?: number;
   /** deliver_sm response timeout in ms (default 10 s). */
@@ -70,12 +80,15 @@ export interface SmscSimOptions {
   maxTracked?: number;
   /** Other session settings (enquire_link interval, bind timeout, …). */
   session?: SessionDefaults;
+  /** Listen with TLS (1.2+) instead of plain TCP: our certificate and key, and client certificate checks. */
+  tls?: ServerTlsOptions;
   random?: () => number;
   clock?: Clock;
   logger?: Logger;
 }
 
-export type SubmitOutcome = 'accepted' | 'throttled' | 'error' | 'dropped';
+/** `lost`: taken (message id, receipt) but never answered, by disconnectMidWindow. */
+export type SubmitOutcome = 'accepted' | 'throttled' | 'error' | 'dropped' | 'lost';
 
 /** One MO for sendMo(). */
 export interface MoMessage {
@@ -99,7 +112,7 @@ export type SmscEvent =
       systemId: string;
       command: string;
       outcome: SubmitOutcome;
-      /** The status answered (absent when dropped). */
+      /** The status answered (absent when dropped or lost). */
       status?: number;
       messageId?: string;
       key: string;
@@ -115,6 +128,8 @@ export interface SmscStats {
   /** Binds accepted / refused. */
   binds: number;
   bindsRefused: number;
+  /** … of the refused: ESME_RBINDFAIL by --bind-failures / --bind-fail-rate. */
+  bindsFailed: number;
   /** submit_sm, data_sm and submit_multi received. */
   submits: number;
   /** … answered ESME_ROK with a message id. */
@@ -125,12 +140,14 @@ export interface SmscStats {
   submitsFailed: number;
   /** … never answered (--drop-rate, and submits that arrive after --disconnect-after). */
   submitsDropped: number;
+  /** … taken (message id, receipt) but never answered: the Nth under --disconnect-mid-window. */
+  submitsLost: number;
   /** Every status answered to a submit, by hex (`0x00` included). */
   statuses: Record<string, number>;
   /** Distinct message keys among accepted submits, and accepted submits whose key was seen before. */
   uniqueKeys: number;
   duplicates: number;
-  /** Connections dropped by --disconnect-after. */
+  /** Connections dropped by --disconnect-after (with or without --disconnect-mid-window). */
   disconnects: number;
   queries: number;
   /** Receipts created (one per accepted submit asking for one, per destination). */
@@ -171,11 +188,13 @@ export function emptyStats(): SmscStats {
   return {
     binds: 0,
     bindsRefused: 0,
+    bindsFailed: 0,
     submits: 0,
     submitsOk: 0,
     submitsThrottled: 0,
     submitsFailed: 0,
     submitsDropped: 0,
+    submitsLost: 0,
     statuses: {},
     uniqueKeys: 0,
     duplicates: 0,

@@ -1,9 +1,10 @@
 // An SMSC simulator: what a carrier looks like from the gateway's side (or from the load tool's).
 // It takes binds, answers submit_sm / data_sm / submit_multi with fresh carrier-style message ids,
 // sends delivery receipts (esm_class 0x04, text and TLVs from src/dlr/receipt.ts) and MO messages
-// to bound receivers, and misbehaves on request: throttling, error statuses, lost responses and
-// dropped connections. It counts everything and emits one event per thing that happened, so tests
-// can run it in-process; `smppgw sim smsc` (src/cli/sim.ts) runs it from the command line.
+// to bound receivers, and misbehaves on request: throttling, error statuses, lost responses,
+// dropped connections (after an answer, or in the middle of a window) and refused binds. It counts
+// everything and emits one event per thing that happened, so tests can run it in-process;
+// `smppgw sim smsc` (src/cli/sim.ts) runs it from the command line.
 //
 // Nothing a client sends can crash it: the session layer answers malformed PDUs, and every
 // handler here either answers or throws an SmppError (the session answers ESME_RSYSERR for
@@ -33,6 +34,7 @@ export { messageKey } from './smsc-submit.js';
 
 const ESME_RINVSYSID = Status.ESME_RINVSYSID!;
 const ESME_RINVPASWD = Status.ESME_RINVPASWD!;
+const ESME_RBINDFAIL = Status.ESME_RBINDFAIL!;
 
 export class SmscSimulator extends EventEmitter {
   readonly stats: SmscStats = emptyStats();
@@ -50,12 +52,17 @@ export class SmscSimulator extends EventEmitter {
   private readonly waiters = new Set<() => void>();
   private startedAt = 0;
   private stopped = false;
+  /** Binds still to refuse under --bind-failures. */
+  private bindFailuresLeft: number;
 
   constructor(private readonly options: SmscSimOptions = {}) {
     super();
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.log = (options.logger ?? silentLogger).child({ component: 'sim-smsc' });
+    this.bindFailuresLeft = options.bindFailures ?? 0;
+    if (!Number.isSafeInteger(this.bindFailuresLeft) || this.bindFailuresLeft < 0) throw new RangeError(`bindFailures ${options.bindFailures} is not a whole number ≥ 0`);
+    if (options.bindFailRate !== undefined && !(options.bindFailRate >= 0 && options.bindFailRate <= 1)) throw new RangeError(`bindFailRate ${options.bindFailRate} is outside 0..1`);
     const w = options.dlrStat ?? 'DELIVRD=100';
     const weights = typeof w === 'string' ? parseStatWeights(w) : w;
     const parts = {
@@ -78,6 +85,7 @@ export class SmscSimulator extends EventEmitter {
     this.server = new SmppServer({
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
+      ...(options.tls ? { tls: options.tls } : {}),
       logger: this.log,
       session: {
         window: options.window ?? 10,
@@ -176,12 +184,26 @@ export class SmscSimulator extends EventEmitter {
     let status = 0;
     if (this.options.systemId !== undefined && pdu.system_id !== this.options.systemId) status = ESME_RINVSYSID;
     else if (this.options.password !== undefined && pdu.password !== this.options.password) status = ESME_RINVPASWD;
-    if (this.stopped) status = Status.ESME_RBINDFAIL!;
+    if (this.stopped) status = ESME_RBINDFAIL;
+    else if (status === 0 && this.failBind()) {
+      status = ESME_RBINDFAIL;
+      this.stats.bindsFailed++;
+    }
     if (status === 0) this.stats.binds++;
     else this.stats.bindsRefused++;
     this.log.info({ session: session.id, systemId: pdu.system_id, command: pdu.command, status: statusKey(status) }, status === 0 ? 'bind accepted' : 'bind refused');
     this.record({ type: 'bind', session: session.id, systemId: pdu.system_id, command: pdu.command, status });
     return status === 0 ? { system_id: this.options.smscId ?? 'SIMSMSC' } : { command_status: status };
+  }
+
+  /** --bind-failures (the first N binds that would be accepted), then --bind-fail-rate. */
+  private failBind(): boolean {
+    if (this.bindFailuresLeft > 0) {
+      this.bindFailuresLeft--;
+      return true;
+    }
+    const rate = this.options.bindFailRate ?? 0;
+    return rate > 0 && this.random() < rate;
   }
 
   private conn(session: Session): Conn {

@@ -274,7 +274,7 @@ export class Dispatcher {
     if (outcome.kind === 'ok') {
       this.settle(
         msg,
-        this.o.receipts.recordSent(msg.id, connector, outcome.smscId).catch((err: Error) => {
+        this.o.receipts.recordSent(msg.id, connector, outcome.smscId, Date.now() - outcome.ms - 1).catch((err: Error) => {
           this.log.error({ err: err.message, msgId: msg.id }, 'could not record the carrier id');
         }),
       );

@@ -1,12 +1,14 @@
-// Group commit: every write asked for in one event-loop turn runs in one SQLite transaction, and
-// each caller's promise settles only after that transaction is durable. Acknowledging a message
+// Group commit: the writes asked for in one event-loop turn (or while the last commit is being
+// flushed to disk) run in one SQLite transaction, and each caller's promise settles only after
+// that transaction is durable. Acknowledging a message
 // then costs one shared commit per turn instead of one fsync per message.
 //
 // Durability without blocking the event loop: with `walFile` set, the database runs with
 // synchronous=NORMAL (a commit writes its WAL frames but does not fsync) and this class fsyncs the
 // WAL on libuv's thread pool, settling every commit made before that fsync began. That is exactly
 // the sync synchronous=FULL adds in WAL mode (checkpoints still sync as they always do), but the
-// event loop keeps reading sockets and committing the next batch while the disk flushes.
+// event loop keeps reading sockets while the disk flushes; what arrives meanwhile is committed in
+// one transaction when the flush is done, and flushed next.
 // A failing write rejects alone: the batch is then run again with each write in its own savepoint,
 // so a write (a job) must only touch SQL; anything else waits for its promise.
 import type { Transaction } from 'better-sqlite3';
@@ -39,11 +41,8 @@ export class GroupCommit {
   private jobs: Job[] = [];
   private scheduled = false;
   private readonly flushBound = () => this.flush();
-  /** Committed batches waiting for the next WAL flush. */
-  private unsynced: Committed[] = [];
-  /** Committed batches the running WAL flush will settle. */
-  private syncingBatches: Committed[] = [];
-  private syncing = false;
+  /** The committed batch whose WAL flush is running. */
+  private syncing: Committed | undefined;
   private dirSynced = false;
   private walFd: number | undefined;
   private idle: Array<() => void> = [];
@@ -95,15 +94,17 @@ export class GroupCommit {
 
   /** Writes committed and waiting for their WAL flush. */
   get unflushed(): number {
-    let n = 0;
-    for (const c of this.unsynced) n += c.jobs.length;
-    for (const c of this.syncingBatches) n += c.jobs.length;
-    return n;
+    return this.syncing?.jobs.length ?? 0;
   }
 
-  /** Commits what is queued now; its promises settle once durable. */
+  /**
+   * Commits what is queued now; its promises settle once durable. While the WAL is being flushed
+   * the writes wait instead: they could not settle before the next flush anyway, and one bigger
+   * transaction writes far fewer pages than several small ones.
+   */
   flush(): void {
     this.scheduled = false;
+    if (this.syncing !== undefined) return;
     const jobs = this.jobs;
     if (jobs.length === 0) return;
     this.jobs = [];
@@ -125,18 +126,14 @@ export class GroupCommit {
     }
     this.commits++;
     this.writes += jobs.length;
-    if (this.options.walFile === undefined) {
-      settle({ jobs, results });
-      return;
-    }
-    this.unsynced.push({ jobs, results });
-    this.sync();
+    if (this.options.walFile === undefined) settle({ jobs, results });
+    else this.sync({ jobs, results });
   }
 
   /** Commits what is queued and resolves once every commit so far is durable (shutdown). */
   async drain(): Promise<void> {
     this.flush();
-    if (this.syncing || this.unsynced.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.syncing !== undefined || this.jobs.length > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   /** drain(), then lets go of the WAL's file descriptor (before the database closes). */
@@ -146,27 +143,20 @@ export class GroupCommit {
     this.walFd = undefined;
   }
 
-  /** One fsync at a time; the commits made while it runs share the next one. */
-  private sync(): void {
-    if (this.syncing) return;
-    if (this.unsynced.length === 0) {
-      for (const resolve of this.idle.splice(0)) resolve();
-      return;
-    }
-    const batches = (this.syncingBatches = this.unsynced);
-    this.unsynced = [];
-    this.syncing = true;
+  /** Flushes the WAL for a committed batch; the writes queued meanwhile are committed after it. */
+  private sync(batch: Committed): void {
+    this.syncing = batch;
     this.flushWal((err) => {
-      this.syncing = false;
-      this.syncingBatches = [];
+      this.syncing = undefined;
       this.syncs++;
       if (err) {
-        for (const b of batches) for (const job of b.jobs) job.reject(err);
+        for (const job of batch.jobs) job.reject(err);
         this.options.onSyncError?.(err);
       } else {
-        for (const b of batches) settle(b);
+        settle(batch);
       }
-      this.sync();
+      if (this.jobs.length > 0) this.flush();
+      if (this.syncing === undefined) for (const resolve of this.idle.splice(0)) resolve();
     });
   }
 

@@ -106,7 +106,7 @@ export class Ledger {
       countQueued: db.prepare('SELECT COUNT(*) FROM messages WHERE state = 0').pluck(),
       maxId: db.prepare('SELECT COALESCE(MAX(id), 0) FROM messages').pluck(),
       park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
-      parked: db.prepare('SELECT id, receipt FROM parked_receipts WHERE connector = ? AND smsc_id = ?'),
+      parked: db.prepare('SELECT id, receipt FROM parked_receipts WHERE connector = ? AND smsc_id = ? AND received_at >= ?'),
       unpark: db.prepare('DELETE FROM parked_receipts WHERE id = ?'),
       prune: db.prepare('DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE done_at IS NOT NULL AND done_at < ? LIMIT ?)'),
       pruneParked: db.prepare('DELETE FROM parked_receipts WHERE received_at < ?'),
@@ -196,10 +196,10 @@ export class Ledger {
     this.mayHaveParked = true;
   }
 
-  /** Takes the receipts parked for an id (removing them). */
-  takeParked(connector: string, smscId: string): string[] {
+  /** Takes the receipts parked for an id since `since` (removing them); older ones are left to prune. */
+  takeParked(connector: string, smscId: string, since = 0): string[] {
     if (!this.mayHaveParked) return [];
-    const rows = this.q.parked.all(connector, smscId) as ParkedReceipt[];
+    const rows = this.q.parked.all(connector, smscId, since) as ParkedReceipt[];
     for (const r of rows) this.q.unpark.run(r.id);
     return rows.map((r) => r.receipt);
   }

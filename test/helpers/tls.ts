@@ -44,3 +44,33 @@ export function testPki(): TestPki {
   };
   return cached;
 }
+
+/** Paths of the test PKI written as PEM files (for configuration that names files). */
+export interface TestPkiFiles {
+  ca: string;
+  otherCa: string;
+  serverKey: string;
+  serverCert: string;
+  clientKey: string;
+  clientCert: string;
+}
+
+/** Writes testPki()'s PEMs into `dir` (keys 0600) and returns their paths. */
+export function writeTestPki(dir: string): TestPkiFiles {
+  const pki = testPki();
+  const files: TestPkiFiles = {
+    ca: join(dir, 'ca.crt'),
+    otherCa: join(dir, 'other-ca.crt'),
+    serverKey: join(dir, 'server.key'),
+    serverCert: join(dir, 'server.crt'),
+    clientKey: join(dir, 'client.key'),
+    clientCert: join(dir, 'client.crt'),
+  };
+  writeFileSync(files.ca, pki.ca);
+  writeFileSync(files.otherCa, pki.otherCa);
+  writeFileSync(files.serverKey, pki.server.key, { mode: 0o600 });
+  writeFileSync(files.serverCert, pki.server.cert);
+  writeFileSync(files.clientKey, pki.client.key, { mode: 0o600 });
+  writeFileSync(files.clientCert, pki.client.cert);
+  return files;
+}

@@ -164,3 +164,19 @@ test('registered_delivery 2: a DELIVERED receipt updates the ledger but sends th
   assert.deepEqual(s.delivered, []);
   assert.deepEqual(s.outbox.all(), []);
 });
+
+test('a receipt parked before this submit went out (a repeat for an earlier message with the same carrier id) is not applied to it', async (t) => {
+  const s = setup(t, 'auto');
+  const id = await s.id;
+  // An earlier message's repeated receipt, parked under an id the carrier hands out again later.
+  await s.service.onCarrierReceipt('c1', { id: 'abc', state: MessageState.DELIVERED, err: '000' });
+  s.tick(5_000);
+  const sentAt = 1_700_000_000_000 + 5_000;
+  s.tick(20);
+  // This message's own receipt, which beat its submit_sm_resp.
+  await s.service.onCarrierReceipt('c1', { id: 'abc', state: MessageState.UNDELIVERABLE, err: '001' });
+  await s.service.recordSent(id, 'c1', 'abc', sentAt);
+  assert.equal(s.ledger.get(id)!.state, MessageState.UNDELIVERABLE, 'its own receipt, not the stale DELIVRD');
+  assert.equal(s.delivered.length, 1);
+  assert.deepEqual(s.ledger.takeParked('c1', 'abc'), [JSON.stringify({ id: 'abc', state: MessageState.DELIVERED, err: '000' })], 'the stale one stays parked until pruned');
+});

@@ -287,6 +287,76 @@ test('--disconnect-after: N submits answered, then the connection ends; the rest
   assert.equal((await again.next()).command_status, 0);
 });
 
+test('--disconnect-mid-window: the Nth submit is taken but never answered, the connection is cut at once', async (t) => {
+  const { sim, port } = await startSim(t, { disconnectAfter: 3, disconnectMidWindow: true });
+  const lost: SmscEvent[] = [];
+  sim.on('submit', (e: SmscEvent) => {
+    if (e.type === 'submit' && e.outcome === 'lost') lost.push(e);
+  });
+  const peer = await bound(t, port);
+  const seqs = [0, 1, 2, 3, 4].map((i) => seq + 1 + i);
+  peer.send(...seqs.map((s, i) => ({ ...submit(`m${i}`, { registered_delivery: 1 }), sequence_number: s }) as PduInput));
+  seq += 5;
+  const answered: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    try {
+      const p = await peer.next();
+      if (p.command === 'submit_sm_resp') answered.push(p.sequence_number);
+    } catch {
+      break; // closed
+    }
+  }
+  await guard(peer.closed, 'connection cut');
+  // Answers queued before the cut may or may not have gone out; the 3rd and later never do.
+  assert.ok(answered.every((s) => seqs.slice(0, 2).includes(s)), `answered ${answered}`);
+  assert.equal(sim.stats.disconnects, 1);
+  assert.equal(sim.stats.submitsOk, 2);
+  assert.equal(sim.stats.submitsLost, 1);
+  assert.equal(sim.stats.submitsDropped + sim.stats.submitsOk + sim.stats.submitsLost, sim.stats.submits);
+  assert.equal(lost.length, 1);
+  // The lost one was taken: its receipt (and those of the two answered) reaches the next bind.
+  assert.equal(sim.stats.receiptsCreated, 3);
+  const again = await bound(t, port);
+  const ids = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const d = await nextOf(again, 'deliver_sm');
+    assert.ok(d.command === 'deliver_sm' && isReceipt(d.esm_class));
+    ids.add(parseReceipt(d)!.id);
+    again.send({ command: 'deliver_sm_resp', sequence_number: d.sequence_number, message_id: '' } as PduInput);
+  }
+  assert.ok(lost[0]!.type === 'submit' && ids.has(lost[0]!.messageId!), 'the lost submit has its receipt');
+  // Sending it again is a duplicate at the carrier.
+  send(again, submit('m2', { registered_delivery: 1 }));
+  assert.equal((await nextOf(again, 'submit_sm_resp')).command_status, 0);
+  assert.equal(sim.stats.duplicates, 1);
+});
+
+test('--bind-failures refuses the first N binds with ESME_RBINDFAIL; --bind-fail-rate a fraction', async (t) => {
+  const { sim, port } = await startSim(t, { bindFailures: 2 });
+  const peer = await connectPeer(port);
+  openPeers.add(peer);
+  assert.equal((await peer.bind('bind_transceiver', { system_id: 'esme' })).command_status, Status.ESME_RBINDFAIL);
+  assert.equal((await peer.bind('bind_transceiver', { system_id: 'esme' }, 2)).command_status, Status.ESME_RBINDFAIL);
+  assert.equal((await peer.bind('bind_transceiver', { system_id: 'esme' }, 3)).command_status, 0);
+  assert.deepEqual([sim.stats.binds, sim.stats.bindsRefused, sim.stats.bindsFailed], [1, 2, 2]);
+  // A bind refused for its credentials is not one of the N.
+  const { sim: strict, port: strictPort } = await startSim(t, { password: 'pw', bindFailures: 1 });
+  const p2 = await connectPeer(strictPort);
+  openPeers.add(p2);
+  assert.equal((await p2.bind('bind_transceiver', { system_id: 'esme', password: 'no' })).command_status, Status.ESME_RINVPASWD);
+  assert.equal((await p2.bind('bind_transceiver', { system_id: 'esme', password: 'pw' }, 2)).command_status, Status.ESME_RBINDFAIL);
+  assert.equal((await p2.bind('bind_transceiver', { system_id: 'esme', password: 'pw' }, 3)).command_status, 0);
+  assert.deepEqual([strict.stats.bindsRefused, strict.stats.bindsFailed], [2, 1]);
+
+  const { sim: always, port: alwaysPort } = await startSim(t, { bindFailRate: 1 });
+  const p3 = await connectPeer(alwaysPort);
+  openPeers.add(p3);
+  for (let i = 1; i <= 3; i++) assert.equal((await p3.bind('bind_transmitter', { system_id: 'esme' }, i)).command_status, Status.ESME_RBINDFAIL);
+  assert.deepEqual([always.stats.binds, always.stats.bindsFailed], [0, 3]);
+  assert.throws(() => new SmscSimulator({ bindFailRate: 2 }), /bindFailRate/);
+  assert.throws(() => new SmscSimulator({ bindFailures: -1 }), /bindFailures/);
+});
+
 test('query_sm knows the messages; cancel_sm and replace_sm are refused', async (t) => {
   const { port } = await startSim(t, { idStart: 255, dlrStat: 'UNDELIV=1' });
   const peer = await bound(t, port);
