@@ -101,6 +101,7 @@ export class Gateway {
     });
     const inbound = new Inbound({
       commit: this.commit, outbox, receipts, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
+      maxPduSize: config.smpp.session.maxPduSize,
       router: () => this.moRouter, deliver: (items) => this.delivery.enqueue(items),
     });
     const { tlsCa, tlsCert, tlsKey } = config.smsc;
@@ -120,8 +121,11 @@ export class Gateway {
       clock, commit: this.commit, ledger, dispatcher: this.dispatcher, metrics, logger: log,
       account: (id) => this.auth.account(id), router: () => this.mtRouter,
       defaultValidityMs: config.messages.defaultValidityMs, noRouteStatus: config.routing.noRouteStatus,
+      maxPduSize: config.smpp.session.maxPduSize,
     });
-    this.manage = new ManageHandler({ ledger, commit: this.commit, dispatcher: this.dispatcher, account: (id) => this.auth.account(id), logger: log });
+    this.manage = new ManageHandler({
+      ledger, commit: this.commit, dispatcher: this.dispatcher, account: (id) => this.auth.account(id), logger: log, maxPduSize: config.smpp.session.maxPduSize,
+    });
     metrics.countQueues = () => Object.fromEntries([...this.dispatcher.links].map(([id, l]) => [id, l.queued]));
     metrics.countOutbox = () => this.delivery.countByAccount();
 

@@ -127,7 +127,8 @@ export class ReceiptService {
   // Inside a commit job: SQL only (a job may run twice if another write of its batch fails);
   // metrics and delivery wait for the commit (applied()).
   private apply(record: ReceiptSubject, receipt: Receipt, now: number): Applied | undefined {
-    const err = /^\d+$/.test(receipt.err) ? Number(receipt.err) : null;
+    // The stored error is an integer column: a receipt's err is three digits, anything longer is not kept.
+    const err = /^\d{1,9}$/.test(receipt.err) ? Number(receipt.err) : null;
     if (!this.o.ledger.applyReceipt(record.id, receipt.state, err, now)) return undefined; // already final: a duplicate receipt
     return { item: this.receiptFor(record, receipt.state, receipt.err, now), finalAfterMs: isFinal(receipt.state) ? now - record.submittedAt : undefined };
   }

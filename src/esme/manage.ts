@@ -6,7 +6,7 @@ import { MessageState, isFinal } from '../dlr/receipt.js';
 import { SmppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decode, encode } from '../smpp/codec.js';
-import { Status } from '../smpp/defs.js';
+import { Status, TLVS } from '../smpp/defs.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import type { Dispatcher } from '../smsc/dispatcher.js';
@@ -15,12 +15,16 @@ import type { GroupCommit } from '../store/group-commit.js';
 import type { Ledger, MessageRecord } from '../store/ledger.js';
 import { esmeContext } from './auth.js';
 
+const PAYLOAD = TLVS.get('message_payload')!.tag;
+
 export interface ManageOptions {
   ledger: Ledger;
   commit: GroupCommit;
   dispatcher: Dispatcher;
   account: (systemId: string) => Account | undefined;
   logger: Logger;
+  /** The largest PDU a carrier is sent (smpp.session.maxPduSize). */
+  maxPduSize: number;
 }
 
 /** YYMMDDhhmmss000+ (UTC), the absolute SMPP time. */
@@ -72,11 +76,16 @@ export class ManageHandler {
     const { record } = this.own(pdu.message_id, session, fail);
     const replaced = (stored: Buffer) => {
       const sm = decode(stored) as PduOf<'submit_sm'>;
-      return encode({
+      // The new text replaces the old wherever it was: a message_payload goes.
+      const tlvs = sm.tlvs?.filter((t) => t.tag !== PAYLOAD);
+      const next = encode({
         ...sm, short_message: pdu.short_message, registered_delivery: pdu.registered_delivery, sm_default_msg_id: pdu.sm_default_msg_id,
+        ...(tlvs ? { tlvs } : {}),
         ...(pdu.validity_period ? { validity_period: pdu.validity_period } : {}),
         ...(pdu.schedule_delivery_time ? { schedule_delivery_time: pdu.schedule_delivery_time } : {}),
       });
+      if (next.length > this.o.maxPduSize) throw new SmppError(fail, `${next.length} bytes once replaced; the limit is ${this.o.maxPduSize}`);
+      return next;
     };
     const store = (next: Buffer) => this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery)).catch(() => false);
     const held = this.o.dispatcher.holding(record.id);

@@ -201,7 +201,18 @@ export class OutboxDelivery {
   }
 
   private send(session: Session, a: AccountOutbox, item: OutboxItem): void {
-    const pdu = decode(item.pdu) as PduOf<'deliver_sm'>;
+    let pdu: PduOf<'deliver_sm'>;
+    try {
+      pdu = decode(item.pdu) as PduOf<'deliver_sm'>;
+    } catch (err) {
+      // Not something any account could take (stored by an older version, or damaged): it goes.
+      this.log.error({ account: item.account, kind: item.kind, item: item.id, err: (err as Error).message }, 'outbox item is not a sendable deliver_sm; removed');
+      this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
+        () => this.removed(a, item.account, item.id, true),
+        () => this.removed(a, item.account, item.id, false),
+      );
+      return;
+    }
     a.outstanding++;
     session.request(pdu).then(
       (resp) => {

@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics.js';
 import { TokenBucket } from '../rate/token-bucket.js';
 import type { MtRouter } from '../routing/mt.js';
 import { encode } from '../smpp/codec.js';
-import { ESME_RMSGQFUL, ESME_RTHROTTLED, Status, TLVS, statusName } from '../smpp/defs.js';
+import { ESME_RINVMSGLEN, ESME_RMSGQFUL, ESME_RTHROTTLED, Status, TLVS, statusName } from '../smpp/defs.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import { parseSmppTime } from '../smpp/time.js';
@@ -34,6 +34,8 @@ export interface SubmitOptions {
   defaultValidityMs: number;
   /** Status for a message no route takes. */
   noRouteStatus: number;
+  /** The largest PDU a carrier is sent (smpp.session.maxPduSize). */
+  maxPduSize: number;
   now?: () => number;
 }
 
@@ -126,6 +128,9 @@ export class SubmitHandler {
     const payload = pdu.tlvs?.some((t) => t.tag === PAYLOAD && t.value.length > 0) ?? false;
     if (payload && pdu.short_message.length > 0) throw new SmppError(Status.ESME_RINVMSGLEN!, 'short_message and message_payload both carry data');
     const now = this.now();
+    if (pdu.schedule_delivery_time !== '' && parseSmppTime(pdu.schedule_delivery_time, now) === undefined) {
+      throw new SmppError(Status.ESME_RINVSCHED!, 'schedule_delivery_time is not a valid SMPP time');
+    }
     let expiresAt = now + this.o.defaultValidityMs;
     if (pdu.validity_period !== '') {
       const t = parseSmppTime(pdu.validity_period, now);
@@ -136,6 +141,8 @@ export class SubmitHandler {
     const route = this.o.router().route({ account: account.systemId, source: pdu.source_addr, destination: pdu.destination_addr }, now);
     if (!route) throw new SmppError(this.o.noRouteStatus, 'no route');
     const bytes = encode(pdu);
+    // A data_sm at the size limit grows as a submit_sm: refuse it rather than accept what no carrier link could carry.
+    if (bytes.length > this.o.maxPduSize) throw new SmppError(ESME_RINVMSGLEN, `${bytes.length} bytes as a submit_sm; the limit is ${this.o.maxPduSize}`);
     const id = await this.o.commit.run(() =>
       this.o.ledger.insert({
         account: account.systemId, sourceAddr: pdu.source_addr, destAddr: pdu.destination_addr, registeredDelivery: pdu.registered_delivery,

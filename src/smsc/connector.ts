@@ -11,7 +11,10 @@ import type { SessionDefaults } from '../smpp/server.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import { Fifo } from '../smpp/fifo.js';
 import { registeredDeliveryOffset } from '../smpp/patch.js';
+import { Status } from '../smpp/defs.js';
 import type { Connector } from '../store/connectors.js';
+
+const ESME_RSYSERR = Status.ESME_RSYSERR!;
 
 /** A message on its way to a carrier. */
 export interface Outgoing {
@@ -182,7 +185,14 @@ export class ConnectorLink {
         this.o.hooks.result(msg, { kind: 'expired', ms: 0 }, this.id);
         continue;
       }
-      this.send(session, msg);
+      try {
+        this.send(session, msg);
+      } catch (err) {
+        // A stored PDU that cannot be sent (damaged): the dispatcher's rules decide, as for a carrier's system error.
+        msg.inFlight = false;
+        this.log.error({ msgId: msg.id, err: (err as Error).message }, 'message cannot be sent');
+        this.o.hooks.result(msg, { kind: 'status', status: ESME_RSYSERR, ms: 0 }, this.id);
+      }
     }
   }
 

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { MoRouter } from '../routing/mo.js';
 import { encodeAs } from '../smpp/codec.js';
-import { Status, TLVS } from '../smpp/defs.js';
+import { ESME_RINVMSGLEN, Status, TLVS } from '../smpp/defs.js';
 import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { ResponseInit } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';
@@ -25,6 +25,8 @@ export interface InboundOptions {
   logger: Logger;
   /** How long an MO waits for its account to bind. */
   ttlMs: number;
+  /** The largest PDU an account is sent (smpp.session.maxPduSize). */
+  maxPduSize: number;
   now?: () => number;
 }
 
@@ -87,6 +89,8 @@ export class Inbound {
     }
     // Passed on as the carrier sent it (TLVs included); the sequence number is set when sent.
     const bytes = encodeAs('deliver_sm', 1, 0, pdu);
+    // A data_sm at the size limit grows as a deliver_sm: refuse it rather than store what no account could take.
+    if (bytes.length > this.o.maxPduSize) throw new SmppError(ESME_RINVMSGLEN, `MO is ${bytes.length} bytes as a deliver_sm; the limit is ${this.o.maxPduSize}`);
     const item = await this.o.commit.run(() => this.o.outbox.add(route.account, 'mo', bytes, null, this.now(), this.o.ttlMs));
     this.o.metrics.mos.inc({ result: 'routed' });
     this.o.deliver([item]);

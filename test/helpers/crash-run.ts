@@ -61,7 +61,8 @@ export interface CrashSummary {
 
 const ESME = { systemId: 'acme', password: 'acme123' };
 const SOURCE = 'CRASH';
-const ENV = { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200' };
+// The default durability (store.synchronous full), as shipped.
+const ENV = { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200', SMPPGW_STORE__SYNCHRONOUS: 'full' };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

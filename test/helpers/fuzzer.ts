@@ -110,7 +110,7 @@ const INTERESTING_TAGS = [0x0000, 0x0005, 0x0204, 0x0424, 0x020c, 0x001e, 0x0501
 
 // ---- units ------------------------------------------------------------------------------------
 
-type Unit = { bytes: Buffer; kind: string };
+export type Unit = { bytes: Buffer; kind: string };
 
 function validPdu(rand: () => number): PduInput {
   const r = rand();
@@ -136,7 +136,7 @@ function randomBuf(rand: () => number, n: number): Buffer {
 }
 
 /** 1..4 mutations of a valid PDU; the length field is left alone (fixed or broken by the caller). */
-function mutate(rand: () => number, input: Buffer): Buffer {
+export function mutate(rand: () => number, input: Buffer): Buffer {
   let b = Buffer.from(input);
   const rounds = 1 + int(rand, 4);
   for (let r = 0; r < rounds; r++) {
@@ -213,7 +213,7 @@ function mutate(rand: () => number, input: Buffer): Buffer {
 }
 
 /** Sets command_length to the true length (padding to a header first), if that fits the framer. */
-function restamp(b: Buffer): Buffer {
+export function restamp(b: Buffer): Buffer {
   if (b.length < 16) b = Buffer.concat([b, Buffer.alloc(16 - b.length)]);
   if (b.length > MAX_PDU) b = b.subarray(0, MAX_PDU);
   b.writeUInt32BE(b.length, 0);
@@ -224,7 +224,7 @@ function restamp(b: Buffer): Buffer {
  * One unit. `breakRate` is the chance that it may break framing (its command_length not its true
  * length, or garbage); otherwise its length field is true and the server stays in step.
  */
-function makeUnit(rand: () => number, breakRate: number): Unit {
+export function makeUnit(rand: () => number, breakRate: number): Unit {
   const breaks = rand() < breakRate;
   if (breaks) {
     const r = rand();
@@ -255,7 +255,7 @@ function makeUnit(rand: () => number, breakRate: number): Unit {
 }
 
 /** What a unit does to a server in step: keeps it in step, leaves it out of step, or is refused. */
-function frameEffect(b: Buffer): 'in-step' | 'out-of-step' | 'fatal' {
+export function frameEffect(b: Buffer): 'in-step' | 'out-of-step' | 'fatal' {
   if (b.length < 4) return 'out-of-step';
   const len = b.readUInt32BE(0);
   if (len < 16 || len > MAX_PDU) return 'fatal';

@@ -242,3 +242,141 @@ export function smppTlvValue(def: TlvDef, value: Buffer): unknown {
       return value;
   }
 }
+
+// ---- hostile field values ---------------------------------------------------------------------
+// For fuzzing a whole gateway: values that are valid on the wire (so they pass the codec and reach
+// routing, the store, receipts and the logs) but hostile to whatever handles them next: control
+// characters, quotes, JSON and SQL fragments, Latin-1 high bytes, edge lengths, invalid times.
+
+/** Strings whose characters (all 0x01..0xFF, so any C-octet string carries them) are trouble downstream. */
+export const HOSTILE_TEXTS: readonly string[] = [
+  "'; DROP TABLE messages; --",
+  "' OR '1'='1",
+  '"},{"level":60,"msg":"forged"}',
+  '\n{"level":50,"msg":"forged line"}\n',
+  '\r\n\r\n',
+  '\u001b[2J\u001b[31mred\u001b[0m',
+  '\u0007\u0008\u007f',
+  '\u0085', // NEL: a line break to some log readers
+  '%s%s%n%x',
+  '${process.exit(1)}',
+  '__proto__',
+  'constructor',
+  '\\u0000\\',
+  '\\"',
+  '\t \t',
+  ' ',
+  '+',
+  '00',
+  '+0049 151 1234',
+  '\u00ff\u00fe\u00fd',
+  '\u0080\u0081\u009b\u009f',
+  'NaN',
+  '-1',
+  '1e308',
+  'id:1 stat:DELIVRD',
+];
+
+/** A C-octet string of up to `maxLen` characters from 0x01..0xFF, often built from HOSTILE_TEXTS. */
+export function hostileText(rand: () => number, maxLen: number): string {
+  if (maxLen <= 0) return '';
+  const r = rand();
+  let s: string;
+  if (r < 0.1) s = '';
+  else if (r < 0.35) s = pick(rand, HOSTILE_TEXTS);
+  else if (r < 0.55) {
+    const n = randomLength(rand, maxLen);
+    s = '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(1 + int(rand, 0xff));
+  } else if (r < 0.75) {
+    // Digits, each one in ten replaced by any other character.
+    const n = 1 + int(rand, maxLen);
+    s = '';
+    for (let i = 0; i < n; i++) s += rand() < 0.9 ? String.fromCharCode(0x30 + int(rand, 10)) : String.fromCharCode(1 + int(rand, 0xff));
+  } else if (r < 0.9) {
+    s = randomText(rand, maxLen);
+  } else {
+    // At the limit exactly.
+    s = '';
+    for (let i = 0; i < maxLen; i++) s += String.fromCharCode(rand() < 0.5 ? 0x39 : 1 + int(rand, 0xff));
+  }
+  return s.length > maxLen ? s.slice(0, maxLen) : s;
+}
+
+/**
+ * An address of up to `maxLen` characters: mostly numbers (national, international with and without
+ * "+", short codes), some alphanumeric sender ids, some hostile text; `prefixes` are put in front
+ * now and then so that prefix routes are taken.
+ */
+export function hostileAddress(rand: () => number, maxLen: number, prefixes: readonly string[] = []): string {
+  const r = rand();
+  let s: string;
+  if (r < 0.4) {
+    const n = 5 + int(rand, 11);
+    s = rand() < 0.3 ? '+' : '';
+    for (let i = 0; i < n; i++) s += String.fromCharCode(0x30 + int(rand, 10));
+  } else if (r < 0.5) {
+    s = String(10000 + int(rand, 90000));
+  } else if (r < 0.6) {
+    s = randomText(rand, 11);
+  } else {
+    s = hostileText(rand, maxLen);
+  }
+  if (prefixes.length > 0 && rand() < 0.3) s = pick(rand, prefixes) + s;
+  return s.length > maxLen ? s.slice(0, maxLen) : s;
+}
+
+/**
+ * A schedule_delivery_time or validity_period value the codec carries (empty or 16 characters):
+ * valid absolute and relative times, times in the past, far in the future, and 16-character
+ * strings that are not SMPP times at all.
+ */
+export function hostileSmppTime(rand: () => number): string {
+  const r = rand();
+  if (r < 0.35) return '';
+  if (r < 0.6) return randomSmppTime(rand);
+  if (r < 0.7) return pick(rand, ['000000000000000R', '000000000100000R', '990000000000000R', '000001000000000R', '991231235959948+', '000101000000000+', '010101000000000-']);
+  if (r < 0.8) {
+    // Shaped like a time but out of range: month 13, day 32, hour 24, nn 49, 31 February, …
+    return pick(rand, ['991331000000000+', '990132000000000+', '990101240000000+', '990101006000000+', '990101000060000+', '990101000000049+', '990231000000000+', '9901010000000001', '99010100000000 +', '-90101000000000+']);
+  }
+  let s = '';
+  for (let i = 0; i < 16; i++) s += String.fromCharCode(1 + int(rand, 0xff));
+  return s;
+}
+
+/** A User Data Header for esm_class UDHI: concatenation IEs (8- and 16-bit), often inconsistent. */
+export function randomUdh(rand: () => number): Buffer {
+  const r = rand();
+  if (r < 0.4) return Buffer.from([0x05, 0x00, 0x03, int(rand, 256), 1 + int(rand, 3), int(rand, 4)]);
+  if (r < 0.6) return Buffer.from([0x06, 0x08, 0x04, int(rand, 256), int(rand, 256), int(rand, 5), int(rand, 5)]);
+  if (r < 0.75) return Buffer.from([0xff, 0x00, 0x03]); // UDHL past the end
+  if (r < 0.85) return Buffer.from([0x00]);
+  return randomBytes(rand, 12, 1);
+}
+
+/** short_message octets: empty, at the 254 limit, text, random bytes, UCS-2 with an odd length, with a UDH. */
+export function hostileShortMessage(rand: () => number, udh: boolean): Buffer {
+  const r = rand();
+  let body: Buffer;
+  if (r < 0.1) body = Buffer.alloc(0);
+  else if (r < 0.2) body = randomBytes(rand, 254, 254);
+  else if (r < 0.45) body = Buffer.from(hostileText(rand, 160), 'latin1');
+  else body = randomBytes(rand, 200);
+  if (udh) body = Buffer.concat([randomUdh(rand), body]);
+  return body.length > 254 ? body.subarray(0, 254) : body;
+}
+
+/** TLVs a submit may carry: randomTlvs' mix plus message_payload (empty to large), zero-length and repeated tags. */
+export function hostileTlvs(rand: () => number, payload: 'none' | 'maybe' | 'always' = 'maybe'): Tlv[] | undefined {
+  const list: Tlv[] = rand() < 0.4 ? randomTlvs(rand) : [];
+  const payloadTag = TLVS.get('message_payload')!.tag;
+  const withoutPayload = list.filter((t) => t.tag !== payloadTag);
+  if (payload === 'always' || (payload === 'maybe' && rand() < 0.1)) {
+    const q = rand();
+    const value = q < 0.1 ? Buffer.alloc(0) : q < 0.2 ? randomBytes(rand, 30000, 10000) : randomBytes(rand, 1200);
+    withoutPayload.splice(int(rand, withoutPayload.length + 1), 0, { tag: payloadTag, value });
+  }
+  if (rand() < 0.05) withoutPayload.push({ tag: pick(rand, [0x0000, 0xffff, 0x1400 + int(rand, 0x100), 0x0204]), value: Buffer.alloc(0) });
+  return withoutPayload.length > 0 ? withoutPayload : undefined;
+}

@@ -180,3 +180,13 @@ test('a receipt parked before this submit went out (a repeat for an earlier mess
   assert.equal(s.delivered.length, 1);
   assert.deepEqual(s.ledger.takeParked('c1', 'abc'), [JSON.stringify({ id: 'abc', state: MessageState.DELIVERED, err: '000' })], 'the stale one stays parked until pruned');
 });
+
+test('a receipt whose err field is longer than an integer column takes is applied with no error code', async (t) => {
+  const s = setup(t, 'auto');
+  const id = await s.id;
+  await s.service.recordSent(id, 'c1', 'e1');
+  await s.service.onCarrierReceipt('c1', { id: 'e1', state: MessageState.UNDELIVERABLE, err: '99999999999999999999' });
+  assert.equal(s.ledger.get(id)!.state, MessageState.UNDELIVERABLE);
+  assert.equal(s.ledger.get(id)!.error, null);
+  assert.equal(s.delivered.length, 1);
+});
