@@ -1,5 +1,5 @@
 // The long gateway fuzz run: the engine of test/e2e/fuzz-gateway.test.ts
-// (test/helpers/gateway-fuzzer.ts) for as many units as asked, through a real gateway process with
+// (test/helpers/gateway-fuzzer/) for as many units as asked, through a real gateway process with
 // the SMSC simulator and a hostile carrier behind it.
 //
 //   node dist/scripts/fuzz-gateway.js [--count N] [--seed S] [--sessions C] [--window W]
@@ -21,12 +21,12 @@
 // --keep           keep the temp dir (the gateway's database) and print its path
 // --skip           look past known faults: leave out the input class that finds one, or lift the
 //                  check: oversize-mt, oversize-mo, long-err, log-nel (SKIPPABLE in
-//                  test/helpers/gateway-fuzzer.ts)
+//                  test/helpers/gateway-fuzzer/summary.ts)
 //
 // Prints one JSON summary line on stdout (progress on stderr). Exits 0 when every check held
 // (see `failures` in the summary), 1 otherwise, 2 on bad arguments.
 import { parseArgs } from 'node:util';
-import { SKIPPABLE, runGatewayFuzz, type Skippable } from '../test/helpers/gateway-fuzzer.js';
+import { SKIPPABLE, runGatewayFuzz, type Skippable } from '../test/helpers/gateway-fuzzer/index.js';
 
 function num(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

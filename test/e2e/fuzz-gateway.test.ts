@@ -1,7 +1,7 @@
 // Hostile input through the whole gateway: 100,000 units (mostly well-formed submit_sm, data_sm,
 // submit_multi, query_sm, cancel_sm and replace_sm with hostile field values; some malformed,
 // mutated or framing-breaking) from bound ESME sessions, while the SMSC simulator and a hostile
-// carrier send receipts and MOs back (test/helpers/gateway-fuzzer.ts). Then: the process is alive
+// carrier send receipts and MOs back (test/helpers/gateway-fuzzer/). Then: the process is alive
 // and exits 0 on SIGTERM, its memory bounded, the SQLite file intact with every acknowledged
 // message stored as sent, every log line one JSON object, and a fresh ESME still served end to end.
 // FUZZ_SEED (default 0x6a7e) and FUZZ_COUNT (default 100000) override the run; FUZZ_GW_SKIP
@@ -9,7 +9,7 @@
 // engine for longer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SKIPPABLE, runGatewayFuzz, type Skippable } from '../helpers/gateway-fuzzer.js';
+import { SKIPPABLE, runGatewayFuzz, type Skippable } from '../helpers/gateway-fuzzer/index.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6a7e);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 100_000);
