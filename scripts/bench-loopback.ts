@@ -2,7 +2,7 @@
 // the `smpp` package's, each side in its own process (see docs/benchmarks.md).
 //
 //   node dist/scripts/bench-loopback.js [--json] [--cpu-prof [ours|smpp|all]] [--all] …
-//   (options: scripts/bench/cli.ts; --all adds the codec benchmark)
+//   (options: scripts/bench/cli.ts; --all adds the codec and gateway benchmarks)
 import { runCli } from './bench/cli.js';
 
 await runCli(['loopback']).catch((err: unknown) => {

@@ -1,8 +1,9 @@
-// The benchmark command line: runs the codec and/or loopback benchmarks, prints one table, writes the
-// same figures as JSON under bench-results/ (and prints the JSON instead of the table with --json).
+// The benchmark command line: runs the codec, loopback and/or gateway benchmarks, prints one table,
+// writes the same figures as JSON under bench-results/ (and prints the JSON instead of the table
+// with --json).
 //
 // Options:
-//   --all / --only codec|loopback   which parts to run (default: what the entry point names)
+//   --all / --only codec|loopback|gateway[,…]   which parts to run (default: what the entry point names)
 //   --json                 print the JSON on stdout instead of the table (progress stays on stderr)
 //   --out FILE             where to write the JSON (default bench-results/bench-<timestamp>.json)
 //   --quiet                no progress lines
@@ -15,15 +16,22 @@
 //              --cpu-prof [ours|smpp|all]  write node --cpu-prof profiles of those processes (default
 //                         ours) under bench-results/profiles/<timestamp>/ and print their summary;
 //                         profiling slows the profiled side, so do not quote that run's rates
+//   gateway:   --gw-messages N (20000)  --gw-binds B (2)  --gw-window W (50)  --gw-warmup N (2000)
+//              --gw-limit-ms N (120000)  --no-dlr  --tls  --synchronous full|normal  and the other
+//              options of scripts/bench-gateway.ts under their own names (--half-messages, …)
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CODEC_OPTIONS, runCodecBench, type CodecResult } from './codec.js';
-import { RESULTS_DIR, fmtInt, fmtRatio, intArg, machineInfo, parseArgs, round2, table, type MachineInfo } from './common.js';
+import { RESULTS_DIR, fmtInt, fmtRatio, intArg, machineInfo, parseArgs, round2, stamp, table, type MachineInfo } from './common.js';
 import { DEFAULT_LOOPBACK_OPTIONS, runLoopbackBench, type Impl, type LoopbackOptions, type LoopbackResult } from './loopback.js';
+import { runGatewayBench, type GatewayBenchResult } from './gateway.js';
+import { formatGatewayReport, gatewayOptionsFromArgs } from './gateway-report.js';
 import { formatSummary, summarizeProfiles } from './profile-summary.js';
 
-export type Part = 'codec' | 'loopback';
+export type Part = 'codec' | 'loopback' | 'gateway';
+
+export const ALL_PARTS: readonly Part[] = ['codec', 'loopback', 'gateway'];
 
 export const TARGETS = { codec: 10, loopback: 2 } as const;
 
@@ -32,10 +40,8 @@ export interface BenchReport {
   targets: typeof TARGETS;
   codec?: CodecResult;
   loopback?: LoopbackResult;
-}
-
-function stamp(iso: string): string {
-  return iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+  /** End to end: load tool → gateway → simulator against load tool → simulator (scripts/bench/gateway.ts). */
+  gateway?: GatewayBenchResult;
 }
 
 function range(xs: number[]): string {
@@ -109,6 +115,11 @@ export function formatReport(r: BenchReport): string {
       out.push(table(vrows));
     }
   }
+  if (r.gateway) {
+    out.push('');
+    out.push('gateway end to end: `smppgw load` → gateway → `smppgw sim smsc` against `smppgw load` → the same simulator (direct), separate processes on 127.0.0.1');
+    out.push(formatGatewayReport({ meta: r.meta, gateway: r.gateway }, false));
+  }
   out.push('');
   const verdicts: string[] = [];
   if (r.codec) {
@@ -119,7 +130,7 @@ export function formatReport(r: BenchReport): string {
     const worst = Math.min(...r.loopback.scenarios.map((k) => k.ratio));
     if (Number.isFinite(worst)) verdicts.push(`loopback ≥ ${TARGETS.loopback}×: ${worst >= TARGETS.loopback ? 'met' : 'MISSED'} (lowest ${fmtRatio(worst)})`);
   }
-  out.push(`Targets: ${verdicts.join('; ')}`);
+  if (verdicts.length > 0) out.push(`Targets: ${verdicts.join('; ')}`);
   return out.join('\n');
 }
 
@@ -130,10 +141,13 @@ export async function runCli(defaultParts: Part[], argv = process.argv.slice(2))
   const asJson = args.has('json');
   const log = quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   let parts = defaultParts;
-  if (args.has('all')) parts = ['codec', 'loopback'];
+  if (args.has('all')) parts = [...ALL_PARTS];
   const only = args.get('only');
-  if (only === 'codec' || only === 'loopback') parts = [only];
-  else if (only !== undefined) throw new Error('--only takes codec or loopback');
+  if (only !== undefined) {
+    const names = typeof only === 'string' ? only.split(',') : [];
+    if (names.length === 0 || names.some((n) => !ALL_PARTS.includes(n as Part))) throw new Error(`--only takes ${ALL_PARTS.join(', ')} (comma-separated)`);
+    parts = ALL_PARTS.filter((p) => names.includes(p));
+  }
 
   const meta = machineInfo();
   const report: BenchReport = { meta, targets: TARGETS };
@@ -187,6 +201,10 @@ export async function runCli(defaultParts: Part[], argv = process.argv.slice(2))
       });
     }
     report.loopback = await runLoopbackBench(options);
+  }
+
+  if (parts.includes('gateway')) {
+    report.gateway = await runGatewayBench(gatewayOptionsFromArgs(args, log, 'gw-', quick));
   }
 
   meta.loadAvgAtEnd = os.loadavg().map(round2);

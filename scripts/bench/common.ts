@@ -132,3 +132,15 @@ export function intArg(args: Map<string, string | true>, name: string, fallback:
   if (v === true || !Number.isInteger(n) || n <= 0) throw new Error(`--${name} needs a positive integer`);
   return n;
 }
+
+/** p50 / p95 / p99 / max of xs, rounded to 0.01. */
+export function spread(xs: readonly number[]): { p50: number; p95: number; p99: number; max: number; n: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => (s.length === 0 ? NaN : round2(s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!));
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s.length === 0 ? NaN : round2(s[s.length - 1]!), n: s.length };
+}
+
+/** 2026-11-22T00:14:37.123Z → 20261122-001437Z (file names). */
+export function stamp(iso: string): string {
+  return iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+}

@@ -9,6 +9,8 @@
 //   3. phases, each a fresh `smppgw load` process (window W per bind, B binds, --dlr by default):
 //        warm-up direct, warm-up gateway (untimed: both long-lived processes compile their hot paths),
 //        full direct, full gateway, then half load (`--rate` = gateway MT/s ÷ 2) gateway and direct;
+//   With `tls`, every SMPP hop is TLS: load tool → the gateway's TLS listener, gateway → simulator
+//   (connector --tls), load tool → simulator for the direct baseline (see tls.ts).
 //   4. per phase: the load tool's JSON summary, CPU seconds and peak RSS of every process involved.
 //      Simulator and gateway: utime+stime from /proc/<pid>/stat before and after the phase, and
 //      VmHWM from /proc/<pid>/status after resetting it (clear_refs 5) at the phase start. Load tool:
@@ -16,16 +18,14 @@
 //      (gateway-usage.ts), since its /proc entry is gone when it ends.
 // Every wait is bounded (limitMs, default 120 s); children are killed and the temp dir removed in
 // every case.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { REPO_ROOT } from './common.js';
 import type { LoadSummary } from '../../src/sim/load.js';
+import { clkTck, fetchStatus, operator, runLoadProcess, sleep, startLongLived, waitConnectorUp, waitSimPort, type LongLived, type ProcUsage } from './procs.js';
+import { gatewayTlsEnv, makePki, tlsClientShim, tlsServerShim } from './tls.js';
 
-export const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
-const USAGE_PRELOAD = pathToFileURL(fileURLToPath(new URL('./gateway-usage.js', import.meta.url))).href;
+export { CLI, type ProcUsage } from './procs.js';
 
 export interface GatewayBenchOptions {
   messages: number;
@@ -51,6 +51,11 @@ export interface GatewayBenchOptions {
   synchronous?: 'full' | 'normal';
   /** Write a V8 CPU profile of the gateway process (node --cpu-prof) into this directory. */
   cpuProfDir?: string;
+  /**
+   * Every SMPP hop over TLS: load tool → gateway (its TLS listener), gateway → simulator (the
+   * connector with --tls) and, for the direct baseline, load tool → simulator.
+   */
+  tls: boolean;
   /** Any single wait (start-up, a load run, a shutdown) longer than this fails the run. */
   limitMs: number;
   log: (line: string) => void;
@@ -64,11 +69,6 @@ export interface Percentiles {
   mean?: number;
 }
 
-export interface ProcUsage {
-  cpuSec: number;
-  peakRssMiB: number;
-}
-
 export interface PhaseResult {
   name: string;
   target: 'gateway' | 'direct';
@@ -79,8 +79,8 @@ export interface PhaseResult {
   exitCode: number | null;
   summary: LoadSummary;
   usage: { load: ProcUsage; sim: ProcUsage; gateway?: ProcUsage };
-  /** Gateway phases: SQLite group commits and the writes in them during the phase (from /status). */
-  store?: { commits: number; writes: number };
+  /** Gateway phases: SQLite group commits, the writes in them and WAL flushes (fsync) during the phase (from /status). */
+  store?: { commits: number; writes: number; syncs?: number };
   /** Gateway phases: peaks seen by polling /status every 100 ms (receipts waiting in the outbox, MTs queued for the connector). */
   peaks?: { outbox: number; connectorQueued: number; connectorInFlight: number; samples: number };
 }
@@ -102,209 +102,166 @@ export interface GatewayBenchResult {
   };
 }
 
-function clkTck(): number {
-  try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isFinite(n) && n > 0 ? n : 100;
-  } catch {
-    return 100;
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A long-lived child (simulator, gateway): JSON log lines on stdout, /proc readings, bounded stop. */
-class LongLived {
-  readonly lines: Array<Record<string, unknown>> = [];
-  private readonly waiters: Array<(l: Record<string, unknown>) => boolean> = [];
-  private stderr = '';
-  readonly closed: Promise<number | null>;
-  private done = false;
-
-  constructor(
-    readonly name: string,
-    readonly proc: ChildProcess,
-    private readonly tck: number,
-  ) {
-    let buf = '';
-    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.startsWith('{')) continue;
-        let obj: Record<string, unknown>;
-        try {
-          obj = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        // Keep only what we look for (start-up lines, warnings, errors): a run logs a lot.
-        if (this.lines.length < 200 || (typeof obj.level === 'number' && obj.level >= 40)) {
-          if (this.lines.length < 2000) this.lines.push(obj);
-        }
-        for (let k = this.waiters.length - 1; k >= 0; k--) if (this.waiters[k]!(obj)) this.waiters.splice(k, 1);
-      }
-    });
-    proc.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-8192)));
-    this.closed = new Promise((resolve) => proc.once('close', (code) => ((this.done = true), resolve(code))));
-  }
-
-  get pid(): number {
-    return this.proc.pid!;
-  }
-
-  waitLine(pred: (l: Record<string, unknown>) => boolean, ms: number): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const seen = this.lines.find(pred);
-      if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no such log line within ${ms} ms; stderr: ${this.stderr}`)), ms);
-      this.waiters.push((l) => {
-        if (!pred(l)) return false;
-        clearTimeout(timer);
-        resolve(l);
-        return true;
-      });
-      void this.closed.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`${this.name} exited (${code}) early; stderr: ${this.stderr}`));
-      });
-    });
-  }
-
-  /** utime + stime in seconds (fields 14 and 15 of /proc/<pid>/stat). */
-  cpuSec(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state): field n is rest[n - 3].
-    return (Number(rest[11]) + Number(rest[12])) / this.tck;
-  }
-
-  peakRssMiB(): number {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  }
-
-  /** Resets VmHWM to the current RSS, so the next reading is this phase's peak. */
-  resetPeak(): boolean {
-    try {
-      writeFileSync(`/proc/${this.pid}/clear_refs`, '5');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async stop(ms: number): Promise<void> {
-    if (this.done) return;
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), ms);
-    await this.closed;
-    clearTimeout(timer);
-  }
-
-  kill(): void {
-    if (!this.done) this.proc.kill('SIGKILL');
-  }
-}
-
-function startLongLived(name: string, args: string[], env: NodeJS.ProcessEnv, tck: number, cwd: string, nodeArgs: string[] = []): LongLived {
-  const proc = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new LongLived(name, proc, tck);
-}
-
-/** An operator command against the database (bounded). */
-function operator(db: string, limitMs: number, ...args: string[]): void {
-  execFileSync(process.execPath, [CLI, ...args, '--db', db], { encoding: 'utf8', timeout: limitMs, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-interface LoadRun {
-  summary: LoadSummary;
-  exitCode: number | null;
-  wallMs: number;
-  usage: ProcUsage;
-}
-
-/** One `smppgw load` process; resolves with its JSON summary and its own CPU/RSS (bounded). */
-function runLoadProcess(args: string[], limitMs: number, name: string): Promise<LoadRun> {
-  const t0 = performance.now();
-  const proc = spawn(process.execPath, ['--import', USAGE_PRELOAD, CLI, 'load', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  proc.stderr.setEncoding('utf8').on('data', (c: string) => (err = (err + c).slice(-65536)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`${name}: load tool still running after ${limitMs} ms (killed); stderr: ${err.slice(-2000)}`));
-    }, limitMs);
-    proc.once('error', (e) => (clearTimeout(timer), reject(e)));
-    proc.once('close', (code) => {
-      clearTimeout(timer);
-      const wallMs = performance.now() - t0;
-      const jsonLine = out.split('\n').filter((l) => l.startsWith('{')).pop();
-      const usageLine = err.split('\n').filter((l) => l.startsWith('BENCH_USAGE ')).pop();
-      if (jsonLine === undefined) return reject(new Error(`${name}: load tool printed no summary (exit ${code}); stderr: ${err.slice(-2000)}`));
-      const u = usageLine ? (JSON.parse(usageLine.slice('BENCH_USAGE '.length)) as { cpuUserUs: number; cpuSystemUs: number; maxRssKiB: number }) : undefined;
-      resolve({
-        summary: JSON.parse(jsonLine) as LoadSummary,
-        exitCode: code,
-        wallMs,
-        usage: u ? { cpuSec: (u.cpuUserUs + u.cpuSystemUs) / 1e6, peakRssMiB: u.maxRssKiB / 1024 } : { cpuSec: NaN, peakRssMiB: NaN },
-      });
-    });
-  });
-}
-
 /** a − b per percentile, to 0.01 ms (the latency the gateway adds). */
 export function minus(a: Percentiles, b: Percentiles): Percentiles {
   const r = (x: number) => Math.round(x * 100) / 100;
   return { p50: r(a.p50 - b.p50), p95: r(a.p95 - b.p95), p99: r(a.p99 - b.p99) };
 }
 
-export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBenchResult> {
-  const tck = clkTck();
-  const dir = mkdtempSync(path.join(tmpdir(), 'smppgw-bench-gw-'));
-  const db = path.join(dir, 'gw.db');
-  let sim: LongLived | undefined;
-  let gw: LongLived | undefined;
-  const phases: PhaseResult[] = [];
-  let synchronous = '?';
-  try {
-    // ---- simulator --------------------------------------------------------------------------
-    sim = startLongLived(
-      'simulator',
-      ['sim', 'smsc', '--port', '0', '--host', '127.0.0.1', '--dlr-delay', '0', '--window', String(o.simWindow), '--stats-every', '0', '--log-level', 'info'],
-      {},
-      tck,
-      dir,
-      o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, '--cpu-prof-name=gateway.cpuprofile'] : [],
-    );
-    const simPort = await waitSimPort(sim, o.limitMs);
-    o.log(`bench-gateway: simulator pid ${sim.pid} on 127.0.0.1:${simPort}`);
+/** The processes of one end-to-end run: simulator, gateway (with its database set up), temp dir. */
+export interface Stack {
+  dir: string;
+  db: string;
+  /** The first simulator (connector `sim`). */
+  sim: LongLived;
+  /** Every simulator: connectors `sim`, `sim2`, `sim3`, … in that order. */
+  sims: LongLived[];
+  connectors: string[];
+  gw: LongLived;
+  simPort: number;
+  /** The port ESMEs use: the gateway's TLS listener with `tls`, else its plain one. */
+  gwPort: number;
+  httpPort: number;
+  /** store.synchronous as the gateway logged it. */
+  synchronous: string;
+  tls: boolean;
+  /** node arguments and environment for a load tool (the TLS shim with `tls`). */
+  load: { nodeArgs: string[]; env: NodeJS.ProcessEnv };
+  /** The CA file (with `tls`), for clients of our own. */
+  ca?: string;
+  /** Stops both processes (bounded) and removes the temp dir. */
+  stop(): Promise<void>;
+}
 
-    // ---- gateway ----------------------------------------------------------------------------
-    operator(db, o.limitMs, 'account', 'add', 'bench', '--password', 'pw', '--window', String(o.accountWindow), '--max-binds', String(Math.max(o.binds, typeof o.halfBinds === 'number' ? o.halfBinds : 64) + 2));
-    operator(db, o.limitMs, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(simPort), '--system-id', 'gw', '--password', 'pw', '--window', String(o.connectorWindow));
-    operator(db, o.limitMs, 'route', 'add', 'mt', '--connector', 'sim');
-    gw = startLongLived('gateway', ['start', '--db', db, '--port', '0', '--http-port', '0'], {
+export interface StackOptions {
+  /** Prefix of the temp dir name. */
+  name: string;
+  /** deliver_sm in flight per bind at the simulator. */
+  simWindow: number;
+  /** The account `bench` (password `pw`): window per bind and max binds. */
+  accountWindow: number;
+  maxBinds: number;
+  /** The connector `sim` (one trx bind): window. */
+  connectorWindow: number;
+  /**
+   * Simulators, one connector each (`sim`, `sim2`, …), the MT route round-robin over them
+   * (default 1: one connector, a static route).
+   */
+  sims?: number;
+  synchronous?: 'full' | 'normal';
+  /** ESMEs → gateway → simulator (and ESMEs → simulator) over TLS. */
+  tls: boolean;
+  /** V8 CPU profile of the gateway process into this directory. */
+  cpuProfDir?: string;
+  /** More environment for the gateway (SMPPGW_… keys). */
+  gatewayEnv?: NodeJS.ProcessEnv;
+  limitMs: number;
+  log: (line: string) => void;
+}
+
+/**
+ * Starts the simulator (`sim smsc --dlr-delay 0`), sets the gateway's database up with the operator
+ * CLI (account `bench`, connector `sim`, an MT route to it) and starts the gateway (127.0.0.1, free
+ * ports); resolves once the gateway is ready and its connector bound. With `sims` > 1, one
+ * simulator and connector each, and a round-robin route over them. On failure everything
+ * started is stopped before the error is thrown.
+ */
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const tck = clkTck();
+  const dir = mkdtempSync(path.join(tmpdir(), `smppgw-bench-${o.name}-`));
+  const db = path.join(dir, 'gw.db');
+  const sims: LongLived[] = [];
+  let gw: LongLived | undefined;
+  const stop = async () => {
+    const stops: Promise<void>[] = [];
+    if (gw) stops.push(gw.stop(Math.min(20_000, o.limitMs)).catch(() => gw!.kill()));
+    for (const sim of sims) stops.push(sim.stop(Math.min(10_000, o.limitMs)).catch(() => sim.kill()));
+    await Promise.allSettled(stops);
+    gw?.kill();
+    for (const sim of sims) sim.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const pki = o.tls ? makePki(dir) : undefined;
+    const simShim = pki ? tlsServerShim(pki) : { nodeArgs: [], env: {} };
+    const connectors: string[] = [];
+    const simPorts: number[] = [];
+    for (let i = 0; i < (o.sims ?? 1); i++) {
+      const sim = startLongLived(
+        i === 0 ? 'simulator' : `simulator ${i + 1}`,
+        ['sim', 'smsc', '--port', '0', '--host', '127.0.0.1', '--dlr-delay', '0', '--window', String(o.simWindow), '--stats-every', '0', '--log-level', 'info'],
+        simShim.env,
+        tck,
+        dir,
+        simShim.nodeArgs,
+      );
+      sims.push(sim);
+      const port = await waitSimPort(sim, o.limitMs);
+      simPorts.push(port);
+      o.log(`bench: simulator pid ${sim.pid} on 127.0.0.1:${port}${pki ? ' (TLS)' : ''}`);
+    }
+    const simPort = simPorts[0]!;
+
+    operator(db, o.limitMs, 'account', 'add', 'bench', '--password', 'pw', '--window', String(o.accountWindow), '--max-binds', String(o.maxBinds));
+    simPorts.forEach((port, i) => {
+      const id = i === 0 ? 'sim' : `sim${i + 1}`;
+      connectors.push(id);
+      operator(db, o.limitMs, 'connector', 'add', id, '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', 'pw',
+        '--window', String(o.connectorWindow), ...(pki ? ['--tls'] : []));
+    });
+    operator(db, o.limitMs, 'route', 'add', 'mt', '--connector', connectors.join(','), ...(connectors.length > 1 ? ['--kind', 'roundrobin'] : []));
+    gw = startLongLived(
+      'gateway',
+      ['start', '--db', db, '--port', '0', '--http-port', '0', ...(pki ? ['--tls-port', '0'] : [])],
+      {
         SMPPGW_SMPP__HOST: '127.0.0.1',
         SMPPGW_HTTP__HOST: '127.0.0.1',
         ...(o.synchronous ? { SMPPGW_STORE__SYNCHRONOUS: o.synchronous } : {}),
+        ...(pki ? gatewayTlsEnv(pki) : {}),
+        ...o.gatewayEnv,
       },
       tck,
       dir,
       o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`, '--cpu-prof-name=gateway.cpuprofile'] : [],
     );
     const storeLine = await gw.waitLine((l) => l.msg === 'store open', o.limitMs);
-    synchronous = String(storeLine.synchronous);
     const ready = await gw.waitLine((l) => l.msg === 'smppgw ready', o.limitMs);
-    const gwPort = ready.smpp as number;
+    const gwPort = (pki ? ready.smppTls : ready.smpp) as number;
+    if (typeof gwPort !== 'number') throw new Error(`gateway ready line without the ${pki ? 'TLS ' : ''}SMPP port: ${JSON.stringify(ready)}`);
     const httpPort = ready.http as number;
-    await waitConnectorUp(httpPort, o.limitMs);
-    o.log(`bench-gateway: gateway pid ${gw.pid} on 127.0.0.1:${gwPort} (http ${httpPort}), store.synchronous=${synchronous}, connector bound`);
+    for (const c of connectors) await waitConnectorUp(httpPort, o.limitMs, c);
+    o.log(`bench: gateway pid ${gw.pid} on 127.0.0.1:${gwPort}${pki ? ' (TLS)' : ''} (http ${httpPort}), store.synchronous=${String(storeLine.synchronous)}, connector bound`);
+    return {
+      dir, db, sim: sims[0]!, sims, connectors, gw, simPort, gwPort, httpPort,
+      synchronous: String(storeLine.synchronous),
+      tls: o.tls,
+      load: pki ? tlsClientShim(pki) : { nodeArgs: [], env: {} },
+      ...(pki ? { ca: pki.ca } : {}),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
 
+export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBenchResult> {
+  const tck = clkTck();
+  const phases: PhaseResult[] = [];
+  const stack = await startStack({
+    name: 'gw',
+    simWindow: o.simWindow,
+    accountWindow: o.accountWindow,
+    maxBinds: Math.max(o.binds, typeof o.halfBinds === 'number' ? o.halfBinds : 64) + 2,
+    connectorWindow: o.connectorWindow,
+    ...(o.synchronous ? { synchronous: o.synchronous } : {}),
+    tls: o.tls,
+    ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}),
+    limitMs: o.limitMs,
+    log: o.log,
+  });
+  const { sim, gw, simPort, gwPort, httpPort, synchronous } = stack;
+  try {
     const common = (count: number, rate: number, binds: number) => [
       '-n', String(count),
       '--window', String(o.window),
@@ -320,8 +277,8 @@ export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBe
     } as const;
 
     const phase = async (name: string, target: 'gateway' | 'direct', count: number, rate: number, keep: boolean, binds = o.binds): Promise<PhaseResult> => {
-      const s = sim!;
-      const g = gw!;
+      const s = sim;
+      const g = gw;
       s.resetPeak();
       g.resetPeak();
       const simCpu0 = s.cpuSec();
@@ -329,7 +286,7 @@ export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBe
       const st0 = target === 'gateway' ? await storeCounts(httpPort) : undefined;
       o.log(`bench-gateway: ${name}: ${count} msgs → ${target} on ${binds} binds${rate > 0 ? ` at ${rate}/s` : ''}`);
       const poller = target === 'gateway' ? pollPeaks(httpPort) : undefined;
-      const r = await runLoadProcess([...targets[target], ...common(count, rate, binds)], o.limitMs, name).finally(() => poller?.stop());
+      const r = await runLoadProcess([...targets[target], ...common(count, rate, binds)], o.limitMs, name, stack.load.nodeArgs, stack.load.env).finally(() => poller?.stop());
       const usage: PhaseResult['usage'] = {
         load: r.usage,
         sim: { cpuSec: s.cpuSec() - simCpu0, peakRssMiB: s.peakRssMiB() },
@@ -345,7 +302,7 @@ export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBe
       if (poller) result.peaks = await poller.result;
       if (st0) {
         const st1 = await storeCounts(httpPort);
-        result.store = { commits: st1.commits - st0.commits, writes: st1.writes - st0.writes };
+        result.store = { commits: st1.commits - st0.commits, writes: st1.writes - st0.writes, ...(Number.isFinite(st1.syncs) ? { syncs: st1.syncs - st0.syncs } : {}) };
       }
       if (keep) phases.push(result);
       // Let the gateway finish what the phase left behind (outbox commits, receipt bookkeeping).
@@ -381,19 +338,8 @@ export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBe
     const { log: _log, ...config } = o;
     return { config: { ...config, clkTck: tck, storeSynchronous: synchronous }, phases, derived };
   } finally {
-    const stops: Promise<void>[] = [];
-    if (gw) stops.push(gw.stop(Math.min(20_000, o.limitMs)).catch(() => gw!.kill()));
-    if (sim) stops.push(sim.stop(Math.min(10_000, o.limitMs)).catch(() => sim!.kill()));
-    await Promise.allSettled(stops);
-    gw?.kill();
-    sim?.kill();
-    rmSync(dir, { recursive: true, force: true });
+    await stack.stop();
   }
-}
-
-async function waitSimPort(sim: LongLived, ms: number): Promise<number> {
-  const l = await sim.waitLine((x) => x.msg === 'ready' && typeof x.port === 'number', ms);
-  return l.port as number;
 }
 
 /** Polls /status (one request at a time, every 100 ms) until stopped; resolves with the peaks. */
@@ -423,29 +369,11 @@ function pollPeaks(httpPort: number): { stop(): void; result: Promise<NonNullabl
   return { stop: () => void (stopped = true), result };
 }
 
-async function storeCounts(httpPort: number): Promise<{ commits: number; writes: number }> {
+async function storeCounts(httpPort: number): Promise<{ commits: number; writes: number; syncs: number }> {
   try {
-    const st = (await (await fetch(`http://127.0.0.1:${httpPort}/status`, { signal: AbortSignal.timeout(5_000) })).json()) as { commits?: number; writes?: number };
-    return { commits: st.commits ?? NaN, writes: st.writes ?? NaN };
+    const st = await fetchStatus(httpPort);
+    return { commits: st.commits ?? NaN, writes: st.writes ?? NaN, syncs: st.syncs ?? NaN };
   } catch {
-    return { commits: NaN, writes: NaN };
+    return { commits: NaN, writes: NaN, syncs: NaN };
   }
-}
-
-async function waitConnectorUp(httpPort: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const st = (await (await fetch(`http://127.0.0.1:${httpPort}/status`, { signal: AbortSignal.timeout(5_000) })).json()) as {
-        connectors?: Record<string, { up?: boolean }>;
-      };
-      last = st;
-      if (st.connectors?.sim?.up === true) return;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`connector not bound within ${ms} ms; last status: ${JSON.stringify(last)}`);
 }
