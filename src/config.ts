@@ -63,6 +63,9 @@ const port: Check = (v, key) => {
 const positive: Check = (v, key) => {
   if (!Number.isInteger(v) || (v as number) < 1) throw new ConfigError(key, `${String(v)} must be a whole number ≥ 1`);
 };
+const positiveNumber: Check = (v, key) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(key, `${String(v)} must be a number > 0`);
+};
 const nonNegative: Check = (v, key) => {
   if (!Number.isInteger(v) || (v as number) < 0) throw new ConfigError(key, `${String(v)} must be a whole number ≥ 0`);
 };
@@ -92,7 +95,7 @@ const CHECKS: Record<string, Check> = {
   'security.bindFailures': nonNegative,
   'security.bindFailureWindowMs': positive,
   'security.lockoutMs': positive,
-  'store.retentionHours': positive,
+  'store.retentionHours': positiveNumber,
   'routing.noRouteStatus': (v, key) => {
     if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 0xffffffff) throw new ConfigError(key, `${String(v)} must be an SMPP error status (e.g. 11 for ESME_RINVDSTADR)`);
   },

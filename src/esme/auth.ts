@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { Status } from '../smpp/defs.js';
 import type { BindPdu, ResponseInit, Session } from '../smpp/session.js';
 import type { Account, BindType } from '../store/accounts.js';
-import { addressFilter, verifyPassword } from './credentials.js';
+import { VerifiedPasswords, addressFilter } from './credentials.js';
 import type { BindLockout } from './lockout.js';
 import type { BindRegistry } from './registry.js';
 
@@ -24,6 +24,7 @@ export function esmeContext(session: Session): EsmeContext | undefined {
 
 export class EsmeAuth {
   private accounts = new Map<string, { account: Account; allowed: (address: string) => boolean }>();
+  private readonly passwords = new VerifiedPasswords();
 
   constructor(
     private readonly registry: BindRegistry,
@@ -59,7 +60,7 @@ export class EsmeAuth {
     const { account } = entry;
     if (!entry.allowed(remote)) return refuse('ESME_RBINDFAIL', 'address not in the account allow-list');
     if (!account.bindTypes.includes(BIND_TYPE[pdu.command])) return refuse('ESME_RBINDFAIL', `bind type ${BIND_TYPE[pdu.command]} not allowed`);
-    if (!(await verifyPassword(pdu.password, account.passwordHash))) return refuse('ESME_RINVPASWD', 'wrong password', true);
+    if (!(await this.passwords.verify(account.systemId, pdu.password, account.passwordHash))) return refuse('ESME_RINVPASWD', 'wrong password', true);
     if (this.registry.count(account.systemId) >= account.maxBinds) return refuse('ESME_RBINDFAIL', `max binds (${account.maxBinds}) reached`);
     if (session.state === 'closed') return { command_status: Status.ESME_RBINDFAIL! };
     this.lockout?.succeeded(remote, account.systemId);

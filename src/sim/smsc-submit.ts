@@ -7,6 +7,7 @@
 import type { Clock } from '../clock.js';
 import { MessageState, receiptBody } from '../dlr/receipt.js';
 import { SmppError } from '../errors.js';
+import { Fifo } from '../smpp/fifo.js';
 import type { Logger } from '../log.js';
 import { ESME_RINVCMDID, ESME_RTHROTTLED, Status, TLVS } from '../smpp/defs.js';
 import type { Pdu, PduOf } from '../smpp/pdu.js';
@@ -59,6 +60,8 @@ export class SubmitHandler {
   private readonly random: () => number;
   private readonly log: Logger;
   private readonly tracked = new Map<string, Tracked>();
+  /** The tracked ids, oldest first: forgetting through the Map's own order slows down as it is deleted from the front. */
+  private readonly trackedOrder = new Fifo<string>();
   private readonly errorStatuses: readonly number[];
   private nextId: number;
   private throttleRing: Float64Array | undefined;
@@ -241,12 +244,10 @@ export class SubmitHandler {
     const draw = pickWeighted(this.weights, this.random);
     const delay = Math.max(0, this.options.dlrDelayMs ?? 1000);
     const now = Date.now();
+    if (!this.tracked.has(messageId)) this.trackedOrder.push(messageId);
     this.tracked.set(messageId, { state: draw.state, doneAt: now + delay });
     const max = this.options.maxTracked ?? 1_000_000;
-    if (this.tracked.size > max) {
-      const oldest = this.tracked.keys().next();
-      if (!oldest.done) this.tracked.delete(oldest.value);
-    }
+    while (this.tracked.size > max) this.tracked.delete(this.trackedOrder.shift()!);
     const rd = pdu.registered_delivery & 0x03;
     if (rd === 0 || (rd === 2 && draw.state === MessageState.DELIVERED)) return;
     const text = printable(decodeText(pdu.data_coding, 'short_message' in pdu ? pdu.short_message : undefined, pdu.tlvs));

@@ -2,7 +2,7 @@
 // address filter a bind is checked against (IPv4, IPv6, IPv4-mapped IPv6, empty list = any).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addressFilter, hashPassword, parseCidr, verifyPassword } from '../../../src/esme/credentials.js';
+import { VerifiedPasswords, addressFilter, hashPassword, parseCidr, verifyPassword } from '../../../src/esme/credentials.js';
 
 test('hashPassword: scrypt$N$r$p$salt$hash with a 16-byte salt and a 32-byte key, salted per call', () => {
   const h = hashPassword('pw');
@@ -141,4 +141,32 @@ test('addressFilter: 0.0.0.0/0 admits IPv4 only; ::/0 admits everything (IPv4 is
 
 test('addressFilter: an invalid CIDR throws when the filter is built', () => {
   assert.throws(() => addressFilter(['10.0.0.0/8', 'nope']), /nope is not an IP address/);
+});
+
+test('VerifiedPasswords: a password that passed once passes again without scrypt; a wrong one or a changed hash does not', async () => {
+  let scrypts = 0;
+  const v = new VerifiedPasswords((password, stored) => (scrypts++, verifyPassword(password, stored)));
+  const stored = hashPassword('right');
+  assert.equal(await v.verify('acme', 'wrong', stored), false);
+  assert.equal(await v.verify('acme', 'right', stored), true);
+  assert.equal(scrypts, 2);
+  for (let i = 0; i < 5; i++) assert.equal(await v.verify('acme', 'right', stored), true);
+  assert.equal(scrypts, 2, 'binding again costs no scrypt');
+  assert.equal(await v.verify('acme', 'wrong', stored), false, 'a wrong password still pays scrypt and fails');
+  assert.equal(scrypts, 3);
+  assert.equal(await v.verify('acme', 'right', hashPassword('changed')), false, 'a new password: the old one no longer binds');
+  assert.equal(await v.verify('other', 'right', stored), true, 'per account');
+  assert.equal(scrypts, 5);
+  // A burst of binds with the same credentials before any check finished: one scrypt between them.
+  const burst = new VerifiedPasswords((password, stored) => (scrypts++, verifyPassword(password, stored)));
+  scrypts = 0;
+  const fresh = hashPassword('burst');
+  assert.deepEqual(await Promise.all(Array.from({ length: 20 }, () => burst.verify('acme', 'burst', fresh))), Array(20).fill(true));
+  assert.equal(scrypts, 1);
+});
+
+test('many password checks at once all resolve correctly (they queue for two scrypt slots)', async () => {
+  const stored = hashPassword('pw');
+  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => verifyPassword(i % 3 === 0 ? 'bad' : 'pw', stored)));
+  assert.deepEqual(results, Array.from({ length: 12 }, (_, i) => i % 3 !== 0));
 });
