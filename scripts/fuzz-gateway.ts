@@ -26,17 +26,9 @@
 // Prints one JSON summary line on stdout (progress on stderr). Exits 0 when every check held
 // (see `failures` in the summary), 1 otherwise, 2 on bad arguments.
 import { parseArgs } from 'node:util';
+import { numberArg } from './args.js';
 import { SKIPPABLE, runGatewayFuzz, type Skippable } from '../test/helpers/gateway-fuzzer/index.js';
 
-function num(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) {
-    process.stderr.write(`--${name}: not a number: ${value}\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const { values } = parseArgs({
   options: {
@@ -80,18 +72,18 @@ for (const x of skip) {
 }
 
 const summary = await runGatewayFuzz({
-  count: num('count', values.count, 1_000_000),
-  seed: num('seed', values.seed, Math.floor(Math.random() * 0x100000000)) >>> 0,
-  sessions: num('sessions', values.sessions, 2),
-  window: num('window', values.window, 50),
-  moEvery: num('mo-every', values['mo-every'], 25),
-  carrierEvery: num('carrier-every', values['carrier-every'], 20),
+  count: numberArg('count', values.count, 1_000_000),
+  seed: numberArg('seed', values.seed, Math.floor(Math.random() * 0x100000000)) >>> 0,
+  sessions: numberArg('sessions', values.sessions, 2),
+  window: numberArg('window', values.window, 50),
+  moEvery: numberArg('mo-every', values['mo-every'], 25),
+  carrierEvery: numberArg('carrier-every', values['carrier-every'], 20),
   logLevel: values['log-level'] ?? 'info',
   synchronous,
-  settleMs: num('settle', values.settle, 20_000),
-  maxRssGrowthMB: num('max-rss-growth', values['max-rss-growth'], 150),
-  maxRssMB: num('max-rss', values['max-rss'], 600),
-  ...(values['time-limit'] !== undefined ? { timeLimitMs: num('time-limit', values['time-limit'], 0) } : {}),
+  settleMs: numberArg('settle', values.settle, 20_000),
+  maxRssGrowthMB: numberArg('max-rss-growth', values['max-rss-growth'], 150),
+  maxRssMB: numberArg('max-rss', values['max-rss'], 600),
+  ...(values['time-limit'] !== undefined ? { timeLimitMs: numberArg('time-limit', values['time-limit'], 0) } : {}),
   ...(values.keep ? { keepDir: true } : {}),
   skip: skip as Skippable[],
   onProgress: (line) => process.stderr.write(`${line}\n`),

@@ -14,21 +14,13 @@
 // Prints one JSON summary on stdout (progress on stderr). Exits 0 if the server is alive and no
 // anomaly was seen, 1 otherwise.
 import { parseArgs } from 'node:util';
+import { numberArg } from './args.js';
 import { startProtocolServer, type ChildServer } from '../test/helpers/child.js';
 import { runFuzz } from '../test/helpers/fuzzer.js';
 import { RawPeer } from '../test/helpers/raw-peer.js';
 
 const MB = 1024 * 1024;
 
-function num(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) {
-    process.stderr.write(`--${name}: not a number: ${value}\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const { values } = parseArgs({
   options: {
@@ -48,11 +40,11 @@ if (values.help) {
   process.exit(0);
 }
 
-const count = num('count', values.count, 1_000_000);
-const seed = num('seed', values.seed, Math.floor(Math.random() * 0x100000000)) >>> 0;
-const concurrency = num('concurrency', values.concurrency, 8);
-const timeLimitMs = values['time-limit'] !== undefined ? num('time-limit', values['time-limit'], 0) : undefined;
-const replay = values.replay?.split(',').map((s) => num('replay', s, 0));
+const count = numberArg('count', values.count, 1_000_000);
+const seed = numberArg('seed', values.seed, Math.floor(Math.random() * 0x100000000)) >>> 0;
+const concurrency = numberArg('concurrency', values.concurrency, 8);
+const timeLimitMs = values['time-limit'] !== undefined ? numberArg('time-limit', values['time-limit'], 0) : undefined;
+const replay = values.replay?.split(',').map((s) => numberArg('replay', s, 0));
 
 /** A fresh session binds and submits: the server still serves. */
 async function stillServes(port: number, host: string): Promise<boolean> {
@@ -74,7 +66,7 @@ let child: ChildServer | undefined;
 let port: number;
 const host = values.host ?? '127.0.0.1';
 if (values.port !== undefined) {
-  port = num('port', values.port, 0);
+  port = numberArg('port', values.port, 0);
 } else {
   child = await startProtocolServer();
   port = child.port;

@@ -4,26 +4,16 @@
 // EXPIRED with the receipt the account asked for.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
 import { MessageState, parseReceipt, statOf } from '../../src/dlr/receipt.js';
 import { SmscSimulator } from '../../src/sim/smsc.js';
 import { SmppClient } from '../../src/smpp/client.js';
 import type { Session } from '../../src/smpp/session.js';
+import { messageStates } from '../helpers/db-read.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freePort, waitFor } from '../helpers/wait.js';
 
 type Status = { messagesInMemory: number; connectors: Record<string, { up: boolean; queued: number }> };
 
-function states(db: string): Record<number, number> {
-  const d = new Database(db, { readonly: true });
-  try {
-    const out: Record<number, number> = {};
-    for (const r of d.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state').all() as Array<{ state: number; n: number }>) out[r.state] = r.n;
-    return out;
-  } finally {
-    d.close();
-  }
-}
 
 /** An ESME (transceiver) that sends with receipts asked for and keeps every receipt's stat by id. */
 async function esme(gw: GatewayProcess) {
@@ -73,9 +63,9 @@ test('a backlog past messages.maxInMemory waits in the ledger and reaches the ca
   try {
     const ids = await e.send(400);
     const status = (await gw.status()) as Status;
-    t.diagnostic(`400 accepted with the carrier away: ${status.messagesInMemory} in memory, ledger ${JSON.stringify(states(db))}`);
+    t.diagnostic(`400 accepted with the carrier away: ${status.messagesInMemory} in memory, ledger ${JSON.stringify(messageStates(db))}`);
     assert.ok(status.messagesInMemory <= 50, `at most maxInMemory held: ${status.messagesInMemory}`);
-    assert.equal(states(db)[0], 400, 'all 400 committed as queued');
+    assert.equal(messageStates(db)[0], 400, 'all 400 committed as queued');
     await gw.waitLog((l) => l.msg === 'messages held in memory at the limit; new ones wait in the ledger');
 
     // The newest is surely one only the ledger holds.
@@ -111,7 +101,7 @@ test('messages that wait past their validity (held or in the ledger only) end EX
     const ids = await e.send(60);
     await waitFor(() => e.receipts.size === 60, 'an EXPIRED receipt for every message', 20_000);
     for (const id of ids) assert.deepEqual(e.receipts.get(id), ['EXPIRED'], `one EXPIRED receipt for ${id}`);
-    assert.deepEqual(states(db), { [MessageState.EXPIRED]: 60 }, 'all final as EXPIRED, none queued');
+    assert.deepEqual(messageStates(db), { [MessageState.EXPIRED]: 60 }, 'all final as EXPIRED, none queued');
   } finally {
     await e.close();
     assert.equal(await gw.stop(), 0);

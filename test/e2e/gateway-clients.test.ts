@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
 import { parseReceipt } from '../../src/dlr/receipt.js';
 import { SmscSimulator } from '../../src/sim/smsc.js';
 import { SmppClient } from '../../src/smpp/client.js';
 import { encode } from '../../src/smpp/codec.js';
 import type { Session } from '../../src/smpp/session.js';
+import { readDb } from '../helpers/db-read.js';
 import { cli, startGateway, tempDir } from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -17,14 +17,7 @@ const N = 12_000;
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-function outboxRows(db: string): number {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;
-  } finally {
-    d.close();
-  }
-}
+const outboxRows = (db: string) => readDb(db, (d) => d.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number);
 
 /** Binds as a transmitter and sends `n` submit_sm asking for receipts, 50 in flight. */
 async function sendWithReceipts(port: number, n: number): Promise<Set<string>> {

@@ -2,9 +2,9 @@
 // bundled SMSC simulator, and the receipts back.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { runLoad } from '../../src/sim/load.js';
 import { SmscSimulator } from '../../src/sim/smsc.js';
+import { messageStates } from '../helpers/db-read.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const ESME = { systemId: 'acme', password: 'acme123' };
@@ -30,16 +30,6 @@ async function withGateway(
   }
 }
 
-function states(db: string): Record<number, number> {
-  const d = new Database(db, { readonly: true });
-  try {
-    const out: Record<number, number> = {};
-    for (const r of d.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state').all() as Array<{ state: number; n: number }>) out[r.state] = r.n;
-    return out;
-  } finally {
-    d.close();
-  }
-}
 
 for (const idFormat of ['hex', 'dec'] as const) {
   test(`1,000 MT with receipts: all acked, every receipt back with the gateway's id (simulator ids in ${idFormat})`, async () => {
@@ -83,7 +73,7 @@ test('carrier throttling and errors: every message ends delivered or failed, non
     // Every accepted message got a receipt: DELIVRD from the carrier, or one the gateway wrote
     // (REJECTD for a permanent error, UNDELIV after the attempts ran out).
     assert.equal(s.dlrsMatched, 500, JSON.stringify(s.dlrStats));
-    const st = states(db);
+    const st = messageStates(db);
     const pending = (st[0] ?? 0) + (st[1] ?? 0);
     assert.equal(pending, 0, `no message queued or awaiting a receipt: ${JSON.stringify(st)}`);
     assert.ok((st[8] ?? 0) > 0, 'permanent errors rejected');

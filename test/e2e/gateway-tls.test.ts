@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type tls from 'node:tls';
-import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { foldId } from '../../src/dlr/ids.js';
 import { MessageState, parseReceipt, statOf } from '../../src/dlr/receipt.js';
@@ -16,6 +15,7 @@ import { SmppClient, type ClientTlsOptions } from '../../src/smpp/client.js';
 import type { Pdu } from '../../src/smpp/pdu.js';
 import type { Session } from '../../src/smpp/session.js';
 import { ManualClock } from '../helpers/clock.js';
+import { messageStates } from '../helpers/db-read.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
 import { guard, submit } from '../helpers/peer.js';
 import { testPki, writeTestPki, type TestPkiFiles } from '../helpers/tls.js';
@@ -116,16 +116,6 @@ async function assertReceipts(e: ReturnType<typeof esme>, ids: string[]): Promis
   assert.deepEqual(e.stats, { DELIVRD: ids.length });
 }
 
-function messageStates(db: string): Record<number, number> {
-  const d = new Database(db, { readonly: true });
-  try {
-    const out: Record<number, number> = {};
-    for (const r of d.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state').all() as Array<{ state: number; n: number }>) out[r.state] = r.n;
-    return out;
-  } finally {
-    d.close();
-  }
-}
 
 describe('gateway over TLS: ESMEs on the TLS listener, the connector to a TLS SMSC', () => {
   let tmp: ReturnType<typeof tempDir>;

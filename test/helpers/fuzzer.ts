@@ -264,16 +264,17 @@ export function frameEffect(b: Buffer): 'in-step' | 'out-of-step' | 'fatal' {
 
 // ---- the run ----------------------------------------------------------------------------------
 
-function connectionSeed(seed: number, n: number): number {
+/** A seed per connection, derived from the run's seed (so one connection can be replayed alone). */
+export function connectionSeed(seed: number, n: number): number {
   return (seededRandom((seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0)() * 0x100000000) >>> 0;
 }
 
-function bump(map: Record<string, number>, key: string, by = 1): void {
+export function bump(map: Record<string, number>, key: string, by = 1): void {
   map[key] = (map[key] ?? 0) + by;
 }
 
 /** Waits for `event` on the socket, its close, or `ms` to pass, whichever comes first. */
-function waitFor(socket: net.Socket, event: string, ms: number): Promise<'event' | 'closed' | 'timeout'> {
+export function waitSocket(socket: net.Socket, event: string, ms: number): Promise<'event' | 'closed' | 'timeout'> {
   if (socket.destroyed) return Promise.resolve('closed');
   return new Promise((resolve) => {
     const done = (r: 'event' | 'closed' | 'timeout'): void => {
@@ -290,7 +291,7 @@ function waitFor(socket: net.Socket, event: string, ms: number): Promise<'event'
   });
 }
 
-const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+export const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const host = options.host ?? '127.0.0.1';
@@ -351,7 +352,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     let responsesHere = 0;
     // Resets after a framing error are expected; 'close' follows.
     socket.on('error', (err: NodeJS.ErrnoException) => (socketError ??= err.code ?? err.message));
-    const connected = await waitFor(socket, 'connect', waitMs);
+    const connected = await waitSocket(socket, 'connect', waitMs);
     if (connected !== 'event') {
       socket.destroy();
       s.connectErrors++;
@@ -477,7 +478,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
         options.onProgress?.(s);
       }
       if (!ok) {
-        const r = await waitFor(socket, 'drain', waitMs);
+        const r = await waitSocket(socket, 'drain', waitMs);
         if (r === 'timeout') {
           anomaly('stall', `no drain within ${waitMs} ms`);
           weClosed = true;

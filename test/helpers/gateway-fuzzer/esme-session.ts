@@ -10,7 +10,7 @@ import { decode, encode } from '../../../src/smpp/codec.js';
 import { COMMANDS, ESME_RINVCMDLEN, statusName } from '../../../src/smpp/defs.js';
 import { Framer } from '../../../src/smpp/framer.js';
 import type { Pdu } from '../../../src/smpp/pdu.js';
-import { frameEffect } from '../fuzzer.js';
+import { connectionSeed, frameEffect } from '../fuzzer.js';
 import type { DeliverSmCheck } from './deliver-sm.js';
 import { hostileBind } from './hostile-bind.js';
 import type { Ledger } from './ledger.js';
@@ -52,10 +52,6 @@ interface Pend {
 
 /** Units kept per connection for anomalies. */
 const RECENT_UNITS = 8;
-
-function connectionSeed(seed: number, n: number): number {
-  return (seededRandom((seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0)() * 0x100000000) >>> 0;
-}
 
 export async function runConnection(run: FuzzRun, n: number): Promise<void> {
   const { s, ledger, anomaly, window, stallMs } = run;

@@ -5,6 +5,8 @@ import { encode } from '../../../src/smpp/codec.js';
 import { TLVS } from '../../../src/smpp/defs.js';
 import type { Pdu, PduInput, PduOf } from '../../../src/smpp/pdu.js';
 
+export { bump, waitSocket, yieldTurn } from '../fuzzer.js';
+
 export const MB = 1024 * 1024;
 /** The protocol's largest PDU (command_length 65,536). */
 export const MAX_PDU = 64 * 1024;
@@ -17,10 +19,6 @@ export const NETWORK_ERROR = TLVS.get('network_error_code')!.tag;
 
 export const int = (rand: () => number, n: number): number => Math.floor(rand() * n);
 export const pick = <T>(rand: () => number, list: readonly T[]): T => list[int(rand, list.length)]!;
-export const bump = (map: Record<string, number>, key: string, by = 1): void => {
-  map[key] = (map[key] ?? 0) + by;
-};
-export const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const mb = (bytes: number): number => +(bytes / MB).toFixed(1);
 
@@ -32,23 +30,6 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
   return result;
 }
 
-/** Waits for `event` on the socket, its close, or `ms`, whichever comes first. */
-export function waitSocket(socket: net.Socket, event: string, ms: number): Promise<'event' | 'closed' | 'timeout'> {
-  if (socket.destroyed) return Promise.resolve('closed');
-  return new Promise((resolve) => {
-    const done = (r: 'event' | 'closed' | 'timeout'): void => {
-      clearTimeout(timer);
-      socket.off(event, onEvent);
-      socket.off('close', onClose);
-      resolve(r);
-    };
-    const onEvent = (): void => done('event');
-    const onClose = (): void => done('closed');
-    const timer = setTimeout(() => done('timeout'), ms);
-    socket.once(event, onEvent);
-    socket.once('close', onClose);
-  });
-}
 
 /** A bind as the fuzz account, with its true credentials. */
 export function accountBind(command: 'bind_transceiver' | 'bind_transmitter' | 'bind_receiver'): PduInput {
