@@ -42,6 +42,11 @@ interface Applied {
   finalAfterMs: number | undefined;
 }
 
+/** The stored error is an integer column: a receipt's err is three digits, anything longer is not kept. */
+function errorCode(err: string): number | null {
+  return /^\d{1,9}$/.test(err) ? Number(err) : null;
+}
+
 /** Does registered_delivery ask for a receipt in this final state? (bits 0–1, SMPP 3.4 §5.2.17) */
 export function wantsReceipt(registeredDelivery: number, state: number): boolean {
   switch (registeredDelivery & 0x03) {
@@ -86,7 +91,7 @@ export class ReceiptService {
         return applied;
       })
       .then((applied) => {
-        for (const a of applied) this.applied(a);
+        for (const a of applied) this.done(a);
       });
   }
 
@@ -111,29 +116,33 @@ export class ReceiptService {
         const candidates = receiptIdCandidates(receipt.id, this.o.idHint(connector));
         // Only a message still waiting for its receipt: carriers reuse ids, and a final message's
         // id may now belong to a newer message whose submit_sm_resp is not recorded yet.
+        const err = errorCode(receipt.err);
         for (const candidate of candidates) {
-          const record = this.o.ledger.awaitingReceipt(connector, candidate);
-          if (record) return this.apply(record, receipt, now);
+          const record = this.o.ledger.applyReceiptBySmscId(connector, candidate, receipt.state, err, now);
+          if (record) return this.applied(record, receipt, now);
         }
         this.o.ledger.park(connector, candidates[0]!, JSON.stringify(receipt), now);
         return 'parked';
       })
       .then((a) => {
         if (a === 'parked') this.o.metrics.parkedReceipts.inc();
-        else if (a) this.applied(a);
+        else if (a) this.done(a);
       });
   }
 
   // Inside a commit job: SQL only (a job may run twice if another write of its batch fails);
-  // metrics and delivery wait for the commit (applied()).
+  // metrics and delivery wait for the commit (done()).
   private apply(record: ReceiptSubject, receipt: Receipt, now: number): Applied | undefined {
-    // The stored error is an integer column: a receipt's err is three digits, anything longer is not kept.
-    const err = /^\d{1,9}$/.test(receipt.err) ? Number(receipt.err) : null;
-    if (!this.o.ledger.applyReceipt(record.id, receipt.state, err, now)) return undefined; // already final: a duplicate receipt
+    if (!this.o.ledger.applyReceipt(record.id, receipt.state, errorCode(receipt.err), now)) return undefined; // already final: a duplicate receipt
+    return this.applied(record, receipt, now);
+  }
+
+  /** The receipt's state is recorded on `record`: the account's receipt, and the submit→final time. */
+  private applied(record: ReceiptSubject, receipt: Receipt, now: number): Applied {
     return { item: this.receiptFor(record, receipt.state, receipt.err, now), finalAfterMs: isFinal(receipt.state) ? now - record.submittedAt : undefined };
   }
 
-  private applied(a: Applied): void {
+  private done(a: Applied): void {
     if (a.finalAfterMs !== undefined) this.o.metrics.submitToReceipt.observe(a.finalAfterMs / 1000);
     if (a.item) this.o.deliver([a.item]);
   }

@@ -94,7 +94,12 @@ export class Ledger {
       retry: db.prepare('UPDATE messages SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
       final: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ?, connector = COALESCE(?, connector) WHERE id = ? AND state < 2'),
       receipt: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ? WHERE id = ? AND state < 2'),
-      // Carriers reuse ids in time: the newest message still waiting wins.
+      // Carriers reuse ids in time: the newest message still waiting wins. Found and updated in one statement.
+      receiptBySmscId: db.prepare(
+        `UPDATE messages SET state = ?, error = ?, done_at = ?
+         WHERE id = (SELECT id FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1)
+         RETURNING id, account, pdu, submitted_at AS submittedAt`,
+      ),
       awaiting: db.prepare(
         'SELECT id, account, pdu, submitted_at AS submittedAt FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1',
       ),
@@ -155,6 +160,14 @@ export class Ledger {
   applyReceipt(id: number, state: number, error: number | null, now: number): boolean {
     const done = state >= 2 ? now : null;
     return this.q.receipt.run(state, error, done, id).changes > 0;
+  }
+
+  /**
+   * Applies a receipt's state to the message sent through `connector` as (folded) `smscId` that is
+   * still waiting for one; returns it, or undefined if there is none.
+   */
+  applyReceiptBySmscId(connector: string, smscId: string, state: number, error: number | null, now: number): AwaitingReceipt | undefined {
+    return this.q.receiptBySmscId.get(state, error, state >= 2 ? now : null, connector, smscId) as AwaitingReceipt | undefined;
   }
 
   /** The message sent through `connector` as (folded) `smscId` and still waiting for its receipt. */

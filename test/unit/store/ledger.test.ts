@@ -219,3 +219,18 @@ test('takeParked finds receipts parked by another connection (mayHaveParked is r
   other.park('c1', 'y', '{"n":2}', 1);
   assert.deepEqual(new Ledger(h.db).takeParked('c1', 'y'), ['{"n":2}']);
 });
+
+test('applyReceiptBySmscId: finds the newest message still waiting under that id and records the receipt in one statement', (t) => {
+  const { ledger } = setup(t);
+  const old = ledger.insert(msg());
+  const newer = ledger.insert(msg());
+  ledger.markSent(old, 'c1', 'abc', 'abc', 1);
+  ledger.markSent(newer, 'c1', 'abc', 'abc', 2);
+  assert.deepEqual(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, 0, 10), { id: newer, account: 'acc', pdu: PDU, submittedAt: 1_000 });
+  assert.deepEqual([ledger.get(newer)!.state, ledger.get(newer)!.doneAt], [MessageState.DELIVERED, 10]);
+  assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.ENROUTE, null, 11)!.id, old, 'an intermediate receipt');
+  assert.deepEqual([ledger.get(old)!.state, ledger.get(old)!.doneAt], [MessageState.ENROUTE, null], 'still waiting, no done time');
+  assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.UNDELIVERABLE, 1, 12)!.id, old);
+  assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, 0, 13), undefined, 'none waiting any more');
+  assert.equal(ledger.applyReceiptBySmscId('c2', 'abc', MessageState.DELIVERED, 0, 13), undefined);
+});
