@@ -19,6 +19,9 @@ import { Responder, type SessionHandlers } from './responder.js';
 import { BIND_STATE, isBindCommand, isBound, mayReceive, maySend, peerSends, type BindCommand, type SessionRole, type SessionState } from './states.js';
 import { CoalescingWriter } from './writer.js';
 
+/** Invalid PDUs per session logged at warn; the rest at debug. */
+const INVALID_PDUS_LOGGED = 10;
+
 export type { BindPdu, ResponseInit, SessionHandlers } from './responder.js';
 
 export interface SessionOptions {
@@ -88,6 +91,7 @@ export class Session {
   private readonly window: number;
   private readonly timeoutMs: number;
   private readonly maxPduSize: number;
+  private invalidPdus = 0;
 
   constructor(readonly socket: Socket, options: SessionOptions) {
     this.role = options.role;
@@ -358,7 +362,13 @@ export class Session {
     const id = err.commandId ?? 0;
     const seq = err.sequenceNumber ?? 0;
     const cmd = COMMANDS_BY_ID.get(id);
-    this.log.warn({ err: err.message, commandId: `0x${id.toString(16)}`, seq }, 'invalid PDU');
+    // Every one is answered; only the first few per session are worth an operator's line (a peer
+    // sending nothing else must not fill the log).
+    this.invalidPdus++;
+    const line = { err: err.message, commandId: `0x${id.toString(16)}`, seq };
+    if (this.invalidPdus <= INVALID_PDUS_LOGGED) this.log.warn(line, 'invalid PDU');
+    else this.log.debug(line, 'invalid PDU');
+    if (this.invalidPdus === INVALID_PDUS_LOGGED) this.log.warn({ logged: INVALID_PDUS_LOGGED }, 'more invalid PDUs on this session are logged at debug only');
     if (cmd === undefined) return this.responder.nack(seq, err.status); // unknown command_id: generic_nack
     if (cmd.isResponse) {
       this.pending.take(seq)?.reject(err);

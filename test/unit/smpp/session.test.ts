@@ -216,3 +216,30 @@ test('TCP_NODELAY is set on the socket a session is given', async (t) => {
   });
   assert.deepEqual(calls, [true]);
 });
+
+test('invalid PDUs are all answered, but only the first ten per session are logged at warn', async (t) => {
+  const { Writable } = await import('node:stream');
+  const { createLogger } = await import('../../../src/log.js');
+  const lines: Array<{ level: number; msg: string }> = [];
+  const logger = createLogger({ level: 'info' }, new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
+  const { session, peer } = await sessionWithPeer({ role: 'smsc', logger, handlers: { bind: () => ({ system_id: 'smsc' }) } });
+  t.after(() => dispose(session, peer));
+  await peer.bind();
+  for (let seq = 10; seq < 25; seq++) {
+    // A submit_sm whose body ends inside service_type.
+    const bad = Buffer.alloc(17);
+    bad.writeUInt32BE(17, 0);
+    bad.writeUInt32BE(0x04, 4);
+    bad.writeUInt32BE(seq, 12);
+    bad[16] = 0x41;
+    peer.socket.write(bad);
+  }
+  for (let i = 0; i < 15; i++) {
+    const resp = await peer.next('an answer to each invalid PDU');
+    assert.equal(resp.command, 'submit_sm_resp');
+    assert.notEqual(resp.command_status, 0);
+  }
+  const warned = lines.filter((l) => l.msg === 'invalid PDU');
+  assert.equal(warned.length, 10);
+  assert.equal(lines.filter((l) => l.msg === 'more invalid PDUs on this session are logged at debug only').length, 1);
+});
