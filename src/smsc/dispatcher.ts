@@ -107,13 +107,9 @@ export class Dispatcher {
     return n;
   }
 
-  /** Messages here (queued, in flight or waiting to retry), and whether more wait in the ledger only. */
+  /** Messages here (queued, in flight or waiting to retry). */
   get heldCount(): number {
     return this.held.size;
-  }
-
-  get spilled(): boolean {
-    return this.spillFrom !== undefined;
   }
 
   /**
