@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './common.js';
 import type { LoadSummary } from '../../src/sim/load.js';
+import { eachLine } from '../../test/helpers/lines.js';
 
 export const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 const USAGE_PRELOAD = pathToFileURL(fileURLToPath(new URL('./gateway-usage.js', import.meta.url))).href;
@@ -54,33 +55,26 @@ export class LongLived {
     readonly proc: ChildProcess,
     private readonly tck: number,
   ) {
-    let buf = '';
-    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!line.startsWith('{')) continue;
-        let obj: Record<string, unknown>;
-        try {
-          obj = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        const warn = typeof obj.level === 'number' && obj.level >= 40;
-        if (warn) {
-          this.warnings++;
-          const key = String(obj.msg ?? '?').slice(0, 80);
-          if (key in this.warningsByMsg || Object.keys(this.warningsByMsg).length < 50) this.warningsByMsg[key] = (this.warningsByMsg[key] ?? 0) + 1;
-        }
-        // Keep only what we look for (start-up lines, warnings, errors): a run logs a lot.
-        if (this.lines.length < 200 || warn) {
-          if (this.lines.length < 2000) this.lines.push(obj);
-        }
-        for (let k = this.waiters.length - 1; k >= 0; k--) if (this.waiters[k]!(obj)) this.waiters.splice(k, 1);
-        for (const w of this.watchers) w(obj);
+    eachLine(proc.stdout!, (line) => {
+      if (!line.startsWith('{')) return;
+      let obj: Record<string, unknown>;
+      try {
+        obj = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
       }
+      const warn = typeof obj.level === 'number' && obj.level >= 40;
+      if (warn) {
+        this.warnings++;
+        const key = String(obj.msg ?? '?').slice(0, 80);
+        if (key in this.warningsByMsg || Object.keys(this.warningsByMsg).length < 50) this.warningsByMsg[key] = (this.warningsByMsg[key] ?? 0) + 1;
+      }
+      // Keep only what we look for (start-up lines, warnings, errors): a run logs a lot.
+      if (this.lines.length < 200 || warn) {
+        if (this.lines.length < 2000) this.lines.push(obj);
+      }
+      for (let k = this.waiters.length - 1; k >= 0; k--) if (this.waiters[k]!(obj)) this.waiters.splice(k, 1);
+      for (const w of this.watchers) w(obj);
     });
     proc.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-8192)));
     this.closed = new Promise((resolve) => proc.once('close', (code) => ((this.done = true), resolve(code))));

@@ -10,6 +10,7 @@ import { SmppClient } from '../../src/smpp/client.js';
 import type { Session } from '../../src/smpp/session.js';
 import { messageStates } from '../helpers/db-read.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
+import { submitMany } from '../helpers/submit-many.js';
 import { freePort, waitFor } from '../helpers/wait.js';
 
 type Status = { messagesInMemory: number; connectors: Record<string, { up: boolean; queued: number }> };
@@ -33,20 +34,7 @@ async function esme(gw: GatewayProcess) {
   });
   client.start();
   await waitFor(() => session !== undefined, 'ESME bound');
-  const send = async (n: number): Promise<string[]> => {
-    const ids: string[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < n) {
-        const i = next++;
-        const resp = await session!.request({ command: 'submit_sm', source_addr: 'SHOP', destination_addr: String(4917000000 + i), registered_delivery: 1, short_message: Buffer.from(`backlog ${i}`) });
-        assert.equal(resp.command_status, 0);
-        ids[i] = resp.message_id;
-      }
-    };
-    await Promise.all(Array.from({ length: 20 }, worker));
-    return ids;
-  };
+  const send = (n: number) => submitMany(session!, n, 'backlog', 20);
   return { receipts, send, session: () => session!, close: () => client.close(2_000) };
 }
 

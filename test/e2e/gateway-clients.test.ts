@@ -11,6 +11,7 @@ import { encode } from '../../src/smpp/codec.js';
 import type { Session } from '../../src/smpp/session.js';
 import { readDb } from '../helpers/db-read.js';
 import { cli, startGateway, tempDir } from '../helpers/gateway-process.js';
+import { submitMany } from '../helpers/submit-many.js';
 import { waitFor } from '../helpers/wait.js';
 
 const N = 12_000;
@@ -28,17 +29,7 @@ async function sendWithReceipts(port: number, n: number): Promise<Set<string>> {
   });
   client.start();
   await waitFor(() => session !== undefined, 'transmitter bound');
-  const ids = new Set<string>();
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      const resp = await session!.request({ command: 'submit_sm', source_addr: 'SHOP', destination_addr: String(4917000000 + i), registered_delivery: 1, short_message: Buffer.from(`m${i}`) });
-      assert.equal(resp.command_status, 0);
-      ids.add(resp.message_id);
-    }
-  };
-  await Promise.all(Array.from({ length: 50 }, worker));
+  const ids = new Set(await submitMany(session!, n, 'm', 50));
   await client.close(2_000);
   return ids;
 }

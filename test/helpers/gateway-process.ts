@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eachLine } from './lines.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -43,23 +44,16 @@ export async function startGateway(db: string, extraArgs: string[] = [], env: No
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
   let stderr = '';
-  let buf = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buf += chunk;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        const obj = JSON.parse(line) as Record<string, unknown>;
-        logs.push(obj);
-        for (const w of waiters.splice(0)) {
-          if (w.pred(obj)) w.resolve(obj);
-          else waiters.push(w);
-        }
-      } catch {
-        /* not a log line */
+  eachLine(child.stdout!, (line) => {
+    try {
+      const obj = JSON.parse(line) as Record<string, unknown>;
+      logs.push(obj);
+      for (const w of waiters.splice(0)) {
+        if (w.pred(obj)) w.resolve(obj);
+        else waiters.push(w);
       }
+    } catch {
+      /* not a log line */
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-8192)));

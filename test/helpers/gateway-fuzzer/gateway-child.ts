@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CLI } from '../gateway-process.js';
+import { eachLine } from '../lines.js';
 import { bump } from './shared.js';
 import { emptyLogCheck, type GatewayFuzzSummary, type LogCheck, type RecordAnomaly } from './summary.js';
 
@@ -80,7 +81,6 @@ export async function startGatewayChild(db: string, env: NodeJS.ProcessEnv): Pro
   proc.once('exit', () => process.off('exit', reap));
   const logs: LogCheck = emptyLogCheck();
   let stderr = '';
-  let pending = '';
   const waiters: Array<{ pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
   const onLine = (line: string): void => {
     const obj = checkLogLine(logs, line);
@@ -90,20 +90,11 @@ export async function startGatewayChild(db: string, env: NodeJS.ProcessEnv): Pro
       else waiters.push(w);
     }
   };
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    let i: number;
-    while ((i = pending.indexOf('\n')) >= 0) {
-      onLine(pending.slice(0, i));
-      pending = pending.slice(i + 1);
-    }
-  });
+  eachLine(proc.stdout!, onLine, { flushPartial: true });
   proc.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-16_384)));
   let exitInfo: { code: number | null; signal: string | null } | undefined;
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     proc.once('close', (code, signal) => {
-      if (pending.length > 0) onLine(pending);
-      pending = '';
       exitInfo = { code, signal };
       resolve(exitInfo);
     }),
