@@ -32,6 +32,9 @@ import { Ledger } from './store/ledger.js';
 import { Outbox } from './store/outbox.js';
 import { RouteStore } from './store/routes.js';
 
+/** Rows one step of pruning or body dropping handles before the event loop gets a turn. */
+const CHUNK = 5_000;
+
 export interface GatewayAddresses {
   smpp: AddressInfo;
   smppTls?: AddressInfo;
@@ -92,17 +95,21 @@ export class Gateway {
       },
     ));
     this.auth = new EsmeAuth(this.registry, log, lockout);
-    this.delivery = new OutboxDelivery({ clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log, maxInMemory: config.messages.outboxPageSize });
+    this.delivery = new OutboxDelivery({
+      clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log, maxInMemory: config.messages.outboxPageSize,
+      name: (id) => this.auth.name(id),
+    });
     const receipts = new ReceiptService({
       commit: this.commit, ledger, outbox, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
       deliver: (items) => this.delivery.enqueue(items),
-      idFormat: (account) => this.auth.account(account)?.idFormat ?? 'hex',
+      account: (id) => this.auth.account(id),
       idHint: (connector) => this.dispatcher.links.get(connector)?.settings.dlrId ?? 'auto',
     });
     const inbound = new Inbound({
       commit: this.commit, outbox, receipts, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
       maxPduSize: config.smpp.session.maxPduSize,
       router: () => this.moRouter, deliver: (items) => this.delivery.enqueue(items),
+      accountId: (systemId) => this.auth.bySystemId(systemId)?.id,
     });
     const { tlsCa, tlsCert, tlsKey } = config.smsc;
     const carrierTls = {
@@ -173,19 +180,12 @@ export class Gateway {
     // will not find its message any more.
     this.every(60_000, () => {
       const cut = Date.now() - config.store.retentionHours * 3_600_000;
-      let pruned = 0;
-      const chunk = () => {
-        let n = 0;
-        try {
-          n = this.ready ? ledger.prune(cut, 5_000, Date.now() - 3_600_000) : 0;
-        } catch (err) {
-          log.error({ err: (err as Error).message }, 'pruning failed; next try in a minute');
-        }
-        pruned += n;
-        if (n === 5_000) setImmediate(chunk);
-        else if (pruned > 0) log.info({ pruned }, 'pruned final messages past retention');
-      };
-      chunk();
+      this.chunked('pruning', () => ledger.prune(cut, CHUNK, Date.now() - 3_600_000), (pruned) => log.info({ pruned }, 'pruned final messages past retention'));
+    });
+    // Privacy: the text of final messages goes after store.bodyRetentionHours (0: within seconds).
+    this.every(Math.min(5_000, config.messages.sweepMs), () => {
+      const cut = Date.now() - config.store.bodyRetentionHours * 3_600_000;
+      this.chunked('dropping message bodies', () => ledger.dropBodies(cut, Date.now(), CHUNK), (dropped) => log.debug({ dropped }, 'dropped the bodies of final messages'));
     });
     this.ready = true;
     log.info({ smpp: addresses.smpp.port, smppTls: addresses.smppTls?.port, http: addresses.http.port }, 'smppgw ready');
@@ -227,7 +227,7 @@ export class Gateway {
   status(): Record<string, unknown> {
     return {
       ready: this.ready,
-      binds: this.registry.snapshot(),
+      binds: this.registry.snapshot((id) => this.auth.name(id)),
       connectors: Object.fromEntries(
         [...this.dispatcher.links].map(([id, l]) => [id, { up: l.up, queued: l.queued, inFlight: l.inFlight, tps: l.settings.tps, window: l.settings.window }]),
       ),
@@ -238,6 +238,26 @@ export class Gateway {
       writes: this.commit.writes,
       syncs: this.commit.syncs,
     };
+  }
+
+  /**
+   * Runs `step` (rows handled, at most CHUNK) again and again while it fills a chunk, with the event
+   * loop free between chunks; `done` hears the total when there was any. A failure is logged.
+   */
+  private chunked(what: string, step: () => number, done: (total: number) => void): void {
+    let total = 0;
+    const chunk = () => {
+      let n = 0;
+      try {
+        n = this.ready ? step() : 0;
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, `${what} failed; trying again later`);
+      }
+      total += n;
+      if (n === CHUNK) setImmediate(chunk);
+      else if (total > 0) done(total);
+    };
+    chunk();
   }
 
   private every(ms: number, fn: () => void): void {
@@ -259,7 +279,12 @@ export class Gateway {
     const first = this.version === -1;
     this.version = v;
     const accounts = new AccountStore(this.db).list();
-    this.auth.load(accounts);
+    for (const id of this.auth.load(accounts)) {
+      // Removed (or removed and re-created): nothing of the old account is sent or delivered any more.
+      const dropped = this.dispatcher.forgetAccount(id);
+      this.delivery.forget(id);
+      this.log.info({ account: this.auth.name(id), accountId: id, droppedMessages: dropped }, 'account removed');
+    }
     this.submits.reload(accounts);
     const routes = new RouteStore(this.db);
     this.mtRouter = new MtRouter(routes.listMt());
@@ -304,7 +329,7 @@ export class Gateway {
           const labels = { account: ctx.systemId, bind: state.slice('bound_'.length) };
           boundAs.set(session, labels);
           metrics.binds.inc(labels);
-          this.registry.bound(ctx.systemId, session);
+          this.registry.bound(ctx.accountId, session);
         } else if (counted !== undefined) {
           boundAs.delete(session);
           metrics.binds.dec(counted);

@@ -357,7 +357,7 @@ async function round(m: OpenMap, o: DlrMapOptions, r: number, now: number, warm:
         const smsc = freshId(c, base + i);
         t.time(() => {
           const id = ledger.insert({
-            account: `acct${i % 50}`, sourceAddr: 'BRAND', destAddr: MT.destination_addr, registeredDelivery: 1, pdu: PDU, routeId: 1,
+            accountId: 1 + (i % 50), sourceAddr: 'BRAND', destAddr: MT.destination_addr, registeredDelivery: 1, pdu: PDU, routeId: 1,
             connectors: [CONNECTORS[c]!], expiresAt: now + 2 * DAY, now,
           });
           ledger.markSent(id, CONNECTORS[c]!, smsc, smsc, now);
@@ -400,7 +400,7 @@ async function round(m: OpenMap, o: DlrMapOptions, r: number, now: number, warm:
         jobs.push(
           m.commit.run(() => {
             const id = ledger.insert({
-              account: `acct${k % 50}`, sourceAddr: 'BRAND', destAddr: MT.destination_addr, registeredDelivery: 1, pdu: PDU, routeId: 1,
+              accountId: 1 + (k % 50), sourceAddr: 'BRAND', destAddr: MT.destination_addr, registeredDelivery: 1, pdu: PDU, routeId: 1,
               connectors: [CONNECTORS[c]!], expiresAt: now + 2 * DAY, now,
             });
             ledger.markSent(id, CONNECTORS[c]!, smsc, smsc, now);

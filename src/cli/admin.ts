@@ -61,7 +61,7 @@ export function printRows(rows: Array<Record<string, unknown>>, json = false): v
 
 /** What `list` and `show` print of an account: never the password hash. */
 function publicAccount(a: Account): Record<string, unknown> {
-  return { system_id: a.systemId, tps: a.tps, window: a.window, max_binds: a.maxBinds, allow: a.allow, bind_types: a.bindTypes, id_format: a.idFormat, enabled: a.enabled };
+  return { system_id: a.systemId, id: a.id, tps: a.tps, window: a.window, max_binds: a.maxBinds, allow: a.allow, bind_types: a.bindTypes, id_format: a.idFormat, enabled: a.enabled };
 }
 
 /** What `list` prints of a connector: never its password. */
@@ -113,10 +113,17 @@ export function accountCommand(): Command {
   );
   accountOptions(dbOptions(account.command('set <system_id>').description('change an account').option('--password <p>', 'new bind password').option('--enabled', 'accept binds again')))
     .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).set(systemId, accountInput(o)))], o.json)));
-  dbOptions(account.command('remove <system_id>').description('remove an account')).action((systemId: string, o: DbOptions) =>
+  dbOptions(
+    account
+      .command('remove <system_id>')
+      .description('remove an account (refused while it has queued messages or receipts/MOs waiting, unless --purge)')
+      .option('--purge', 'end its queued messages as DELETED and drop its waiting receipts/MOs'),
+  ).action((systemId: string, o: DbOptions & { purge?: boolean }) =>
     withDb(o, (db) => {
-      if (!new AccountStore(db).remove(systemId)) throw new InvalidInputError(`no account ${systemId}`);
-      process.stdout.write(`removed account ${systemId}\n`);
+      const removed = new AccountStore(db).remove(systemId, { purge: o.purge === true });
+      if (!removed) throw new InvalidInputError(`no account ${systemId}`);
+      const purged = o.purge ? ` (${removed.deletedMessages} queued message(s) ended DELETED, ${removed.droppedOutbox} receipt(s)/MO(s) dropped)` : '';
+      process.stdout.write(`removed account ${systemId}${purged}\n`);
     }),
   );
   return account;

@@ -18,7 +18,8 @@ export interface ReceiptServiceOptions {
   outbox: Outbox;
   /** Takes receipts to deliver, after their commit. */
   deliver: (items: OutboxItem[]) => void;
-  idFormat: (account: string) => 'hex' | 'dec';
+  /** A live account by internal id (how it sees ids); undefined once removed: it gets no receipts. */
+  account: (accountId: number) => { idFormat: 'hex' | 'dec' } | undefined;
   idHint: (connector: string) => IdHint;
   /** How long a receipt waits in the outbox for its account to bind. */
   ttlMs: number;
@@ -31,7 +32,7 @@ export interface ReceiptServiceOptions {
 /** A message as the receipt needs it (from the ledger or from the dispatcher's memory). */
 interface ReceiptSubject {
   id: number;
-  account: string;
+  accountId: number;
   pdu: Buffer;
   submittedAt: number;
 }
@@ -121,6 +122,7 @@ export class ReceiptService {
           const record = this.o.ledger.applyReceiptBySmscId(connector, candidate, receipt.state, err, now);
           if (record) return this.applied(record, receipt, now);
         }
+        // The parsed receipt carries no text: a parked receipt keeps no message content.
         this.o.ledger.park(connector, candidates[0]!, JSON.stringify(receipt), now);
         return 'parked';
       })
@@ -151,8 +153,11 @@ export class ReceiptService {
   private receiptFor(msg: ReceiptSubject, state: number, err: string, now: number): OutboxItem | undefined {
     const sm = decode(msg.pdu) as PduOf<'submit_sm'>;
     if (!wantsReceipt(sm.registered_delivery, state)) return undefined;
+    // Removed since: its messages keep their state for billing, but nobody is there to tell.
+    const account = this.o.account(msg.accountId);
+    if (!account) return undefined;
     const body = receiptBody({
-      id: formatMessageId(msg.id, this.o.idFormat(msg.account)),
+      id: formatMessageId(msg.id, account.idFormat),
       state,
       err,
       submittedAt: msg.submittedAt,
@@ -172,7 +177,7 @@ export class ReceiptService {
       short_message: body.short_message,
       tlvs: body.tlvs,
     });
-    return this.o.outbox.add(msg.account, 'dlr', pdu, msg.id, now, this.o.ttlMs);
+    return this.o.outbox.add(msg.accountId, 'dlr', pdu, msg.id, now, this.o.ttlMs);
   }
 
   private deliver(items: OutboxItem[]): void {

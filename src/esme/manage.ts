@@ -21,7 +21,7 @@ export interface ManageOptions {
   ledger: Ledger;
   commit: GroupCommit;
   dispatcher: Dispatcher;
-  account: (systemId: string) => Account | undefined;
+  account: (accountId: number) => Account | undefined;
   logger: Logger;
   /** The largest PDU a carrier is sent (smpp.session.maxPduSize). */
   maxPduSize: number;
@@ -117,12 +117,12 @@ export class ManageHandler {
   /** The account's own message named by `messageId`; anything else fails with `fail`. */
   private own(messageId: string, session: Session, fail: number): { record: MessageRecord; account: Account } {
     const ctx = esmeContext(session);
-    const account = ctx ? this.o.account(ctx.systemId) : undefined;
+    const account = ctx ? this.o.account(ctx.accountId) : undefined;
     if (!account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
     if (!account.enabled) throw new SmppError(fail, 'account disabled');
     const id = parseMessageId(messageId, account.idFormat);
     const record = id === undefined ? undefined : this.o.ledger.get(id);
-    if (!record || record.account !== account.systemId || formatMessageId(record.id, account.idFormat) !== messageId.trim().toLowerCase()) {
+    if (!record || record.accountId !== account.id || formatMessageId(record.id, account.idFormat) !== messageId.trim().toLowerCase()) {
       throw new SmppError(fail === Status.ESME_RQUERYFAIL ? fail : Status.ESME_RINVMSGID!, `no message ${messageId} of this account`);
     }
     return { record, account };

@@ -28,6 +28,8 @@ export interface OutboxDeliveryOptions {
   /** First retry delay after a failed delivery; doubles up to maxRetryMs. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** The system_id of an account id, for metrics and logs. */
+  name: (accountId: number) => string;
   /** Items an account may hold in memory (default 1,000); the rest wait in the table. */
   maxInMemory?: number;
   /** Wall-clock time (TTLs are stored as wall-clock times). */
@@ -47,7 +49,7 @@ interface AccountOutbox {
 }
 
 export class OutboxDelivery {
-  private readonly accounts = new Map<string, AccountOutbox>();
+  private readonly accounts = new Map<number, AccountOutbox>();
   private readonly timers: TimerQueue;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -72,18 +74,29 @@ export class OutboxDelivery {
     return n;
   }
 
-  /** Items waiting per account (in the table, not on their way to a receiver). */
+  /** Items waiting per account, by system_id (in the table, not on their way to a receiver). */
   countByAccount(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [account, a] of this.accounts) if (a.stored - a.outstanding > 0) out[account] = a.stored - a.outstanding;
+    for (const [account, a] of this.accounts) if (a.stored - a.outstanding > 0) out[this.o.name(account)] = a.stored - a.outstanding;
     return out;
+  }
+
+  /**
+   * The account was removed (its outbox rows purged with it): what is held of it here goes, and
+   * nothing of it is sent again.
+   */
+  forget(accountId: number): void {
+    const a = this.accounts.get(accountId);
+    if (!a) return;
+    this.accounts.delete(accountId);
+    a.queue.drain();
   }
 
   /** At start: everything the table holds waits, and the first page of each account is read. */
   resume(): number {
     this.seenId = Math.max(this.seenId, this.o.outbox.maxId());
     let total = 0;
-    for (const [account, n] of Object.entries(this.o.outbox.countByAccount())) {
+    for (const [account, n] of this.o.outbox.countByAccount()) {
       const a = this.account(account);
       a.stored += n;
       a.spilled = true;
@@ -95,10 +108,10 @@ export class OutboxDelivery {
 
   /** New items, committed: held here while there is room, otherwise left in the table. */
   enqueue(items: readonly OutboxItem[]): void {
-    const touched = new Set<string>();
+    const touched = new Set<number>();
     for (const item of items) {
       if (item.id > this.seenId) this.seenId = item.id;
-      const a = this.account(item.account);
+      const a = this.account(item.accountId);
       a.stored++;
       if (a.held.has(item.id)) continue; // a page read it from the table first
       if (a.spilled || a.held.size >= this.maxInMemory) {
@@ -107,13 +120,13 @@ export class OutboxDelivery {
       }
       a.held.add(item.id);
       a.queue.push(item);
-      touched.add(item.account);
+      touched.add(item.accountId);
     }
     for (const account of touched) this.pump(account);
   }
 
   /** Sends what the account's receivers can take now. */
-  pump(account: string): void {
+  pump(account: number): void {
     const a = this.accounts.get(account);
     if (!a) return;
     while (a.queue.length > 0) {
@@ -140,19 +153,19 @@ export class OutboxDelivery {
       a.queue = keep;
     }
     // Expired items that only the table holds: a page at a time, counted, logged once per account.
-    const dropped = new Map<string, AccountOutbox>();
+    const dropped = new Map<number, AccountOutbox>();
     const gone: OutboxItem[] = [];
     for (const item of this.o.outbox.expired(now, 5_000)) {
-      const a = this.account(item.account);
+      const a = this.account(item.accountId);
       if (a.held.has(item.id)) continue;
       a.held.add(item.id); // until its removal is committed: no page may read it again
       gone.push(item);
-      dropped.set(item.account, a);
+      dropped.set(item.accountId, a);
     }
     if (gone.length === 0) return;
-    for (const item of gone) this.o.metrics.outboxExpired.inc({ account: item.account, kind: item.kind });
+    for (const item of gone) this.o.metrics.outboxExpired.inc({ account: this.o.name(item.accountId), kind: item.kind });
     const perAccount: Record<string, number> = {};
-    for (const item of gone) perAccount[item.account] = (perAccount[item.account] ?? 0) + 1;
+    for (const item of gone) perAccount[this.o.name(item.accountId)] = (perAccount[this.o.name(item.accountId)] ?? 0) + 1;
     this.log.warn({ expired: perAccount }, 'outbox items expired undelivered');
     this.o.commit
       .run(() => {
@@ -160,12 +173,12 @@ export class OutboxDelivery {
       })
       .then(
         () => {
-          for (const item of gone) this.removed(dropped.get(item.account)!, item.account, item.id, true);
+          for (const item of gone) this.removed(dropped.get(item.accountId)!, item.accountId, item.id, true);
         },
         (err: Error) => {
           // Still in the table: let them be read (and expired) again.
           this.log.error({ err: err.message }, 'could not remove expired outbox items');
-          for (const item of gone) this.removed(dropped.get(item.account)!, item.account, item.id, false);
+          for (const item of gone) this.removed(dropped.get(item.accountId)!, item.accountId, item.id, false);
         },
       );
   }
@@ -174,14 +187,14 @@ export class OutboxDelivery {
     this.timers.clear();
   }
 
-  private account(account: string): AccountOutbox {
+  private account(account: number): AccountOutbox {
     let a = this.accounts.get(account);
     if (!a) this.accounts.set(account, (a = { queue: new Fifo(), held: new Set(), spilled: false, stored: 0, outstanding: 0 }));
     return a;
   }
 
   /** Reads the account's next page from the table, once nothing of it is held here. */
-  private refill(account: string, a: AccountOutbox): void {
+  private refill(account: number, a: AccountOutbox): void {
     if (!a.spilled || a.held.size > 0) return;
     const page = this.o.outbox.page(account, this.seenId, this.maxInMemory);
     a.spilled = page.length === this.maxInMemory;
@@ -193,7 +206,7 @@ export class OutboxDelivery {
   }
 
   /** An item is no longer held here: its removal from the table committed (`gone`), or failed. */
-  private removed(a: AccountOutbox, account: string, id: number, gone: boolean): void {
+  private removed(a: AccountOutbox, account: number, id: number, gone: boolean): void {
     a.held.delete(id);
     if (gone) a.stored--;
     else a.spilled = true; // still in the table: a later page reads it again
@@ -206,10 +219,10 @@ export class OutboxDelivery {
       pdu = decode(item.pdu) as PduOf<'deliver_sm'>;
     } catch (err) {
       // Not something any account could take (stored by an older version, or damaged): it goes.
-      this.log.error({ account: item.account, kind: item.kind, item: item.id, err: (err as Error).message }, 'outbox item is not a sendable deliver_sm; removed');
+      this.log.error({ account: this.o.name(item.accountId), kind: item.kind, item: item.id, err: (err as Error).message }, 'outbox item is not a sendable deliver_sm; removed');
       this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
-        () => this.removed(a, item.account, item.id, true),
-        () => this.removed(a, item.account, item.id, false),
+        () => this.removed(a, item.accountId, item.id, true),
+        () => this.removed(a, item.accountId, item.id, false),
       );
       return;
     }
@@ -217,30 +230,30 @@ export class OutboxDelivery {
     session.request(pdu).then(
       (resp) => {
         if (resp.command_status === 0) {
-          this.o.metrics.outboxDelivered.inc({ account: item.account, kind: item.kind });
+          this.o.metrics.outboxDelivered.inc({ account: this.o.name(item.accountId), kind: item.kind });
           this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
             () => {
               a.outstanding--;
-              this.removed(a, item.account, item.id, true);
+              this.removed(a, item.accountId, item.id, true);
             },
             (err: Error) => {
               // Still in the table: it will be read and delivered again (a duplicate, not a loss).
               this.log.error({ err: err.message, item: item.id }, 'could not remove a delivered outbox item');
               a.outstanding--;
-              this.removed(a, item.account, item.id, false);
+              this.removed(a, item.accountId, item.id, false);
             },
           );
         } else {
           a.outstanding--;
-          this.log.debug({ account: item.account, status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
+          this.log.debug({ account: this.o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
           this.retry(a, item);
         }
-        this.pump(item.account);
+        this.pump(item.accountId);
       },
       () => {
         a.outstanding--;
         this.retry(a, item);
-        this.pump(item.account);
+        this.pump(item.accountId);
       },
     );
   }
@@ -254,18 +267,18 @@ export class OutboxDelivery {
     // Still held: it goes back to the queue after the delay.
     this.timers.add(delay, () => {
       a.queue.push(item);
-      this.pump(item.account);
+      this.pump(item.accountId);
     });
   }
 
   private expire(a: AccountOutbox, item: OutboxItem): void {
-    this.o.metrics.outboxExpired.inc({ account: item.account, kind: item.kind });
-    this.log.warn({ account: item.account, kind: item.kind, item: item.id, messageId: item.messageId }, 'outbox item expired undelivered');
+    this.o.metrics.outboxExpired.inc({ account: this.o.name(item.accountId), kind: item.kind });
+    this.log.warn({ account: this.o.name(item.accountId), kind: item.kind, item: item.id, messageId: item.messageId }, 'outbox item expired undelivered');
     this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
-      () => this.removed(a, item.account, item.id, true),
+      () => this.removed(a, item.accountId, item.id, true),
       (err: Error) => {
         this.log.error({ err: err.message }, 'could not remove an expired outbox item');
-        this.removed(a, item.account, item.id, false);
+        this.removed(a, item.accountId, item.id, false);
       },
     );
   }

@@ -1,24 +1,25 @@
-// Who is bound: sessions by account, so receipts and MOs find a receiver (round-robin) and
-// max binds can be enforced.
+// Who is bound: sessions by account (its internal id, so a re-created account never shares the
+// old one's receivers), so receipts and MOs find a receiver (round-robin) and max binds can be
+// enforced.
 import type { Session } from '../smpp/session.js';
 
 export class BindRegistry {
-  private readonly byAccount = new Map<string, Session[]>();
-  private readonly cursor = new Map<string, number>();
+  private readonly byAccount = new Map<number, Session[]>();
+  private readonly cursor = new Map<number, number>();
 
-  constructor(private readonly onReceiverBound: (account: string) => void = () => {}) {}
+  constructor(private readonly onReceiverBound: (account: number) => void = () => {}) {}
 
-  count(account: string): number {
+  count(account: number): number {
     return this.byAccount.get(account)?.length ?? 0;
   }
 
-  add(account: string, session: Session): void {
+  add(account: number, session: Session): void {
     const list = this.byAccount.get(account) ?? [];
     list.push(session);
     this.byAccount.set(account, list);
   }
 
-  remove(account: string, session: Session): void {
+  remove(account: number, session: Session): void {
     const list = this.byAccount.get(account);
     if (!list) return;
     const i = list.indexOf(session);
@@ -27,12 +28,12 @@ export class BindRegistry {
   }
 
   /** Tells the outbox that `session` can now take deliver_sm. */
-  bound(account: string, session: Session): void {
+  bound(account: number, session: Session): void {
     if (session.state === 'bound_rx' || session.state === 'bound_trx') this.onReceiverBound(account);
   }
 
   /** A receiving session of the account that can take a request now, round-robin; undefined if none. */
-  nextReceiver(account: string): Session | undefined {
+  nextReceiver(account: number): Session | undefined {
     const list = this.byAccount.get(account);
     if (!list) return undefined;
     const start = this.cursor.get(account) ?? 0;
@@ -47,11 +48,21 @@ export class BindRegistry {
     return undefined;
   }
 
-  /** Bound sessions, for status: account → bind states. */
-  snapshot(): Record<string, string[]> {
+  /** Bound sessions, for status: account (named by `name`) → bind states. */
+  snapshot(name: (account: number) => string): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const [account, list] of this.byAccount) out[account] = list.map((s) => s.state);
+    for (const [account, list] of this.byAccount) out[name(account)] = list.map((s) => s.state);
     return out;
+  }
+
+  /** The sessions of one account. */
+  sessions(account: number): readonly Session[] {
+    return this.byAccount.get(account) ?? [];
+  }
+
+  /** Accounts with a bound session. */
+  accounts(): number[] {
+    return [...this.byAccount.keys()];
   }
 
   all(): Session[] {

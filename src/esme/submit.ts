@@ -28,7 +28,7 @@ export interface SubmitOptions {
   dispatcher: Dispatcher;
   metrics: Metrics;
   logger: Logger;
-  account: (systemId: string) => Account | undefined;
+  account: (accountId: number) => Account | undefined;
   router: () => MtRouter;
   /** Validity when the account gives none. */
   defaultValidityMs: number;
@@ -40,7 +40,7 @@ export interface SubmitOptions {
 }
 
 export class SubmitHandler {
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly buckets = new Map<number, TokenBucket>();
   private readonly now: () => number;
 
   constructor(private readonly o: SubmitOptions) {
@@ -49,8 +49,8 @@ export class SubmitHandler {
 
   /** Applies new account rates (after a table change). */
   reload(accounts: readonly Account[]): void {
-    for (const a of accounts) this.buckets.get(a.systemId)?.setRate(a.tps);
-    for (const id of this.buckets.keys()) if (!accounts.some((a) => a.systemId === id)) this.buckets.delete(id);
+    for (const a of accounts) this.buckets.get(a.id)?.setRate(a.tps);
+    for (const id of this.buckets.keys()) if (!accounts.some((a) => a.id === id)) this.buckets.delete(id);
   }
 
   /** submit_sm: one message. */
@@ -97,7 +97,7 @@ export class SubmitHandler {
   private async run(session: Session, work: (account: Account) => Promise<ResponseInit>): Promise<ResponseInit> {
     const started = this.o.clock.now();
     const ctx = esmeContext(session);
-    const account = ctx ? this.o.account(ctx.systemId) : undefined;
+    const account = ctx ? this.o.account(ctx.accountId) : undefined;
     if (!ctx || !account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
     // The operator's kill switch works on binds already up, too.
     if (!account.enabled) throw new SmppError(Status.ESME_RSUBMITFAIL!, 'account disabled');
@@ -145,17 +145,17 @@ export class SubmitHandler {
     if (bytes.length > this.o.maxPduSize) throw new SmppError(ESME_RINVMSGLEN, `${bytes.length} bytes as a submit_sm; the limit is ${this.o.maxPduSize}`);
     const id = await this.o.commit.run(() =>
       this.o.ledger.insert({
-        account: account.systemId, sourceAddr: pdu.source_addr, destAddr: pdu.destination_addr, registeredDelivery: pdu.registered_delivery,
+        accountId: account.id, sourceAddr: pdu.source_addr, destAddr: pdu.destination_addr, registeredDelivery: pdu.registered_delivery,
         pdu: bytes, routeId: route.routeId, connectors: route.connectors, expiresAt, now,
       }),
     );
-    this.o.dispatcher.accept({ id, account: account.systemId, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
+    this.o.dispatcher.accept({ id, accountId: account.id, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
     return id;
   }
 
   private bucket(account: Account): TokenBucket {
-    let b = this.buckets.get(account.systemId);
-    if (!b) this.buckets.set(account.systemId, (b = new TokenBucket(account.tps, this.o.clock)));
+    let b = this.buckets.get(account.id);
+    if (!b) this.buckets.set(account.id, (b = new TokenBucket(account.tps, this.o.clock)));
     return b;
   }
 }

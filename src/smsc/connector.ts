@@ -19,7 +19,7 @@ const ESME_RSYSERR = Status.ESME_RSYSERR!;
 /** A message on its way to a carrier. */
 export interface Outgoing {
   id: number;
-  account: string;
+  accountId: number;
   /** The submit_sm as the account sent it, encoded (compact while queued). */
   pdu: Buffer;
   /** Candidate connectors from the route, in order; `tried` indexes the current one. */

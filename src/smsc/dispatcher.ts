@@ -184,8 +184,28 @@ export class Dispatcher {
     return done;
   }
 
+  /**
+   * The account was removed with --purge: its queued messages were ended DELETED in the ledger by
+   * that command, so the ones held here go without being sent (one on the wire stays DELETED: the
+   * ledger refuses to record it as sent). One accepted after the purge, before this process saw
+   * the removal, is still queued in the ledger and goes out. Returns how many were dropped.
+   */
+  forgetAccount(accountId: number): number {
+    let n = 0;
+    for (const msg of this.held.values()) {
+      if (msg.accountId !== accountId || msg.inFlight || msg.cancelled) continue;
+      if (this.o.ledger.get(msg.id)?.state === MessageState.QUEUED) continue;
+      msg.cancelled = true; // skipped where it waits (a link queue, a retry timer, the orphans)
+      this.orphans.delete(msg);
+      this.held.delete(msg.id);
+      n++;
+    }
+    if (n > 0) for (const link of this.links.values()) link.dropCancelled();
+    return n;
+  }
+
   /** Ends a queued message that only the ledger holds (inside whileStored). */
-  cancelStored(m: { id: number; account: string; pdu: Buffer; submittedAt: number }, state: number): Promise<void> {
+  cancelStored(m: { id: number; accountId: number; pdu: Buffer; submittedAt: number }, state: number): Promise<void> {
     return this.o.receipts.recordFinal(m, state, null, null);
   }
 

@@ -20,6 +20,8 @@ export interface InboundOptions {
   outbox: Outbox;
   receipts: ReceiptService;
   router: () => MoRouter;
+  /** The internal id of the live account with this system_id (MO routes name accounts by system_id). */
+  accountId: (systemId: string) => number | undefined;
   deliver: (items: OutboxItem[]) => void;
   metrics: Metrics;
   logger: Logger;
@@ -82,7 +84,8 @@ export class Inbound {
 
   private async mo(pdu: PduOf<'deliver_sm'>, connector: string): Promise<ResponseInit> {
     const route = this.o.router().route({ destination: pdu.destination_addr, source: pdu.source_addr, text: moText(pdu), connector });
-    if (!route) {
+    const accountId = route ? this.o.accountId(route.account) : undefined;
+    if (!route || accountId === undefined) {
       this.o.metrics.mos.inc({ result: 'unrouted' });
       this.log.warn({ connector, to: pdu.destination_addr }, 'MO matches no MO route; refused');
       throw new SmppError(Status.ESME_RINVDSTADR!, 'no MO route');
@@ -91,7 +94,7 @@ export class Inbound {
     const bytes = encodeAs('deliver_sm', 1, 0, pdu);
     // A data_sm at the size limit grows as a deliver_sm: refuse it rather than store what no account could take.
     if (bytes.length > this.o.maxPduSize) throw new SmppError(ESME_RINVMSGLEN, `MO is ${bytes.length} bytes as a deliver_sm; the limit is ${this.o.maxPduSize}`);
-    const item = await this.o.commit.run(() => this.o.outbox.add(route.account, 'mo', bytes, null, this.now(), this.o.ttlMs));
+    const item = await this.o.commit.run(() => this.o.outbox.add(accountId, 'mo', bytes, null, this.now(), this.o.ttlMs));
     this.o.metrics.mos.inc({ result: 'routed' });
     this.o.deliver([item]);
     return {};

@@ -1,4 +1,8 @@
-// ESME accounts: who may bind, how, from where, and at what rate.
+// ESME accounts: who may bind, how, from where, and at what rate. Each has an internal id that
+// is never reused: its messages and outbox items belong to that id, not to the system_id, so a
+// re-created account starts with nothing of the old one's. Removing an account keeps its row as a
+// tombstone (for billing) and refuses while it still has work here, unless purged.
+import { MessageState } from '../dlr/receipt.js';
 import { InvalidInputError } from '../errors.js';
 import { hashPassword, parseCidr } from '../esme/credentials.js';
 import { bumpConfigVersion, type Db } from './db.js';
@@ -7,6 +11,8 @@ export type BindType = 'tx' | 'rx' | 'trx';
 export const BIND_TYPES: readonly BindType[] = ['tx', 'rx', 'trx'];
 
 export interface Account {
+  /** Internal, never reused: what the account's messages and outbox items belong to. */
+  id: number;
   systemId: string;
   passwordHash: string;
   /** Messages per second accepted from this account over all its binds; 0: no limit. */
@@ -22,6 +28,14 @@ export interface Account {
   enabled: boolean;
 }
 
+export interface RemovedAccount {
+  id: number;
+  /** Queued messages ended DELETED by --purge. */
+  deletedMessages: number;
+  /** Receipts and MOs dropped by --purge. */
+  droppedOutbox: number;
+}
+
 export interface AccountInput {
   password?: string;
   tps?: number;
@@ -34,6 +48,7 @@ export interface AccountInput {
 }
 
 interface Row {
+  id: number;
   system_id: string;
   password_hash: string;
   tps: number;
@@ -47,6 +62,7 @@ interface Row {
 
 function fromRow(r: Row): Account {
   return {
+    id: r.id,
     systemId: r.system_id,
     passwordHash: r.password_hash,
     tps: r.tps,
@@ -107,33 +123,53 @@ export class AccountStore {
       this.db
         .prepare(
           `UPDATE accounts SET password_hash = ?, tps = ?, window = ?, max_binds = ?, allow = ?, bind_types = ?, id_format = ?, enabled = ?, updated_at = ?
-           WHERE system_id = ?`,
+           WHERE id = ?`,
         )
         .run(input.password !== undefined ? hashPassword(input.password) : current.passwordHash, next.tps, next.window, next.maxBinds,
-          next.allow.join(','), next.bindTypes.join(','), next.idFormat, next.enabled ? 1 : 0, this.now(), systemId);
+          next.allow.join(','), next.bindTypes.join(','), next.idFormat, next.enabled ? 1 : 0, this.now(), current.id);
       bumpConfigVersion(this.db);
     })();
     return this.get(systemId)!;
   }
 
-  remove(systemId: string): boolean {
-    return this.db.transaction(() => {
+  /**
+   * Removes a live account. Refused while routes name it, and while messages of it are queued or
+   * receipts/MOs wait for it, unless `purge`: then the queued messages end DELETED and the outbox
+   * items are dropped. The row stays as a tombstone: its messages keep their owner for billing,
+   * and no later account (even one with the same system_id) sees them.
+   */
+  remove(systemId: string, options: { purge?: boolean } = {}): RemovedAccount | undefined {
+    return this.db.transaction((): RemovedAccount | undefined => {
+      const account = this.get(systemId);
+      if (!account) return undefined;
       const mt = this.db.prepare('SELECT id FROM mt_routes WHERE account = ?').pluck().all(systemId) as number[];
       const mo = this.db.prepare('SELECT id FROM mo_routes WHERE account = ?').pluck().all(systemId) as number[];
       const uses = [mt.length ? `MT route(s) ${mt.join(', ')}` : '', mo.length ? `MO route(s) ${mo.join(', ')}` : ''].filter(Boolean);
       if (uses.length > 0) throw new InvalidInputError(`account ${systemId} is used by ${uses.join(' and ')}; remove or change them first`);
-      const changed = this.db.prepare('DELETE FROM accounts WHERE system_id = ?').run(systemId).changes > 0;
-      if (changed) bumpConfigVersion(this.db);
-      return changed;
+      const queued = this.db.prepare('SELECT COUNT(*) FROM messages WHERE account_id = ? AND state = 0').pluck().get(account.id) as number;
+      const waiting = this.db.prepare('SELECT COUNT(*) FROM outbox WHERE account_id = ?').pluck().get(account.id) as number;
+      if ((queued > 0 || waiting > 0) && !options.purge) {
+        throw new InvalidInputError(
+          `account ${systemId} has ${queued} queued message(s) and ${waiting} receipt(s)/MO(s) waiting; ` +
+            `--purge ends the messages as DELETED and drops the receipts/MOs`,
+        );
+      }
+      const t = this.now();
+      if (queued > 0) this.db.prepare('UPDATE messages SET state = ?, done_at = ? WHERE account_id = ? AND state = 0').run(MessageState.DELETED, t, account.id);
+      if (waiting > 0) this.db.prepare('DELETE FROM outbox WHERE account_id = ?').run(account.id);
+      this.db.prepare("UPDATE accounts SET removed_at = ?, updated_at = ?, password_hash = '', enabled = 0 WHERE id = ?").run(t, t, account.id);
+      bumpConfigVersion(this.db);
+      return { id: account.id, deletedMessages: queued, droppedOutbox: waiting };
     })();
   }
 
   get(systemId: string): Account | undefined {
-    const row = this.db.prepare('SELECT * FROM accounts WHERE system_id = ?').get(systemId) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM accounts WHERE system_id = ? AND removed_at IS NULL').get(systemId) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
+  /** Live accounts. */
   list(): Account[] {
-    return (this.db.prepare('SELECT * FROM accounts ORDER BY system_id').all() as Row[]).map(fromRow);
+    return (this.db.prepare('SELECT * FROM accounts WHERE removed_at IS NULL ORDER BY system_id').all() as Row[]).map(fromRow);
   }
 }

@@ -23,6 +23,8 @@ export function openDb(path: string, options: OpenOptions = {}): Db {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
+  // Deleted and overwritten content (message text, receipts, MOs) is zeroed, not left in free space.
+  db.pragma('secure_delete = ON');
   // The daemon and the CLI write the same file: wait for the other's transaction, do not fail.
   db.pragma('busy_timeout = 5000');
   if (!options.readonly) migrate(db);

@@ -4,7 +4,8 @@ import { MessageState } from '../dlr/receipt.js';
 import type { Db } from './db.js';
 
 export interface NewMessage {
-  account: string;
+  /** The account's internal id (never reused). */
+  accountId: number;
   sourceAddr: string;
   destAddr: string;
   registeredDelivery: number;
@@ -19,7 +20,7 @@ export interface NewMessage {
 /** What the dispatcher needs of a queued message. */
 export interface QueuedMessage {
   id: number;
-  account: string;
+  accountId: number;
   pdu: Buffer;
   connectors: string[];
   attempts: number;
@@ -31,7 +32,7 @@ export interface QueuedMessage {
 /** What receipts and queries need of a message. */
 export interface MessageRecord {
   id: number;
-  account: string;
+  accountId: number;
   sourceAddr: string;
   destAddr: string;
   registeredDelivery: number;
@@ -48,7 +49,7 @@ export interface MessageRecord {
 /** What a receipt needs of the message it belongs to. */
 export interface AwaitingReceipt {
   id: number;
-  account: string;
+  accountId: number;
   pdu: Buffer;
   submittedAt: number;
 }
@@ -60,7 +61,7 @@ export interface ParkedReceipt {
 
 interface RecordRow {
   id: number;
-  account: string;
+  account_id: number;
   source_addr: string;
   dest_addr: string;
   registered_delivery: number;
@@ -76,7 +77,7 @@ interface RecordRow {
 
 function toRecord(r: RecordRow): MessageRecord {
   return {
-    id: r.id, account: r.account, sourceAddr: r.source_addr, destAddr: r.dest_addr, registeredDelivery: r.registered_delivery, pdu: r.pdu,
+    id: r.id, accountId: r.account_id, sourceAddr: r.source_addr, destAddr: r.dest_addr, registeredDelivery: r.registered_delivery, pdu: r.pdu,
     connector: r.connector, state: r.state, error: r.error, smscId: r.smsc_id, smscIdRaw: r.smsc_id_raw, submittedAt: r.submitted_at, doneAt: r.done_at,
   };
 }
@@ -87,10 +88,11 @@ export class Ledger {
   constructor(private readonly db: Db) {
     this.q = {
       insert: db.prepare(
-        `INSERT INTO messages (account, source_addr, dest_addr, registered_delivery, pdu, route_id, connectors, state, next_at, expires_at, submitted_at)
+        `INSERT INTO messages (account_id, source_addr, dest_addr, registered_delivery, pdu, route_id, connectors, state, next_at, expires_at, submitted_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
       ),
-      sent: db.prepare('UPDATE messages SET state = 1, connector = ?, smsc_id = ?, smsc_id_raw = ?, attempts = attempts + 1, sent_at = ? WHERE id = ?'),
+      // Only a message still queued: one purged with its account (DELETED) while on the wire stays ended.
+      sent: db.prepare('UPDATE messages SET state = 1, connector = ?, smsc_id = ?, smsc_id_raw = ?, attempts = attempts + 1, sent_at = ? WHERE id = ? AND state = 0'),
       retry: db.prepare('UPDATE messages SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
       final: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ?, connector = COALESCE(?, connector) WHERE id = ? AND state < 2'),
       receipt: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ? WHERE id = ? AND state < 2'),
@@ -98,16 +100,16 @@ export class Ledger {
       receiptBySmscId: db.prepare(
         `UPDATE messages SET state = ?, error = ?, done_at = ?
          WHERE id = (SELECT id FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1)
-         RETURNING id, account, pdu, submitted_at AS submittedAt`,
+         RETURNING id, account_id AS accountId, pdu, submitted_at AS submittedAt`,
       ),
       awaiting: db.prepare(
-        'SELECT id, account, pdu, submitted_at AS submittedAt FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1',
+        'SELECT id, account_id AS accountId, pdu, submitted_at AS submittedAt FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1',
       ),
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
       queuedPage: db.prepare(
-        'SELECT id, account, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
+        'SELECT id, account_id, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
       ),
-      expiredQueued: db.prepare('SELECT id, account, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?'),
+      expiredQueued: db.prepare('SELECT id, account_id AS accountId, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?'),
       countQueued: db.prepare('SELECT COUNT(*) FROM messages WHERE state = 0').pluck(),
       maxId: db.prepare('SELECT COALESCE(MAX(id), 0) FROM messages').pluck(),
       park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
@@ -115,6 +117,10 @@ export class Ledger {
       unpark: db.prepare('DELETE FROM parked_receipts WHERE id = ?'),
       prune: db.prepare('DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE done_at IS NOT NULL AND done_at < ? LIMIT ?)'),
       pruneParked: db.prepare('DELETE FROM parked_receipts WHERE received_at < ?'),
+      dropBodies: db.prepare(
+        `UPDATE messages SET pdu = X'', body_dropped_at = ?
+         WHERE id IN (SELECT id FROM messages INDEXED BY messages_body_kept WHERE done_at IS NOT NULL AND body_dropped_at IS NULL AND done_at <= ? LIMIT ?)`,
+      ),
       unanswered: db.prepare('SELECT * FROM messages WHERE state = 1 AND expires_at < ? LIMIT ?'),
       replacePdu: db.prepare('UPDATE messages SET pdu = ?, registered_delivery = ? WHERE id = ? AND state = 0'),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state'),
@@ -131,7 +137,7 @@ export class Ledger {
 
   /** Stores an accepted message; returns its id (the gateway's message_id). */
   insert(m: NewMessage): number {
-    const r = this.q.insert.run(m.account, m.sourceAddr, m.destAddr, m.registeredDelivery, m.pdu, m.routeId, m.connectors.join(','), m.now, m.expiresAt, m.now);
+    const r = this.q.insert.run(m.accountId, m.sourceAddr, m.destAddr, m.registeredDelivery, m.pdu, m.routeId, m.connectors.join(','), m.now, m.expiresAt, m.now);
     return Number(r.lastInsertRowid);
   }
 
@@ -182,9 +188,9 @@ export class Ledger {
 
   /** Messages still queued here with ids from `fromId` to `toId`, oldest first, at most `limit` (paged into memory). */
   queuedPage(fromId: number, toId: number, limit: number): QueuedMessage[] {
-    type Row = { id: number; account: string; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number };
+    type Row = { id: number; account_id: number; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number };
     return (this.q.queuedPage.all(fromId, toId, limit) as Row[]).map((r) => ({
-      id: r.id, account: r.account, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
+      id: r.id, accountId: r.account_id, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
       submittedAt: r.submitted_at,
     }));
   }
@@ -225,6 +231,15 @@ export class Ledger {
     this.q.pruneParked.run(parkedBefore);
     this.mayHaveParked = this.q.anyParked.get() === 1;
     return this.q.prune.run(before, limit).changes;
+  }
+
+  /**
+   * Drops the body (the stored submit_sm, text and all) of final messages done by `doneBy`, at most
+   * `limit`; the row stays (state, addresses, times, carrier ids). Nothing reads a final message's
+   * body: its receipt was built, with its own text: copy, when it became final.
+   */
+  dropBodies(doneBy: number, now: number, limit = 5_000): number {
+    return this.q.dropBodies.run(now, doneBy, limit).changes;
   }
 
   /** replace_sm of a message still queued here. */

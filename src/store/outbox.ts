@@ -4,7 +4,8 @@ import type { Db } from './db.js';
 
 export interface OutboxItem {
   id: number;
-  account: string;
+  /** The account's internal id (never reused). */
+  accountId: number;
   kind: 'dlr' | 'mo';
   /** The deliver_sm, encoded; its sequence number is replaced when sent. */
   pdu: Buffer;
@@ -16,7 +17,7 @@ export interface OutboxItem {
 
 interface Row {
   id: number;
-  account: string;
+  account_id: number;
   kind: 'dlr' | 'mo';
   pdu: Buffer;
   message_id: number | null;
@@ -26,7 +27,7 @@ interface Row {
 }
 
 const fromRow = (r: Row): OutboxItem => ({
-  id: r.id, account: r.account, kind: r.kind, pdu: r.pdu, messageId: r.message_id, attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
+  id: r.id, accountId: r.account_id, kind: r.kind, pdu: r.pdu, messageId: r.message_id, attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
 });
 
 export class Outbox {
@@ -34,20 +35,20 @@ export class Outbox {
 
   constructor(db: Db) {
     this.q = {
-      add: db.prepare('INSERT INTO outbox (account, kind, pdu, message_id, next_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      add: db.prepare('INSERT INTO outbox (account_id, kind, pdu, message_id, next_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
       retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?'),
       all: db.prepare('SELECT * FROM outbox ORDER BY id'),
-      page: db.prepare('SELECT * FROM outbox WHERE account = ? AND id <= ? ORDER BY id LIMIT ?'),
+      page: db.prepare('SELECT * FROM outbox WHERE account_id = ? AND id <= ? ORDER BY id LIMIT ?'),
       expired: db.prepare('SELECT * FROM outbox WHERE expires_at <= ? ORDER BY expires_at LIMIT ?'),
       maxId: db.prepare('SELECT COALESCE(MAX(id), 0) FROM outbox').pluck(),
-      count: db.prepare('SELECT account, COUNT(*) AS n FROM outbox GROUP BY account'),
+      count: db.prepare('SELECT account_id, COUNT(*) AS n FROM outbox GROUP BY account_id'),
     };
   }
 
-  add(account: string, kind: 'dlr' | 'mo', pdu: Buffer, messageId: number | null, now: number, ttlMs: number): OutboxItem {
-    const r = this.q.add.run(account, kind, pdu, messageId, now, now + ttlMs, now);
-    return { id: Number(r.lastInsertRowid), account, kind, pdu, messageId, attempts: 0, nextAt: now, expiresAt: now + ttlMs };
+  add(accountId: number, kind: 'dlr' | 'mo', pdu: Buffer, messageId: number | null, now: number, ttlMs: number): OutboxItem {
+    const r = this.q.add.run(accountId, kind, pdu, messageId, now, now + ttlMs, now);
+    return { id: Number(r.lastInsertRowid), accountId, kind, pdu, messageId, attempts: 0, nextAt: now, expiresAt: now + ttlMs };
   }
 
   /** Delivered (deliver_sm_resp OK) or expired: gone. */
@@ -65,8 +66,8 @@ export class Outbox {
   }
 
   /** The account's oldest items with ids up to `maxId`, at most `limit` (the outbox pages them into memory). */
-  page(account: string, maxId: number, limit: number): OutboxItem[] {
-    return (this.q.page.all(account, maxId, limit) as Row[]).map(fromRow);
+  page(accountId: number, maxId: number, limit: number): OutboxItem[] {
+    return (this.q.page.all(accountId, maxId, limit) as Row[]).map(fromRow);
   }
 
   /** Items whose TTL ran out by `now`, at most `limit`. */
@@ -79,9 +80,10 @@ export class Outbox {
     return this.q.maxId.get() as number;
   }
 
-  countByAccount(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.q.count.all() as Array<{ account: string; n: number }>) out[r.account] = r.n;
+  /** Items waiting per account id. */
+  countByAccount(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const r of this.q.count.all() as Array<{ account_id: number; n: number }>) out.set(r.account_id, r.n);
     return out;
   }
 }

@@ -132,4 +132,50 @@ CREATE INDEX outbox_account ON outbox (account);
 CREATE INDEX outbox_expires ON outbox (expires_at);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3];
+// Accounts get an internal id that is never reused: messages and outbox items belong to that id,
+// so an account removed and re-created under the same system_id never sees the old one's data. A
+// removed account stays as a row (removed_at set, no password) so its messages can still be
+// billed; system_id is unique among live accounts only. Accounts removed before this step that
+// still own rows come back as such tombstones. A final message's body (its text: OTP codes) is
+// dropped after store.bodyRetentionHours: pdu then holds an empty blob and body_dropped_at says
+// when; messages_body_kept lists the final messages that still have one.
+const V4 = `
+CREATE TABLE accounts_v4 (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT, -- internal, never reused
+  system_id     TEXT NOT NULL,
+  password_hash TEXT NOT NULL,                     -- '' once removed
+  tps           REAL NOT NULL DEFAULT 0,
+  window        INTEGER NOT NULL DEFAULT 10,
+  max_binds     INTEGER NOT NULL DEFAULT 4,
+  allow         TEXT NOT NULL DEFAULT '',
+  bind_types    TEXT NOT NULL DEFAULT 'tx,rx,trx',
+  id_format     TEXT NOT NULL DEFAULT 'hex' CHECK (id_format IN ('hex', 'dec')),
+  enabled       INTEGER NOT NULL DEFAULT 1,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  removed_at    INTEGER                            -- NULL: live
+) STRICT;
+INSERT INTO accounts_v4 (system_id, password_hash, tps, window, max_binds, allow, bind_types, id_format, enabled, created_at, updated_at)
+  SELECT system_id, password_hash, tps, window, max_binds, allow, bind_types, id_format, enabled, created_at, updated_at FROM accounts ORDER BY created_at, system_id;
+INSERT INTO accounts_v4 (system_id, password_hash, enabled, created_at, updated_at, removed_at)
+  SELECT DISTINCT account, '', 0, 0, 0, 0 FROM (SELECT account FROM messages UNION SELECT account FROM outbox)
+  WHERE account NOT IN (SELECT system_id FROM accounts);
+DROP TABLE accounts;
+ALTER TABLE accounts_v4 RENAME TO accounts;
+CREATE UNIQUE INDEX accounts_live ON accounts (system_id) WHERE removed_at IS NULL;
+
+ALTER TABLE messages ADD COLUMN account_id INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET account_id = (SELECT id FROM accounts WHERE accounts.system_id = messages.account);
+ALTER TABLE messages DROP COLUMN account;
+CREATE INDEX messages_account_queued ON messages (account_id) WHERE state = 0;
+ALTER TABLE messages ADD COLUMN body_dropped_at INTEGER;
+CREATE INDEX messages_body_kept ON messages (done_at) WHERE done_at IS NOT NULL AND body_dropped_at IS NULL;
+
+DROP INDEX outbox_account;
+ALTER TABLE outbox ADD COLUMN account_id INTEGER NOT NULL DEFAULT 0;
+UPDATE outbox SET account_id = (SELECT id FROM accounts WHERE accounts.system_id = outbox.account);
+ALTER TABLE outbox DROP COLUMN account;
+CREATE INDEX outbox_account ON outbox (account_id);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];

@@ -103,7 +103,7 @@ async function withGateway(body: (gw: GatewayProcess, sim: SmscSimulator, db: st
 function outboxRows(db: string): Array<{ account: string; kind: string }> {
   const d = new Database(db, { readonly: true });
   try {
-    return d.prepare('SELECT account, kind FROM outbox ORDER BY id').all() as Array<{ account: string; kind: string }>;
+    return d.prepare('SELECT a.system_id AS account, kind FROM outbox JOIN accounts a ON a.id = outbox.account_id ORDER BY outbox.id').all() as Array<{ account: string; kind: string }>;
   } finally {
     d.close();
   }

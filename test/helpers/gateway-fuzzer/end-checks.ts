@@ -119,7 +119,7 @@ export function checkDb(path: string, acknowledged: ReadonlySet<number>, samples
     let acknowledgedMissing = 0;
     for (const id of acknowledged) if (has.get(id) === undefined) acknowledgedMissing++;
     // Stored exactly as sent: addresses in their columns, and the PDU blob.
-    const row = d.prepare('SELECT account, source_addr, dest_addr, registered_delivery, pdu FROM messages WHERE id = ?');
+    const row = d.prepare('SELECT a.system_id AS account, source_addr, dest_addr, registered_delivery, pdu FROM messages JOIN accounts a ON a.id = messages.account_id WHERE messages.id = ?');
     let sampleChecked = 0;
     let sampleMismatches = 0;
     const mismatchExamples: string[] = [];

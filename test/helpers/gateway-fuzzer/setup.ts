@@ -44,6 +44,8 @@ export function startFuzzedGateway(db: string, options: GatewayFuzzOptions): Pro
     SMPPGW_STORE__SYNCHRONOUS: options.synchronous ?? 'normal',
     // Hostile binds come from 127.0.0.1 like everything else: no lockout, no per-address cap.
     SMPPGW_SECURITY__BINDFAILURES: '0',
+    // Bodies kept, so the end checks can compare stored PDUs with what was sent.
+    SMPPGW_STORE__BODYRETENTIONHOURS: '24',
     SMPPGW_SECURITY__MAXCONNECTIONSPERIP: '1000',
     // The hostile carrier's temporary errors are retried quickly, so the run settles.
     SMPPGW_SMSC__RETRYBASEMS: '50',

@@ -51,7 +51,7 @@ function setup(t: Parameters<typeof tmpDb>[0], hint: IdHint, registeredDelivery 
   const delivered: OutboxItem[] = [];
   let now = 1_700_000_000_000;
   const service = new ReceiptService({
-    commit, ledger, outbox, deliver: (items) => delivered.push(...items), idFormat: () => 'hex', idHint: () => hint, ttlMs: 60_000,
+    commit, ledger, outbox, deliver: (items) => delivered.push(...items), account: () => ({ idFormat: 'hex' }), idHint: () => hint, ttlMs: 60_000,
     metrics: new Metrics(), logger: silentLogger, now: () => now,
   });
   const pdu = encode({
@@ -59,7 +59,7 @@ function setup(t: Parameters<typeof tmpDb>[0], hint: IdHint, registeredDelivery 
     short_message: Buffer.from('your code is 1234'),
   });
   const newMessage = () => commit.run(() => ledger.insert({
-    account: 'acc', sourceAddr: 'SHOP', destAddr: '447700900123', registeredDelivery, pdu, routeId: 1, connectors: ['c1'], expiresAt: now + 86_400_000, now,
+    accountId: 1, sourceAddr: 'SHOP', destAddr: '447700900123', registeredDelivery, pdu, routeId: 1, connectors: ['c1'], expiresAt: now + 86_400_000, now,
   }));
   const id = newMessage();
   return { ...h, commit, ledger, outbox, delivered, service, id, newMessage, tick: (ms: number) => (now += ms) };

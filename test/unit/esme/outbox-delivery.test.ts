@@ -14,6 +14,10 @@ import { ManualClock } from '../../helpers/clock.js';
 import { waitFor } from '../../helpers/wait.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 
+/** The account's internal id, and how metrics name it. */
+const ACME = 1;
+const name = (id: number) => (id === ACME ? 'acme' : `#${id}`);
+
 test('an outbox item whose TTL runs out while its account is away is dropped, logged and counted', async (t) => {
   const { db } = tmpDb(t);
   const clock = new ManualClock();
@@ -21,11 +25,11 @@ test('an outbox item whose TTL runs out while its account is away is dropped, lo
   const metrics = new Metrics();
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
-  const delivery = new OutboxDelivery({ clock, commit, outbox, registry: new BindRegistry(), metrics, logger: silentLogger, now: () => wall });
+  const delivery = new OutboxDelivery({ clock, commit, outbox, registry: new BindRegistry(), metrics, logger: silentLogger, now: () => wall, name });
   const pdu = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '4917000000', destination_addr: '12345', short_message: Buffer.from('VOTE A') });
   const [short, long] = await Promise.all([
-    commit.run(() => outbox.add('acme', 'mo', pdu, null, wall, 1_000)),
-    commit.run(() => outbox.add('acme', 'mo', pdu, null, wall, 60_000)),
+    commit.run(() => outbox.add(ACME, 'mo', pdu, null, wall, 1_000)),
+    commit.run(() => outbox.add(ACME, 'mo', pdu, null, wall, 60_000)),
   ]);
   delivery.enqueue([short, long]);
   assert.equal(delivery.size, 2, 'waiting: nobody is bound');
@@ -40,7 +44,7 @@ test('an outbox item whose TTL runs out while its account is away is dropped, lo
 
 // Paging: at most maxInMemory items per account in memory, the rest read from the table.
 
-async function receiverPair(t: { after(fn: () => unknown): void }, registry: BindRegistry, account: string) {
+async function receiverPair(t: { after(fn: () => unknown): void }, registry: BindRegistry, account: number) {
   const got: string[] = [];
   const server = new SmppServer({
     host: '127.0.0.1', port: 0, logger: silentLogger,
@@ -58,7 +62,7 @@ async function receiverPair(t: { after(fn: () => unknown): void }, registry: Bin
   const bound = new Promise<void>((resolve) => {
     const client = new SmppClient({
       host: '127.0.0.1', port, logger: silentLogger,
-      bind: { command: 'bind_receiver', system_id: account, password: 'x' },
+      bind: { command: 'bind_receiver', system_id: `acct${account}`, password: 'x' },
       handlers: {
         request: (pdu) => {
           if (pdu.command === 'deliver_sm') got.push(pdu.short_message.toString());
@@ -80,14 +84,14 @@ test('an account holds at most maxInMemory items; the rest wait in the table and
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
   const registry = new BindRegistry((account) => delivery.pump(account));
-  const delivery: OutboxDelivery = new OutboxDelivery({ clock, commit, outbox, registry, metrics: new Metrics(), logger: silentLogger, maxInMemory: 5 });
+  const delivery: OutboxDelivery = new OutboxDelivery({ clock, commit, outbox, registry, metrics: new Metrics(), logger: silentLogger, maxInMemory: 5, name });
   const pdu = (n: number) => encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '4917000000', destination_addr: '12345', short_message: Buffer.from(`MO ${n}`) });
-  for (let n = 0; n < 23; n++) delivery.enqueue([await commit.run(() => outbox.add('acme', 'mo', pdu(n), null, Date.now(), 60_000))]);
+  for (let n = 0; n < 23; n++) delivery.enqueue([await commit.run(() => outbox.add(ACME, 'mo', pdu(n), null, Date.now(), 60_000))]);
   assert.equal(delivery.size, 5, 'only a page in memory');
   assert.deepEqual(delivery.countByAccount(), { acme: 23 });
   assert.equal(outbox.all().length, 23);
 
-  const { got, bound } = await receiverPair(t, registry, 'acme');
+  const { got, bound } = await receiverPair(t, registry, ACME);
   await bound;
   await waitFor(() => outbox.all().length === 0, 'every item delivered and removed');
   assert.deepEqual(got, Array.from({ length: 23 }, (_, n) => `MO ${n}`), 'each once, oldest first');
@@ -100,8 +104,8 @@ test('resume() reads one page per account and counts everything the table holds'
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
   const pdu = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') });
-  await Promise.all(Array.from({ length: 12 }, (_, i) => commit.run(() => outbox.add(i < 9 ? 'a1' : 'a2', 'dlr', pdu, i, Date.now(), 60_000))));
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry: new BindRegistry(), metrics: new Metrics(), logger: silentLogger, maxInMemory: 4 });
+  await Promise.all(Array.from({ length: 12 }, (_, i) => commit.run(() => outbox.add(i < 9 ? 11 : 12, 'dlr', pdu, i, Date.now(), 60_000))));
+  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry: new BindRegistry(), metrics: new Metrics(), logger: silentLogger, maxInMemory: 4, name: (id) => `a${id - 10}` });
   assert.equal(delivery.resume(), 12);
   assert.equal(delivery.size, 4 + 3);
   assert.deepEqual(delivery.countByAccount(), { a1: 9, a2: 3 });
@@ -113,9 +117,9 @@ test('items that expire while only the table holds them are removed by sweep(), 
   const metrics = new Metrics();
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry: new BindRegistry(), metrics, logger: silentLogger, now: () => wall, maxInMemory: 2 });
+  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry: new BindRegistry(), metrics, logger: silentLogger, now: () => wall, maxInMemory: 2, name });
   const pdu = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') });
-  for (let i = 0; i < 7; i++) delivery.enqueue([await commit.run(() => outbox.add('acme', 'dlr', pdu, i, wall, 1_000))]);
+  for (let i = 0; i < 7; i++) delivery.enqueue([await commit.run(() => outbox.add(ACME, 'dlr', pdu, i, wall, 1_000))]);
   assert.equal(delivery.size, 2);
   wall += 5_000;
   delivery.sweep();

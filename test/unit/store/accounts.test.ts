@@ -31,7 +31,7 @@ test('add with defaults, then get and list', (t) => {
   const { accounts, db } = store(t);
   const a = accounts.add('alice', { password: 'secret' });
   assert.deepEqual({ ...a, passwordHash: undefined }, {
-    systemId: 'alice', passwordHash: undefined, tps: 0, window: 10, maxBinds: 4, allow: [], bindTypes: ['tx', 'rx', 'trx'], idFormat: 'hex', enabled: true,
+    id: 1, systemId: 'alice', passwordHash: undefined, tps: 0, window: 10, maxBinds: 4, allow: [], bindTypes: ['tx', 'rx', 'trx'], idFormat: 'hex', enabled: true,
   });
   assert.deepEqual(accounts.get('alice'), a);
   assert.equal(accounts.get('bob'), undefined);
@@ -180,12 +180,12 @@ test('set validates like add and refuses an unknown account', (t) => {
   assert.equal(accounts.get('v')!.tps, 0, 'unchanged after the refusals');
 });
 
-test('remove: true once, then false; the account is gone', (t) => {
+test('remove: once, then undefined; the account is gone', (t) => {
   const { accounts } = store(t);
   accounts.add('r', { password: 'x' });
-  assert.equal(accounts.remove('r'), true);
+  assert.deepEqual(accounts.remove('r'), { id: 1, deletedMessages: 0, droppedOutbox: 0 });
   assert.equal(accounts.get('r'), undefined);
-  assert.equal(accounts.remove('r'), false);
+  assert.equal(accounts.remove('r'), undefined);
   assert.deepEqual(accounts.list(), []);
 });
 
@@ -198,7 +198,7 @@ test('every change bumps config_version once; refusals and no-op removes do not'
   assert.equal(configVersion(db), 2);
   assert.throws(() => accounts.add('cv', { password: 'x' }));
   assert.throws(() => accounts.set('cv', { window: 0 }));
-  assert.equal(accounts.remove('ghost'), false);
+  assert.equal(accounts.remove('ghost'), undefined);
   assert.equal(configVersion(db), 2);
   accounts.remove('cv');
   assert.equal(configVersion(db), 3);

@@ -148,7 +148,7 @@ test('schema: STRICT tables and CHECK constraints refuse bad rows', (t) => {
   assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, bind, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'tx', 0, 0)").run(), /CHECK/);
   assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, dlr_id, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'oct', 0, 0)").run(), /CHECK/);
   assert.throws(() => db.prepare("INSERT INTO mt_routes (kind, connectors, created_at) VALUES ('random', 'c', 0)").run(), /CHECK/);
-  assert.throws(() => db.prepare("INSERT INTO outbox (account, kind, pdu, next_at, expires_at, created_at) VALUES ('a', 'sms', x'00', 0, 0, 0)").run(), /CHECK/);
+  assert.throws(() => db.prepare("INSERT INTO outbox (account_id, kind, pdu, next_at, expires_at, created_at) VALUES (1, 'sms', x'00', 0, 0, 0)").run(), /CHECK/);
   // Defaults of an account row.
   db.prepare("INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES ('d', 'h', 0, 0)").run();
   assert.deepEqual(
@@ -160,7 +160,7 @@ test('schema: STRICT tables and CHECK constraints refuse bad rows', (t) => {
 test('schema: message ids are never reused, even after the newest row is deleted', (t) => {
   const { db } = tmpDb(t);
   const ins = db.prepare(
-    "INSERT INTO messages (account, source_addr, dest_addr, registered_delivery, pdu, connectors, state, next_at, expires_at, submitted_at) VALUES ('a', 's', 'd', 0, x'00', 'c', 0, 0, 0, 0)",
+    "INSERT INTO messages (account_id, source_addr, dest_addr, registered_delivery, pdu, connectors, state, next_at, expires_at, submitted_at) VALUES (1, 's', 'd', 0, x'00', 'c', 0, 0, 0, 0)",
   );
   const first = Number(ins.run().lastInsertRowid);
   db.prepare('DELETE FROM messages WHERE id = ?').run(first);

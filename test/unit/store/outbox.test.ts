@@ -12,9 +12,9 @@ function setup(t: Parameters<typeof tmpDb>[0]) {
 test('add returns the stored item; all() reads it back the same, oldest first', (t) => {
   const { outbox, reopen } = setup(t);
   const pdu = Buffer.from([0, 0, 0, 0x10, 0x00, 0x00, 0x00, 0x05]);
-  const a = outbox.add('acc', 'dlr', pdu, 17, 1_000, 60_000);
-  assert.deepEqual(a, { id: a.id, account: 'acc', kind: 'dlr', pdu, messageId: 17, attempts: 0, nextAt: 1_000, expiresAt: 61_000 });
-  const b = outbox.add('other', 'mo', Buffer.from('mo'), null, 2_000, 5);
+  const a = outbox.add(1, 'dlr', pdu, 17, 1_000, 60_000);
+  assert.deepEqual(a, { id: a.id, accountId: 1, kind: 'dlr', pdu, messageId: 17, attempts: 0, nextAt: 1_000, expiresAt: 61_000 });
+  const b = outbox.add(2, 'mo', Buffer.from('mo'), null, 2_000, 5);
   assert.ok(b.id > a.id);
   assert.deepEqual(outbox.all(), [a, b]);
   assert.deepEqual(new Outbox(reopen()).all(), [a, b], 'durable: another connection reads the same');
@@ -22,8 +22,8 @@ test('add returns the stored item; all() reads it back the same, oldest first', 
 
 test('retry counts the attempt and moves next_at; remove deletes one item only', (t) => {
   const { outbox } = setup(t);
-  const a = outbox.add('acc', 'dlr', Buffer.from('a'), 1, 0, 100);
-  const b = outbox.add('acc', 'dlr', Buffer.from('b'), 2, 0, 100);
+  const a = outbox.add(1, 'dlr', Buffer.from('a'), 1, 0, 100);
+  const b = outbox.add(1, 'dlr', Buffer.from('b'), 2, 0, 100);
   outbox.retry(a.id, 500);
   outbox.retry(a.id, 1_500);
   assert.deepEqual(outbox.all()[0], { ...a, attempts: 2, nextAt: 1_500 });
@@ -37,15 +37,15 @@ test('retry counts the attempt and moves next_at; remove deletes one item only',
 
 test('countByAccount', (t) => {
   const { outbox } = setup(t);
-  assert.deepEqual(outbox.countByAccount(), {});
-  outbox.add('a', 'dlr', Buffer.from('1'), 1, 0, 1);
-  outbox.add('a', 'mo', Buffer.from('2'), null, 0, 1);
-  outbox.add('b', 'mo', Buffer.from('3'), null, 0, 1);
-  assert.deepEqual(outbox.countByAccount(), { a: 2, b: 1 });
+  assert.deepEqual(outbox.countByAccount(), new Map());
+  outbox.add(1, 'dlr', Buffer.from('1'), 1, 0, 1);
+  outbox.add(1, 'mo', Buffer.from('2'), null, 0, 1);
+  outbox.add(2, 'mo', Buffer.from('3'), null, 0, 1);
+  assert.deepEqual(outbox.countByAccount(), new Map([[1, 2], [2, 1]]));
 });
 
 test('the kind is checked by the schema', (t) => {
   const { outbox } = setup(t);
-  assert.throws(() => outbox.add('a', 'sms' as 'mo', Buffer.from('x'), null, 0, 1), /CHECK/);
+  assert.throws(() => outbox.add(1, 'sms' as 'mo', Buffer.from('x'), null, 0, 1), /CHECK/);
   assert.deepEqual(outbox.all(), []);
 });
