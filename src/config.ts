@@ -21,7 +21,7 @@ export interface Config {
     };
   };
   http: { host: string; port: number };
-  store: { path: string; synchronous: string; reloadMs: number; retentionHours: number; bodyRetentionHours: number };
+  store: { path: string; synchronous: string; reloadMs: number; retentionHours: number; bodyRetentionHours: number; keyFile: string; previousKeyFiles: string };
   routing: { mtDefaultRequired: boolean; noRouteStatus: number };
   messages: { defaultValidityMs: number; outboxTtlMs: number; sweepMs: number; maxInMemory: number; outboxPageSize: number };
   smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string; tlsCert: string; tlsKey: string };
@@ -46,7 +46,7 @@ export const DEFAULTS: Config = {
     },
   },
   http: { host: '0.0.0.0', port: 8080 },
-  store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168, bodyRetentionHours: 0 },
+  store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168, bodyRetentionHours: 0, keyFile: '', previousKeyFiles: '' },
   routing: { mtDefaultRequired: false, noRouteStatus: 0x0b },
   messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000, sweepMs: 60_000, maxInMemory: 100_000, outboxPageSize: 1_000 },
   smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '', tlsCert: '', tlsKey: '' },

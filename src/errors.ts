@@ -81,3 +81,14 @@ export class InvalidInputError extends GatewayError {
     super('INVALID_INPUT', message);
   }
 }
+
+/**
+ * A stored secret (a connector password) that cannot be sealed or opened: `SECRET_KEY_MISSING`
+ * (no key where one was looked for), `SECRET_KEY_INVALID` (a key that is not 32 bytes),
+ * `SECRET_UNREADABLE` (a value under a key not found, tampered with, or copied from another row).
+ */
+export class SecretError extends GatewayError {
+  constructor(code: 'SECRET_KEY_MISSING' | 'SECRET_KEY_INVALID' | 'SECRET_UNREADABLE', message: string) {
+    super(code, message);
+  }
+}

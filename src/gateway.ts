@@ -25,12 +25,13 @@ import { Dispatcher } from './smsc/dispatcher.js';
 import { Inbound } from './smsc/inbound.js';
 import { DEFAULT_RULES, ErrorRules, loadRuleFile } from './smsc/rules.js';
 import { AccountStore } from './store/accounts.js';
-import { ConnectorStore } from './store/connectors.js';
+import { ConnectorStore, type Connector } from './store/connectors.js';
 import { configVersion, openDb, type Db } from './store/db.js';
 import { GroupCommit } from './store/group-commit.js';
 import { Ledger } from './store/ledger.js';
 import { Outbox } from './store/outbox.js';
 import { RouteStore } from './store/routes.js';
+import { keyRingFor } from './store/secrets.js';
 
 /** Rows one step of pruning or body dropping handles before the event loop gets a turn. */
 const CHUNK = 5_000;
@@ -60,6 +61,9 @@ export class Gateway {
   private version = -1;
   private lockout!: BindLockout;
   private timers: NodeJS.Timeout[] = [];
+  private connectors!: ConnectorStore;
+  /** Connectors left down because their password cannot be opened: id → the problem (logged once). */
+  private readonly unreadable = new Map<string, string>();
   private ready = false;
 
   constructor(private config: Config, logger: Logger, clock: Clock = systemClock) {
@@ -84,7 +88,16 @@ export class Gateway {
     } : {});
     const ledger = new Ledger(this.db);
     const outbox = new Outbox(this.db);
-    const connectors = new ConnectorStore(this.db);
+    const connectors = (this.connectors = new ConnectorStore(this.db, keyRingFor(config, {
+      onCreate: (path) => log.warn({ path }, 'created the key that seals connector passwords; back it up apart from the database'),
+    })));
+    try {
+      // Databases from before sealing: their plain passwords are sealed now (they bind either way).
+      const { changed, keyId } = connectors.reseal(false);
+      if (changed > 0) log.info({ connectors: changed, keyId }, 'sealed connector passwords stored in clear');
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'could not seal the connector passwords stored in clear; they stay as they are');
+    }
     this.registry = new BindRegistry((account) => this.delivery.pump(account));
     const lockout = (this.lockout = new BindLockout(
       { failures: config.security.bindFailures, windowMs: config.security.bindFailureWindowMs, lockMs: config.security.lockoutMs },
@@ -218,7 +231,7 @@ export class Gateway {
     this.dispatcher.rules = errorRules(next);
     this.lockout.policy = { failures: next.security.bindFailures, windowMs: next.security.bindFailureWindowMs, lockMs: next.security.lockoutMs };
     this.version = -1;
-    this.reload(new ConnectorStore(this.db));
+    this.reload(this.connectors);
     this.config = { ...this.config, smsc: next.smsc, security: next.security, shutdown: next.shutdown };
     this.log.info({ applied: ['smsc', 'security', 'shutdown'], needRestart }, needRestart.length ? 'configuration reloaded; some changes need a restart' : 'configuration reloaded');
   }
@@ -231,6 +244,7 @@ export class Gateway {
       connectors: Object.fromEntries(
         [...this.dispatcher.links].map(([id, l]) => [id, { up: l.up, queued: l.queued, inFlight: l.inFlight, tps: l.settings.tps, window: l.settings.window }]),
       ),
+      ...(this.unreadable.size ? { connectorsUnreadable: [...this.unreadable.keys()] } : {}),
       outbox: this.delivery.countByAccount(),
       outboxInMemory: this.delivery.size,
       messagesInMemory: this.dispatcher.heldCount,
@@ -289,8 +303,21 @@ export class Gateway {
     const routes = new RouteStore(this.db);
     this.mtRouter = new MtRouter(routes.listMt());
     this.moRouter = new MoRouter(routes.listMo());
-    this.dispatcher.reconcile(connectors.list());
+    this.dispatcher.reconcile(this.readable(connectors));
     this.log.info({ version: v, accounts: accounts.length, connectors: this.dispatcher.links.size, mtRoutes: this.mtRouter.size }, first ? 'tables loaded' : 'tables reloaded');
+  }
+
+  /** The enabled connectors whose password opens; each one that does not is logged once and left down. */
+  private readable(connectors: ConnectorStore): Connector[] {
+    const { connectors: usable, unreadable } = connectors.withPasswords();
+    const now = new Map(unreadable.map((u) => [u.id, `${u.updatedAt}:${u.error.message}`]));
+    for (const u of unreadable) {
+      if (this.unreadable.get(u.id) === now.get(u.id)) continue;
+      this.log.error({ connector: u.id, code: u.error.code, err: u.error.message }, 'connector left down: its password cannot be opened');
+    }
+    this.unreadable.clear();
+    for (const [id, problem] of now) this.unreadable.set(id, problem);
+    return usable;
   }
 
   private esmeHandlers(): SessionHandlers {

@@ -10,7 +10,7 @@ export function createLogger(options: LoggerOptions = {}, destination?: Destinat
     base: { app: 'smppgw' },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Never let a credential reach a log line, whichever object carries it.
-    redact: { paths: ['password', '*.password', '*.*.password', 'pdu.password'], censor: '[redacted]' },
+    redact: { paths: ['password', '*.password', '*.*.password', '*.*.*.password', 'pdu.password'], censor: '[redacted]' },
     hooks: { streamWrite: escapeLogLine },
     ...options,
     // SMPPGW_LOG_LEVEL wins over the config, so an operator can turn on debug without editing it.

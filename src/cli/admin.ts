@@ -4,9 +4,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config.js';
 import { InvalidInputError } from '../errors.js';
 import { AccountStore, BIND_TYPES, type Account, type BindType } from '../store/accounts.js';
-import { ConnectorStore, type Connector } from '../store/connectors.js';
+import { ConnectorStore, type ConnectorInfo } from '../store/connectors.js';
 import { openDb, type Db } from '../store/db.js';
 import { parseConnectorList, RouteStore, ROUTE_KINDS, type RouteKind } from '../store/routes.js';
+import { keyRingFor } from '../store/secrets.js';
 
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -64,8 +65,8 @@ function publicAccount(a: Account): Record<string, unknown> {
   return { system_id: a.systemId, id: a.id, tps: a.tps, window: a.window, max_binds: a.maxBinds, allow: a.allow, bind_types: a.bindTypes, id_format: a.idFormat, enabled: a.enabled };
 }
 
-/** What `list` prints of a connector: never its password. */
-function publicConnector(c: Connector): Record<string, unknown> {
+/** What `list` and `show` print of a connector: never its password (the store does not even open it). */
+function publicConnector(c: ConnectorInfo): Record<string, unknown> {
   return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, enabled: c.enabled };
 }
 
@@ -155,21 +156,44 @@ function connectorInput(o: ConnectorFlags) {
   return out;
 }
 
+/** The connector table, its passwords sealed with the key found as the daemon finds it (keyRingFor). */
+function connectorStore(o: DbOptions, db: Db): ConnectorStore {
+  const config = loadConfig({ ...(o.config ? { file: o.config } : {}), ...(o.db ? { overrides: { store: { path: o.db } } } : {}) });
+  return new ConnectorStore(db, keyRingFor(config, {
+    onCreate: (path) => process.stderr.write(`smppgw: created ${path} (0600), the key that seals connector passwords; back it up apart from the database\n`),
+  }));
+}
+
 export function connectorCommand(): Command {
   const connector = new Command('connector').description('carrier SMSC connectors');
   connectorOptions(dbOptions(connector.command('add <id>').description('add a connector')), true).action((id: string, o: ConnectorFlags) =>
-    withDb(o, (db) => printRows([publicConnector(new ConnectorStore(db).add(id, connectorInput(o) as Parameters<ConnectorStore['add']>[1]))], o.json)),
+    withDb(o, (db) => printRows([publicConnector(connectorStore(o, db).add(id, connectorInput(o) as Parameters<ConnectorStore['add']>[1]))], o.json)),
   );
-  dbOptions(connector.command('list').description('list connectors')).action((o: DbOptions) => withDb(o, (db) => printRows(new ConnectorStore(db).list().map(publicConnector), o.json)));
+  dbOptions(connector.command('list').description('list connectors')).action((o: DbOptions) => withDb(o, (db) => printRows(connectorStore(o, db).list().map(publicConnector), o.json)));
+  dbOptions(connector.command('show <id>').description('show one connector')).action((id: string, o: DbOptions) =>
+    withDb(o, (db) => {
+      const c = connectorStore(o, db).get(id);
+      if (!c) throw new InvalidInputError(`no connector ${id}`);
+      printRows([publicConnector(c)], o.json);
+    }),
+  );
   connectorOptions(dbOptions(connector.command('set <id>').description('change a connector').option('--enabled', 'bind again')), false).action((id: string, o: ConnectorFlags) =>
-    withDb(o, (db) => printRows([publicConnector(new ConnectorStore(db).set(id, connectorInput(o)))], o.json)),
+    withDb(o, (db) => printRows([publicConnector(connectorStore(o, db).set(id, connectorInput(o)))], o.json)),
   );
   dbOptions(connector.command('remove <id>').description('remove a connector no route uses')).action((id: string, o: DbOptions) =>
     withDb(o, (db) => {
-      if (!new ConnectorStore(db).remove(id)) throw new InvalidInputError(`no connector ${id}`);
+      if (!connectorStore(o, db).remove(id)) throw new InvalidInputError(`no connector ${id}`);
       process.stdout.write(`removed connector ${id}\n`);
     }),
   );
+  dbOptions(connector.command('rekey').description('seal every connector password under the current key (after a key rotation); previous keys are then no longer needed'))
+    .action((o: DbOptions) =>
+      withDb(o, (db) => {
+        const { changed, plain, keyId } = connectorStore(o, db).reseal(true);
+        if (o.json) printRows([{ resealed: changed, plain, key_id: keyId }], true);
+        else process.stdout.write(`resealed ${changed} connector password(s) under key ${keyId}${plain ? ` (${plain} stored in clear until now)` : ''}\n`);
+      }),
+    );
   return connector;
 }
 

@@ -1,6 +1,8 @@
-// Carrier SMSC connectors: where to bind, as whom, how, and at what rate.
-import { InvalidInputError } from '../errors.js';
+// Carrier SMSC connectors: where to bind, as whom, how, and at what rate. The password (ours at the
+// carrier, needed in clear to bind) is stored sealed (secrets.ts); only withPasswords() opens it.
+import { GatewayError, InvalidInputError, SecretError } from '../errors.js';
 import { bumpConfigVersion, type Db } from './db.js';
+import { isSealed, KeyRing, sealedKeyId } from './secrets.js';
 
 export interface Connector {
   id: string;
@@ -22,6 +24,16 @@ export interface Connector {
 
 export type ConnectorInput = Partial<Omit<Connector, 'id'>>;
 
+/** A connector as listed and shown: everything but the password. */
+export type ConnectorInfo = Omit<Connector, 'password'>;
+
+/** What withPasswords() could not open, and the row's updated_at (a changed row is a new problem). */
+export interface UnreadableConnector {
+  id: string;
+  error: GatewayError;
+  updatedAt: number;
+}
+
 interface Row {
   id: string;
   host: string;
@@ -35,14 +47,21 @@ interface Row {
   tls: number;
   dlr_id: 'hex' | 'dec' | 'auto';
   enabled: number;
+  updated_at: number;
 }
 
-function fromRow(r: Row): Connector {
+function fromRow(r: Row): ConnectorInfo {
   return {
-    id: r.id, host: r.host, port: r.port, systemId: r.system_id, password: r.password, systemType: r.system_type,
+    id: r.id, host: r.host, port: r.port, systemId: r.system_id, systemType: r.system_type,
     bind: r.bind, tps: r.tps, window: r.window, tls: r.tls === 1, dlrId: r.dlr_id, enabled: r.enabled === 1,
   };
 }
+
+/** The associated data a password is sealed with: its row, so it opens nowhere else. */
+const rowOf = (id: string) => `connector:${id}`;
+
+/** Passwords are at most 8 characters, a sealed value far longer: a short value is one stored before sealing. */
+const isPlain = (stored: string) => stored.length <= 8;
 
 function check(c: ConnectorInput): void {
   if (c.host !== undefined && c.host.trim() === '') throw new InvalidInputError('host must not be empty');
@@ -57,38 +76,49 @@ function check(c: ConnectorInput): void {
 }
 
 export class ConnectorStore {
-  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
+  private readonly keys: KeyRing;
 
-  add(id: string, input: ConnectorInput & Pick<Connector, 'host' | 'port' | 'systemId' | 'password'>): Connector {
+  /**
+   * `keys`: the daemon and the CLI pass keyRingFor(config); without it, the environment's key or
+   * the key file beside the database.
+   */
+  constructor(private readonly db: Db, keys?: KeyRing, private readonly now: () => number = Date.now) {
+    this.keys = keys ?? new KeyRing({ dbPath: db.name, keyFile: '', previousKeyFiles: '' });
+  }
+
+  add(id: string, input: ConnectorInput & Pick<Connector, 'host' | 'port' | 'systemId' | 'password'>): ConnectorInfo {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) throw new InvalidInputError('connector id must be 1 to 64 of A-Z a-z 0-9 _ . -');
     check(input);
     if (this.get(id)) throw new InvalidInputError(`connector ${id} exists already`);
     const t = this.now();
+    const sealed = this.keys.seal(input.password, rowOf(id));
     this.db.transaction(() => {
       this.db
         .prepare(
           `INSERT INTO connectors (id, host, port, system_id, password, system_type, bind, tps, window, tls, dlr_id, enabled, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, input.host, input.port, input.systemId, input.password, input.systemType ?? '', input.bind ?? 'trx', input.tps ?? 0,
+        .run(id, input.host, input.port, input.systemId, sealed, input.systemType ?? '', input.bind ?? 'trx', input.tps ?? 0,
           input.window ?? 10, input.tls ? 1 : 0, input.dlrId ?? 'auto', input.enabled === false ? 0 : 1, t, t);
       bumpConfigVersion(this.db);
     })();
     return this.get(id)!;
   }
 
-  set(id: string, input: ConnectorInput): Connector {
+  /** Changes what is given; the stored password is left as it is unless a new one is given (no key needed then). */
+  set(id: string, input: ConnectorInput): ConnectorInfo {
     check(input);
     const current = this.get(id);
     if (!current) throw new InvalidInputError(`no connector ${id}`);
     const n = { ...current, ...input };
+    const sealed = input.password !== undefined ? this.keys.seal(input.password, rowOf(id)) : null;
     this.db.transaction(() => {
       this.db
         .prepare(
-          `UPDATE connectors SET host = ?, port = ?, system_id = ?, password = ?, system_type = ?, bind = ?, tps = ?, window = ?, tls = ?, dlr_id = ?,
-           enabled = ?, updated_at = ? WHERE id = ?`,
+          `UPDATE connectors SET host = ?, port = ?, system_id = ?, password = coalesce(?, password), system_type = ?, bind = ?, tps = ?, window = ?, tls = ?,
+           dlr_id = ?, enabled = ?, updated_at = ? WHERE id = ?`,
         )
-        .run(n.host, n.port, n.systemId, n.password, n.systemType, n.bind, n.tps, n.window, n.tls ? 1 : 0, n.dlrId, n.enabled ? 1 : 0, this.now(), id);
+        .run(n.host, n.port, n.systemId, sealed, n.systemType, n.bind, n.tps, n.window, n.tls ? 1 : 0, n.dlrId, n.enabled ? 1 : 0, this.now(), id);
       bumpConfigVersion(this.db);
     })();
     return this.get(id)!;
@@ -109,12 +139,65 @@ export class ConnectorStore {
     })();
   }
 
-  get(id: string): Connector | undefined {
+  /** Never opens the password: works without the key. */
+  get(id: string): ConnectorInfo | undefined {
     const row = this.db.prepare('SELECT * FROM connectors WHERE id = ?').get(id) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
-  list(): Connector[] {
+  list(): ConnectorInfo[] {
     return (this.db.prepare('SELECT * FROM connectors ORDER BY id').all() as Row[]).map(fromRow);
+  }
+
+  /**
+   * For binding: the enabled connectors with their passwords opened, and those whose password
+   * cannot be opened (missing or wrong key, altered value), which the daemon leaves down.
+   */
+  withPasswords(): { connectors: Connector[]; unreadable: UnreadableConnector[] } {
+    const connectors: Connector[] = [];
+    const unreadable: UnreadableConnector[] = [];
+    for (const r of this.db.prepare('SELECT * FROM connectors WHERE enabled = 1 ORDER BY id').all() as Row[]) {
+      try {
+        connectors.push({ ...fromRow(r), password: this.open(r) });
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err;
+        unreadable.push({ id: r.id, error: err, updatedAt: r.updated_at });
+      }
+    }
+    return { connectors, unreadable };
+  }
+
+  /**
+   * Seals passwords stored in clear (databases from before sealing); with `all`, also moves those
+   * sealed under a previous key to the current one (`smppgw connector rekey`). One transaction:
+   * a password that cannot be opened fails the whole run, naming its connector, and changes nothing.
+   * Returns how many rows changed and the current key's id.
+   */
+  reseal(all: boolean): { changed: number; plain: number; keyId: string | undefined } {
+    let changed = 0;
+    let plain = 0;
+    let keyId: string | undefined;
+    this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT * FROM connectors ORDER BY id').all() as Row[];
+      // Only what needs it touches the key: a daemon on a database without plain passwords creates no key file.
+      if (!all && !rows.some((r) => isPlain(r.password))) return;
+      keyId = this.keys.currentId();
+      for (const r of rows) {
+        const wasPlain = isPlain(r.password);
+        if (!wasPlain && (!all || sealedKeyId(r.password) === keyId)) continue;
+        this.db.prepare('UPDATE connectors SET password = ? WHERE id = ?').run(this.keys.seal(this.open(r), rowOf(r.id)), r.id);
+        changed++;
+        if (wasPlain) plain++;
+      }
+      // The daemon rereads the table and so shows at once whether it can open the new values.
+      if (all && changed > 0) bumpConfigVersion(this.db);
+    }).immediate();
+    return { changed, plain, keyId };
+  }
+
+  private open(r: Row): string {
+    if (isPlain(r.password)) return r.password;
+    if (!isSealed(r.password)) throw new SecretError('SECRET_UNREADABLE', `connector ${r.id}: the stored password is neither sealed (enc:v1:…) nor a plain SMPP password`);
+    return this.keys.open(r.password, rowOf(r.id), `connector ${r.id}`);
   }
 }
