@@ -10,7 +10,7 @@ import { TimerQueue } from '../rate/timer-queue.js';
 import { ESME_RTHROTTLED, statusName } from '../smpp/defs.js';
 import type { Connector } from '../store/connectors.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import { logWriteError } from '../store/health.js';
+import { StoreUnavailableError, logWriteError } from '../store/health.js';
 import type { Ledger } from '../store/ledger.js';
 import { ConnectorLink, type ConnectorOptions, type Outgoing, type SubmitOutcome } from './connector.js';
 import type { ErrorRules } from './rules.js';
@@ -290,11 +290,13 @@ export class Dispatcher {
     m.connectorLatency.observe({ connector }, outcome.ms / 1000);
     if (msg.cancelled) return; // cancel_sm ended it meanwhile
     if (outcome.kind === 'ok') {
+      const sentAt = Date.now() - outcome.ms - 1;
+      const { smscId } = outcome;
       this.settle(
         msg,
-        this.o.receipts.recordSent(msg.id, connector, outcome.smscId, Date.now() - outcome.ms - 1).catch((err: Error) => {
-          logWriteError(this.log, err, { msgId: msg.id }, 'could not record the carrier id');
-        }),
+        this.o.receipts.recordSent(msg.id, connector, smscId, sentAt).catch((err: unknown) =>
+          this.stored(err, () => this.o.receipts.recordSent(msg.id, connector, smscId, sentAt), msg.id, 'could not record the carrier id'),
+        ),
       );
       return;
     }
@@ -345,9 +347,21 @@ export class Dispatcher {
     this.o.metrics.finalStates.inc({ state: String(state) });
     this.settle(
       msg,
-      this.o.receipts
-        .recordFinal(msg, state, status, connector)
-        .catch((err: Error) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record final state')),
+      this.o.receipts.recordFinal(msg, state, status, connector).catch((err: unknown) =>
+        this.stored(err, () => this.o.receipts.recordFinal(msg, state, status, connector), msg.id, 'could not record final state'),
+      ),
+    );
+  }
+
+  /**
+   * A write about a message that left memory failed with `err`. Refused for now (disk full,
+   * locked): `again` runs every second until it commits (the carrier took the message: sending
+   * it again would be a duplicate). A real fault, or the store lost, is logged and left.
+   */
+  private stored(err: unknown, again: () => Promise<void>, msgId: number, what: string): Promise<void> | void {
+    if (!(err instanceof StoreUnavailableError) || err.reason === 'lost') return logWriteError(this.log, err, { msgId }, what);
+    return new Promise<void>((resolve) =>
+      this.retries.add(1_000, () => resolve(again().catch((next: unknown) => this.stored(next, again, msgId, what)))),
     );
   }
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ESME_RMSGQFUL } from '../../src/smpp/defs.js';
-import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom } from '../helpers/store-fault.js';
+import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom, unfinished } from '../helpers/store-fault.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A size-limited tmpfs on a new directory; a reason to skip when it cannot be made. */
@@ -94,6 +94,9 @@ test('disk full under load: 0x14 not 0x08, readyz 503 until a commit succeeds, c
     await submitter.stop();
     assert.deepEqual([...submitter.statuses.keys()].sort(), [0, ESME_RMSGQFUL], `only ESME_ROK and ESME_RMSGQFUL: ${JSON.stringify([...submitter.statuses])}`);
     assert.ok(gw.logs.some((l) => l.msg === 'store commits again; ready'));
+    // What was on the wire when the disk filled, and the receipts refused meanwhile, are recorded
+    // once there is room: every message ends with its carrier receipt.
+    await waitFor(() => unfinished(db) === 0, 'every message delivered', 20_000);
     assert.equal(await gw.stop(), 0);
     assert.deepEqual(missingFrom(ledgerIds(db), submitter.acked), [], 'every acknowledged message is in the ledger');
   } finally {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ESME_RMSGQFUL } from '../../src/smpp/defs.js';
 import { tempDir } from '../helpers/gateway-process.js';
-import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom, sleep } from '../helpers/store-fault.js';
+import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom, sleep, unfinished } from '../helpers/store-fault.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** How long the outside lock is held: longer than the gateway's retries (about 1.5 s). */
@@ -56,6 +56,7 @@ test('an outside BEGIN IMMEDIATE: /healthz answers throughout, submits get 0x14 
     assert.ok(((await metric(gw.httpPort, 'smppgw_store_busy_retries_total')) ?? 0) > 0, 'busy retries counted');
     assert.ok(((await metric(gw.httpPort, 'smppgw_store_errors_total{reason="busy"}')) ?? 0) > 0, 'refused commits counted as busy');
     assert.ok(((await metric(gw.httpPort, 'smppgw_store_wal_bytes')) ?? 0) > 0, 'the WAL size is reported');
+    await waitFor(() => unfinished(db) === 0, 'every message delivered', 20_000);
 
     assert.equal(await gw.stop(), 0);
     assert.deepEqual(missingFrom(ledgerIds(db), submitter.acked), [], 'every acknowledged message is in the ledger');

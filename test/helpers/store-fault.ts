@@ -11,9 +11,12 @@ import { cli, startGateway, type GatewayProcess } from './gateway-process.js';
 
 export const ESME = { systemId: 'acme', password: 'acme123' };
 
-/** An account, a simulator as its carrier (receipts at once) and a route to it, then the gateway. */
+/**
+ * An account, a simulator as its carrier (receipts at once; a receipt refused with a temporary
+ * error is sent again every 200 ms) and a route to it, then the gateway.
+ */
 export async function gatewayWithCarrier(db: string, env: NodeJS.ProcessEnv = {}): Promise<{ gw: GatewayProcess; sim: SmscSimulator }> {
-  const sim = new SmscSimulator({ dlrDelayMs: 0 });
+  const sim = new SmscSimulator({ dlrDelayMs: 0, retryDelayMs: 200, maxAttempts: 1_000 });
   await sim.start();
   cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
@@ -108,6 +111,16 @@ export function ledgerIds(file: string): Set<number> {
   const d = new Database(file, { readonly: true, fileMustExist: true });
   try {
     return new Set(d.prepare('SELECT id FROM messages').pluck().all() as number[]);
+  } finally {
+    d.close();
+  }
+}
+
+/** Messages in the ledger not in a final state yet (queued or sent without a receipt). */
+export function unfinished(file: string): number {
+  const d = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return d.prepare('SELECT COUNT(*) FROM messages WHERE state < 2').pluck().get() as number;
   } finally {
     d.close();
   }
