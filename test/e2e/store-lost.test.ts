@@ -9,14 +9,15 @@ import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { test } from 'node:test';
 import { ESME_RMSGQFUL } from '../../src/smpp/defs.js';
 import { startGateway, tempDir } from '../helpers/gateway-process.js';
-import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom, sleep } from '../helpers/store-fault.js';
+import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom, sleep, unfinished } from '../helpers/store-fault.js';
 import { waitFor } from '../helpers/wait.js';
 
 for (const how of ['deleted', 'replaced'] as const) {
   test(`database file ${how} under load: acks stop, nothing more to the carrier, readyz 503, every acknowledged message in the rescued file`, async () => {
     const tmp = tempDir();
     const db = `${tmp.dir}/gw.db`;
-    const { gw, sim } = await gatewayWithCarrier(db);
+    // The carrier link paced below the ESME's rate: messages wait on it when the file goes.
+    const { gw, sim } = await gatewayWithCarrier(db, {}, ['--tps', '200']);
     let submitter: Submitter | undefined;
     let next: Awaited<ReturnType<typeof startGateway>> | undefined;
     try {
@@ -68,6 +69,8 @@ for (const how of ['deleted', 'replaced'] as const) {
       next = await startGateway(db);
       assert.equal((await httpGet(next.httpPort, '/readyz')).status, 200);
       assert.deepEqual(missingFrom(ledgerIds(db), submitter.acked), []);
+      assert.ok(unfinished(db) > 0, 'messages were still waiting for the carrier when the file went');
+      await waitFor(() => unfinished(db) === 0, 'the next gateway sends what waited, and records the receipts', 30_000);
     } finally {
       await submitter?.stop();
       await next?.stop();
