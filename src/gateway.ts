@@ -32,7 +32,7 @@ import { StoreHealth, StoreUnavailableError, logWriteError } from './store/healt
 import { Ledger } from './store/ledger.js';
 import { Outbox } from './store/outbox.js';
 import { RouteStore } from './store/routes.js';
-import { StoreWatch, rescue, type LostHow } from './store/watch.js';
+import { StoreWatch, rescueLost, type LostHow } from './store/watch.js';
 
 export interface GatewayAddresses {
   smpp: AddressInfo;
@@ -278,28 +278,10 @@ export class Gateway {
    * puts the rescued file in place, and starts it.
    */
   private storeLost(how: LostHow): void {
-    const path = this.config.store.path;
     this.health.lose(how);
     this.commit.refuse('lost');
     this.metrics.storeLost.set(1);
-    this.log.error({ path, how }, `database file ${how === 'gone' ? 'deleted' : 'replaced'} while running: refusing all traffic, not ready; writing a rescue copy`);
-    const attempt = (): void => {
-      rescue(this.db, path).then(
-        (rescued) => {
-          this.rescued = rescued;
-          this.log.error(
-            { path, rescued, how },
-            `store lost: what this process held is in ${rescued}. To recover: stop smppgw, then \`smppgw restore ${rescued}\` (or move ${rescued} to ${path}), then start smppgw. Until stopped it stays up, not ready, refusing traffic`,
-          );
-        },
-        (err: Error) => {
-          if (!this.db.open) return;
-          this.log.error({ path, err: err.message }, 'could not write the rescue copy of the lost database; trying again in 10 s (do not stop smppgw: this process holds the only copy)');
-          setTimeout(attempt, 10_000).unref();
-        },
-      );
-    };
-    attempt();
+    rescueLost(this.db, this.config.store.path, how, this.log, (rescued) => (this.rescued = rescued));
   }
 
   /** A store refusing writes (not lost) is tried with a one-page write each watch tick, so readiness comes back without traffic. */

@@ -111,6 +111,32 @@ export class StoreWatch {
   }
 }
 
+/**
+ * The store is lost: logs it, writes the rescue copy (again every 10 s until it succeeds, while
+ * the database is open), and logs where it is and what the operator does next.
+ */
+export function rescueLost(db: Db, path: string, how: LostHow, logger: Logger, done: (rescued: string) => void): void {
+  const log = logger.child({ part: 'store' });
+  log.error({ path, how }, `database file ${how === 'gone' ? 'deleted' : 'replaced'} while running: refusing all traffic, not ready; writing a rescue copy`);
+  const attempt = (): void => {
+    rescue(db, path).then(
+      (rescued) => {
+        done(rescued);
+        log.error(
+          { path, rescued, how },
+          `store lost: what this process held is in ${rescued}. To recover: stop smppgw, then \`smppgw restore ${rescued}\` (or move ${rescued} to ${path}), then start smppgw. Until stopped it stays up, not ready, refusing traffic`,
+        );
+      },
+      (err: Error) => {
+        if (!db.open) return;
+        log.error({ path, err: err.message }, 'could not write the rescue copy of the lost database; trying again in 10 s (do not stop smppgw: this process holds the only copy)');
+        setTimeout(attempt, 10_000).unref();
+      },
+    );
+  };
+  attempt();
+}
+
 /** `2026-12-04T17:05:12.345Z` → `20261204T170512Z`: sortable, no characters a shell or a filesystem minds. */
 export function rescueStamp(at: Date): string {
   return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
