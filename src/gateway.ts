@@ -28,10 +28,12 @@ import { AccountStore } from './store/accounts.js';
 import { ConnectorStore, type Connector } from './store/connectors.js';
 import { configVersion, openDb, type Db } from './store/db.js';
 import { GroupCommit } from './store/group-commit.js';
+import { StoreHealth, StoreUnavailableError, logWriteError } from './store/health.js';
 import { Ledger } from './store/ledger.js';
 import { Outbox } from './store/outbox.js';
 import { RouteStore } from './store/routes.js';
 import { keyRingFor } from './store/secrets.js';
+import { StoreWatch, rescueLost, type LostHow } from './store/watch.js';
 
 /** Rows one step of pruning or body dropping handles before the event loop gets a turn. */
 const CHUNK = 5_000;
@@ -48,6 +50,11 @@ export class Gateway {
   private readonly clock: Clock;
   private db!: Db;
   private commit!: GroupCommit;
+  private health!: StoreHealth;
+  private watch: StoreWatch | undefined;
+  private probing = false;
+  /** Where the rescue copy of a lost database was written. */
+  private rescued: string | undefined;
   private readonly listeners: SmppServer[] = [];
   private http: MetricsServer | undefined;
   private dispatcher!: Dispatcher;
@@ -77,15 +84,39 @@ export class Gateway {
     // (GroupCommit), so SQLite itself runs NORMAL.
     const full = config.store.synchronous === 'full';
     this.db = openDb(config.store.path, { synchronous: 'normal' });
+    // busy_timeout sleeps on the event loop (better-sqlite3 is synchronous): the daemon never waits
+    // for another process's lock; GroupCommit retries a locked commit from a timer instead.
+    this.db.pragma('busy_timeout = 0');
     log.info({ path: config.store.path, synchronous: config.store.synchronous }, 'store open');
-    this.commit = new GroupCommit(this.db, full ? {
-      walFile: `${config.store.path}-wal`,
-      onSyncError: (err) => {
-        // After a failed fsync the page cache cannot be trusted; a restart recovers from the last durable commit.
-        log.fatal({ err: err.message }, 'could not flush the database to disk; exiting');
-        process.exit(70);
+    this.health = new StoreHealth({
+      logger: log,
+      count: (reason) => metrics.storeErrors.inc({ reason }),
+      countRetry: () => metrics.storeRetries.inc(),
+      // Nothing goes to carriers or accounts whose outcome could not be recorded.
+      onChange: (failing) => {
+        this.dispatcher?.pauseSending(failing);
+        this.delivery?.pauseSending(failing);
       },
-    } : {});
+    });
+    this.commit = new GroupCommit(this.db, {
+      health: this.health,
+      ...(full ? {
+        walFile: `${config.store.path}-wal`,
+        onSyncError: (err: Error) => {
+          // After a failed fsync the page cache cannot be trusted; a restart recovers from the last durable commit.
+          log.fatal({ err: err.message }, 'could not flush the database to disk; exiting');
+          process.exit(70);
+        },
+      } : {}),
+    });
+    if (config.store.path !== ':memory:') {
+      this.watch = new StoreWatch({
+        path: config.store.path, logger: log,
+        onLost: (how) => this.storeLost(how),
+        onWalBytes: (bytes) => metrics.storeWalBytes.set(bytes),
+        onTick: () => this.probeStore(),
+      });
+    }
     const ledger = new Ledger(this.db);
     const outbox = new Outbox(this.db);
     const connectors = (this.connectors = new ConnectorStore(this.db, keyRingFor(config, {
@@ -172,7 +203,12 @@ export class Gateway {
       this.listeners.push(tls);
     }
     metrics.countConnections = () => ({ smpp: plain.sessions.size, ...(tls ? { 'smpp-tls': tls.sessions.size } : {}) });
-    this.http = new MetricsServer(metrics, { alive: () => true, ready: () => this.ready, status: () => this.status() }, log);
+    this.http = new MetricsServer(metrics, {
+      alive: () => true,
+      ready: () => this.ready && this.health.ok,
+      notReadyReason: () => (this.health.reason ? `store ${this.health.reason}` : this.ready ? undefined : 'starting or stopping'),
+      status: () => this.status(),
+    }, log);
     const addresses: GatewayAddresses = {
       smpp: await plain.listen(),
       ...(tls ? { smppTls: await tls.listen() } : {}),
@@ -186,7 +222,7 @@ export class Gateway {
       const expired = this.dispatcher.expireQueued();
       if (expired > 0) log.info({ expired }, 'queued messages expired before a carrier took them');
       for (const record of ledger.unanswered(Date.now(), 1_000)) {
-        receipts.recordFinal(record, MessageState.EXPIRED, null, null).catch((err: Error) => log.error({ err: err.message }, 'could not expire a message'));
+        receipts.recordFinal(record, MessageState.EXPIRED, null, null).catch((err: Error) => logWriteError(log, err, { msgId: record.id }, 'could not expire a message'));
       }
     });
     // Retention, in chunks with the event loop free between them; a receipt parked for an hour
@@ -200,6 +236,7 @@ export class Gateway {
       const cut = Date.now() - config.store.bodyRetentionHours * 3_600_000;
       this.chunked('dropping message bodies', () => ledger.dropBodies(cut, Date.now(), CHUNK), (dropped) => log.debug({ dropped }, 'dropped the bodies of final messages'));
     });
+    this.watch?.start();
     this.ready = true;
     log.info({ smpp: addresses.smpp.port, smppTls: addresses.smppTls?.port, http: addresses.http.port }, 'smppgw ready');
     return addresses;
@@ -208,6 +245,7 @@ export class Gateway {
   /** Stops accepting, lets in-flight work finish within the shutdown deadline, closes the store. */
   async stop(): Promise<void> {
     this.ready = false;
+    this.watch?.stop();
     for (const t of this.timers) clearInterval(t);
     const deadline = this.config.shutdown.deadlineMs;
     // One deadline for all of it: accounts' sessions and carrier links close side by side.
@@ -216,6 +254,10 @@ export class Gateway {
     await this.commit?.close();
     await this.http?.close();
     this.db?.close();
+    if (this.rescued !== undefined) {
+      const removed = this.watch?.removeStaleSidecars() ?? [];
+      if (removed.length > 0) this.log.info({ removed }, 'removed the lost database\'s WAL files from its path');
+    }
     this.log.info('smppgw stopped');
   }
 
@@ -236,10 +278,42 @@ export class Gateway {
     this.log.info({ applied: ['smsc', 'security', 'shutdown'], needRestart }, needRestart.length ? 'configuration reloaded; some changes need a restart' : 'configuration reloaded');
   }
 
+  /**
+   * The database path no longer names the file this process writes (deleted, or another file moved
+   * over it): every commit from now on would vanish with the process. Refuse all writes (accounts
+   * and carriers get "cannot store now" and retry later), send nothing more, answer /readyz 503,
+   * and copy what the open connection still reads to a rescue file beside the path.
+   *
+   * The process then stays up, not ready, rather than exiting: exiting would let a supervisor
+   * restart it on a new, empty database at the path and take traffic again while the messages it
+   * acknowledged sit only in the rescue file (or, if the rescue could not be written, nowhere but
+   * in this process's open connection, which it keeps retrying to copy). The operator stops it,
+   * puts the rescued file in place, and starts it.
+   */
+  private storeLost(how: LostHow): void {
+    this.health.lose(how);
+    this.commit.refuse('lost');
+    this.metrics.storeLost.set(1);
+    rescueLost(this.db, this.config.store.path, how, this.log, (rescued) => (this.rescued = rescued));
+  }
+
+  /** A store refusing writes (not lost) is tried with a one-page write each watch tick, so readiness comes back without traffic. */
+  private probeStore(): void {
+    if (this.health.ok || this.health.lost || this.probing) return;
+    this.probing = true;
+    this.commit
+      .run(() => this.db.pragma(`user_version = ${this.db.pragma('user_version', { simple: true }) as number}`))
+      .catch((err: unknown) => {
+        if (!(err instanceof StoreUnavailableError)) this.log.warn({ err: (err as Error).message }, 'store probe failed');
+      })
+      .finally(() => (this.probing = false));
+  }
+
   /** What `smppgw status` shows: binds, queues, rates. */
   status(): Record<string, unknown> {
     return {
-      ready: this.ready,
+      ready: this.ready && this.health.ok,
+      store: this.health.reason ?? 'ok',
       binds: this.registry.snapshot((id) => this.auth.name(id)),
       connectors: Object.fromEntries(
         [...this.dispatcher.links].map(([id, l]) => [id, { up: l.up, queued: l.queued, inFlight: l.inFlight, tps: l.settings.tps, window: l.settings.window }]),
@@ -263,7 +337,7 @@ export class Gateway {
     const chunk = () => {
       let n = 0;
       try {
-        n = this.ready ? step() : 0;
+        n = this.ready && this.health.ok ? step() : 0;
       } catch (err) {
         this.log.error({ err: (err as Error).message }, `${what} failed; trying again later`);
       }

@@ -157,6 +157,29 @@ export class Metrics {
     },
   });
 
+  // ---- the store ----
+  readonly storeErrors = new Counter({
+    name: 'smppgw_store_errors_total',
+    help: 'Commits that failed and whose writes were refused, by reason (full, busy, io, readonly, lost)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly storeRetries = new Counter({
+    name: 'smppgw_store_busy_retries_total',
+    help: 'Commits tried again because another process held the database\'s write lock',
+    registers: [this.registry],
+  });
+  readonly storeLost = new Gauge({
+    name: 'smppgw_store_lost',
+    help: '1 once the database path no longer names the open file (deleted or replaced while running)',
+    registers: [this.registry],
+  });
+  readonly storeWalBytes = new Gauge({
+    name: 'smppgw_store_wal_bytes',
+    help: 'Size of the database\'s WAL file (grows while an outside reader keeps checkpoints from finishing)',
+    registers: [this.registry],
+  });
+
   private static readonly KNOWN_STATUS = new Set(['ESME_ROK', 'timeout', 'closed']);
 
   /** Keeps the status label set bounded: names the tables know, or `other`. */
@@ -172,8 +195,10 @@ export class Metrics {
 export interface HealthSource {
   /** Liveness: the event loop answers. */
   alive(): boolean;
-  /** Readiness: listeners up and the store open. */
+  /** Readiness: listeners up and the store taking writes. */
   ready(): boolean;
+  /** Why not ready, for /readyz's body (e.g. `store full`). */
+  notReadyReason?(): string | undefined;
   /** Binds, queues and rates for `smppgw status`. */
   status?(): Record<string, unknown>;
 }
@@ -202,7 +227,8 @@ export class MetricsServer {
         res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n');
       } else if (path === '/readyz') {
         const ok = health.ready();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
+        const why = ok ? undefined : health.notReadyReason?.();
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : why ? `not ready: ${why}\n` : 'not ready\n');
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }

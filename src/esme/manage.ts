@@ -6,12 +6,13 @@ import { MessageState, isFinal } from '../dlr/receipt.js';
 import { SmppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decode, encode } from '../smpp/codec.js';
-import { Status, TLVS } from '../smpp/defs.js';
+import { ESME_RMSGQFUL, Status, TLVS } from '../smpp/defs.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import type { Dispatcher } from '../smsc/dispatcher.js';
 import type { Account } from '../store/accounts.js';
 import type { GroupCommit } from '../store/group-commit.js';
+import { StoreUnavailableError } from '../store/health.js';
 import type { Ledger, MessageRecord } from '../store/ledger.js';
 import { esmeContext } from './auth.js';
 
@@ -25,6 +26,15 @@ export interface ManageOptions {
   logger: Logger;
   /** The largest PDU a carrier is sent (smpp.session.maxPduSize). */
   maxPduSize: number;
+}
+
+/** The store cannot commit now (disk full, locked, lost): "cannot store now", which ESMEs retry. */
+async function cannotStoreNow(work: Promise<ResponseInit>): Promise<ResponseInit> {
+  try {
+    return await work;
+  } catch (err) {
+    throw err instanceof StoreUnavailableError ? new SmppError(ESME_RMSGQFUL, 'cannot store now') : err;
+  }
 }
 
 /** YYMMDDhhmmss000+ (UTC), the absolute SMPP time. */
@@ -48,7 +58,15 @@ export class ManageHandler {
     };
   }
 
-  async cancel(pdu: PduOf<'cancel_sm'>, session: Session): Promise<ResponseInit> {
+  cancel(pdu: PduOf<'cancel_sm'>, session: Session): Promise<ResponseInit> {
+    return cannotStoreNow(this.cancelOwn(pdu, session));
+  }
+
+  replace(pdu: PduOf<'replace_sm'>, session: Session): Promise<ResponseInit> {
+    return cannotStoreNow(this.replaceOwn(pdu, session));
+  }
+
+  private async cancelOwn(pdu: PduOf<'cancel_sm'>, session: Session): Promise<ResponseInit> {
     const fail = Status.ESME_RCANCELFAIL!;
     if (pdu.message_id === '') throw new SmppError(fail, 'cancel by address is not supported; give message_id');
     const { record } = this.own(pdu.message_id, session, fail);
@@ -71,7 +89,7 @@ export class ManageHandler {
     return {};
   }
 
-  async replace(pdu: PduOf<'replace_sm'>, session: Session): Promise<ResponseInit> {
+  private async replaceOwn(pdu: PduOf<'replace_sm'>, session: Session): Promise<ResponseInit> {
     const fail = Status.ESME_RREPLACEFAIL!;
     const { record } = this.own(pdu.message_id, session, fail);
     const replaced = (stored: Buffer) => {
@@ -87,7 +105,11 @@ export class ManageHandler {
       if (next.length > this.o.maxPduSize) throw new SmppError(fail, `${next.length} bytes once replaced; the limit is ${this.o.maxPduSize}`);
       return next;
     };
-    const store = (next: Buffer) => this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery)).catch(() => false);
+    const store = (next: Buffer) =>
+      this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery)).catch((err: unknown) => {
+        if (err instanceof StoreUnavailableError) throw err;
+        return false;
+      });
     const held = this.o.dispatcher.holding(record.id);
     if (held && !held.inFlight) {
       const next = replaced(held.pdu);

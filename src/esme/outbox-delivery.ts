@@ -15,6 +15,7 @@ import { Fifo } from '../smpp/fifo.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { Session } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';
+import { logWriteError } from '../store/health.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
 import type { BindRegistry } from './registry.js';
 
@@ -59,6 +60,8 @@ export class OutboxDelivery {
    * committed but not yet handed to enqueue() (its promise has not settled) is not paged in twice.
    */
   private seenId = 0;
+  /** The store cannot record deliveries now: nothing is sent (a delivery not removed would go twice). */
+  private paused = false;
 
   constructor(private readonly o: OutboxDeliveryOptions) {
     this.log = o.logger.child({ part: 'outbox' });
@@ -125,10 +128,16 @@ export class OutboxDelivery {
     for (const account of touched) this.pump(account);
   }
 
+  /** The store cannot record a delivery (disk full, locked, lost): hold everything; `false` sends again. */
+  pauseSending(pause: boolean): void {
+    this.paused = pause;
+    if (!pause) for (const account of this.accounts.keys()) this.pump(account);
+  }
+
   /** Sends what the account's receivers can take now. */
   pump(account: number): void {
     const a = this.accounts.get(account);
-    if (!a) return;
+    if (!a || this.paused) return;
     while (a.queue.length > 0) {
       const session = this.o.registry.nextReceiver(account);
       if (!session) return;
@@ -177,7 +186,7 @@ export class OutboxDelivery {
         },
         (err: Error) => {
           // Still in the table: let them be read (and expired) again.
-          this.log.error({ err: err.message }, 'could not remove expired outbox items');
+          logWriteError(this.log, err, {}, 'could not remove expired outbox items');
           for (const item of gone) this.removed(dropped.get(item.accountId)!, item.accountId, item.id, false);
         },
       );
@@ -238,7 +247,7 @@ export class OutboxDelivery {
             },
             (err: Error) => {
               // Still in the table: it will be read and delivered again (a duplicate, not a loss).
-              this.log.error({ err: err.message, item: item.id }, 'could not remove a delivered outbox item');
+              logWriteError(this.log, err, { item: item.id }, 'could not remove a delivered outbox item');
               a.outstanding--;
               this.removed(a, item.accountId, item.id, false);
             },
@@ -263,7 +272,7 @@ export class OutboxDelivery {
     item.attempts++;
     const nextAt = this.now() + delay;
     item.nextAt = nextAt;
-    this.o.commit.run(() => this.o.outbox.retry(item.id, nextAt)).catch((err: Error) => this.log.error({ err: err.message }, 'could not record outbox retry'));
+    this.o.commit.run(() => this.o.outbox.retry(item.id, nextAt)).catch((err: Error) => logWriteError(this.log, err, { item: item.id }, 'could not record outbox retry'));
     // Still held: it goes back to the queue after the delay.
     this.timers.add(delay, () => {
       a.queue.push(item);
@@ -277,7 +286,7 @@ export class OutboxDelivery {
     this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
       () => this.removed(a, item.accountId, item.id, true),
       (err: Error) => {
-        this.log.error({ err: err.message }, 'could not remove an expired outbox item');
+        logWriteError(this.log, err, { item: item.id }, 'could not remove an expired outbox item');
         this.removed(a, item.accountId, item.id, false);
       },
     );

@@ -16,6 +16,7 @@ import { parseSmppTime } from '../smpp/time.js';
 import type { Dispatcher } from '../smsc/dispatcher.js';
 import type { Account } from '../store/accounts.js';
 import type { GroupCommit } from '../store/group-commit.js';
+import { StoreUnavailableError } from '../store/health.js';
 import type { Ledger } from '../store/ledger.js';
 import { esmeContext } from './auth.js';
 
@@ -85,7 +86,7 @@ export class SubmitHandler {
       const unsuccess_sme = results.flatMap((r, i) => {
         if (r.status === 'fulfilled') return [];
         const d = pdu.dest_address[i]!;
-        const status = r.reason instanceof SmppError ? r.reason.status : Status.ESME_RSYSERR!;
+        const status = r.reason instanceof SmppError ? r.reason.status : r.reason instanceof StoreUnavailableError ? ESME_RMSGQFUL : Status.ESME_RSYSERR!;
         return [{ dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr, error_status_code: status }];
       });
       if (ok.length === 0) throw new SmppError(unsuccess_sme[0]?.error_status_code ?? Status.ESME_RINVNUMDESTS!, 'no destination accepted');
@@ -107,8 +108,10 @@ export class SubmitHandler {
       if (ctx.open > account.window) throw new SmppError(ESME_RMSGQFUL, `window of ${account.window} exceeded`);
       return await work(account);
     } catch (err) {
-      status = err instanceof SmppError ? err.status : Status.ESME_RSYSERR!;
-      throw err;
+      // The store cannot commit now (disk full, locked, lost): "cannot store now", which ESMEs retry.
+      const e = err instanceof StoreUnavailableError ? new SmppError(ESME_RMSGQFUL, 'cannot store now') : err;
+      status = e instanceof SmppError ? e.status : Status.ESME_RSYSERR!;
+      throw e;
     } finally {
       ctx.open--;
       this.o.metrics.esmeSubmits.inc({ account: account.systemId, status: this.o.metrics.statusLabel(statusName(status)) });

@@ -10,6 +10,7 @@ import { TimerQueue } from '../rate/timer-queue.js';
 import { ESME_RTHROTTLED, statusName } from '../smpp/defs.js';
 import type { Connector } from '../store/connectors.js';
 import type { GroupCommit } from '../store/group-commit.js';
+import { StoreUnavailableError, logWriteError } from '../store/health.js';
 import type { Ledger } from '../store/ledger.js';
 import { ConnectorLink, type ConnectorOptions, type Outgoing, type SubmitOutcome } from './connector.js';
 import type { ErrorRules } from './rules.js';
@@ -46,6 +47,8 @@ export class Dispatcher {
    */
   private spillFrom: number | undefined;
   private seenId = 0;
+  /** While the store cannot record outcomes: messages held here instead of going to a link. */
+  private paused: Outgoing[] | undefined;
   private readonly retries: TimerQueue;
   private readonly log: Logger;
   /** What carrier errors mean; replaced on a configuration reload. */
@@ -136,12 +139,31 @@ export class Dispatcher {
     return n;
   }
 
+  /**
+   * The store cannot record what a carrier answers (disk full, locked, lost): nothing more goes
+   * out (queued messages come back here; those on the wire finish); `false` sends them again.
+   */
+  pauseSending(pause: boolean): void {
+    if (pause && this.paused === undefined) {
+      this.paused = [];
+      for (const link of this.links.values()) this.paused.push(...link.drainQueue());
+    } else if (!pause && this.paused !== undefined) {
+      const waiting = this.paused;
+      this.paused = undefined;
+      for (const msg of waiting) this.submit(msg);
+    }
+  }
+
   /** Hands a held message to the first of its connectors that is up (or the first, to wait). */
   submit(msg: Outgoing): void {
     if (msg.cancelled) return;
     this.held.set(msg.id, msg);
     if (Date.now() >= msg.expiresAt) {
       this.finish(msg, MessageState.EXPIRED, null, null);
+      return;
+    }
+    if (this.paused !== undefined) {
+      this.paused.push(msg);
       return;
     }
     const n = msg.connectors.length;
@@ -288,11 +310,13 @@ export class Dispatcher {
     m.connectorLatency.observe({ connector }, outcome.ms / 1000);
     if (msg.cancelled) return; // cancel_sm ended it meanwhile
     if (outcome.kind === 'ok') {
+      const sentAt = Date.now() - outcome.ms - 1;
+      const { smscId } = outcome;
       this.settle(
         msg,
-        this.o.receipts.recordSent(msg.id, connector, outcome.smscId, Date.now() - outcome.ms - 1).catch((err: Error) => {
-          this.log.error({ err: err.message, msgId: msg.id }, 'could not record the carrier id');
-        }),
+        this.o.receipts.recordSent(msg.id, connector, smscId, sentAt).catch((err: unknown) =>
+          this.stored(err, () => this.o.receipts.recordSent(msg.id, connector, smscId, sentAt), msg.id, 'could not record the carrier id'),
+        ),
       );
       return;
     }
@@ -327,7 +351,7 @@ export class Dispatcher {
   private retryLater(msg: Outgoing, status: number | null): void {
     const delay = this.rules.delayMs(msg.attempts, status);
     const nextAt = Date.now() + delay;
-    this.o.commit.run(() => this.o.ledger.markRetry(msg.id, nextAt, status ?? 0)).catch((err: Error) => this.log.error({ err: err.message }, 'could not record retry'));
+    this.o.commit.run(() => this.o.ledger.markRetry(msg.id, nextAt, status ?? 0)).catch((err: Error) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record retry'));
     this.retries.add(delay, () => this.submit(msg));
   }
 
@@ -343,9 +367,21 @@ export class Dispatcher {
     this.o.metrics.finalStates.inc({ state: String(state) });
     this.settle(
       msg,
-      this.o.receipts
-        .recordFinal(msg, state, status, connector)
-        .catch((err: Error) => this.log.error({ err: err.message, msgId: msg.id }, 'could not record final state')),
+      this.o.receipts.recordFinal(msg, state, status, connector).catch((err: unknown) =>
+        this.stored(err, () => this.o.receipts.recordFinal(msg, state, status, connector), msg.id, 'could not record final state'),
+      ),
+    );
+  }
+
+  /**
+   * A write about a message that left memory failed with `err`. Refused for now (disk full,
+   * locked): `again` runs every second until it commits (the carrier took the message: sending
+   * it again would be a duplicate). A real fault, or the store lost, is logged and left.
+   */
+  private stored(err: unknown, again: () => Promise<void>, msgId: number, what: string): Promise<void> | void {
+    if (!(err instanceof StoreUnavailableError) || err.reason === 'lost') return logWriteError(this.log, err, { msgId }, what);
+    return new Promise<void>((resolve) =>
+      this.retries.add(1_000, () => resolve(again().catch((next: unknown) => this.stored(next, again, msgId, what)))),
     );
   }
 }

@@ -7,10 +7,11 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { MoRouter } from '../routing/mo.js';
 import { encodeAs } from '../smpp/codec.js';
-import { ESME_RINVMSGLEN, Status, TLVS } from '../smpp/defs.js';
+import { ESME_RINVMSGLEN, ESME_RMSGQFUL, Status, TLVS } from '../smpp/defs.js';
 import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { ResponseInit } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';
+import { StoreUnavailableError } from '../store/health.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
 
 const PAYLOAD = TLVS.get('message_payload')!.tag;
@@ -50,7 +51,11 @@ export class Inbound {
     this.now = o.now ?? Date.now;
   }
 
-  async handle(pdu: Pdu, connector: string): Promise<ResponseInit> {
+  handle(pdu: Pdu, connector: string): Promise<ResponseInit> {
+    return this.take(pdu, connector).catch(refuseIfNotStored);
+  }
+
+  private async take(pdu: Pdu, connector: string): Promise<ResponseInit> {
     if (pdu.command === 'deliver_sm') {
       if (isReceipt(pdu.esm_class)) {
         const receipt = parseReceipt(pdu);
@@ -99,4 +104,9 @@ export class Inbound {
     this.o.deliver([item]);
     return {};
   }
+}
+
+/** Not stored (disk full, locked, lost): a temporary error, so the carrier sends it again later. */
+function refuseIfNotStored(err: unknown): never {
+  throw err instanceof StoreUnavailableError ? new SmppError(ESME_RMSGQFUL, 'cannot store now') : err;
 }
