@@ -26,9 +26,10 @@ import { Inbound } from './smsc/inbound.js';
 import { DEFAULT_RULES, ErrorRules, loadRuleFile } from './smsc/rules.js';
 import { AccountStore } from './store/accounts.js';
 import { ConnectorStore } from './store/connectors.js';
-import { configVersion, openDb, type Db } from './store/db.js';
+import { configVersion, type Db } from './store/db.js';
 import { GroupCommit } from './store/group-commit.js';
 import { Ledger } from './store/ledger.js';
+import { openStore, type OpenedStore } from './store/open.js';
 import { Outbox } from './store/outbox.js';
 import { RouteStore } from './store/routes.js';
 
@@ -43,6 +44,7 @@ export class Gateway {
   private readonly log: Logger;
   private readonly clock: Clock;
   private db!: Db;
+  private store: OpenedStore | undefined;
   private commit!: GroupCommit;
   private readonly listeners: SmppServer[] = [];
   private http: MetricsServer | undefined;
@@ -59,7 +61,8 @@ export class Gateway {
   private timers: NodeJS.Timeout[] = [];
   private ready = false;
 
-  constructor(private config: Config, logger: Logger, clock: Clock = systemClock) {
+  /** `initStore`: create an empty database even where traces of an earlier one are (`start --init`). */
+  constructor(private config: Config, logger: Logger, clock: Clock = systemClock, private readonly options: { initStore?: boolean } = {}) {
     this.log = logger;
     this.clock = clock;
   }
@@ -69,8 +72,11 @@ export class Gateway {
     // `full`: every acknowledged write is on disk, but the WAL's fsync runs off the event loop
     // (GroupCommit), so SQLite itself runs NORMAL.
     const full = config.store.synchronous === 'full';
-    this.db = openDb(config.store.path, { synchronous: 'normal' });
-    log.info({ path: config.store.path, synchronous: config.store.synchronous }, 'store open');
+    // The lock first (one daemon per database), then the file: created only on a first start.
+    this.store = openStore(config.store.path, { synchronous: 'normal', init: this.options.initStore ?? false, holder: { role: 'start', smppPort: config.smpp.port, httpPort: config.http.port } });
+    this.db = this.store.db;
+    if (this.store.setAside.length > 0) log.warn({ files: this.store.setAside }, 'traces of an earlier database kept aside (--init)');
+    log.info({ path: this.store.path, created: this.store.created, synchronous: config.store.synchronous }, this.store.created ? 'store created' : 'store open');
     this.commit = new GroupCommit(this.db, full ? {
       walFile: `${config.store.path}-wal`,
       onSyncError: (err) => {
@@ -158,6 +164,7 @@ export class Gateway {
       ...(tls ? { smppTls: await tls.listen() } : {}),
       http: await this.http.listen(config.http.host, config.http.port),
     };
+    this.store.lock.describe({ smppPort: addresses.smpp.port, httpPort: addresses.http.port });
     this.every(config.store.reloadMs, () => this.reload(connectors));
     this.every(config.messages.sweepMs, () => this.delivery.sweep());
     // Past its validity a message ends EXPIRED, with the receipt the account asked for: one still
@@ -202,7 +209,7 @@ export class Gateway {
     this.delivery?.stop();
     await this.commit?.close();
     await this.http?.close();
-    this.db?.close();
+    this.store?.close(); // the database, then its lock
     this.log.info('smppgw stopped');
   }
 

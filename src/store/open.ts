@@ -1,0 +1,82 @@
+// Opening the store for the daemon (and `smppgw init`): the lock first, then the file. A missing
+// database is created only where none evidently lived: its lock file or WAL companions left
+// behind mean it was deleted or moved, and an empty one would silently take its place (and a
+// stale -wal would be replayed into it). `init` says "start empty anyway"; the traces are then
+// kept aside, never deleted.
+import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { StoreError } from '../errors.js';
+import { makeDirs, openDb, statOrNull, type Db, type OpenOptions } from './db.js';
+import { lockPath, StoreLock, type Holder } from './lock.js';
+
+export interface OpenedStore {
+  db: Db;
+  lock: StoreLock;
+  /** Absolute path of the database. */
+  path: string;
+  /** The file was created by this call. */
+  created: boolean;
+  /** Traces of an earlier database moved aside (with `init`). */
+  setAside: string[];
+  /** Closes the database, then lets the lock go. */
+  close(): void;
+}
+
+export interface StoreOpenOptions extends Pick<OpenOptions, 'synchronous'> {
+  /** Create an empty database even where traces of an earlier one are found. */
+  init?: boolean;
+  holder: Partial<Holder> & { role: string };
+}
+
+export const WAL_COMPANIONS = ['-wal', '-shm', '-journal'] as const;
+
+export function openStore(path: string, options: StoreOpenOptions): OpenedStore {
+  const abs = resolve(path);
+  makeDirs(dirname(abs));
+  const lock = StoreLock.acquire(abs, options.holder);
+  try {
+    const setAside: string[] = [];
+    const existed = statOrNull(abs) !== null;
+    if (!existed) {
+      const traces = [...WAL_COMPANIONS.map((s) => `${abs}${s}`).filter((f) => existsSync(f)), ...(lock.created ? [] : [lockPath(abs)])];
+      if (traces.length > 0 && !options.init) {
+        throw new StoreError('STORE_GONE', abs, `no database at ${abs}, but ${traces.join(', ')} show${traces.length === 1 ? 's' : ''} one lived there: restore a backup (\`smppgw restore FILE\`) or start empty with --init`);
+      }
+      // A stale WAL next to a new file would be read as part of it: keep it, but out of the way.
+      const stamp = utcStamp();
+      for (const f of traces) {
+        if (f === lockPath(abs)) continue;
+        renameSync(f, `${f}.orphaned-${stamp}`);
+        setAside.push(`${f}.orphaned-${stamp}`);
+      }
+    }
+    const db = openDb(abs, { create: true, quickCheck: existed, ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
+    return {
+      db, lock, path: abs, created: !existed, setAside,
+      close: () => {
+        try {
+          if (db.open) db.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    lock.release();
+    // A lock file made for a database that never came to be would read as a trace of one next time.
+    if (lock.created && statOrNull(abs) === null) {
+      try {
+        unlinkSync(lockPath(abs));
+        unlinkSync(`${lockPath(abs)}.json`);
+      } catch {
+        /* best effort */
+      }
+    }
+    throw err;
+  }
+}
+
+/** 20261204T170102Z: a UTC time for file names, sortable, without colons. */
+export function utcStamp(date = new Date()): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
