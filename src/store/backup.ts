@@ -85,7 +85,7 @@ export function restoreDatabase(dbPath: string, file: string): RestoreResult {
   }
 }
 
-/** The copy at `path` (named `shownAs` to the operator) is a sound smppgw database: its schema version. */
+/** The copy at `path` (named `shownAs` to the operator) is a sound smppgw database: its schema version. Our copy, so it may be written. */
 function verify(path: string, shownAs: string): number {
   let conn: Database.Database | undefined;
   try {
@@ -93,6 +93,9 @@ function verify(path: string, shownAs: string): number {
     const version = schemaVersion(conn, shownAs);
     if (version === 0) throw new StoreError('STORE_FOREIGN', shownAs, `${shownAs} is an empty database, not an smppgw backup`);
     quickCheck(conn, shownAs, 'integrity_check');
+    // One self-contained file (no -wal beside it) that a later `cp` copies whole; `start` turns
+    // WAL back on.
+    conn.pragma('journal_mode = DELETE');
     return version;
   } catch (err) {
     throw storeError(shownAs, err);
