@@ -39,7 +39,7 @@ function refuseExisting(path: string): void {
   let conn: Database.Database | undefined;
   let version: number;
   try {
-    conn = new Database(path, { readonly: true, fileMustExist: true });
+    conn = new Database(path, { fileMustExist: true }); // not readonly: that would leave a -wal and -shm behind
     version = schemaVersion(conn, path);
   } catch (err) {
     throw storeError(path, err);

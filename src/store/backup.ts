@@ -28,7 +28,7 @@ export async function backupDatabase(dbPath: string, file: string, options: { fo
   if (existing !== null && !options.force) throw new StoreError('STORE_EXISTS', dest, `${dest} already exists; --force replaces it`);
   if (!statOrNull(dirname(dest))?.isDirectory()) throw new StoreError('STORE_CANNOT_CREATE', dest, `cannot write ${dest}: ${dirname(dest)} is not a directory`);
 
-  const source = openDb(db, { readonly: true });
+  const source = openDb(db, { migrate: false }); // reads only; a writable connection removes its -wal on close
   const tmp = `${dest}.tmp-${process.pid}`;
   try {
     createPrivate(tmp);

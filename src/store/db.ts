@@ -23,6 +23,11 @@ export interface OpenOptions {
   create?: boolean;
   /** Run PRAGMA quick_check and refuse a damaged file (the daemon, on start). */
   quickCheck?: boolean;
+  /**
+   * Bring an older schema up to date (default: unless readonly). `false` for a reader that must
+   * not write, yet should tidy up like a writer (a readonly connection leaves -wal/-shm behind).
+   */
+  migrate?: boolean;
 }
 
 export function openDb(path: string, options: OpenOptions = {}): Db {
@@ -65,7 +70,7 @@ function configure(db: Db, options: OpenOptions): Db {
     throw new StoreError('STORE_FOREIGN', db.name, `${db.name} is an empty database, not initialised (\`smppgw init\` or a first \`smppgw start\` does that)`);
   }
   if (options.quickCheck) quickCheck(db, db.name);
-  if (!options.readonly) migrate(db);
+  if (!options.readonly && options.migrate !== false) migrate(db);
   return db;
 }
 
