@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { InvalidInputError, StoreError } from '../errors.js';
 import { makeDirs, openDb, quickCheck, schemaVersion, statOrNull, storeError } from './db.js';
 import { StoreLock } from './lock.js';
-import { utcStamp } from './open.js';
+import { asideName } from './open.js';
 
 export interface BackupResult {
   path: string;
@@ -109,12 +109,13 @@ function verify(path: string, shownAs: string): number {
  * that copy's -wal, so opening the copy still sees every commit); the -shm is only an index.
  */
 function setAside(db: string): string | null {
-  const stamp = utcStamp();
-  const kept = `${db}.replaced-${stamp}`;
   const hasDb = existsSync(db);
-  if (hasDb) checkpoint(db);
-  if (hasDb) renameSync(db, kept);
-  for (const suffix of ['-wal', '-journal']) if (existsSync(`${db}${suffix}`)) renameSync(`${db}${suffix}`, hasDb ? `${kept}${suffix}` : `${db}${suffix}.orphaned-${stamp}`);
+  const kept = asideName(db, 'replaced', ['-wal', '-journal']);
+  if (hasDb) {
+    checkpoint(db);
+    renameSync(db, kept);
+  }
+  for (const suffix of ['-wal', '-journal']) if (existsSync(`${db}${suffix}`)) renameSync(`${db}${suffix}`, hasDb ? `${kept}${suffix}` : asideName(`${db}${suffix}`, 'orphaned'));
   removeQuietly(`${db}-shm`);
   return hasDb ? kept : null;
 }

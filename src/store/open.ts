@@ -43,11 +43,11 @@ export function openStore(path: string, options: StoreOpenOptions): OpenedStore 
         throw new StoreError('STORE_GONE', abs, `no database at ${abs}, but ${traces.join(', ')} show${traces.length === 1 ? 's' : ''} one lived there: restore a backup (\`smppgw restore FILE\`) or start empty with --init`);
       }
       // A stale WAL next to a new file would be read as part of it: keep it, but out of the way.
-      const stamp = utcStamp();
       for (const f of traces) {
         if (f === lockPath(abs)) continue;
-        renameSync(f, `${f}.orphaned-${stamp}`);
-        setAside.push(`${f}.orphaned-${stamp}`);
+        const aside = asideName(f, 'orphaned');
+        renameSync(f, aside);
+        setAside.push(aside);
       }
     }
     const db = openDb(abs, { create: true, quickCheck: existed, ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
@@ -79,4 +79,18 @@ export function openStore(path: string, options: StoreOpenOptions): OpenedStore 
 /** 20261204T170102Z: a UTC time for file names, sortable, without colons. */
 export function utcStamp(date = new Date()): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * `<path>.<label>-<UTC time>`, or with `-2`, `-3`… when that is taken (two within a second): a
+ * file set aside never takes the place of one set aside before. `with` names companions that
+ * must be free too (`-wal`).
+ */
+export function asideName(path: string, label: string, withSuffixes: readonly string[] = []): string {
+  const base = `${path}.${label}-${utcStamp()}`;
+  for (let n = 1; n <= 100; n++) {
+    const name = n === 1 ? base : `${base}-${n}`;
+    if ([name, ...withSuffixes.map((s) => `${name}${s}`)].every((f) => !existsSync(f))) return name;
+  }
+  throw new StoreError('STORE_CANNOT_CREATE', path, `cannot find a free name to keep ${path} aside (${base}…)`);
 }

@@ -8,6 +8,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeF
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { loadConfig } from '../../src/config.js';
+import type { StoreError } from '../../src/errors.js';
+import { Gateway } from '../../src/gateway.js';
+import { silentLogger } from '../../src/log.js';
 import { SmppClient } from '../../src/smpp/client.js';
 import { openDb } from '../../src/store/db.js';
 import { damagePages } from '../helpers/damage.js';
@@ -70,6 +74,23 @@ test('two daemons on one database: the second start is refused at once (75) nami
     gw = undefined;
   } finally {
     await gw?.kill();
+    tmp.cleanup();
+  }
+});
+
+test('in one process: Gateway.stop() lets the database go, so another Gateway on it starts; while one runs, another is refused', async () => {
+  const tmp = tempDir();
+  const config = loadConfig({ env: {}, overrides: { store: { path: join(tmp.dir, 'gw.db'), synchronous: 'normal' }, smpp: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } } });
+  try {
+    const first = new Gateway(config, silentLogger);
+    await first.start();
+    const second = new Gateway(config, silentLogger);
+    await assert.rejects(second.start(), (err: StoreError) => err.code === 'STORE_LOCKED');
+    await first.stop();
+    const third = new Gateway(config, silentLogger);
+    await third.start();
+    await third.stop();
+  } finally {
     tmp.cleanup();
   }
 });

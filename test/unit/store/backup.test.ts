@@ -82,7 +82,7 @@ test('backup: refuses an existing file without --force, the database itself, and
   assert.equal(existsSync(join(dir, 'b2.db')), false);
 });
 
-test('restore: puts the backup in place, keeps the replaced database (its -wal with it), removes the -shm', async (t) => {
+test('restore: puts the backup in place, keeps the replaced database whole (commits left in its -wal included), removes the -wal and -shm', async (t) => {
   const { db, path, dir } = tmpDb(t);
   addAccounts(db, 0, 10);
   const file = join(dir, 'backup.db');
@@ -112,6 +112,11 @@ test('restore: puts the backup in place, keeps the replaced database (its -wal w
   const reopened = openDb(path);
   assert.equal(reopened.prepare('SELECT COUNT(*) FROM accounts').pluck().get(), 10);
   reopened.close();
+  // Twice within a second: the second keeps the first's copy too, under another name.
+  const again = restoreDatabase(path, file);
+  assert.notEqual(again.replaced, r.replaced);
+  assert.equal(accounts(r.replaced!), 20, 'the first copy set aside is still there');
+  assert.equal(accounts(again.replaced!), 10);
 });
 
 test('restore: refused while the database is held (a daemon), and for a file that is missing, not smppgw, of a newer schema or damaged; the database is untouched', async (t) => {
