@@ -9,7 +9,7 @@ import { closeSync, copyFileSync, constants, existsSync, fchmodSync, fsyncSync, 
 import { dirname, resolve } from 'node:path';
 import { InvalidInputError, StoreError } from '../errors.js';
 import { makeDirs, openDb, quickCheck, schemaVersion, statOrNull, storeError } from './db.js';
-import { StoreLock } from './lock.js';
+import { canonicalPath, StoreLock } from './lock.js';
 import { asideName } from './open.js';
 
 export interface BackupResult {
@@ -58,13 +58,13 @@ export interface RestoreResult {
 
 /** Puts the backup `file` in place of the database at `dbPath`; refuses while a daemon holds it. */
 export function restoreDatabase(dbPath: string, file: string): RestoreResult {
-  const db = resolve(dbPath);
+  makeDirs(dirname(resolve(dbPath)));
+  const db = canonicalPath(dbPath); // through a symlink, the file it names is replaced
   const src = resolve(file);
   const st = statOrNull(src);
   if (st === null) throw new StoreError('STORE_MISSING', src, `no backup file at ${src}`);
   if (!st.isFile()) throw new StoreError('STORE_NOT_FILE', src, `${src} is not a file`);
   if (src === db) throw new InvalidInputError(`${src} is the database itself: name the backup file to restore`);
-  makeDirs(dirname(db));
   const lock = StoreLock.acquire(db, { role: 'restore' });
   const tmp = `${db}.restoring-${process.pid}`;
   try {

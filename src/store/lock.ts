@@ -7,9 +7,9 @@
 // Never open and close `<db>.lock` with plain fs calls in a process that holds it: closing any
 // descriptor of a file drops every fcntl lock the process has on it (SQLite itself knows this).
 import Database from 'better-sqlite3';
-import { closeSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { StoreError } from '../errors.js';
 
 export interface Holder {
@@ -39,8 +39,8 @@ export class StoreLock {
 
   /** Takes the lock of the database at `dbPath`, or throws STORE_LOCKED naming the holder. */
   static acquire(dbPath: string, holder: Partial<Holder> & { role: string }): StoreLock {
-    const db = resolve(dbPath);
-    const file = lockPath(db);
+    const db = canonicalPath(dbPath);
+    const file = `${db}.lock`;
     let created = false;
     try {
       closeSync(openSync(file, 'wx', 0o600));
@@ -97,7 +97,24 @@ export class StoreLock {
 }
 
 export function lockPath(dbPath: string): string {
-  return `${resolve(dbPath)}.lock`;
+  return `${canonicalPath(dbPath)}.lock`;
+}
+
+/**
+ * The database's path with symlinks resolved (of the file if it exists, else of its directory):
+ * two paths to one file must meet at one lock.
+ */
+export function canonicalPath(dbPath: string): string {
+  const abs = resolve(dbPath);
+  try {
+    return realpathSync(abs);
+  } catch {
+    try {
+      return join(realpathSync(dirname(abs)), basename(abs));
+    } catch {
+      return abs;
+    }
+  }
 }
 
 /** The last holder's description, if it wrote one. */

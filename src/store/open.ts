@@ -7,7 +7,7 @@ import { existsSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StoreError } from '../errors.js';
 import { makeDirs, openDb, statOrNull, type Db, type OpenOptions } from './db.js';
-import { lockPath, StoreLock, type Holder } from './lock.js';
+import { canonicalPath, lockPath, StoreLock, type Holder } from './lock.js';
 
 export interface OpenedStore {
   db: Db;
@@ -31,8 +31,8 @@ export interface StoreOpenOptions extends Pick<OpenOptions, 'synchronous'> {
 export const WAL_COMPANIONS = ['-wal', '-shm', '-journal'] as const;
 
 export function openStore(path: string, options: StoreOpenOptions): OpenedStore {
-  const abs = resolve(path);
-  makeDirs(dirname(abs));
+  makeDirs(dirname(resolve(path)));
+  const abs = canonicalPath(path);
   const lock = StoreLock.acquire(abs, options.holder);
   try {
     const setAside: string[] = [];

@@ -1,8 +1,9 @@
 // The store lock: one holder per database, refused at once with who holds it, free again after
 // release. Across processes (and after a kill -9) in test/e2e/store-life.test.ts.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { StoreError } from '../../../src/errors.js';
 import { lockPath, readHolder, StoreLock } from '../../../src/store/lock.js';
@@ -30,4 +31,15 @@ test('a second holder is refused at once, naming the database and the holder; re
   const second = StoreLock.acquire(p.path, { role: 'restore' });
   assert.equal(second.created, false, 'the lock file stays: it marks that a database lived here');
   second.release();
+});
+
+test('two paths to one database (a symlink) meet at one lock', (t) => {
+  const p = tmpDbPath(t);
+  writeFileSync(p.path, '');
+  const link = join(p.dir, 'link.db');
+  symlinkSync(p.path, link);
+  const first = StoreLock.acquire(link, { role: 'start' });
+  t.after(() => first.release());
+  assert.throws(() => StoreLock.acquire(p.path, { role: 'start' }), (err: StoreError) => err.code === 'STORE_LOCKED');
+  assert.equal(lockPath(link), `${p.path}.lock`);
 });
