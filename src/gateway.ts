@@ -78,7 +78,7 @@ export class Gateway {
     if (this.store.setAside.length > 0) log.warn({ files: this.store.setAside }, 'traces of an earlier database kept aside (--init)');
     log.info({ path: this.store.path, created: this.store.created, synchronous: config.store.synchronous }, this.store.created ? 'store created' : 'store open');
     this.commit = new GroupCommit(this.db, full ? {
-      walFile: `${config.store.path}-wal`,
+      walFile: `${this.store.path}-wal`, // beside the real file, as SQLite puts it
       onSyncError: (err) => {
         // After a failed fsync the page cache cannot be trusted; a restart recovers from the last durable commit.
         log.fatal({ err: err.message }, 'could not flush the database to disk; exiting');
