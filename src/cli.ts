@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // smppgw command line: `start` runs the gateway; the operator commands over the SQLite tables,
 // the simulator and the load tool hang off the same program.
-import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
 import { loadCommand, simCommand } from './cli/sim.js';
+import { backupCommand, initCommand, restoreCommand } from './cli/store.js';
 import { loadConfig } from './config.js';
-import { GatewayError } from './errors.js';
+import { EXIT, exitCodeFor, GatewayError, UnavailableError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './log.js';
 
@@ -15,10 +17,18 @@ function portArg(value: string): number {
   return n;
 }
 
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 const program = new Command()
   .name('smppgw')
   .description('SMS aggregator gateway speaking SMPP')
-  .showHelpAfterError();
+  .version(packageVersion());
 
 program
   .command('start')
@@ -28,7 +38,8 @@ program
   .option('--port <n>', 'SMPP port (smpp.port); 0 picks a free one', portArg)
   .option('--tls-port <n>', 'SMPP over TLS port (smpp.tls.port)', portArg)
   .option('--http-port <n>', 'metrics/health port (http.port)', portArg)
-  .action(async (opts: { config?: string; db?: string; port?: number; tlsPort?: number; httpPort?: number }) => {
+  .option('--init', 'no database at --db but traces of one (its .lock, -wal or -shm): start empty anyway, keeping the traces aside')
+  .action(async (opts: { config?: string; db?: string; port?: number; tlsPort?: number; httpPort?: number; init?: boolean }) => {
     const overrides = {
       ...(opts.db !== undefined ? { store: { path: opts.db } } : {}),
       ...(opts.port !== undefined || opts.tlsPort !== undefined
@@ -38,7 +49,7 @@ program
     };
     const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
     const log = createLogger({ level: config.log.level });
-    const gateway = new Gateway(config, log);
+    const gateway = new Gateway(config, log, undefined, { initStore: opts.init === true });
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -76,9 +87,9 @@ program
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     } catch (err) {
-      throw new GatewayError('STATUS_UNREACHABLE', `cannot reach the gateway at ${url}: ${(err as Error).message}`);
+      throw new UnavailableError('STATUS_UNREACHABLE', `cannot reach the gateway at ${url}: ${(err as Error).message}`);
     }
-    if (!res.ok) throw new GatewayError('STATUS_UNREACHABLE', `${url} answered ${res.status}`);
+    if (!res.ok) throw new UnavailableError('STATUS_UNREACHABLE', `${url} answered ${res.status}`);
     process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
   });
 
@@ -87,12 +98,35 @@ program.addCommand(connectorCommand());
 program.addCommand(routeCommand());
 program.addCommand(simCommand());
 program.addCommand(loadCommand());
+program.addCommand(initCommand());
+program.addCommand(backupCommand());
+program.addCommand(restoreCommand());
 
+/**
+ * Every command, however it was added: usage errors come back here as CommanderError (exit 64)
+ * instead of commander's exit 1, printed as one line.
+ */
+function strict(cmd: Command, path: string): void {
+  cmd.exitOverride().configureOutput({
+    outputError: (text, write) => write(`smppgw: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (${path} --help for usage)\n`),
+  });
+  for (const sub of cmd.commands) strict(sub, `${path} ${sub.name()}`);
+}
+strict(program, 'smppgw');
+
+// Exit codes by class (EXIT in errors.ts): a supervisor restarts on 1 and 75, not on a bad
+// config (78), a bad flag (64) or a damaged database (74). One line on stderr, no stack, for ours.
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof GatewayError) {
+  if (err instanceof InvalidArgumentError) {
+    // Thrown by an action (commander reports those it catches itself, as below).
     process.stderr.write(`smppgw: ${err.message}\n`);
-    process.exit(2);
+    process.exit(EXIT.USAGE);
+  }
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.USAGE);
+  if (err instanceof GatewayError) {
+    process.stderr.write(`smppgw: ${err.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exit(exitCodeFor(err));
   }
   process.stderr.write(`smppgw: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
+  process.exit(EXIT.FAILURE);
 });

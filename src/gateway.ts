@@ -26,10 +26,11 @@ import { Inbound } from './smsc/inbound.js';
 import { DEFAULT_RULES, ErrorRules, loadRuleFile } from './smsc/rules.js';
 import { AccountStore } from './store/accounts.js';
 import { ConnectorStore, type Connector } from './store/connectors.js';
-import { configVersion, openDb, type Db } from './store/db.js';
+import { configVersion, type Db } from './store/db.js';
 import { GroupCommit } from './store/group-commit.js';
 import { StoreHealth, StoreUnavailableError, logWriteError } from './store/health.js';
 import { Ledger } from './store/ledger.js';
+import { openStore, type OpenedStore } from './store/open.js';
 import { Outbox } from './store/outbox.js';
 import { RouteStore } from './store/routes.js';
 import { keyRingFor } from './store/secrets.js';
@@ -49,6 +50,7 @@ export class Gateway {
   private readonly log: Logger;
   private readonly clock: Clock;
   private db!: Db;
+  private store: OpenedStore | undefined;
   private commit!: GroupCommit;
   private health!: StoreHealth;
   private watch: StoreWatch | undefined;
@@ -73,7 +75,8 @@ export class Gateway {
   private readonly unreadable = new Map<string, string>();
   private ready = false;
 
-  constructor(private config: Config, logger: Logger, clock: Clock = systemClock) {
+  /** `initStore`: create an empty database even where traces of an earlier one are (`start --init`). */
+  constructor(private config: Config, logger: Logger, clock: Clock = systemClock, private readonly options: { initStore?: boolean } = {}) {
     this.log = logger;
     this.clock = clock;
   }
@@ -83,11 +86,14 @@ export class Gateway {
     // `full`: every acknowledged write is on disk, but the WAL's fsync runs off the event loop
     // (GroupCommit), so SQLite itself runs NORMAL.
     const full = config.store.synchronous === 'full';
-    this.db = openDb(config.store.path, { synchronous: 'normal' });
+    // The lock first (one daemon per database), then the file: created only on a first start.
+    this.store = openStore(config.store.path, { synchronous: 'normal', init: this.options.initStore ?? false, holder: { role: 'start', smppPort: config.smpp.port, httpPort: config.http.port } });
+    this.db = this.store.db;
+    if (this.store.setAside.length > 0) log.warn({ files: this.store.setAside }, 'traces of an earlier database kept aside (--init)');
+    log.info({ path: this.store.path, created: this.store.created, synchronous: config.store.synchronous }, this.store.created ? 'store created' : 'store open');
     // busy_timeout sleeps on the event loop (better-sqlite3 is synchronous): the daemon never waits
     // for another process's lock; GroupCommit retries a locked commit from a timer instead.
     this.db.pragma('busy_timeout = 0');
-    log.info({ path: config.store.path, synchronous: config.store.synchronous }, 'store open');
     this.health = new StoreHealth({
       logger: log,
       count: (reason) => metrics.storeErrors.inc({ reason }),
@@ -101,7 +107,7 @@ export class Gateway {
     this.commit = new GroupCommit(this.db, {
       health: this.health,
       ...(full ? {
-        walFile: `${config.store.path}-wal`,
+        walFile: `${this.store.path}-wal`, // beside the real file, as SQLite puts it
         onSyncError: (err: Error) => {
           // After a failed fsync the page cache cannot be trusted; a restart recovers from the last durable commit.
           log.fatal({ err: err.message }, 'could not flush the database to disk; exiting');
@@ -111,7 +117,7 @@ export class Gateway {
     });
     if (config.store.path !== ':memory:') {
       this.watch = new StoreWatch({
-        path: config.store.path, logger: log,
+        path: this.store.path, logger: log,
         onLost: (how) => this.storeLost(how),
         onWalBytes: (bytes) => metrics.storeWalBytes.set(bytes),
         onTick: () => this.probeStore(),
@@ -214,6 +220,7 @@ export class Gateway {
       ...(tls ? { smppTls: await tls.listen() } : {}),
       http: await this.http.listen(config.http.host, config.http.port),
     };
+    this.store.lock.describe({ smppPort: addresses.smpp.port, httpPort: addresses.http.port });
     this.every(config.store.reloadMs, () => this.reload(connectors));
     this.every(config.messages.sweepMs, () => this.delivery.sweep());
     // Past its validity a message ends EXPIRED, with the receipt the account asked for: one still
@@ -253,7 +260,7 @@ export class Gateway {
     this.delivery?.stop();
     await this.commit?.close();
     await this.http?.close();
-    this.db?.close();
+    this.store?.close(); // the database, then its lock
     if (this.rescued !== undefined) {
       const removed = this.watch?.removeStaleSidecars() ?? [];
       if (removed.length > 0) this.log.info({ removed }, 'removed the lost database\'s WAL files from its path');

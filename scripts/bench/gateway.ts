@@ -202,6 +202,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     }
     const simPort = simPorts[0]!;
 
+    operator(db, o.limitMs, 'init');
     operator(db, o.limitMs, 'account', 'add', 'bench', '--password', 'pw', '--window', String(o.accountWindow), '--max-binds', String(o.maxBinds));
     simPorts.forEach((port, i) => {
       const id = i === 0 ? 'sim' : `sim${i + 1}`;

@@ -187,7 +187,7 @@ function fill(file: string, kind: MapName, rows: number, now: number, log: (l: s
   rmSync(file, { force: true });
   rmSync(`${file}-wal`, { force: true });
   rmSync(`${file}-shm`, { force: true });
-  openDb(file).close(); // the gateway's schema, every migration
+  openDb(file, { create: true }).close(); // the gateway's schema, every migration
   if (rows === 0) return 0;
   const db = openDb(file);
   const t0 = performance.now();

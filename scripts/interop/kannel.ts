@@ -448,6 +448,7 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
     // Kannel retries every reconnect-delay): it is opened with the CLI, while smppgw runs, once
     // bearerbox and smsbox are both up. So the queued MO cannot go to a Kannel that is started
     // again on other ports, and the bind happens with smsbox ready to take it.
+    await admin('init');
     await admin('account', 'add', ACCOUNT, '--password', ACCOUNT_PASSWORD, '--allow', GATE_CLOSED);
     await admin('connector', 'add', CONNECTOR, '--host', '127.0.0.1', '--port', String(simAddr.port), '--system-id', SIM_SYSTEM_ID, '--password', SIM_PASSWORD);
     await admin('route', 'add', 'mt', '--connector', CONNECTOR);

@@ -1,7 +1,8 @@
 // Operator commands over the SQLite tables: accounts, connectors, routes. They write the same file
 // the daemon uses; the daemon picks the change up within two seconds (config_version poll).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../config.js';
+import { resolve } from 'node:path';
+import { loadConfig, type Config } from '../config.js';
 import { InvalidInputError } from '../errors.js';
 import { AccountStore, BIND_TYPES, type Account, type BindType } from '../store/accounts.js';
 import { ConnectorStore, type ConnectorInfo } from '../store/connectors.js';
@@ -33,9 +34,16 @@ interface DbOptions {
   json?: boolean;
 }
 
-function withDb<T>(opts: DbOptions, fn: (db: Db, requireDefault: boolean) => T): T {
+/** The database a command works on: --db, else store.path of the config; absolute. */
+export function storePath(opts: Pick<DbOptions, 'db' | 'config'>): { path: string; config: Config } {
   const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), ...(opts.db ? { overrides: { store: { path: opts.db } } } : {}) });
-  const db = openDb(config.store.path);
+  return { path: resolve(config.store.path), config };
+}
+
+/** Opens an existing smppgw database only: a mistyped --db creates nothing and says which path. */
+function withDb<T>(opts: DbOptions, fn: (db: Db, requireDefault: boolean) => T): T {
+  const { path, config } = storePath(opts);
+  const db = openDb(path);
   try {
     return fn(db, config.routing.mtDefaultRequired);
   } finally {

@@ -18,6 +18,7 @@ test('a re-created account gets none of the old tenant\'s receipts or messages; 
   await sim.start();
   t.after(() => sim.stop());
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', 'acc2', '--password', 'first');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');

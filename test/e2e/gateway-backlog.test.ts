@@ -42,6 +42,7 @@ test('a backlog past messages.maxInMemory waits in the ledger and reaches the ca
   const tmp = tempDir();
   const db = `${tmp.dir}/gw.db`;
   const carrierPort = await freePort();
+  cli(db, 'init');
   cli(db, 'account', 'add', 'acme', '--password', 'acme123', '--window', '100');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(carrierPort), '--system-id', 'gw', '--password', 'pw', '--window', '50');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');
@@ -80,6 +81,7 @@ test('a backlog past messages.maxInMemory waits in the ledger and reaches the ca
 test('messages that wait past their validity (held or in the ledger only) end EXPIRED with their receipts; none stays queued', async () => {
   const tmp = tempDir();
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', 'acme', '--password', 'acme123', '--window', '100');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(await freePort()), '--system-id', 'gw', '--password', 'pw');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');

@@ -32,6 +32,7 @@ describe('ESME bind checks', () => {
   before(async () => {
     tmp = tempDir();
     const db = `${tmp.dir}/gw.db`;
+    cli(db, 'init');
     cli(db, 'account', 'add', 'open1', '--password', 'pw1', '--max-binds', '2');
     cli(db, 'account', 'add', 'fenced', '--password', 'pw2', '--allow', '10.0.0.0/8');
     cli(db, 'account', 'add', 'txonly', '--password', 'pw3', '--bind-types', 'tx');
@@ -84,6 +85,7 @@ describe('ESME bind checks', () => {
 test('repeated failed binds lock out the address and system_id; too many connections from one address are closed', async () => {
   const tmp = tempDir();
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', 'acme', '--password', 'right');
   const gw = await startGateway(db, [], { SMPPGW_SECURITY__BINDFAILURES: '3', SMPPGW_SECURITY__MAXCONNECTIONSPERIP: '3' });
   try {
@@ -115,6 +117,7 @@ test('a connector bound as a transmitter + receiver pair sends on one and takes 
   const binds: string[] = [];
   sim.on('bind', (e: { command: string }) => binds.push(e.command));
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', 'acme', '--password', 'pw');
   cli(db, 'connector', 'add', 'pair', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'x', '--bind', 'txrx');
   cli(db, 'route', 'add', 'mt', '--connector', 'pair');
@@ -138,6 +141,7 @@ test('SIGHUP rereads the config file: new lockout settings apply without a resta
   const configFile = `${tmp.dir}/smppgw.yaml`;
   const { writeFileSync } = await import('node:fs');
   writeFileSync(configFile, 'security:\n  bindFailures: 0\n');
+  cli(db, 'init');
   cli(db, 'account', 'add', 'acme', '--password', 'right');
   const gw = await startGateway(db, ['--config', configFile]);
   try {

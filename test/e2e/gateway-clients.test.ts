@@ -39,6 +39,7 @@ test('a receiver that never reads: its receipts wait in the outbox with memory b
   const sim = new SmscSimulator({ dlrDelayMs: 0 });
   const { port } = await sim.start();
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', 'acme', '--password', 'acme123', '--window', '100');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', 'pw', '--window', '50');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');
@@ -102,6 +103,7 @@ test('a receiver that never reads: its receipts wait in the outbox with memory b
 test('a connection that never binds is closed after the bind timeout; past smpp.maxConnections new ones are closed at once', async () => {
   const tmp = tempDir();
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', 'acme', '--password', 'acme123');
   const gw = await startGateway(db, [], { SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: '300', SMPPGW_SMPP__MAXCONNECTIONS: '2' });
   const sockets: net.Socket[] = [];

@@ -42,6 +42,7 @@ async function metric(gw: GatewayProcess, series: string): Promise<number> {
 }
 
 function setup(db: string, connectors: Array<{ id: string; port: number }>): void {
+  cli(db, 'init');
   cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100');
   for (const c of connectors) {
     cli(db, 'connector', 'add', c.id, '--host', '127.0.0.1', '--port', String(c.port), '--system-id', 'gw', '--password', 'pw', '--window', '50');

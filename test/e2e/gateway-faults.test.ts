@@ -93,6 +93,7 @@ async function runCase(c: FaultCase): Promise<Outcome> {
   try {
     const { port } = await sim.start();
     const db = `${tmp.dir}/gw.db`;
+    await admin(db, 'init');
     await admin(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100');
     await admin(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', 'pw', '--window', '20');
     await admin(db, 'route', 'add', 'mt', '--connector', 'sim');

@@ -83,6 +83,7 @@ async function withGateway(body: (gw: GatewayProcess, sim: SmscSimulator, db: st
   const sim = new SmscSimulator({ dlrDelayMs: 0, retryDelayMs: 100 });
   const { port } = await sim.start();
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   for (const a of [A1, A2]) cli(db, 'account', 'add', a.systemId, '--password', a.password);
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', 'pw', '--bind', 'trx');
   // One short code shared by keyword; the route stores the keyword upper case and matches any case.

@@ -17,6 +17,7 @@ async function withGateway(
   const sim = new SmscSimulator({ dlrDelayMs: 0, idFormat: opts.idFormat ?? 'hex', ...opts.sim });
   const { port } = await sim.start();
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100', '--tps', String(opts.tps ?? 0));
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', 'pw', '--window', '50');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');
@@ -91,6 +92,7 @@ describe('routing changes while running', () => {
     sim = new SmscSimulator({ dlrDelayMs: 0 });
     await sim.start();
     db = `${tmp.dir}/gw.db`;
+    cli(db, 'init');
     cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password);
     cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
     gw = await startGateway(db);

@@ -27,6 +27,7 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
     await sim.start();
     sim.on('submit', (e: Extract<SmscEvent, { type: 'submit' }>) => submits.push(e));
     db = `${tmp.dir}/gw.db`;
+    cli(db, 'init');
     cli(db, 'account', 'add', 'acme', '--password', 'pw');
     cli(db, 'account', 'add', 'other', '--password', 'pw');
     cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'x');

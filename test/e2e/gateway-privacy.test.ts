@@ -17,6 +17,7 @@ test('after 200 OTPs and their receipts, the database keeps the messages but non
   await sim.start();
   t.after(() => sim.stop());
   const db = `${tmp.dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', 'bank', '--password', 'pw', '--window', '50');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');

@@ -60,6 +60,7 @@ test('queued messages resume after a restart: accepted while the carrier is away
   const tmp = tempDir();
   const db = `${tmp.dir}/gw.db`;
   const carrierPort = await freePort();
+  cli(db, 'init');
   cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(carrierPort), '--system-id', 'gw', '--password', 'pw', '--window', '50');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');
@@ -134,6 +135,7 @@ test('SIGTERM while an ESME is bound: the ESME is unbound, the gateway exits 0 w
   const db = `${tmp.dir}/gw.db`;
   const sim = new SmscSimulator({ dlrDelayMs: 0 });
   await sim.start();
+  cli(db, 'init');
   cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password);
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');
@@ -185,6 +187,7 @@ test('SIGTERM with an ESME and a carrier that do not answer: the gateway still e
   // The carrier takes submits and never answers them.
   const sim = new SmscSimulator({ dlrDelayMs: 0, dropRate: 1 });
   await sim.start();
+  cli(db, 'init');
   cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password);
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');

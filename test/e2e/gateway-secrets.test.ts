@@ -46,6 +46,7 @@ test('the CLI seals the password and never prints it; the gateway binds with it;
   t.after(() => sim.stop());
   const db = join(tmp.dir, 'gw.db');
   const keyFile = join(tmp.dir, 'smppgw.key');
+  cli(db, 'init');
 
   const add = run(db, {}, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', SECRET);
   assert.equal(add.status, 0, add.stderr);
@@ -108,7 +109,7 @@ test('a database from before sealing: the gateway binds with the plain password 
   const { port } = await sim.start();
   t.after(() => sim.stop());
   const db = join(tmp.dir, 'gw.db');
-  const legacy = openDb(db);
+  const legacy = openDb(db, { create: true });
   legacy.prepare("INSERT INTO connectors (id, host, port, system_id, password, created_at, updated_at) VALUES ('sim', '127.0.0.1', ?, 'gw', ?, 0, 0)").run(port, SECRET);
   legacy.close();
   const KEY = 'a1'.repeat(32);

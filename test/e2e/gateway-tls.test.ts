@@ -30,6 +30,7 @@ type Status = { binds: Record<string, string[]>; connectors: Record<string, { up
 /** An account, a TLS connector to `smscPort` and an MT route to it, in a fresh database. */
 function provision(dir: string, smscPort: number): string {
   const db = `${dir}/gw.db`;
+  cli(db, 'init');
   cli(db, 'account', 'add', ESME.system_id, '--password', ESME.password, '--window', '100', '--tps', '0');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(smscPort), '--system-id', 'gw', '--password', 'pw', '--window', '50', '--tls');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');

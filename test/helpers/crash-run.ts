@@ -99,6 +99,7 @@ export async function crashRun(o: CrashOptions): Promise<CrashSummary> {
   let client: SmppClient | undefined;
   const restartMs: number[] = [];
   try {
+    cli(db, 'init');
     cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100');
     cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw', '--window', '50');
     cli(db, 'route', 'add', 'mt', '--connector', 'sim');

@@ -29,7 +29,10 @@ export function tempDir(prefix = 'smppgw-test-'): { dir: string; cleanup(): void
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Runs an operator command (`account add …`) against `db`; throws with its stderr on failure. */
+/**
+ * Runs an operator command (`account add …`) against `db`; throws with its stderr on failure.
+ * Admin commands open only an existing database: provision a fresh path with `cli(db, 'init')`.
+ */
 export function cli(db: string, ...args: string[]): string {
   const r = spawnSync(process.execPath, [CLI, ...args, '--db', db], { encoding: 'utf8', timeout: 20_000 });
   if (r.status !== 0) throw new Error(`smppgw ${args.join(' ')} failed (${r.status}): ${r.stderr}`);

@@ -18,6 +18,7 @@ export const ESME = { systemId: 'acme', password: 'acme123' };
 export async function gatewayWithCarrier(db: string, env: NodeJS.ProcessEnv = {}, connectorArgs: string[] = []): Promise<{ gw: GatewayProcess; sim: SmscSimulator }> {
   const sim = new SmscSimulator({ dlrDelayMs: 0, retryDelayMs: 200, maxAttempts: 1_000 });
   await sim.start();
+  cli(db, 'init');
   cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw', ...connectorArgs);
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');

@@ -16,7 +16,7 @@ export interface TmpPath {
 }
 
 export interface TmpDb extends TmpPath {
-  /** Opened (and migrated) with openDb. */
+  /** Opened (created and migrated) with openDb. */
   db: Db;
   /** Opens another connection to the same file; closed by cleanup. */
   reopen(options?: OpenOptions): Db;
@@ -43,7 +43,7 @@ export function tmpDb(t?: Pick<TestContext, 'after'>, options: OpenOptions = { s
   const p = tmpDbPath();
   const opened: Db[] = [];
   const reopen = (o: OpenOptions = options): Db => {
-    const db = openDb(p.path, o);
+    const db = openDb(p.path, { create: true, ...o });
     opened.push(db);
     return db;
   };

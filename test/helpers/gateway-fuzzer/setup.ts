@@ -34,6 +34,7 @@ export function configureGateway(db: string, simPort: number, carrierPort: numbe
     ['route', 'add', 'mo', '--account', ACCOUNT.systemId, '--source-prefix', '4917', '--order', '150'],
     ['route', 'add', 'mo', '--account', ACCOUNT.systemId, '--connector', 'hostile', '--source-prefix', '3', '--order', '200'],
   ];
+  cli(db, 'init');
   for (const args of setup) cli(db, ...args);
 }
 

@@ -1,4 +1,4 @@
-// openDb and the schema: the file is created 0600 (so are its WAL companions), the directory 0700,
+// openDb and the schema: a file it creates is 0600 (so are its WAL companions), the directory 0700,
 // the journal is WAL, migrations run once and are a no-op on reopen, and a file from a newer
 // smppgw is refused rather than written to.
 import { test } from 'node:test';
@@ -21,21 +21,20 @@ function tables(db: Database.Database): string[] {
 test('a new file is created with mode 0600 in a new directory with mode 0700', (t) => {
   const p = tmpDbPath(t);
   const path = join(p.dir, 'nested', 'deeper', 'gw.db');
-  const db = openDb(path);
+  const db = openDb(path, { create: true });
   t.after(() => db.close());
   assert.equal(mode(path), 0o600);
   assert.equal(mode(join(p.dir, 'nested', 'deeper')), 0o700);
   assert.equal(mode(join(p.dir, 'nested')), 0o700);
 });
 
-test('an existing file with a looser mode is tightened to 0600', (t) => {
+test('only a file created here is chmodded: an existing one keeps the mode the operator gave it', (t) => {
   const p = tmpDbPath(t);
   writeFileSync(p.path, '');
-  chmodSync(p.path, 0o644);
-  assert.equal(mode(p.path), 0o644);
-  const db = openDb(p.path);
+  chmodSync(p.path, 0o640);
+  const db = openDb(p.path, { create: true });
   t.after(() => db.close());
-  assert.equal(mode(p.path), 0o600);
+  assert.equal(mode(p.path), 0o640);
 });
 
 test('the WAL and shared-memory files are not readable by others either', (t) => {
@@ -48,7 +47,7 @@ test('the WAL and shared-memory files are not readable by others either', (t) =>
 
 test('the journal is WAL, foreign keys on, busy timeout set, synchronous FULL by default and NORMAL on request', (t) => {
   const p = tmpDbPath(t);
-  const full = openDb(p.path);
+  const full = openDb(p.path, { create: true });
   t.after(() => full.close());
   assert.equal(full.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(full.pragma('foreign_keys', { simple: true }), 1);
@@ -75,7 +74,7 @@ test('a new file is migrated to the latest version with every table', (t) => {
 
 test('reopening does not run the migrations again and keeps the data', (t) => {
   const p = tmpDbPath(t);
-  const first = openDb(p.path);
+  const first = openDb(p.path, { create: true });
   first.prepare('INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES (?, ?, 0, 0)').run('keep', 'h');
   bumpConfigVersion(first);
   first.close();
@@ -92,7 +91,7 @@ test('reopening does not run the migrations again and keeps the data', (t) => {
 
 test('a file with a newer schema version is refused and left untouched', (t) => {
   const p = tmpDbPath(t);
-  openDb(p.path).close();
+  openDb(p.path, { create: true }).close();
   const raw = new Database(p.path);
   raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
   raw.close();
@@ -122,7 +121,7 @@ test('readonly: needs an existing file, does not migrate, refuses writes', (t) =
   const p = tmpDbPath(t);
   assert.throws(() => openDb(p.path, { readonly: true }));
   assert.equal(existsSync(p.path), false, 'a readonly open does not create the file');
-  const rw = openDb(p.path);
+  const rw = openDb(p.path, { create: true });
   bumpConfigVersion(rw);
   rw.close();
   const ro = openDb(p.path, { readonly: true });
