@@ -1,7 +1,8 @@
 // Backup and restore of the database file. A `cp` of a live WAL database copies the main file
 // without the commits still in its -wal (and may catch a page half written): a backup here is
-// SQLite's online backup, one read transaction (the daemon keeps writing meanwhile), checked with
-// integrity_check, made durable, then renamed into place. A restore checks the file the same way,
+// VACUUM INTO, one read transaction (the daemon keeps writing meanwhile) that writes the live rows
+// into a fresh file (so no deleted content, dropped message text included, travels with it),
+// checked with integrity_check, made durable, then renamed into place. A restore checks the file the same way,
 // refuses while a daemon holds the database, keeps the database it replaces, and renames the new
 // one into place.
 import Database from 'better-sqlite3';
@@ -32,9 +33,9 @@ export async function backupDatabase(dbPath: string, file: string, options: { fo
   const tmp = `${dest}.tmp-${process.pid}`;
   try {
     createPrivate(tmp);
-    // All pages in one step: one read transaction, which a writer in WAL mode does not wait for.
-    // (Small steps would restart from the first page whenever the daemon commits in between.)
-    await source.backup(tmp, { progress: () => 0x7fffffff });
+    // One read transaction, which a writer in WAL mode does not wait for; into the empty file made
+    // above (VACUUM INTO accepts an empty one), so it is 0600 from the start.
+    source.prepare('VACUUM INTO ?').run(tmp);
     const version = verify(tmp, dest);
     syncFile(tmp);
     renameSync(tmp, dest);

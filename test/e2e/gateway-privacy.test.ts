@@ -38,4 +38,9 @@ test('after 200 OTPs and their receipts, the database keeps the messages but non
   for (const file of [db, `${db}-wal`]) if (existsSync(file)) leftovers += readFileSync(file).toString('latin1').split('Your code is').length - 1;
   t.diagnostic(`OTP texts left in the file: ${leftovers}`);
   assert.ok(leftovers <= 10, `${leftovers} OTP texts left in the file`);
+  // A backup is written fresh from the live rows: none at all there.
+  cli(db, 'backup', `${tmp.dir}/backup.db`);
+  const backup = readFileSync(`${tmp.dir}/backup.db`).toString('latin1');
+  assert.equal(backup.split('Your code is').length - 1, 0, 'no OTP text in the backup');
+  assert.ok(backup.includes('4917000'), 'the rows themselves are in the backup');
 });
