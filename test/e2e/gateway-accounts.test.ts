@@ -7,26 +7,20 @@ import Database from 'better-sqlite3';
 import { test } from 'node:test';
 import { SmppClient } from '../../src/smpp/client.js';
 import type { Pdu } from '../../src/smpp/pdu.js';
-import { SmscSimulator } from '../../src/sim/smsc.js';
-import { cli, startGateway, tempDir } from '../helpers/gateway-process.js';
+import { ESME, gatewayWithCarrier } from '../helpers/gateway-carrier.js';
+import { cli, tempDir } from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('a re-created account gets none of the old tenant\'s receipts or messages; removal needs --purge while work waits', async (t) => {
   const tmp = tempDir();
   t.after(() => tmp.cleanup());
-  const sim = new SmscSimulator({ dlrDelayMs: 0 });
-  await sim.start();
-  t.after(() => sim.stop());
   const db = `${tmp.dir}/gw.db`;
-  cli(db, 'init');
-  cli(db, 'account', 'add', 'acc2', '--password', 'first');
-  cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
-  cli(db, 'route', 'add', 'mt', '--connector', 'sim');
-  const gw = await startGateway(db);
+  const { gw, sim } = await gatewayWithCarrier(db);
+  t.after(() => sim.stop());
   t.after(() => gw.kill());
 
   // The old tenant sends 50 OTPs asking for receipts, on a transmitter only: the receipts wait.
-  const old = new SmppClient({ host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transmitter', system_id: 'acc2', password: 'first' } });
+  const old = new SmppClient({ host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transmitter', system_id: ESME.systemId, password: ESME.password } });
   old.start();
   const oldSession = await old.whenBound();
   const oldIds: string[] = [];
@@ -39,16 +33,16 @@ test('a re-created account gets none of the old tenant\'s receipts or messages; 
   t.after(() => ledger.close());
   await waitFor(() => (ledger.prepare("SELECT COUNT(*) FROM outbox WHERE kind = 'dlr'").pluck().get() as number) === 50, 'the 50 receipts in the outbox', 15_000);
 
-  assert.throws(() => cli(db, 'account', 'remove', 'acc2'), /acc2 has 0 queued message\(s\) and 50 receipt\(s\)\/MO\(s\) waiting; --purge/);
-  assert.match(cli(db, 'account', 'remove', 'acc2', '--purge'), /removed account acc2 \(0 queued message\(s\) ended DELETED, 50 receipt\(s\)\/MO\(s\) dropped\)/);
+  assert.throws(() => cli(db, 'account', 'remove', ESME.systemId), /acme has 0 queued message\(s\) and 50 receipt\(s\)\/MO\(s\) waiting; --purge/);
+  assert.match(cli(db, 'account', 'remove', ESME.systemId, '--purge'), /removed account acme \(0 queued message\(s\) ended DELETED, 50 receipt\(s\)\/MO\(s\) dropped\)/);
   // The daemon closes the removed account's session.
   await waitFor(() => old.session === undefined, 'the old session closed', 10_000);
   await old.close();
-  cli(db, 'account', 'add', 'acc2', '--password', 'other');
+  cli(db, 'account', 'add', ESME.systemId, '--password', 'other');
 
   const received: Pdu[] = [];
   const fresh = new SmppClient({
-    host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transceiver', system_id: 'acc2', password: 'other' },
+    host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transceiver', system_id: ESME.systemId, password: 'other' },
     handlers: { request: (pdu) => (received.push(pdu), {}) },
   });
   // The new password binds only once the daemon has the new account: retry until then.

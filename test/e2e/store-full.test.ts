@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ESME_RMSGQFUL } from '../../src/smpp/defs.js';
-import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom, unfinished } from '../helpers/store-fault.js';
+import { gatewayWithCarrier } from '../helpers/gateway-carrier.js';
+import { Submitter, httpGet, ledgerIds, metric, missingFrom, unfinished } from '../helpers/store-fault.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** A size-limited tmpfs on a new directory; a reason to skip when it cannot be made. */

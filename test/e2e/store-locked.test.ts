@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { ESME_RMSGQFUL } from '../../src/smpp/defs.js';
 import { tempDir } from '../helpers/gateway-process.js';
-import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom, sleep, unfinished } from '../helpers/store-fault.js';
+import { gatewayWithCarrier } from '../helpers/gateway-carrier.js';
+import { Submitter, httpGet, ledgerIds, metric, missingFrom, sleep, unfinished } from '../helpers/store-fault.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** How long the outside lock is held: longer than the gateway's retries (about 1.5 s). */

@@ -9,7 +9,8 @@ import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { test } from 'node:test';
 import { ESME_RMSGQFUL } from '../../src/smpp/defs.js';
 import { startGateway, tempDir } from '../helpers/gateway-process.js';
-import { Submitter, gatewayWithCarrier, httpGet, ledgerIds, metric, missingFrom, sleep, unfinished } from '../helpers/store-fault.js';
+import { gatewayWithCarrier } from '../helpers/gateway-carrier.js';
+import { Submitter, httpGet, ledgerIds, metric, missingFrom, sleep, unfinished } from '../helpers/store-fault.js';
 import { waitFor } from '../helpers/wait.js';
 
 for (const how of ['deleted', 'replaced'] as const) {

@@ -1,31 +1,11 @@
-// For the store-fault tests (a database deleted, full or locked under a running gateway): a gateway
-// child process with an account, a simulated carrier and a route; an ESME that keeps submitting
-// until told to stop, keeping every id it was acknowledged and counting every status it got; and
-// small readers of /metrics, /healthz and /readyz and of a ledger file.
+// For the store-fault tests (a database deleted, full or locked under a running gateway): an ESME
+// that keeps submitting until told to stop, keeping every id it was acknowledged and counting every
+// status it got; and small readers of /metrics, /healthz and /readyz and of a ledger file.
 import Database from 'better-sqlite3';
-import { SmscSimulator } from '../../src/sim/smsc.js';
 import { SmppClient } from '../../src/smpp/client.js';
 import { ESME_RMSGQFUL } from '../../src/smpp/defs.js';
 import type { Pdu } from '../../src/smpp/pdu.js';
-import { cli, startGateway, type GatewayProcess } from './gateway-process.js';
-
-export const ESME = { systemId: 'acme', password: 'acme123' };
-
-/**
- * An account, a simulator as its carrier (receipts at once; a receipt refused with a temporary
- * error is sent again every 200 ms) and a route to it, then the gateway.
- */
-export async function gatewayWithCarrier(db: string, env: NodeJS.ProcessEnv = {}, connectorArgs: string[] = []): Promise<{ gw: GatewayProcess; sim: SmscSimulator }> {
-  const sim = new SmscSimulator({ dlrDelayMs: 0, retryDelayMs: 200, maxAttempts: 1_000 });
-  await sim.start();
-  cli(db, 'init');
-  cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100');
-  cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw', ...connectorArgs);
-  cli(db, 'route', 'add', 'mt', '--connector', 'sim');
-  const gw = await startGateway(db, [], { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200', ...env });
-  await sim.until(() => sim.summary().activeBinds >= 1, 10_000, 'the gateway bound to the carrier');
-  return { gw, sim };
-}
+import { ESME } from './gateway-carrier.js';
 
 /**
  * An ESME (transceiver, answering receipts OK) that keeps `window` submit_sm open until stop().

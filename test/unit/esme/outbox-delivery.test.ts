@@ -8,10 +8,9 @@ import { Metrics } from '../../../src/metrics.js';
 import { encode } from '../../../src/smpp/codec.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Outbox } from '../../../src/store/outbox.js';
-import { SmppClient } from '../../../src/smpp/client.js';
-import { SmppServer } from '../../../src/smpp/server.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { waitFor } from '../../helpers/wait.js';
+import { receiverPair } from '../../helpers/receiver-pair.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 
 /** The account's internal id, and how metrics name it. */
@@ -44,39 +43,6 @@ test('an outbox item whose TTL runs out while its account is away is dropped, lo
 
 // Paging: at most maxInMemory items per account in memory, the rest read from the table.
 
-async function receiverPair(t: { after(fn: () => unknown): void }, registry: BindRegistry, account: number) {
-  const got: string[] = [];
-  const server = new SmppServer({
-    host: '127.0.0.1', port: 0, logger: silentLogger,
-    handlers: {
-      bind: (pdu, session) => {
-        registry.add(account, session);
-        return { system_id: 'gw' };
-      },
-      state: (session, state) => {
-        if (state === 'bound_rx') registry.bound(account, session);
-      },
-    },
-  });
-  const { port } = await server.listen();
-  const bound = new Promise<void>((resolve) => {
-    const client = new SmppClient({
-      host: '127.0.0.1', port, logger: silentLogger,
-      bind: { command: 'bind_receiver', system_id: `acct${account}`, password: 'x' },
-      handlers: {
-        request: (pdu) => {
-          if (pdu.command === 'deliver_sm') got.push(pdu.short_message.toString());
-          return {};
-        },
-      },
-      onBound: () => resolve(),
-    });
-    client.start();
-    t.after(() => client.close(1_000));
-  });
-  t.after(() => server.close(1_000));
-  return { got, bound };
-}
 
 test('an account holds at most maxInMemory items; the rest wait in the table and are all delivered once, in order, when it binds', async (t) => {
   const { db } = tmpDb(t);

@@ -7,11 +7,10 @@ import { BindRegistry } from '../../../src/esme/registry.js';
 import { silentLogger } from '../../../src/log.js';
 import { Metrics } from '../../../src/metrics.js';
 import { encode } from '../../../src/smpp/codec.js';
-import { SmppClient } from '../../../src/smpp/client.js';
-import { SmppServer } from '../../../src/smpp/server.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { ManualClock } from '../../helpers/clock.js';
+import { receiverPair } from '../../helpers/receiver-pair.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -24,36 +23,7 @@ test('paused, a bound receiver gets nothing; resumed, it gets every item held me
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
   const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry, metrics: new Metrics(), logger: silentLogger, name: () => 'acme' });
-  const got: string[] = [];
-  const server = new SmppServer({
-    host: '127.0.0.1', port: 0, logger: silentLogger,
-    handlers: {
-      bind: (_pdu, session) => {
-        registry.add(ACME, session);
-        return { system_id: 'gw' };
-      },
-      state: (session, state) => {
-        if (state === 'bound_rx') registry.bound(ACME, session);
-      },
-    },
-  });
-  const { port } = await server.listen();
-  t.after(() => server.close(1_000));
-  const bound = new Promise<void>((resolve) => {
-    const client = new SmppClient({
-      host: '127.0.0.1', port, logger: silentLogger,
-      bind: { command: 'bind_receiver', system_id: 'acme', password: 'x' },
-      handlers: {
-        request: (pdu) => {
-          if (pdu.command === 'deliver_sm') got.push(pdu.short_message.toString());
-          return {};
-        },
-      },
-      onBound: () => resolve(),
-    });
-    client.start();
-    t.after(() => client.close(1_000));
-  });
+  const { got, bound } = await receiverPair(t, registry, ACME);
   await bound;
   await waitFor(() => registry.nextReceiver(ACME) !== undefined, 'receiver registered');
 

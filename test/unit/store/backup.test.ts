@@ -14,7 +14,7 @@ import { openDb } from '../../../src/store/db.js';
 import { StoreLock } from '../../../src/store/lock.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
 import { damagePages } from '../../helpers/damage.js';
-import { tmpDb, tmpDbPath } from '../../helpers/tmpdb.js';
+import { tmpDb } from '../../helpers/tmpdb.js';
 
 const require = createRequire(import.meta.url);
 const mode = (path: string): number => statSync(path).mode & 0o777;

@@ -1,0 +1,23 @@
+// A gateway child process ready for traffic: a fresh database with one account, the bundled SMSC
+// simulator as its carrier, and a catch-all MT route to it.
+import { SmscSimulator } from '../../src/sim/smsc.js';
+import { cli, startGateway, type GatewayProcess } from './gateway-process.js';
+
+export const ESME = { systemId: 'acme', password: 'acme123' };
+
+/**
+ * An account, a simulator as its carrier (receipts at once; a receipt refused with a temporary
+ * error is sent again every 200 ms) and a route to it, then the gateway.
+ */
+export async function gatewayWithCarrier(db: string, env: NodeJS.ProcessEnv = {}, connectorArgs: string[] = []): Promise<{ gw: GatewayProcess; sim: SmscSimulator }> {
+  const sim = new SmscSimulator({ dlrDelayMs: 0, retryDelayMs: 200, maxAttempts: 1_000 });
+  await sim.start();
+  cli(db, 'init');
+  cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password, '--window', '100');
+  cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw', ...connectorArgs);
+  cli(db, 'route', 'add', 'mt', '--connector', 'sim');
+  const gw = await startGateway(db, [], { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200', ...env });
+  await sim.until(() => sim.summary().activeBinds >= 1, 10_000, 'the gateway bound to the carrier');
+  return { gw, sim };
+}
+
