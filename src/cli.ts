@@ -8,6 +8,7 @@ import { loadCommand, simCommand } from './cli/sim.js';
 import { backupCommand, initCommand, restoreCommand } from './cli/store.js';
 import { loadConfig } from './config.js';
 import { EXIT, exitCodeFor, GatewayError, UnavailableError } from './errors.js';
+import { asStoreError } from './store/health.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './log.js';
 
@@ -116,7 +117,9 @@ strict(program, 'smppgw');
 
 // Exit codes by class (EXIT in errors.ts): a supervisor restarts on 1 and 75, not on a bad
 // config (78), a bad flag (64) or a damaged database (74). One line on stderr, no stack, for ours.
-program.parseAsync(process.argv).catch((err: unknown) => {
+program.parseAsync(process.argv).catch((thrown: unknown) => {
+  // A full disk or another process's lock met by an operator command: one line, exit 75.
+  const err = asStoreError(thrown);
   if (err instanceof InvalidArgumentError) {
     // Thrown by an action (commander reports those it catches itself, as below).
     process.stderr.write(`smppgw: ${err.message}\n`);
