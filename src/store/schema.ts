@@ -167,7 +167,6 @@ CREATE UNIQUE INDEX accounts_live ON accounts (system_id) WHERE removed_at IS NU
 ALTER TABLE messages ADD COLUMN account_id INTEGER NOT NULL DEFAULT 0;
 UPDATE messages SET account_id = (SELECT id FROM accounts WHERE accounts.system_id = messages.account);
 ALTER TABLE messages DROP COLUMN account;
-CREATE INDEX messages_account_queued ON messages (account_id) WHERE state = 0;
 ALTER TABLE messages ADD COLUMN body_dropped_at INTEGER;
 CREATE INDEX messages_body_kept ON messages (done_at) WHERE done_at IS NOT NULL AND body_dropped_at IS NULL;
 
