@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { MessageState } from './dlr/receipt.js';
 import { ReceiptService } from './dlr/service.js';
 import { SmppError } from './errors.js';
 import { EsmeAuth, esmeContext } from './esme/auth.js';
@@ -14,6 +13,7 @@ import { OutboxDelivery } from './esme/outbox-delivery.js';
 import { BindRegistry } from './esme/registry.js';
 import { SubmitHandler } from './esme/submit.js';
 import type { Logger } from './log.js';
+import { Housekeeping } from './housekeeping.js';
 import { Metrics, MetricsServer } from './metrics.js';
 import { MoRouter } from './routing/mo.js';
 import { MtRouter } from './routing/mt.js';
@@ -28,16 +28,13 @@ import { AccountStore } from './store/accounts.js';
 import { ConnectorStore, type Connector } from './store/connectors.js';
 import { configVersion, type Db } from './store/db.js';
 import { GroupCommit } from './store/group-commit.js';
-import { StoreHealth, StoreUnavailableError, logWriteError } from './store/health.js';
+import { StoreHealth, StoreUnavailableError } from './store/health.js';
 import { Ledger } from './store/ledger.js';
 import { openStore, type OpenedStore } from './store/open.js';
 import { Outbox } from './store/outbox.js';
 import { RouteStore } from './store/routes.js';
 import { keyRingFor } from './store/secrets.js';
 import { StoreWatch, rescueLost, type LostHow } from './store/watch.js';
-
-/** Rows one step of pruning or body dropping handles before the event loop gets a turn. */
-const CHUNK = 5_000;
 
 export interface GatewayAddresses {
   smpp: AddressInfo;
@@ -69,7 +66,7 @@ export class Gateway {
   private moRouter = new MoRouter([]);
   private version = -1;
   private lockout!: BindLockout;
-  private timers: NodeJS.Timeout[] = [];
+  private housekeeping: Housekeeping | undefined;
   private connectors!: ConnectorStore;
   /** Connectors left down because their password cannot be opened: id → the problem (logged once). */
   private readonly unreadable = new Map<string, string>();
@@ -221,28 +218,11 @@ export class Gateway {
       http: await this.http.listen(config.http.host, config.http.port),
     };
     this.store.lock.describe({ smppPort: addresses.smpp.port, httpPort: addresses.http.port });
-    this.every(config.store.reloadMs, () => this.reload(connectors));
-    this.every(config.messages.sweepMs, () => this.delivery.sweep());
-    // Past its validity a message ends EXPIRED, with the receipt the account asked for: one still
-    // queued (its connectors down), and one a carrier took but never sent a receipt for.
-    this.every(config.messages.sweepMs, () => {
-      const expired = this.dispatcher.expireQueued();
-      if (expired > 0) log.info({ expired }, 'queued messages expired before a carrier took them');
-      for (const record of ledger.unanswered(Date.now(), 1_000)) {
-        receipts.recordFinal(record, MessageState.EXPIRED, null, null).catch((err: Error) => logWriteError(log, err, { msgId: record.id }, 'could not expire a message'));
-      }
+    this.housekeeping = new Housekeeping({
+      config, logger: log, ledger, dispatcher: this.dispatcher, delivery: this.delivery, receipts, canWrite: () => this.ready && this.health.ok,
     });
-    // Retention, in chunks with the event loop free between them; a receipt parked for an hour
-    // will not find its message any more.
-    this.every(60_000, () => {
-      const cut = Date.now() - config.store.retentionHours * 3_600_000;
-      this.chunked('pruning', () => ledger.prune(cut, CHUNK, Date.now() - 3_600_000), (pruned) => log.info({ pruned }, 'pruned final messages past retention'));
-    });
-    // Privacy: the text of final messages goes after store.bodyRetentionHours (0: within seconds).
-    this.every(Math.min(5_000, config.messages.sweepMs), () => {
-      const cut = Date.now() - config.store.bodyRetentionHours * 3_600_000;
-      this.chunked('dropping message bodies', () => ledger.dropBodies(cut, Date.now(), CHUNK), (dropped) => log.debug({ dropped }, 'dropped the bodies of final messages'));
-    });
+    this.housekeeping.every(config.store.reloadMs, () => this.reload(connectors));
+    this.housekeeping.start();
     this.watch?.start();
     this.ready = true;
     log.info({ smpp: addresses.smpp.port, smppTls: addresses.smppTls?.port, http: addresses.http.port }, 'smppgw ready');
@@ -253,7 +233,7 @@ export class Gateway {
   async stop(): Promise<void> {
     this.ready = false;
     this.watch?.stop();
-    for (const t of this.timers) clearInterval(t);
+    this.housekeeping?.stop();
     const deadline = this.config.shutdown.deadlineMs;
     // One deadline for all of it: accounts' sessions and carrier links close side by side.
     await Promise.all([...this.listeners.map((l) => l.close(deadline)), this.dispatcher?.stop(deadline)]);
@@ -333,38 +313,6 @@ export class Gateway {
       writes: this.commit.writes,
       syncs: this.commit.syncs,
     };
-  }
-
-  /**
-   * Runs `step` (rows handled, at most CHUNK) again and again while it fills a chunk, with the event
-   * loop free between chunks; `done` hears the total when there was any. A failure is logged.
-   */
-  private chunked(what: string, step: () => number, done: (total: number) => void): void {
-    let total = 0;
-    const chunk = () => {
-      let n = 0;
-      try {
-        n = this.ready && this.health.ok ? step() : 0;
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, `${what} failed; trying again later`);
-      }
-      total += n;
-      if (n === CHUNK) setImmediate(chunk);
-      else if (total > 0) done(total);
-    };
-    chunk();
-  }
-
-  private every(ms: number, fn: () => void): void {
-    const t = setInterval(() => {
-      try {
-        fn();
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'periodic task failed');
-      }
-    }, ms);
-    t.unref();
-    this.timers.push(t);
   }
 
   /** Takes account, connector and route changes made with the CLI, without dropping binds. */

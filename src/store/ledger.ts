@@ -85,7 +85,7 @@ function toRecord(r: RecordRow): MessageRecord {
 export class Ledger {
   private readonly q;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.q = {
       insert: db.prepare(
         `INSERT INTO messages (account_id, source_addr, dest_addr, registered_delivery, pdu, route_id, connectors, state, next_at, expires_at, submitted_at)
