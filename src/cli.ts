@@ -86,10 +86,13 @@ program
     const url = `${opts.url ?? `http://127.0.0.1:${config.http.port}`}/status`;
     let res: Response;
     try {
-      res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      // http.token (or SMPPGW_HTTP__TOKEN), when the gateway asks for one.
+      const headers: Record<string, string> = config.http.token ? { authorization: `Bearer ${config.http.token}` } : {};
+      res = await fetch(url, { signal: AbortSignal.timeout(5_000), headers });
     } catch (err) {
       throw new UnavailableError('STATUS_UNREACHABLE', `cannot reach the gateway at ${url}: ${(err as Error).message}`);
     }
+    if (res.status === 401) throw new UnavailableError('STATUS_UNREACHABLE', `${url} asks for http.token: set it in the config or SMPPGW_HTTP__TOKEN`);
     if (!res.ok) throw new UnavailableError('STATUS_UNREACHABLE', `${url} answered ${res.status}`);
     process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
   });

@@ -20,7 +20,7 @@ export interface Config {
       maxPduSize: number;
     };
   };
-  http: { host: string; port: number };
+  http: { host: string; port: number; token: string };
   store: { path: string; synchronous: string; reloadMs: number; retentionHours: number; bodyRetentionHours: number; keyFile: string; previousKeyFiles: string };
   routing: { mtDefaultRequired: boolean; noRouteStatus: number };
   messages: { defaultValidityMs: number; outboxTtlMs: number; sweepMs: number; maxInMemory: number; outboxPageSize: number };
@@ -45,7 +45,7 @@ export const DEFAULTS: Config = {
       maxPduSize: 65_536,
     },
   },
-  http: { host: '0.0.0.0', port: 8080 },
+  http: { host: '0.0.0.0', port: 8080, token: '' },
   store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168, bodyRetentionHours: 0, keyFile: '', previousKeyFiles: '' },
   routing: { mtDefaultRequired: false, noRouteStatus: 0x0b },
   messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000, sweepMs: 60_000, maxInMemory: 100_000, outboxPageSize: 1_000 },

@@ -14,7 +14,7 @@ import { BindRegistry } from './esme/registry.js';
 import { SubmitHandler } from './esme/submit.js';
 import type { Logger } from './log.js';
 import { Housekeeping } from './housekeeping.js';
-import { Metrics, MetricsServer } from './metrics.js';
+import { Metrics, MetricsServer, forgetSeries } from './metrics.js';
 import { MoRouter } from './routing/mo.js';
 import { MtRouter } from './routing/mt.js';
 import { Status, statusName } from './smpp/defs.js';
@@ -70,6 +70,8 @@ export class Gateway {
   private connectors!: ConnectorStore;
   /** Connectors left down because their password cannot be opened: id → the problem (logged once). */
   private readonly unreadable = new Map<string, string>();
+  /** Every connector in the table, enabled or not (a metric series each). */
+  private configured = new Set<string>();
   private ready = false;
 
   /** `initStore`: create an empty database even where traces of an earlier one are (`start --init`). */
@@ -181,7 +183,9 @@ export class Gateway {
       ledger, commit: this.commit, dispatcher: this.dispatcher, account: (id) => this.auth.account(id), logger: log, maxPduSize: config.smpp.session.maxPduSize,
     });
     metrics.countQueues = () => Object.fromEntries([...this.dispatcher.links].map(([id, l]) => [id, l.queued]));
-    metrics.countOutbox = () => this.delivery.countByAccount();
+    // A series per live account (0 when nothing waits) and per configured connector (0 until bound).
+    metrics.countOutbox = () => ({ ...Object.fromEntries(this.auth.live().map((a) => [a.systemId, 0])), ...this.delivery.countByAccount() });
+    metrics.countConnectorsUp = () => Object.fromEntries([...this.configured].map((id) => [id, this.dispatcher.links.get(id)?.up ? 1 : 0]));
 
     this.reload(connectors);
     // Resume: messages accepted but not yet taken by a carrier, and undelivered receipts/MOs.
@@ -211,7 +215,7 @@ export class Gateway {
       ready: () => this.ready && this.health.ok,
       notReadyReason: () => (this.health.reason ? `store ${this.health.reason}` : this.ready ? undefined : 'starting or stopping'),
       status: () => this.status(),
-    }, log);
+    }, log, config.http.token);
     const addresses: GatewayAddresses = {
       smpp: await plain.listen(),
       ...(tls ? { smppTls: await tls.listen() } : {}),
@@ -326,6 +330,7 @@ export class Gateway {
       // Removed (or removed and re-created): nothing of the old account is sent or delivered any more.
       const dropped = this.dispatcher.forgetAccount(id);
       this.delivery.forget(id);
+      void forgetSeries(this.metrics.registry, 'account', this.auth.name(id));
       this.log.info({ account: this.auth.name(id), accountId: id, droppedMessages: dropped }, 'account removed');
     }
     this.submits.reload(accounts);
@@ -333,6 +338,9 @@ export class Gateway {
     this.mtRouter = new MtRouter(routes.listMt());
     this.moRouter = new MoRouter(routes.listMo());
     this.dispatcher.reconcile(this.readable(connectors));
+    const configured = new Set(connectors.list().map((c) => c.id));
+    for (const id of this.configured) if (!configured.has(id)) void forgetSeries(this.metrics.registry, 'connector', id);
+    this.configured = configured;
     this.log.info({ version: v, accounts: accounts.length, connectors: this.dispatcher.links.size, mtRoutes: this.mtRouter.size }, first ? 'tables loaded' : 'tables reloaded');
   }
 

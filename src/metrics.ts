@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { operatorAccess } from './http-access.js';
 import type { Logger } from './log.js';
 
 export class Metrics {
@@ -65,11 +66,17 @@ export class Metrics {
     registers: [this.registry],
   });
   // ---- towards carriers ----
+  /** Set by the gateway: every configured connector → 1 while bound and able to send, else 0. */
+  countConnectorsUp: () => Record<string, number> = () => ({});
   readonly connectorUp = new Gauge({
     name: 'smppgw_connector_up',
-    help: '1 while the connector is bound and able to send',
+    help: '1 while the connector is bound and able to send; 0 while it is not (also disabled); a series per configured connector',
     labelNames: ['connector'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.connectorUp.reset();
+      for (const [connector, up] of Object.entries(this.countConnectorsUp())) this.connectorUp.set({ connector }, up);
+    },
   });
   readonly connectorSubmits = new Counter({
     name: 'smppgw_connector_submits_total',
@@ -148,7 +155,7 @@ export class Metrics {
   countOutbox: () => Record<string, number> = () => ({});
   readonly outboxDepth = new Gauge({
     name: 'smppgw_outbox_queue',
-    help: 'Receipts and MOs waiting for delivery, by account',
+    help: 'Receipts and MOs waiting for delivery, by account (0 for an account with none)',
     labelNames: ['account'] as const,
     registers: [this.registry],
     collect: () => {
@@ -203,11 +210,36 @@ export interface HealthSource {
   status?(): Record<string, unknown>;
 }
 
-/** Serves /metrics, /healthz and /readyz. */
+/** What a metric instance offers for dropping its series (every prom-client type has both). */
+interface Forgettable {
+  get(): Promise<{ values: Array<{ labels: Record<string, string | number> }> }> | { values: Array<{ labels: Record<string, string | number> }> };
+  remove(labels: Record<string, string | number>): void;
+}
+
+/**
+ * Drops every series whose `label` is `value` (a removed account or connector): dashboards stop
+ * showing it, and one re-created under the same name starts from zero.
+ */
+export async function forgetSeries(registry: Registry, label: 'account' | 'connector', value: string): Promise<void> {
+  for (const metric of registry.getMetricsAsArray() as unknown as Forgettable[]) {
+    const { values } = await metric.get();
+    for (const { labels } of values) {
+      if (labels[label] !== value) continue;
+      const { le: _bucket, ...series } = labels; // a histogram's bucket is not part of its series
+      void _bucket;
+      metric.remove(series);
+    }
+  }
+}
+
+/**
+ * Serves /metrics, /healthz and /readyz to anyone who reaches http.host, and /status only as
+ * http-access.ts allows (`token`: http.token).
+ */
 export class MetricsServer {
   private readonly server: http.Server;
 
-  constructor(metrics: Metrics, health: HealthSource, private readonly log: Logger) {
+  constructor(metrics: Metrics, health: HealthSource, private readonly log: Logger, token = '') {
     this.server = http.createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -221,7 +253,10 @@ export class MetricsServer {
           },
         );
       } else if (path === '/status' && health.status) {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(health.status())}\n`);
+        const access = operatorAccess(req.socket.remoteAddress, req.headers.authorization, token);
+        if (access === 'ok') res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(health.status())}\n`);
+        else if (access === 'unauthorized') res.writeHead(401, { 'www-authenticate': 'Bearer, Basic realm="smppgw"', 'content-type': 'text/plain' }).end('http.token required\n');
+        else res.writeHead(403, { 'content-type': 'text/plain' }).end('only from this machine unless http.token is set\n');
       } else if (path === '/healthz') {
         const ok = health.alive();
         res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n');

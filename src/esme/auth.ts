@@ -57,6 +57,11 @@ export class EsmeAuth {
     return gone;
   }
 
+  /** The live accounts. */
+  live(): Account[] {
+    return [...this.byId.values()];
+  }
+
   /** A live account by system_id (binds, routes). */
   bySystemId(systemId: string): Account | undefined {
     return this.accounts.get(systemId)?.account;

@@ -277,7 +277,6 @@ export class Dispatcher {
   }
 
   private onState(id: string, up: boolean): void {
-    this.o.metrics.connectorUp.set({ connector: id }, up ? 1 : 0);
     const link = this.links.get(id);
     if (!link) return;
     if (up) {
