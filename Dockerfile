@@ -1,5 +1,8 @@
 # smppgw: build with the compilers better-sqlite3 needs, run on a slim image as a non-root user.
-FROM node:20-bookworm-slim AS build
+# Node 26, the current LTS (better-sqlite3 12 supports it); CI runs the built dist/ on the same
+# Node line with production dependencies only (scripts/smoke-node-lts.sh), since no image is built
+# there. Both stages share one base, so the native module matches the runtime's glibc and ABI.
+FROM node:26-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -12,7 +15,7 @@ COPY config ./config
 # `npm ci` compiles native modules and runs `prepare` (the TypeScript build).
 RUN npm ci && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:26-slim
 ENV NODE_ENV=production \
     SMPPGW_STORE__PATH=/data/smppgw.db
 WORKDIR /app
@@ -25,7 +28,10 @@ USER node
 VOLUME ["/data"]
 # SMPP, SMPP over TLS, metrics and health.
 EXPOSE 2775 3550 8080
-HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Liveness, not readiness: a gateway that cannot store right now (disk full, database lost) is
+# kept, not restarted, since it holds what it acknowledged. The port comes from the config and the
+# environment (SMPPGW_HTTP__PORT), as the gateway's own does.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "dist/src/cli.js", "health", "--config", "/app/config/smppgw.yaml"]
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["start", "--config", "/app/config/smppgw.yaml"]

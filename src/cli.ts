@@ -97,6 +97,20 @@ program
     process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
   });
 
+program
+  .command('health')
+  .description('exits 0 if the running gateway is alive (/healthz), 1 if not: for container health checks')
+  .option('-c, --config <file>', 'YAML config file (for http.port; SMPPGW_HTTP__PORT works too)')
+  .option('--url <url>', 'the gateway HTTP endpoint (default http://127.0.0.1:<http.port>)')
+  .action(async (opts: { config?: string; url?: string }) => {
+    const config = loadConfig(opts.config ? { file: opts.config } : {});
+    const url = `${opts.url ?? `http://127.0.0.1:${config.http.port}`}/healthz`;
+    const status = await fetch(url, { signal: AbortSignal.timeout(3_000) }).then((r) => r.status, (err: Error) => err.message);
+    if (status === 200) return;
+    process.stderr.write(`smppgw: ${url}: ${typeof status === 'number' ? `answered ${status}` : status}\n`);
+    process.exitCode = 1;
+  });
+
 program.addCommand(accountCommand());
 program.addCommand(connectorCommand());
 program.addCommand(routeCommand());

@@ -211,7 +211,10 @@ export class Gateway {
     }
     metrics.countConnections = () => ({ smpp: plain.sessions.size, ...(tls ? { 'smpp-tls': tls.sessions.size } : {}) });
     this.http = new MetricsServer(metrics, {
-      alive: () => true,
+      // Liveness: this answer itself shows the event loop turns (a probe's timeout is the bound);
+      // the database handle must still read. Not the store's writability: that is readiness, and a
+      // container killed for it would restart-loop exactly when it must hold its state.
+      alive: () => this.storeReadable(),
       ready: () => this.ready && this.health.ok,
       notReadyReason: () => (this.health.reason ? `store ${this.health.reason}` : this.ready ? undefined : 'starting or stopping'),
       status: () => this.status(),
@@ -317,6 +320,15 @@ export class Gateway {
       writes: this.commit.writes,
       syncs: this.commit.syncs,
     };
+  }
+
+  /** The database handle still answers a read (liveness). */
+  private storeReadable(): boolean {
+    try {
+      return this.db.open && this.db.prepare('SELECT 1').pluck().get() === 1;
+    } catch {
+      return false;
+    }
   }
 
   /** Takes account, connector and route changes made with the CLI, without dropping binds. */

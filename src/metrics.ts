@@ -59,10 +59,16 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
-  readonly throttled = new Counter({
-    name: 'smppgw_throttled_total',
-    help: 'Throttling: accounts answered ESME_RTHROTTLED (side=account), carriers that answered it (side=connector)',
-    labelNames: ['side', 'name'] as const,
+  readonly accountThrottled = new Counter({
+    name: 'smppgw_account_throttled_total',
+    help: 'Submits from an account answered ESME_RTHROTTLED (over its tps)',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly connectorThrottled = new Counter({
+    name: 'smppgw_connector_throttled_total',
+    help: 'submit_sm a carrier answered ESME_RTHROTTLED',
+    labelNames: ['connector'] as const,
     registers: [this.registry],
   });
   // ---- towards carriers ----
@@ -195,12 +201,13 @@ export class Metrics {
   }
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'smppgw_' });
+    // Unprefixed (process_*, nodejs_*), as stock dashboards and alerts expect them.
+    collectDefaultMetrics({ register: this.registry });
   }
 }
 
 export interface HealthSource {
-  /** Liveness: the event loop answers. */
+  /** Liveness: the event loop answers (this is called from it) and the database handle reads. */
   alive(): boolean;
   /** Readiness: listeners up and the store taking writes. */
   ready(): boolean;

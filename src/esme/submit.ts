@@ -123,7 +123,7 @@ export class SubmitHandler {
   private async accept(pdu: PduOf<'submit_sm'>, account: Account): Promise<number> {
     // Every destination counts against the rate (a submit_multi's throttled ones are listed in unsuccess_sme).
     if (!this.bucket(account).take()) {
-      this.o.metrics.throttled.inc({ side: 'account', name: account.systemId });
+      this.o.metrics.accountThrottled.inc({ account: account.systemId });
       throw new SmppError(ESME_RTHROTTLED);
     }
     if (pdu.destination_addr === '') throw new SmppError(Status.ESME_RINVDSTADR!, 'destination_addr is empty');

@@ -95,7 +95,8 @@ export class Session {
 
   constructor(readonly socket: Socket, options: SessionOptions) {
     this.role = options.role;
-    this.id = options.id ?? `${options.role}-${++sessionCounter}`;
+    // Named by the peer, as an operator reads it: a session with an ESME is `esme-N`.
+    this.id = options.id ?? `${options.role === 'smsc' ? 'esme' : 'smsc'}-${++sessionCounter}`;
     this.handlers = options.handlers ?? {};
     this.clock = options.clock ?? systemClock;
     this.window = options.window ?? 10;

@@ -320,7 +320,7 @@ export class Dispatcher {
       return;
     }
     if (outcome.kind === 'status' && outcome.status === ESME_RTHROTTLED) {
-      m.throttled.inc({ side: 'connector', name: connector });
+      m.connectorThrottled.inc({ connector });
       this.links.get(connector)?.slowDown();
     }
     const status = outcome.kind === 'status' ? outcome.status : null;

@@ -27,6 +27,10 @@ test('connector and outbox series exist for everything configured, say 0 when do
   cli(db, 'connector', 'add', 'dead', '--host', '127.0.0.1', '--port', '1', '--system-id', 'gw', '--password', 'pw');
   await has(/^smppgw_connector_up\{connector="dead"\} 0$/m, 'dead at 0');
   assert.match(await scrape(port), /^smppgw_connector_up\{connector="sim"\} 1$/m);
+  // Node's own metrics carry their stock names.
+  assert.match(await scrape(port), /^process_cpu_user_seconds_total /m);
+  assert.match(await scrape(port), /^nodejs_eventloop_lag_seconds /m);
+  assert.doesNotMatch(await scrape(port), /^smppgw_(process|nodejs)_/m);
   // An account with nothing waiting still has its outbox series.
   assert.match(await scrape(port), new RegExp(`^smppgw_outbox_queue\\{account="${ESME.systemId}"\\} 0$`, 'm'));
 
@@ -75,4 +79,21 @@ test('with http.token, /status needs it (Bearer or Basic) while /metrics, /healt
   const no = status({ SMPPGW_HTTP__TOKEN: '' });
   assert.equal(no.status, 69);
   assert.match(no.stderr, /^smppgw: .*asks for http\.token: set it in the config or SMPPGW_HTTP__TOKEN\n$/);
+});
+
+test('smppgw health exits 0 for a live gateway found through the config/environment port, 1 in one line when none answers', async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const db = `${tmp.dir}/gw.db`;
+  const { gw, sim } = await gatewayWithCarrier(db);
+  t.after(() => sim.stop());
+  t.after(() => gw.kill());
+  const health = (port: number) => spawnSync(process.execPath, [CLI, 'health'], { encoding: 'utf8', env: { ...process.env, SMPPGW_HTTP__PORT: String(port) } });
+  const alive = health(gw.httpPort);
+  assert.equal(alive.status, 0, alive.stderr);
+  assert.equal(alive.stderr, '');
+  assert.equal(await gw.stop(), 0);
+  const gone = health(gw.httpPort);
+  assert.equal(gone.status, 1);
+  assert.match(gone.stderr, /^smppgw: http:\/\/127\.0\.0\.1:\d+\/healthz: .+\n$/);
 });

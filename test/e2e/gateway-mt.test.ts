@@ -54,6 +54,11 @@ test('per-account throttling is answered ESME_RTHROTTLED (0x58)', async () => {
     const s = await runLoad({ port: gw.smppPort, ...ESME, count: 200, window: 50 });
     assert.ok((s.errors['0x58'] ?? 0) > 0, `some refused as throttled: ${JSON.stringify(s.errors)}`);
     assert.ok(s.acked >= 1 && s.acked < 200, `some accepted (${s.acked})`);
+    // Counted under the account's own label (not a `name` shared with connectors).
+    const text = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    assert.match(text, new RegExp(`^smppgw_account_throttled_total\\{account="acme"\\} ${s.errors['0x58']}$`, 'm'));
+    // Sessions are named by their peer: an ESME's is esme-N, a carrier's smsc-N.
+    assert.match(String((await gw.waitLog((l) => l.msg === 'ESME bound')).session), /^esme-\d+$/);
   });
 });
 
