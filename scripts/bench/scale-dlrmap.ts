@@ -133,9 +133,9 @@ ids AS (
                  ELSE ltrim(lower(hex(randomblob(16))), '0') END AS sid
   FROM rows
 )
-INSERT INTO messages (account, source_addr, dest_addr, registered_delivery, pdu, route_id, connectors, connector, state, attempts,
+INSERT INTO messages (account_id, source_addr, dest_addr, registered_delivery, pdu, route_id, connectors, connector, state, attempts,
                       next_at, expires_at, smsc_id, smsc_id_raw, error, submitted_at, sent_at, done_at)
-SELECT 'acct' || (n % 50), 'BRAND', '4915' || printf('%09d', (n * 7919) % 1000000000), 1, $pdu, 1, 'c' || c, 'c' || c, st, 1,
+SELECT 1 + (n % 50), 'BRAND', '4915' || printf('%09d', (n * 7919) % 1000000000), 1, $pdu, 1, 'c' || c, 'c' || c, st, 1,
        ts, ts + 2 * ${DAY}, sid, CASE WHEN c >= 2 THEN upper(sid) ELSE sid END,
        CASE st WHEN 5 THEN 1 WHEN 8 THEN 11 ELSE NULL END, ts, ts + 40, CASE WHEN st = 1 THEN NULL ELSE ts + 2000 END
 FROM ids`;
