@@ -13,6 +13,7 @@ import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError, logWriteError } from '../store/health.js';
 import type { Ledger } from '../store/ledger.js';
 import { ConnectorLink, type ConnectorOptions, type Outgoing, type SubmitOutcome } from './connector.js';
+import { CarrierIdCheck } from './carrier-ids.js';
 import type { ErrorRules } from './rules.js';
 
 export interface DispatcherOptions {
@@ -51,6 +52,7 @@ export class Dispatcher {
   private paused: Outgoing[] | undefined;
   private readonly retries: TimerQueue;
   private readonly log: Logger;
+  private readonly ids: CarrierIdCheck;
   /** What carrier errors mean; replaced on a configuration reload. */
   rules: ErrorRules;
 
@@ -59,6 +61,7 @@ export class Dispatcher {
     this.maxHeld = o.maxHeld ?? 100_000;
     this.log = o.logger.child({ part: 'dispatcher' });
     this.retries = new TimerQueue(o.clock, (err) => this.log.error({ err: String(err) }, 'retry job failed'));
+    this.ids = new CarrierIdCheck(o.metrics, this.log);
   }
 
   /** Starts, updates and stops links to match the connector table. */
@@ -312,6 +315,7 @@ export class Dispatcher {
     if (outcome.kind === 'ok') {
       const sentAt = Date.now() - outcome.ms - 1;
       const { smscId } = outcome;
+      this.ids.check(connector, smscId, msg.id);
       this.settle(
         msg,
         this.o.receipts.recordSent(msg.id, connector, smscId, sentAt).catch((err: unknown) =>
