@@ -407,11 +407,13 @@ export class Session {
   }
 
   private onResponse(pdu: Pdu): void {
-    this.pending.heard();
     const req = this.pending.take(pdu.sequence_number);
+    // Answers to windowed requests show the peer still works through them (enquire_link does not).
+    if (req !== undefined && !req.control) this.pending.heard();
     if (req === undefined) {
       const late = this.pending.takeLate(pdu.sequence_number);
       if (late !== undefined) {
+        this.pending.heard();
         // Timed out, but its sender still wants the answer (a late OK still counts).
         this.log.debug({ command: pdu.command, seq: pdu.sequence_number, ms: this.clock.now() - late.sentAt }, 'late response');
         late.late?.(pdu.command === `${late.command}_resp` || pdu.command === 'generic_nack' ? pdu : undefined);

@@ -53,6 +53,8 @@ export class Dispatcher {
   private readonly retries: TimerQueue;
   private readonly log: Logger;
   private readonly ids: CarrierIdCheck;
+  /** Submit response timeouts in a row, per connector (reset by any answer). */
+  private readonly timeoutsInRow = new Map<string, number>();
   /** What carrier errors mean; replaced on a configuration reload. */
   rules: ErrorRules;
 
@@ -307,10 +309,21 @@ export class Dispatcher {
       this.finish(msg, MessageState.EXPIRED, null, null); // never sent: nothing to count as a submit
       return;
     }
+    if (outcome.kind === 'unanswered') {
+      // --on-timeout wait, and no late answer: the carrier may have it, so it is not sent again.
+      // Kept as sent without a carrier id (no receipt can name it): its validity ends it.
+      if (msg.cancelled) return;
+      this.log.debug({ msgId: msg.id, connector }, 'no answer to a submit on a wait connector; kept as sent without a carrier id');
+      this.settle(msg, this.o.receipts.recordSent(msg.id, connector, '', Date.now() - outcome.ms - 1).catch((err: unknown) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record the message as sent')));
+      return;
+    }
     const m = this.o.metrics;
     const label = outcome.kind === 'ok' ? 'ESME_ROK' : outcome.kind === 'status' ? statusName(outcome.status) : outcome.kind;
     m.connectorSubmits.inc({ connector, status: m.statusLabel(label) });
     m.connectorLatency.observe({ connector }, outcome.ms / 1000);
+    if (outcome.kind === 'timeout') this.timedOut(connector);
+    else if (outcome.kind !== 'closed') this.timeoutsInRow.delete(connector);
+    if (outcome.kind === 'timeout' && outcome.waiting) return; // its late answer (or none) comes back here
     if (msg.cancelled) return; // cancel_sm ended it meanwhile
     if (outcome.kind === 'ok') {
       const sentAt = Date.now() - outcome.ms - 1;
@@ -338,6 +351,16 @@ export class Dispatcher {
       this.finish(msg, MessageState.UNDELIVERABLE, status, connector);
       return;
     }
+    if (outcome.kind === 'timeout' || outcome.kind === 'closed') {
+      // Sent and never answered: the carrier may have it; every resend may be a duplicate, so
+      // they are counted and bounded.
+      if ((msg.resends ?? 0) >= (this.rules.policy.maxResends ?? 2)) {
+        this.finish(msg, MessageState.UNDELIVERABLE, null, connector);
+        return;
+      }
+      msg.resends = (msg.resends ?? 0) + 1;
+      m.carrierResends.inc({ connector });
+    }
     m.retries.inc({ connector });
     // Fail over at once when the route has another connector that is up; otherwise back off.
     const n = msg.connectors.length;
@@ -350,6 +373,19 @@ export class Dispatcher {
       }
     }
     this.retryLater(msg, status);
+  }
+
+  /** A `reconnect` connector binds again after timeoutsBeforeRebind response timeouts in a row. */
+  private timedOut(connector: string): void {
+    const n = (this.timeoutsInRow.get(connector) ?? 0) + 1;
+    const link = this.links.get(connector);
+    if (n < (this.rules.policy.timeoutsBeforeRebind ?? 3) || link?.settings.onTimeout !== 'reconnect') {
+      this.timeoutsInRow.set(connector, n);
+      return;
+    }
+    this.timeoutsInRow.delete(connector);
+    this.o.metrics.carrierRebinds.inc({ connector });
+    link.rebind(n);
   }
 
   private retryLater(msg: Outgoing, status: number | null): void {
