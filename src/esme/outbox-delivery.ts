@@ -13,15 +13,14 @@
 // they reach us), and once the account's items here are all gone the next page is read from the
 // table. An account that never reads its receipts therefore costs a page, not its backlog.
 import type { Clock } from '../clock.js';
+import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { TimerQueue } from '../rate/timer-queue.js';
 import { decode } from '../smpp/codec.js';
 import { Fifo } from '../smpp/fifo.js';
-import type { PduOf } from '../smpp/pdu.js';
-import type { Pdu } from '../smpp/pdu.js';
+import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { Session } from '../smpp/session.js';
-import { GatewayError } from '../errors.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { logWriteError } from '../store/health.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
@@ -267,11 +266,13 @@ export class OutboxDelivery {
       if (settled) return;
       settled = true;
       pace.outstanding--;
-      a.outstanding--;
       if (resp !== undefined && resp.command_status === 0) {
         if (onTime) pace.allowed = Math.min(pace.max, pace.allowed + 1);
         this.delivered(a, item);
-      } else if (!this.done.has(item)) {
+      } else if (this.done.has(item)) {
+        a.outstanding--;
+      } else {
+        a.outstanding--;
         if (resp !== undefined) this.log.debug({ account: this.o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
         this.retry(a, item);
       }
@@ -294,14 +295,21 @@ export class OutboxDelivery {
 
   /** The account's OK: the item leaves the table (once, whichever attempt's OK came first). */
   private delivered(a: AccountOutbox, item: OutboxItem): void {
-    if (this.done.has(item)) return;
+    if (this.done.has(item)) {
+      a.outstanding--;
+      return;
+    }
     this.done.add(item);
     this.o.metrics.outboxDelivered.inc({ account: this.o.name(item.accountId), kind: item.kind });
     this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
-      () => this.removed(a, item.accountId, item.id, true),
+      () => {
+        a.outstanding--;
+        this.removed(a, item.accountId, item.id, true);
+      },
       (err: Error) => {
         // Still in the table: it will be read and delivered again (a duplicate, not a loss).
         logWriteError(this.log, err, { item: item.id }, 'could not remove a delivered outbox item');
+        a.outstanding--;
         this.removed(a, item.accountId, item.id, false);
       },
     );
