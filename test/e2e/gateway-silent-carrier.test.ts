@@ -120,3 +120,20 @@ test('--on-timeout wait: a message is never sent twice; without a late answer it
   assert.equal(await metric(gw, 'smppgw_carrier_timeout_rebinds_total{connector="silent"}'), 0);
   assert.equal(silent.summary().binds, 1);
 });
+
+test('--on-timeout requeue: sent again within the bound, but the link is never bound again', async (t) => {
+  const silent = await carrier(t, true);
+  const db = setup(t);
+  cli(db, 'connector', 'add', 'silent', '--host', '127.0.0.1', '--port', String(silent.port), '--system-id', 'gw', '--password', 'pw');
+  cli(db, 'connector', 'set', 'silent', '--on-timeout', 'requeue');
+  cli(db, 'route', 'add', 'mt', '--connector', 'silent');
+  const gw = await startGateway(db, [], ENV);
+  t.after(() => gw.kill());
+  await silent.until(() => silent.summary().activeBinds >= 1, 10_000, 'bound');
+  const { submit } = await esme(t, gw);
+  for (let i = 0; i < 3; i++) await submit(`r${i}`);
+  await waitFor(() => states(db).every((m) => m.state === 5), 'all three UNDELIV', 30_000);
+  assert.equal(silent.summary().submits, 9);
+  assert.equal(await metric(gw, 'smppgw_carrier_timeout_rebinds_total{connector="silent"}'), 0);
+  assert.equal(silent.summary().binds, 1);
+});
