@@ -24,7 +24,7 @@ export interface Config {
   store: { path: string; synchronous: string; reloadMs: number; retentionHours: number; bodyRetentionHours: number; keyFile: string; previousKeyFiles: string };
   routing: { mtDefaultRequired: boolean; noRouteStatus: number };
   messages: { defaultValidityMs: number; outboxTtlMs: number; sweepMs: number; maxInMemory: number; outboxPageSize: number };
-  smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string; tlsCert: string; tlsKey: string };
+  smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string; tlsCert: string; tlsKey: string; timeoutsBeforeRebind: number; maxResends: number };
   log: { level: string };
   shutdown: { deadlineMs: number };
   security: { maxConnectionsPerIp: number; bindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
@@ -49,7 +49,7 @@ export const DEFAULTS: Config = {
   store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168, bodyRetentionHours: 0, keyFile: '', previousKeyFiles: '' },
   routing: { mtDefaultRequired: false, noRouteStatus: 0x0b },
   messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000, sweepMs: 60_000, maxInMemory: 100_000, outboxPageSize: 1_000 },
-  smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '', tlsCert: '', tlsKey: '' },
+  smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '', tlsCert: '', tlsKey: '', timeoutsBeforeRebind: 3, maxResends: 2 },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
   security: { maxConnectionsPerIp: 100, bindFailures: 5, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
@@ -110,6 +110,8 @@ const CHECKS: Record<string, Check> = {
   'smsc.maxAttempts': positive,
   'smsc.retryBaseMs': positive,
   'smsc.retryMaxMs': positive,
+  'smsc.timeoutsBeforeRebind': positive,
+  'smsc.maxResends': nonNegative,
   'log.level': (v, key) => {
     if (!LEVELS.includes(v as string)) throw new ConfigError(key, `${String(v)} is not one of ${LEVELS.join(', ')}`);
   },

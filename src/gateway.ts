@@ -420,5 +420,7 @@ function errorRules(config: Config): ErrorRules {
     maxAttempts: config.smsc.maxAttempts,
     baseDelayMs: config.smsc.retryBaseMs,
     maxDelayMs: config.smsc.retryMaxMs,
+    maxResends: config.smsc.maxResends,
+    timeoutsBeforeRebind: config.smsc.timeoutsBeforeRebind,
   });
 }

@@ -193,6 +193,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // ---- slow and silent peers, unusable carrier ids ----
+  readonly outboxTimeouts = new Counter({
+    name: 'smppgw_outbox_timeouts_total',
+    help: 'deliver_sm to accounts not answered within the response timeout (a late OK still completes the item), by account',
+    labelNames: ['account'] as const,
+    registers: [this.registry],
+  });
+  readonly carrierResends = new Counter({
+    name: 'smppgw_carrier_resends_total',
+    help: 'submit_sm sent again to a carrier after a response timeout or a lost connection, by connector',
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+  });
+  readonly carrierRebinds = new Counter({
+    name: 'smppgw_carrier_timeout_rebinds_total',
+    help: 'Carrier links dropped and bound again after response timeouts in a row, by connector',
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+  });
+  readonly carrierIdAnomalies = new Counter({
+    name: 'smppgw_carrier_id_anomalies_total',
+    help: 'submit_sm_resp OK with a message_id receipts cannot use (empty, or longer than SMPP\'s 64), by connector and kind',
+    labelNames: ['connector', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   private static readonly KNOWN_STATUS = new Set(['ESME_ROK', 'timeout', 'closed']);
 
   /** Keeps the status label set bounded: names the tables know, or `other`. */

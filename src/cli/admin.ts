@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { InvalidInputError } from '../errors.js';
 import { AccountStore, BIND_TYPES, type Account, type BindType } from '../store/accounts.js';
-import { ConnectorStore, type ConnectorInfo } from '../store/connectors.js';
+import { ConnectorStore, ON_TIMEOUT, type ConnectorInfo, type OnTimeout } from '../store/connectors.js';
 import { openDb, type Db } from '../store/db.js';
 import { parseConnectorList, RouteStore, ROUTE_KINDS, type RouteKind } from '../store/routes.js';
 import { keyRingFor } from '../store/secrets.js';
@@ -75,7 +75,7 @@ function publicAccount(a: Account): Record<string, unknown> {
 
 /** What `list` and `show` print of a connector: never its password (the store does not even open it). */
 function publicConnector(c: ConnectorInfo): Record<string, unknown> {
-  return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, enabled: c.enabled };
+  return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, on_timeout: c.onTimeout, enabled: c.enabled };
 }
 
 function dbOptions(cmd: Command): Command {
@@ -138,7 +138,7 @@ export function accountCommand(): Command {
   return account;
 }
 
-type ConnectorFlags = DbOptions & { host?: string; port?: number; systemId?: string; password?: string; systemType?: string; bind?: 'trx' | 'txrx'; tps?: number; window?: number; tls?: boolean; dlrId?: 'hex' | 'dec' | 'auto'; disabled?: boolean; enabled?: boolean };
+type ConnectorFlags = DbOptions & { host?: string; port?: number; systemId?: string; password?: string; systemType?: string; bind?: 'trx' | 'txrx'; tps?: number; window?: number; tls?: boolean; dlrId?: 'hex' | 'dec' | 'auto'; onTimeout?: OnTimeout; disabled?: boolean; enabled?: boolean };
 
 function connectorOptions(cmd: Command, required: boolean): Command {
   const opt = (flags: string, desc: string) => (required ? cmd.requiredOption(flags, desc) : cmd.option(flags, desc));
@@ -153,12 +153,13 @@ function connectorOptions(cmd: Command, required: boolean): Command {
     .option('--window <n>', 'open submit_sm towards the SMSC', intArg(1))
     .option('--tls', 'connect with TLS (certificate verified)')
     .addOption(new Option('--dlr-id <f>', 'ids in receipts: auto = as in submit_sm_resp, hex/dec = in that base when the response used the other').choices(['hex', 'dec', 'auto']))
+    .addOption(new Option('--on-timeout <m>', 'a submit_sm without an answer: reconnect = send again, and after smsc.timeoutsBeforeRebind in a row enquire_link and bind again (default); requeue = send again only; wait = never send again (a late answer is taken)').choices([...ON_TIMEOUT]))
     .option('--disabled', 'do not bind');
 }
 
 function connectorInput(o: ConnectorFlags) {
   const out: Record<string, unknown> = {};
-  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId'] as const) if (o[k] !== undefined) out[k] = o[k];
+  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout'] as const) if (o[k] !== undefined) out[k] = o[k];
   if (o.disabled) out.enabled = false;
   else if (o.enabled) out.enabled = true;
   return out;

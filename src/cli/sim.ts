@@ -85,6 +85,7 @@ interface SmscFlags {
   errorRate: number;
   errorStatus?: number[];
   dropRate: number;
+  neverAnswer?: boolean;
   disconnectAfter: number;
   disconnectMidWindow?: boolean;
   window: number;
@@ -123,6 +124,7 @@ export function simCommand(io: CliIo = processIo): Command {
     .option('--error-rate <f>', 'fraction of submits answered with an error status', fractionArg, 0)
     .option('--error-status <list>', 'statuses for --error-rate, e.g. 0x45 or 0x14,0x58 (default 0x14,0x58,0x08,0x0b,0x45)', wrap(parseStatusList))
     .option('--drop-rate <f>', 'fraction of submits never answered', fractionArg, 0)
+    .option('--never-answer', 'bind and answer enquire_link, but never answer a submit (a wedged carrier)')
     .option('--disconnect-after <n>', 'drop the connection after every N submits on it (0: never)', intArg(0), 0)
     .option('--disconnect-mid-window', 'with --disconnect-after: cut the connection at the Nth submit (taken, never answered) instead of after answering it')
     .option('--window <n>', 'outstanding deliver_sm per bind', intArg(1), 10)
@@ -156,6 +158,7 @@ export function simCommand(io: CliIo = processIo): Command {
         errorRate: o.errorRate,
         ...(o.errorStatus ? { errorStatuses: o.errorStatus } : {}),
         dropRate: o.dropRate,
+        neverAnswer: o.neverAnswer === true,
         disconnectAfter: o.disconnectAfter,
         disconnectMidWindow: o.disconnectMidWindow === true,
         window: o.window,

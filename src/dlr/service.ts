@@ -79,8 +79,10 @@ export class ReceiptService {
       .run(() => {
         const now = this.now();
         const folded = foldId(smscIdRaw);
-        this.o.ledger.markSent(id, connector, folded, smscIdRaw, now);
+        // An empty id: kept as sent without one (no receipt can name it); it ends by its validity.
+        this.o.ledger.markSent(id, connector, folded === '' ? null : folded, folded === '' ? null : smscIdRaw, now);
         const applied: Applied[] = [];
+        if (folded === '') return applied;
         // Receipts were parked under their own id; the hint says how the receipt's base differs from
         // the response's, so from the response's side every conversion may apply.
         for (const candidate of parkedIdCandidates(smscIdRaw, this.o.idHint(connector))) {

@@ -2,17 +2,24 @@
 // leaves the outbox on deliver_sm_resp OK; on an error, a timeout or no bound receiver it waits
 // and is tried again with backoff, until its TTL runs out.
 //
+// A receiver that answers, but slowly, is not sent more than it can take: each session has its own
+// window of outstanding deliver_sm (AIMD: halved on a response timeout, one more per OK, never
+// below 1, at most the session's window), and a deliver_sm that timed out is not sent again while
+// its late answer may still come (lateFactor × the response timeout): a late OK completes the item
+// (no duplicate); no answer by then, an error, or the session's end sends it again.
+//
 // Memory is bounded: each account holds at most `maxInMemory` items here (queued, in flight or
 // waiting to retry). Past that, new items stay only in the outbox table (they are committed before
 // they reach us), and once the account's items here are all gone the next page is read from the
 // table. An account that never reads its receipts therefore costs a page, not its backlog.
 import type { Clock } from '../clock.js';
+import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { TimerQueue } from '../rate/timer-queue.js';
 import { decode } from '../smpp/codec.js';
 import { Fifo } from '../smpp/fifo.js';
-import type { PduOf } from '../smpp/pdu.js';
+import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { Session } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { logWriteError } from '../store/health.js';
@@ -35,6 +42,17 @@ export interface OutboxDeliveryOptions {
   maxInMemory?: number;
   /** Wall-clock time (TTLs are stored as wall-clock times). */
   now?: () => number;
+  /** After a response timeout, a late answer is still taken for this many response timeouts (default 5). */
+  lateFactor?: number;
+}
+
+/** One receiving session's adaptive window. */
+interface Pace {
+  /** deliver_sm it may have outstanding now (1..max). */
+  allowed: number;
+  /** Sent and not settled: awaiting the answer, or a late one after a timeout. */
+  outstanding: number;
+  max: number;
 }
 
 interface AccountOutbox {
@@ -51,6 +69,9 @@ interface AccountOutbox {
 
 export class OutboxDelivery {
   private readonly accounts = new Map<number, AccountOutbox>();
+  private readonly paces = new WeakMap<Session, Pace>();
+  /** Items delivered (an OK, on time or late) whose other attempt may still be queued or waiting: skipped. */
+  private readonly done = new WeakSet<OutboxItem>();
   private readonly timers: TimerQueue;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -139,9 +160,10 @@ export class OutboxDelivery {
     const a = this.accounts.get(account);
     if (!a || this.paused) return;
     while (a.queue.length > 0) {
-      const session = this.o.registry.nextReceiver(account);
+      const session = this.o.registry.nextReceiver(account, (s) => this.hasRoom(s));
       if (!session) return;
       const item = a.queue.shift()!;
+      if (this.done.has(item)) continue;
       if (item.expiresAt <= this.now()) {
         this.expire(a, item);
         continue;
@@ -236,35 +258,78 @@ export class OutboxDelivery {
       return;
     }
     a.outstanding++;
-    session.request(pdu).then(
-      (resp) => {
-        if (resp.command_status === 0) {
-          this.o.metrics.outboxDelivered.inc({ account: this.o.name(item.accountId), kind: item.kind });
-          this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
-            () => {
-              a.outstanding--;
-              this.removed(a, item.accountId, item.id, true);
-            },
-            (err: Error) => {
-              // Still in the table: it will be read and delivered again (a duplicate, not a loss).
-              logWriteError(this.log, err, { item: item.id }, 'could not remove a delivered outbox item');
-              a.outstanding--;
-              this.removed(a, item.accountId, item.id, false);
-            },
-          );
-        } else {
-          a.outstanding--;
-          this.log.debug({ account: this.o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
-          this.retry(a, item);
-        }
-        this.pump(item.accountId);
-      },
-      () => {
+    const pace = this.pace(session);
+    pace.outstanding++;
+    let settled = false;
+    /** The attempt's end: an answer (on time or late), or none. Runs once. */
+    const settle = (resp: Pdu | undefined, onTime: boolean) => {
+      if (settled) return;
+      settled = true;
+      pace.outstanding--;
+      if (resp !== undefined && resp.command_status === 0) {
+        if (onTime) pace.allowed = Math.min(pace.max, pace.allowed + 1);
+        this.delivered(a, item);
+      } else if (this.done.has(item)) {
         a.outstanding--;
+      } else {
+        a.outstanding--;
+        if (resp !== undefined) this.log.debug({ account: this.o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
         this.retry(a, item);
-        this.pump(item.accountId);
+      }
+      this.pump(item.accountId);
+    };
+    const late = { ms: (this.o.lateFactor ?? 5) * session.responseTimeoutMs, handle: (resp: Pdu | undefined) => settle(resp, false) };
+    session.request(pdu, late).then(
+      (resp) => settle(resp, true),
+      (err: unknown) => {
+        if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') {
+          // A slow reader: send it less; the answer may still come (late.handle settles it).
+          pace.allowed = Math.max(1, Math.floor(pace.allowed / 2));
+          this.o.metrics.outboxTimeouts.inc({ account: this.o.name(item.accountId) });
+          return;
+        }
+        settle(undefined, false);
       },
     );
+  }
+
+  /** The account's OK: the item leaves the table (once, whichever attempt's OK came first). */
+  private delivered(a: AccountOutbox, item: OutboxItem): void {
+    if (this.done.has(item)) {
+      a.outstanding--;
+      return;
+    }
+    this.done.add(item);
+    this.o.metrics.outboxDelivered.inc({ account: this.o.name(item.accountId), kind: item.kind });
+    this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
+      () => {
+        a.outstanding--;
+        this.removed(a, item.accountId, item.id, true);
+      },
+      (err: Error) => {
+        // Still in the table: it will be read and delivered again (a duplicate, not a loss).
+        logWriteError(this.log, err, { item: item.id }, 'could not remove a delivered outbox item');
+        a.outstanding--;
+        this.removed(a, item.accountId, item.id, false);
+      },
+    );
+  }
+
+  private pace(session: Session): Pace {
+    let p = this.paces.get(session);
+    if (!p) this.paces.set(session, (p = { allowed: session.windowSize, outstanding: 0, max: session.windowSize }));
+    return p;
+  }
+
+  /** The session's adaptive window has room for one more deliver_sm. */
+  private hasRoom(session: Session): boolean {
+    const p = this.paces.get(session);
+    return p === undefined || p.outstanding < p.allowed;
+  }
+
+  /** A session's adaptive window now (for tests and status). */
+  windowOf(session: Session): number | undefined {
+    return this.paces.get(session)?.allowed;
   }
 
   private retry(a: AccountOutbox, item: OutboxItem): void {
@@ -275,6 +340,7 @@ export class OutboxDelivery {
     this.o.commit.run(() => this.o.outbox.retry(item.id, nextAt)).catch((err: Error) => logWriteError(this.log, err, { item: item.id }, 'could not record outbox retry'));
     // Still held: it goes back to the queue after the delay.
     this.timers.add(delay, () => {
+      if (this.done.has(item) || !a.held.has(item.id)) return; // a late OK delivered it meanwhile
       a.queue.push(item);
       this.pump(item.accountId);
     });

@@ -33,14 +33,14 @@ export class BindRegistry {
   }
 
   /** A receiving session of the account that can take a request now, round-robin; undefined if none. */
-  nextReceiver(account: number): Session | undefined {
+  nextReceiver(account: number, accepts: (s: Session) => boolean = () => true): Session | undefined {
     const list = this.byAccount.get(account);
     if (!list) return undefined;
     const start = this.cursor.get(account) ?? 0;
     for (let k = 0; k < list.length; k++) {
       const i = (start + k) % list.length;
       const s = list[i]!;
-      if ((s.state === 'bound_rx' || s.state === 'bound_trx') && s.canSend) {
+      if ((s.state === 'bound_rx' || s.state === 'bound_trx') && s.canSend && accepts(s)) {
         this.cursor.set(account, i + 1);
         return s;
       }

@@ -115,7 +115,7 @@ export class SubmitHandler {
     this.stats.submits++;
     const key = messageKey(pdu);
     const base = { session: session.id, systemId: session.systemId, command: pdu.command, key };
-    if (c.disconnecting) return this.drop(c, base);
+    if (c.disconnecting || this.options.neverAnswer === true) return this.drop(c, base);
     const every = this.options.disconnectAfter ?? 0;
     if (every > 0 && c.submits % every === 0) {
       if (this.options.disconnectMidWindow === true) return this.cut(c, pdu, base);

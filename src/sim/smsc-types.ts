@@ -58,6 +58,8 @@ export interface SmscSimOptions {
   errorRate?: number;
   /** The statuses --error-rate draws from, uniformly (default DEFAULT_ERROR_STATUSES). */
   errorStatuses?: number[];
+  /** Bind, answer enquire_link, never answer a submit (a carrier wedged behind its bind). Default false. */
+  neverAnswer?: boolean;
   /** Fraction 0..1 of submits that get no response at all (default 0). */
   dropRate?: number;
   /** Close the connection after every N submits on a session (default 0: never). */

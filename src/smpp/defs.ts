@@ -103,7 +103,12 @@ const FIELD_RULES: Record<string, FieldRule[]> = {
   schedule_delivery_time: [{ max: 17, exact: [0, 16], status: 'ESME_RINVSCHED' }],
   validity_period: [{ max: 17, exact: [0, 16], status: 'ESME_RINVEXPIRY' }],
   final_date: [{ max: 17, exact: [0, 16], status: 'ESME_RINVCMDLEN' }],
-  message_id: [{ max: 65, status: 'ESME_RINVMSGID' }],
+  message_id: [
+    // A carrier's id longer than SMPP's 64 is still its id: read whole, so its receipt can match
+    // (logged as an anomaly by the dispatcher) rather than turning an accepted message into a refusal.
+    { max: 256, status: 'ESME_RINVMSGID', in: ['submit_sm_resp', 'data_sm_resp', 'submit_multi_resp'] },
+    { max: 65, status: 'ESME_RINVMSGID' },
+  ],
   short_message: [{ max: 254, status: 'ESME_RINVMSGLEN' }],
   dest_address: [{ max: 254, status: 'ESME_RINVNUMDESTS' }],
   unsuccess_sme: [{ max: 254, status: 'ESME_RINVNUMDESTS' }],

@@ -51,6 +51,15 @@ export interface SessionOptions {
 
 type Waiter = { resolve(): void; reject(err: Error): void };
 
+/**
+ * For a request whose answer still matters after its timeout: `handle` gets a response that comes
+ * up to `ms` after the timeout, or undefined when none came by then or the session ended.
+ */
+export interface LateResponse {
+  ms: number;
+  handle(pdu: Pdu | undefined): void;
+}
+
 let sessionCounter = 0;
 
 export class Session {
@@ -156,6 +165,21 @@ export class Session {
     return this.pending.size;
   }
 
+  /** Outstanding requests allowed (the configured window). */
+  get windowSize(): number {
+    return this.window;
+  }
+
+  /** Sends enquire_link now; resolves with the answer. Unanswered, the session is dropped as dead. */
+  enquireLink(): Promise<Pdu> {
+    return this.send({ command: 'enquire_link' }, true);
+  }
+
+  /** The response timeout requests are sent with. */
+  get responseTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
   /** True when a request sent now would go out without waiting. */
   get canSend(): boolean {
     return this.pending.inWindow + this.granted < this.window && !this.writer.isBlocked && this.stateValue !== 'closed' && this.closing === undefined;
@@ -181,7 +205,7 @@ export class Session {
    * window is full or the socket is backed up. Rejects on generic_nack (SmppError), on timeout
    * (ResponseTimeoutError), and when the session closes (SessionClosedError).
    */
-  async request<C extends RequestName>(pdu: Omit<PduInput<C>, 'sequence_number'>): Promise<PduOf<ResponseOf<C>>> {
+  async request<C extends RequestName>(pdu: Omit<PduInput<C>, 'sequence_number'>, late?: LateResponse): Promise<PduOf<ResponseOf<C>>> {
     this.checkSendable(pdu.command);
     // Encoded before waiting: a PDU that cannot be encoded fails now, without taking a window slot.
     const bytes = encodeAs(pdu.command, MIN_SEQUENCE, 0, pdu);
@@ -196,7 +220,7 @@ export class Session {
         throw err;
       }
     }
-    return this.sendBytes(bytes, pdu.command, false) as Promise<PduOf<ResponseOf<C>>>;
+    return new Promise<Pdu>((resolve, reject) => this.dispatch(bytes, pdu.command, false, this.timeoutMs, resolve, reject, late)) as Promise<PduOf<ResponseOf<C>>>;
   }
 
   /**
@@ -206,10 +230,10 @@ export class Session {
    * before the next PDU from the socket is read (a carrier's receipt right behind its
    * submit_sm_resp finds the response recorded). The callbacks must not throw.
    */
-  requestEncoded(command: RequestName, bytes: Buffer, onResponse: (resp: Pdu) => void, onError: (err: Error) => void): void {
+  requestEncoded(command: RequestName, bytes: Buffer, onResponse: (resp: Pdu) => void, onError: (err: Error) => void, late?: LateResponse): void {
     this.checkSendable(command);
     if (!this.canSend) throw new SessionStateError(`${command} sent while the window is full or the socket is backed up`);
-    this.dispatch(bytes, command, false, this.timeoutMs, onResponse, onError);
+    this.dispatch(bytes, command, false, this.timeoutMs, onResponse, onError, late);
   }
 
   /** ESME side: binds with the given command; rejects with BindError on an error status. */
@@ -301,11 +325,11 @@ export class Session {
     return new Promise<Pdu>((resolve, reject) => this.dispatch(bytes, command, control, timeoutMs, resolve, reject));
   }
 
-  private dispatch(bytes: Buffer, command: CommandName, control: boolean, timeoutMs: number, resolve: (pdu: Pdu) => void, reject: (err: Error) => void): void {
+  private dispatch(bytes: Buffer, command: CommandName, control: boolean, timeoutMs: number, resolve: (pdu: Pdu) => void, reject: (err: Error) => void, late?: LateResponse): void {
     const seq = this.nextSequence();
     bytes.writeUInt32BE(seq, 12);
     const now = this.clock.now();
-    this.pending.add({ seq, command, control, sentAt: now, deadline: now + timeoutMs, timeoutMs, resolve, reject });
+    this.pending.add({ seq, command, control, sentAt: now, deadline: now + timeoutMs, timeoutMs, resolve, reject, ...(late ? { lateMs: late.ms, late: late.handle } : {}) });
     this.writer.write(bytes);
   }
 
@@ -385,7 +409,18 @@ export class Session {
 
   private onResponse(pdu: Pdu): void {
     const req = this.pending.take(pdu.sequence_number);
+    // Answers to windowed requests show the peer still works through them (enquire_link does not).
+    if (req !== undefined && !req.control) this.pending.heard();
     if (req === undefined) {
+      const late = this.pending.takeLate(pdu.sequence_number);
+      if (late !== undefined) {
+        this.pending.heard();
+        // Timed out, but its sender still wants the answer (a late OK still counts).
+        this.log.debug({ command: pdu.command, seq: pdu.sequence_number, ms: this.clock.now() - late.sentAt }, 'late response');
+        late.late?.(pdu.command === `${late.command}_resp` || pdu.command === 'generic_nack' ? pdu : undefined);
+        this.checkIdle();
+        return;
+      }
       this.log.debug({ command: pdu.command, seq: pdu.sequence_number }, 'response to no pending request (late or unknown)');
       return;
     }

@@ -32,12 +32,17 @@ export interface Outgoing {
   cancelled?: boolean;
   /** On the wire: sent, response not yet in. */
   inFlight?: boolean;
+  /** Times sent again after no answer (a response timeout or a lost connection). */
+  resends?: number;
 }
 
 export type SubmitOutcome =
   | { kind: 'ok'; smscId: string; ms: number }
   | { kind: 'status'; status: number; ms: number }
-  | { kind: 'timeout'; ms: number }
+  /** No answer in time. `waiting`: the connector is `--on-timeout wait`: not to be sent again, a late answer still comes here. */
+  | { kind: 'timeout'; ms: number; waiting?: boolean }
+  /** `--on-timeout wait`: no late answer either (or the link went down first); the carrier may have it. */
+  | { kind: 'unanswered'; ms: number }
   | { kind: 'closed'; ms: number }
   /** Its validity ran out while it waited here: not sent. */
   | { kind: 'expired'; ms: number };
@@ -207,24 +212,56 @@ export class ConnectorLink {
     bytes[rd] = (bytes[rd]! & ~0x03) | 0x01;
     // Outcomes are handled synchronously (see Session.requestEncoded): the carrier id is queued
     // for commit before a receipt right behind the response is looked up.
+    const answered = (resp: Pdu) => {
+      const ms = this.o.clock.now() - started;
+      this.outcome(msg, resp.command_status === 0 ? { kind: 'ok', smscId: (resp as PduOf<'submit_sm_resp'>).message_id, ms } : { kind: 'status', status: resp.command_status, ms });
+    };
+    // --on-timeout wait: a timed-out submit is not sent again; its answer is listened for as long
+    // as the carrier keeps answering others (or 5 response timeouts), then it counts as unanswered.
+    const wait = this.config.onTimeout === 'wait';
+    const late = wait
+      ? { ms: 5 * session.responseTimeoutMs, handle: (resp: Pdu | undefined) => (resp ? answered(resp) : this.outcome(msg, { kind: 'unanswered', ms: this.o.clock.now() - started })) }
+      : undefined;
     session.requestEncoded(
       'submit_sm',
       bytes,
-      (resp) => {
-        const ms = this.o.clock.now() - started;
-        this.outcome(msg, resp.command_status === 0 ? { kind: 'ok', smscId: (resp as PduOf<'submit_sm_resp'>).message_id, ms } : { kind: 'status', status: resp.command_status, ms });
-      },
+      answered,
       (err) => {
         const ms = this.o.clock.now() - started;
         if (err instanceof SmppError) this.outcome(msg, { kind: 'status', status: err.status, ms });
-        else if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') this.outcome(msg, { kind: 'timeout', ms });
-        else this.outcome(msg, { kind: 'closed', ms });
+        else if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') {
+          // Still on the wire as far as we know while we wait for its late answer.
+          if (wait) this.report(msg, { kind: 'timeout', ms, waiting: true });
+          else this.outcome(msg, { kind: 'timeout', ms });
+        } else this.outcome(msg, { kind: 'closed', ms });
       },
+      late,
     );
+  }
+
+  /**
+   * Submits went unanswered several times in a row: probe the link with enquire_link (unanswered,
+   * the session drops itself as dead), then close it in order so the client binds again. What was
+   * in flight comes back as `closed` and is sent again (or fails over).
+   */
+  rebind(timeouts: number): void {
+    const session = this.tx;
+    if (this.stopped || session === undefined || !session.isBound) return;
+    session.enquireLink().then(
+      () => 'answered',
+      () => 'unanswered',
+    ).then((probe) => {
+      this.log.warn({ timeouts, enquireLink: probe }, 'submit_sm response timeouts in a row; binding again');
+      void session.close('rebind after response timeouts', 2_000);
+    });
   }
 
   private outcome(msg: Outgoing, outcome: SubmitOutcome): void {
     msg.inFlight = false;
+    this.report(msg, outcome);
+  }
+
+  private report(msg: Outgoing, outcome: SubmitOutcome): void {
     try {
       this.o.hooks.result(msg, outcome, this.id);
       this.pump();

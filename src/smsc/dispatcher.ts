@@ -13,6 +13,7 @@ import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError, logWriteError } from '../store/health.js';
 import type { Ledger } from '../store/ledger.js';
 import { ConnectorLink, type ConnectorOptions, type Outgoing, type SubmitOutcome } from './connector.js';
+import { CarrierIdCheck } from './carrier-ids.js';
 import type { ErrorRules } from './rules.js';
 
 export interface DispatcherOptions {
@@ -51,6 +52,9 @@ export class Dispatcher {
   private paused: Outgoing[] | undefined;
   private readonly retries: TimerQueue;
   private readonly log: Logger;
+  private readonly ids: CarrierIdCheck;
+  /** Submit response timeouts in a row, per connector (reset by any answer). */
+  private readonly timeoutsInRow = new Map<string, number>();
   /** What carrier errors mean; replaced on a configuration reload. */
   rules: ErrorRules;
 
@@ -59,6 +63,7 @@ export class Dispatcher {
     this.maxHeld = o.maxHeld ?? 100_000;
     this.log = o.logger.child({ part: 'dispatcher' });
     this.retries = new TimerQueue(o.clock, (err) => this.log.error({ err: String(err) }, 'retry job failed'));
+    this.ids = new CarrierIdCheck(o.metrics, this.log);
   }
 
   /** Starts, updates and stops links to match the connector table. */
@@ -303,14 +308,26 @@ export class Dispatcher {
       this.finish(msg, MessageState.EXPIRED, null, null); // never sent: nothing to count as a submit
       return;
     }
+    if (outcome.kind === 'unanswered') {
+      // --on-timeout wait, and no late answer: the carrier may have it, so it is not sent again.
+      // Kept as sent without a carrier id (no receipt can name it): its validity ends it.
+      if (msg.cancelled) return;
+      this.log.debug({ msgId: msg.id, connector }, 'no answer to a submit on a wait connector; kept as sent without a carrier id');
+      this.settle(msg, this.o.receipts.recordSent(msg.id, connector, '', Date.now() - outcome.ms - 1).catch((err: unknown) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record the message as sent')));
+      return;
+    }
     const m = this.o.metrics;
     const label = outcome.kind === 'ok' ? 'ESME_ROK' : outcome.kind === 'status' ? statusName(outcome.status) : outcome.kind;
     m.connectorSubmits.inc({ connector, status: m.statusLabel(label) });
     m.connectorLatency.observe({ connector }, outcome.ms / 1000);
+    if (outcome.kind === 'timeout') this.timedOut(connector);
+    else if (outcome.kind !== 'closed') this.timeoutsInRow.delete(connector);
+    if (outcome.kind === 'timeout' && outcome.waiting) return; // its late answer (or none) comes back here
     if (msg.cancelled) return; // cancel_sm ended it meanwhile
     if (outcome.kind === 'ok') {
       const sentAt = Date.now() - outcome.ms - 1;
       const { smscId } = outcome;
+      this.ids.check(connector, smscId, msg.id);
       this.settle(
         msg,
         this.o.receipts.recordSent(msg.id, connector, smscId, sentAt).catch((err: unknown) =>
@@ -333,6 +350,16 @@ export class Dispatcher {
       this.finish(msg, MessageState.UNDELIVERABLE, status, connector);
       return;
     }
+    if (outcome.kind === 'timeout' || outcome.kind === 'closed') {
+      // Sent and never answered: the carrier may have it; every resend may be a duplicate, so
+      // they are counted and bounded.
+      if ((msg.resends ?? 0) >= (this.rules.policy.maxResends ?? 2)) {
+        this.finish(msg, MessageState.UNDELIVERABLE, null, connector);
+        return;
+      }
+      msg.resends = (msg.resends ?? 0) + 1;
+      m.carrierResends.inc({ connector });
+    }
     m.retries.inc({ connector });
     // Fail over at once when the route has another connector that is up; otherwise back off.
     const n = msg.connectors.length;
@@ -345,6 +372,19 @@ export class Dispatcher {
       }
     }
     this.retryLater(msg, status);
+  }
+
+  /** A `reconnect` connector binds again after timeoutsBeforeRebind response timeouts in a row. */
+  private timedOut(connector: string): void {
+    const n = (this.timeoutsInRow.get(connector) ?? 0) + 1;
+    const link = this.links.get(connector);
+    if (n < (this.rules.policy.timeoutsBeforeRebind ?? 3) || link?.settings.onTimeout !== 'reconnect') {
+      this.timeoutsInRow.set(connector, n);
+      return;
+    }
+    this.timeoutsInRow.delete(connector);
+    this.o.metrics.carrierRebinds.inc({ connector });
+    link.rebind(n);
   }
 
   private retryLater(msg: Outgoing, status: number | null): void {

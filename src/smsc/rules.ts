@@ -12,6 +12,10 @@ export interface RetryPolicy {
   /** First retry delay; doubled each attempt, up to maxDelayMs. */
   baseDelayMs: number;
   maxDelayMs: number;
+  /** Sends again after no answer (timeout, lost connection) per message; past it UNDELIVERABLE (default 2). */
+  maxResends?: number;
+  /** Response timeouts in a row after which a `reconnect` connector binds again (default 3). */
+  timeoutsBeforeRebind?: number;
 }
 
 export type Verdict = 'temporary' | 'permanent';

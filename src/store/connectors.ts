@@ -19,8 +19,13 @@ export interface Connector {
   tls: boolean;
   /** How this SMSC writes message ids in receipts: `auto` as in submit_sm_resp; `hex`/`dec`: in that base (see dlr/ids.ts). */
   dlrId: 'hex' | 'dec' | 'auto';
+  /** What a submit_sm response timeout means here: reconnect (after some in a row), requeue, wait (never send again). */
+  onTimeout: OnTimeout;
   enabled: boolean;
 }
+
+export const ON_TIMEOUT = ['reconnect', 'requeue', 'wait'] as const;
+export type OnTimeout = (typeof ON_TIMEOUT)[number];
 
 export type ConnectorInput = Partial<Omit<Connector, 'id'>>;
 
@@ -46,6 +51,7 @@ interface Row {
   window: number;
   tls: number;
   dlr_id: 'hex' | 'dec' | 'auto';
+  on_timeout: OnTimeout;
   enabled: number;
   updated_at: number;
 }
@@ -53,7 +59,7 @@ interface Row {
 function fromRow(r: Row): ConnectorInfo {
   return {
     id: r.id, host: r.host, port: r.port, systemId: r.system_id, systemType: r.system_type,
-    bind: r.bind, tps: r.tps, window: r.window, tls: r.tls === 1, dlrId: r.dlr_id, enabled: r.enabled === 1,
+    bind: r.bind, tps: r.tps, window: r.window, tls: r.tls === 1, dlrId: r.dlr_id, onTimeout: r.on_timeout, enabled: r.enabled === 1,
   };
 }
 
@@ -73,6 +79,7 @@ function check(c: ConnectorInput): void {
   if (c.tps !== undefined && !(Number.isFinite(c.tps) && c.tps >= 0)) throw new InvalidInputError('tps must be a number ≥ 0 (0: no limit)');
   if (c.window !== undefined && !(Number.isInteger(c.window) && c.window >= 1)) throw new InvalidInputError('window must be a whole number ≥ 1');
   if (c.dlrId !== undefined && !['hex', 'dec', 'auto'].includes(c.dlrId)) throw new InvalidInputError('dlr id must be hex, dec or auto');
+  if (c.onTimeout !== undefined && !ON_TIMEOUT.includes(c.onTimeout)) throw new InvalidInputError('on timeout must be reconnect, requeue or wait');
 }
 
 export class ConnectorStore {
@@ -95,11 +102,11 @@ export class ConnectorStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO connectors (id, host, port, system_id, password, system_type, bind, tps, window, tls, dlr_id, enabled, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO connectors (id, host, port, system_id, password, system_type, bind, tps, window, tls, dlr_id, on_timeout, enabled, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(id, input.host, input.port, input.systemId, sealed, input.systemType ?? '', input.bind ?? 'trx', input.tps ?? 0,
-          input.window ?? 10, input.tls ? 1 : 0, input.dlrId ?? 'auto', input.enabled === false ? 0 : 1, t, t);
+          input.window ?? 10, input.tls ? 1 : 0, input.dlrId ?? 'auto', input.onTimeout ?? 'reconnect', input.enabled === false ? 0 : 1, t, t);
       bumpConfigVersion(this.db);
     })();
     return this.get(id)!;
@@ -116,9 +123,9 @@ export class ConnectorStore {
       this.db
         .prepare(
           `UPDATE connectors SET host = ?, port = ?, system_id = ?, password = coalesce(?, password), system_type = ?, bind = ?, tps = ?, window = ?, tls = ?,
-           dlr_id = ?, enabled = ?, updated_at = ? WHERE id = ?`,
+           dlr_id = ?, on_timeout = ?, enabled = ?, updated_at = ? WHERE id = ?`,
         )
-        .run(n.host, n.port, n.systemId, sealed, n.systemType, n.bind, n.tps, n.window, n.tls ? 1 : 0, n.dlrId, n.enabled ? 1 : 0, this.now(), id);
+        .run(n.host, n.port, n.systemId, sealed, n.systemType, n.bind, n.tps, n.window, n.tls ? 1 : 0, n.dlrId, n.onTimeout, n.enabled ? 1 : 0, this.now(), id);
       bumpConfigVersion(this.db);
     })();
     return this.get(id)!;

@@ -142,7 +142,8 @@ export class Ledger {
   }
 
   /** The SMSC accepted it: record its id (folded and raw). */
-  markSent(id: number, connector: string, smscId: string, smscIdRaw: string, now: number): void {
+  /** `smscId` null: the carrier gave no usable id (no receipt can match; the message ends by its validity). */
+  markSent(id: number, connector: string, smscId: string | null, smscIdRaw: string | null, now: number): void {
     this.q.sent.run(connector, smscId, smscIdRaw, now, id);
   }
 

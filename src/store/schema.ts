@@ -177,4 +177,12 @@ ALTER TABLE outbox DROP COLUMN account;
 CREATE INDEX outbox_account ON outbox (account_id);
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4];
+// What a response timeout means on a connector (issue 10): reconnect (the default: after
+// smsc.timeoutsBeforeRebind timeouts in a row, enquire_link and bind again), requeue (send again,
+// no rebind), wait (never send again: a late answer is taken, none leaves the message sent without
+// a carrier id).
+const V5 = `
+ALTER TABLE connectors ADD COLUMN on_timeout TEXT NOT NULL DEFAULT 'reconnect' CHECK (on_timeout IN ('reconnect', 'requeue', 'wait'));
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];

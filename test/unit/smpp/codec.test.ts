@@ -160,9 +160,10 @@ const CSTRING_CASES: [CommandName, string, number, number][] = [
   ['data_sm', 'source_addr', 65, S.ESME_RINVSRCADR],
   ['data_sm', 'destination_addr', 65, S.ESME_RINVDSTADR],
   ['alert_notification', 'esme_addr', 65, S.ESME_RINVDSTADR],
-  ['submit_sm_resp', 'message_id', 65, S.ESME_RINVMSGID],
+  // A carrier's id is read whole up to 255 characters (SMPP says 64): see src/smpp/defs.ts.
+  ['submit_sm_resp', 'message_id', 256, S.ESME_RINVMSGID],
   ['query_sm', 'message_id', 65, S.ESME_RINVMSGID],
-  ['submit_multi_resp', 'message_id', 65, S.ESME_RINVMSGID],
+  ['submit_multi_resp', 'message_id', 256, S.ESME_RINVMSGID],
 ];
 
 /** The wire bytes of `command` with `field` holding `len` '#' characters (the limit is bypassed). */

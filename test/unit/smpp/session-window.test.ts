@@ -111,6 +111,33 @@ test('response timeout: rejects with SMPP_RESPONSE_TIMEOUT, frees the window slo
   assert.equal(session.outstanding, 0);
 });
 
+test('late response: a request sent with a LateResponse hears its answer after the timeout; without one by the end it hears undefined', async (t) => {
+  const { session, peer, clock } = await sessionWithPeer({ role: 'esme', window: 5, responseTimeoutMs: 1_000 });
+  t.after(() => dispose(session, peer));
+  await bindEsme(session, peer, 'bind_transmitter');
+  const heard: Array<[string, string | undefined]> = [];
+  const late = (tag: string) => ({ ms: 2_000, handle: (pdu: Pdu | undefined) => heard.push([tag, (pdu as Resp | undefined)?.message_id]) });
+  const a = session.request(submit('A'), late('A'));
+  const b = session.request(submit('B'), late('B'));
+  const reqA = await peer.next('A');
+  await peer.next('B');
+  clock.advance(1_000);
+  await assert.rejects(a, (err: unknown) => err instanceof ResponseTimeoutError);
+  await assert.rejects(b, (err: unknown) => err instanceof ResponseTimeoutError);
+  assert.equal(session.inFlight, 0, 'timed-out requests leave the window');
+  // A's OK, late: heard.
+  peer.answer(reqA, { message_id: 'late-A' });
+  assert.deepEqual(await peer.sync(), []);
+  assert.deepEqual(heard, [['A', 'late-A']]);
+  // B never answered: given up lateMs after the peer last answered.
+  clock.advance(1_999);
+  await turn();
+  assert.deepEqual(heard, [['A', 'late-A']]);
+  clock.advance(1);
+  await turn();
+  assert.deepEqual(heard, [['A', 'late-A'], ['B', undefined]]);
+});
+
 test('enquire_link is answered always: before bind, while a bind is decided, and when bound', async (t) => {
   let decide: ((init: ResponseInit) => void) | undefined;
   const { session, peer } = await sessionWithPeer({

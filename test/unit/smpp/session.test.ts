@@ -172,7 +172,7 @@ test('handler faults: throw, reject and an invalid response give ESME_RSYSERR; a
         case 'reject':
           return Promise.reject(new Error('async handler bug'));
         case 'invalid':
-          return { message_id: 'x'.repeat(200) }; // longer than message_id may be
+          return { message_id: 'x'.repeat(300) }; // longer than message_id may be (255 in a response)
         case 'smpp':
           throw new SmppError(ESME_RTHROTTLED);
         case 'smpp-async':

@@ -40,7 +40,7 @@ test('add with defaults, get, list in id order', (t) => {
   const { connectors } = setup(t);
   const c = connectors.add('carrier-b', BASE);
   assert.deepEqual(c, {
-    id: 'carrier-b', host: 'smsc.example', port: 2775, systemId: 'gw', systemType: '', bind: 'trx', tps: 0, window: 10, tls: false, dlrId: 'auto', enabled: true,
+    id: 'carrier-b', host: 'smsc.example', port: 2775, systemId: 'gw', systemType: '', bind: 'trx', tps: 0, window: 10, tls: false, dlrId: 'auto', onTimeout: 'reconnect', enabled: true,
   }, 'no password: get and list never open it');
   assert.deepEqual(connectors.withPasswords().connectors, [{ ...c, password: 'pw' }]);
   assert.deepEqual(connectors.get('carrier-b'), c);
@@ -91,6 +91,7 @@ test('validation of each field, with a message naming it', (t) => {
     [{ window: 0 }, /window must be a whole number ≥ 1/],
     [{ window: 2.5 }, /window must be a whole number ≥ 1/],
     [{ dlrId: 'oct' as 'hex' }, /dlr id must be hex, dec or auto/],
+    [{ onTimeout: 'drop' as 'wait' }, /on timeout must be reconnect, requeue or wait/],
   ];
   for (const [input, message] of cases) {
     invalid(() => connectors.add('v', { ...BASE, ...input }), message);

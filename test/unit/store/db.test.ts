@@ -146,6 +146,7 @@ test('schema: STRICT tables and CHECK constraints refuse bad rows', (t) => {
   assert.throws(() => db.prepare("INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES ('a', 'h', 'yesterday', 0)").run(), /cannot store TEXT value in INTEGER column/);
   assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, bind, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'tx', 0, 0)").run(), /CHECK/);
   assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, dlr_id, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'oct', 0, 0)").run(), /CHECK/);
+  assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, on_timeout, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'drop', 0, 0)").run(), /CHECK/);
   assert.throws(() => db.prepare("INSERT INTO mt_routes (kind, connectors, created_at) VALUES ('random', 'c', 0)").run(), /CHECK/);
   assert.throws(() => db.prepare("INSERT INTO outbox (account_id, kind, pdu, next_at, expires_at, created_at) VALUES (1, 'sms', x'00', 0, 0, 0)").run(), /CHECK/);
   // Defaults of an account row.
@@ -165,4 +166,17 @@ test('schema: message ids are never reused, even after the newest row is deleted
   db.prepare('DELETE FROM messages WHERE id = ?').run(first);
   const second = Number(ins.run().lastInsertRowid);
   assert.ok(second > first, `id ${second} after deleting ${first}`);
+});
+
+test('schema 5: connectors of a version 4 file get on_timeout = reconnect', (t) => {
+  const p = tmpDbPath(t);
+  const old = new Database(p.path);
+  for (let v = 0; v < 4; v++) old.exec(MIGRATIONS[v]!);
+  old.pragma('user_version = 4');
+  old.prepare("INSERT INTO connectors (id, host, port, system_id, password, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 0, 0)").run();
+  old.close();
+  const db = openDb(p.path);
+  t.after(() => db.close());
+  assert.equal(db.pragma('user_version', { simple: true }), 5);
+  assert.equal(db.prepare("SELECT on_timeout FROM connectors WHERE id = 'c'").pluck().get(), 'reconnect');
 });
