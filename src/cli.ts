@@ -7,7 +7,7 @@ import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
 import { loadCommand, simCommand } from './cli/sim.js';
 import { backupCommand, initCommand, restoreCommand } from './cli/store.js';
 import { checkFiles, loadConfig, type Config } from './config.js';
-import { ConfigError, EXIT, exitCodeFor, GatewayError, UnavailableError } from './errors.js';
+import { ConfigError, EXIT, exitCodeFor, GatewayError, UnavailableError, UsageError } from './errors.js';
 import { asStoreError } from './store/health.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './log.js';
@@ -135,6 +135,22 @@ function strict(cmd: Command, path: string): void {
   for (const sub of cmd.commands) strict(sub, `${path} ${sub.name()}`);
 }
 strict(program, 'smppgw');
+
+/**
+ * `account add a2 --password --json` would store the password "--json": a value that is another
+ * option of the same command is refused (written as `--password=--json` it is taken as meant).
+ */
+program.hook('preAction', (_program, action) => {
+  const names = new Set(action.options.flatMap((o) => [o.long, o.short]).filter((n): n is string => n !== undefined));
+  const values = action.opts() as Record<string, unknown>;
+  for (const option of action.options) {
+    const value = values[option.attributeName()];
+    if (typeof value !== 'string' || !names.has(value.split('=')[0]!)) continue;
+    const flag = option.long ?? option.short!;
+    if (process.argv.includes(`${flag}=${value}`)) continue;
+    throw new UsageError(`option ${flag} got ${value}, which is an option of this command: give ${flag} its value (or write ${flag}=${value} if that is the value)`);
+  }
+});
 
 // Exit codes by class (EXIT in errors.ts): a supervisor restarts on 1 and 75, not on a bad
 // config (78), a bad flag (64) or a damaged database (74). One line on stderr, no stack, for ours.
