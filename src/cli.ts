@@ -6,8 +6,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
 import { loadCommand, simCommand } from './cli/sim.js';
 import { backupCommand, initCommand, restoreCommand } from './cli/store.js';
-import { loadConfig } from './config.js';
-import { EXIT, exitCodeFor, GatewayError, UnavailableError } from './errors.js';
+import { checkFiles, loadConfig, type Config } from './config.js';
+import { ConfigError, EXIT, exitCodeFor, GatewayError, UnavailableError, UsageError } from './errors.js';
 import { asStoreError } from './store/health.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './log.js';
@@ -16,6 +16,21 @@ function portArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number 0..65535');
   return n;
+}
+
+/**
+ * A listener that cannot listen, as one line naming the key: a port in use (exit 75: most often the
+ * previous gateway still closing), a port or address this process may not use (78).
+ */
+function listenError(err: unknown, config: Config): unknown {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e?.syscall !== 'listen' && e?.syscall !== 'bind') return err;
+  const key = e.port === config.http.port ? 'http.port' : e.port === config.smpp.tls.port && config.smpp.tls.enabled ? 'smpp.tls.port' : 'smpp.port';
+  const where = `${e.address ?? '?'}:${e.port ?? '?'}`;
+  if (e.code === 'EADDRINUSE') return new UnavailableError('PORT_IN_USE', `config ${key}: ${where} is in use (another smppgw, or the previous one still closing?)`);
+  if (e.code === 'EACCES') return new ConfigError(key, `no permission to listen on ${where} (ports below 1024 need privileges)`);
+  if (e.code === 'EADDRNOTAVAIL') return new ConfigError(key.startsWith('http') ? 'http.host' : 'smpp.host', `${e.address ?? '?'} is not an address of this machine`);
+  return err;
 }
 
 function packageVersion(): string {
@@ -41,6 +56,7 @@ program
   .option('--http-port <n>', 'metrics/health port (http.port)', portArg)
   .option('--init', 'no database at --db but traces of one (its .lock, -wal or -shm): start empty anyway, keeping the traces aside')
   .action(async (opts: { config?: string; db?: string; port?: number; tlsPort?: number; httpPort?: number; init?: boolean }) => {
+    const flags = { 'store.path': '--db', 'smpp.port': '--port', 'smpp.tls.port': '--tls-port', 'http.port': '--http-port' };
     const overrides = {
       ...(opts.db !== undefined ? { store: { path: opts.db } } : {}),
       ...(opts.port !== undefined || opts.tlsPort !== undefined
@@ -48,7 +64,8 @@ program
         : {}),
       ...(opts.httpPort !== undefined ? { http: { port: opts.httpPort } } : {}),
     };
-    const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
+    const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides, flags });
+    checkFiles(config);
     const log = createLogger({ level: config.log.level });
     const gateway = new Gateway(config, log, undefined, { initStore: opts.init === true });
     let stopping = false;
@@ -66,14 +83,18 @@ program
     };
     process.on('SIGHUP', () => {
       try {
-        gateway.reloadConfig(loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides }));
+        gateway.reloadConfig(loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides, flags }));
       } catch (err) {
         log.error({ err: (err as Error).message }, 'configuration reload refused; the running configuration stays');
       }
     });
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    await gateway.start();
+    try {
+      await gateway.start();
+    } catch (err) {
+      throw listenError(err, config);
+    }
   });
 
 program
@@ -132,6 +153,22 @@ function strict(cmd: Command, path: string): void {
 }
 strict(program, 'smppgw');
 
+/**
+ * `account add a2 --password --json` would store the password "--json": a value that is another
+ * option of the same command is refused (written as `--password=--json` it is taken as meant).
+ */
+program.hook('preAction', (_program, action) => {
+  const names = new Set(action.options.flatMap((o) => [o.long, o.short]).filter((n): n is string => n !== undefined));
+  const values = action.opts() as Record<string, unknown>;
+  for (const option of action.options) {
+    const value = values[option.attributeName()];
+    if (typeof value !== 'string' || !names.has(value.split('=')[0]!)) continue;
+    const flag = option.long ?? option.short!;
+    if (process.argv.includes(`${flag}=${value}`)) continue;
+    throw new UsageError(`option ${flag} got ${value}, which is an option of this command: give ${flag} its value (or write ${flag}=${value} if that is the value)`);
+  }
+});
+
 // Exit codes by class (EXIT in errors.ts): a supervisor restarts on 1 and 75, not on a bad
 // config (78), a bad flag (64) or a damaged database (74). One line on stderr, no stack, for ours.
 program.parseAsync(process.argv).catch((thrown: unknown) => {
@@ -147,6 +184,7 @@ program.parseAsync(process.argv).catch((thrown: unknown) => {
     process.stderr.write(`smppgw: ${err.message.replace(/\s*\n\s*/g, ' ')}\n`);
     process.exit(exitCodeFor(err));
   }
-  process.stderr.write(`smppgw: ${err instanceof Error ? err.stack : String(err)}\n`);
+  // Not one of ours: still one line (the message, not the stack), exit 1.
+  process.stderr.write(`smppgw: ${(err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ')}\n`);
   process.exit(EXIT.FAILURE);
 });

@@ -1,9 +1,13 @@
 // Configuration: built-in defaults ← YAML file ← environment (SMPPGW_<PATH> with `__` between
 // levels, e.g. SMPPGW_SMPP__PORT=2776) ← command-line flags. Every key has a default here and a
-// comment in config/smppgw.yaml; unknown keys and wrong types are refused with the key named.
+// comment in config/smppgw.yaml; the zod schema (RULES) checks every value. Unknown keys, unknown
+// SMPPGW_* variables and wrong values are refused in one line naming the key and where the value
+// came from (the file, the variable or the flag).
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { envLogLevel, LOG_LEVELS } from './log.js';
 
 export interface Config {
   smpp: {
@@ -55,67 +59,75 @@ export const DEFAULTS: Config = {
   security: { maxConnectionsPerIp: 100, bindFailures: 5, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
 };
 
-type Check = (value: unknown, key: string) => void;
+/** Node turns a timer of 2^31 ms or more into 1 ms: every *Ms key that feeds a timer stays below. */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** Durations that are only added to timestamps (never a timer) may be longer: up to a year. */
+const MAX_DURATION_MS = 365 * 86_400_000;
 
-const port: Check = (v, key) => {
-  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65_535) throw new ConfigError(key, `${String(v)} is not a port (0..65535; 0 picks a free one)`);
-};
-const positive: Check = (v, key) => {
-  if (!Number.isInteger(v) || (v as number) < 1) throw new ConfigError(key, `${String(v)} must be a whole number ≥ 1`);
-};
-const positiveNumber: Check = (v, key) => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(key, `${String(v)} must be a number > 0`);
-};
-const nonNegative: Check = (v, key) => {
-  if (!Number.isInteger(v) || (v as number) < 0) throw new ConfigError(key, `${String(v)} must be a whole number ≥ 0`);
-};
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const whole = (min: number, max: number, message = `must be a whole number ${min}..${max}`) =>
+  z.number().int({ message }).min(min, { message }).max(max, { message });
+const port = whole(0, 65_535, 'is not a port (0..65535; 0 picks a free one)');
+const positive = whole(1, Number.MAX_SAFE_INTEGER, 'must be a whole number ≥ 1');
+const nonNegative = whole(0, Number.MAX_SAFE_INTEGER, 'must be a whole number ≥ 0');
+const timerMs = (min: number) => whole(min, MAX_TIMER_MS, `must be a whole number of ms ${min}..${MAX_TIMER_MS} (about 24.8 days: Node's timers cannot wait longer)`);
+const durationMs = whole(1, MAX_DURATION_MS, `must be a whole number of ms 1..${MAX_DURATION_MS} (365 days)`);
+const hours = (min: number, note = '') => z.number().finite().refine((v) => (min === 0 ? v >= 0 : v > 0) && v <= 24 * 365 * 10, { message: `must be a number of hours ${min === 0 ? '≥ 0' : '> 0'} and at most 87600 (10 years)${note}` });
+const nonEmpty = z.string().min(1, { message: 'must not be empty' });
 
-/** Checks beyond the type, by dotted key. */
-const CHECKS: Record<string, Check> = {
+/**
+ * Rules beyond the type, by dotted key. A key in DEFAULTS without a rule here is checked by the
+ * type of its default, and a number whose key ends in `Ms` as a timer (0..MAX_TIMER_MS): a new key
+ * needs a line here only when it wants more than that.
+ */
+const RULES: Record<string, z.ZodTypeAny> = {
+  'smpp.host': nonEmpty,
   'smpp.port': port,
   'smpp.tls.port': port,
+  'http.host': nonEmpty,
   'http.port': port,
   'smpp.maxConnections': positive,
   'smpp.session.window': positive,
   'smpp.session.inboundWindow': positive,
-  'smpp.session.responseTimeoutMs': positive,
-  'smpp.session.enquireLinkMs': nonNegative,
-  'smpp.session.bindTimeoutMs': nonNegative,
-  'smpp.session.maxPduSize': (v, key) => {
-    positive(v, key);
-    if ((v as number) < 1024 || (v as number) > 16 * 1024 * 1024) throw new ConfigError(key, `${String(v)} must be within 1024..16777216`);
-  },
-  'shutdown.deadlineMs': nonNegative,
-  'store.synchronous': (v, key) => {
-    if (v !== 'full' && v !== 'normal') throw new ConfigError(key, `${String(v)} must be full or normal`);
-  },
-  'store.reloadMs': positive,
+  'smpp.session.responseTimeoutMs': timerMs(1),
+  'smpp.session.enquireLinkMs': timerMs(0),
+  'smpp.session.bindTimeoutMs': timerMs(0),
+  'smpp.session.maxPduSize': whole(1024, 16 * 1024 * 1024, 'must be within 1024..16777216'),
+  'shutdown.deadlineMs': timerMs(0),
+  'store.path': nonEmpty,
+  'store.synchronous': z.enum(['full', 'normal'], { errorMap: () => ({ message: 'must be full or normal' }) }),
+  'store.reloadMs': timerMs(1),
+  'store.retentionHours': hours(1),
+  'store.bodyRetentionHours': hours(0, ' (0: drop a body once its message is final)'),
   'security.maxConnectionsPerIp': positive,
   'security.bindFailures': nonNegative,
-  'security.bindFailureWindowMs': positive,
-  'security.lockoutMs': positive,
-  'store.retentionHours': positiveNumber,
-  'store.bodyRetentionHours': (v, key) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(key, `${String(v)} must be a number ≥ 0 (0: drop a body once its message is final)`);
-  },
-  'routing.noRouteStatus': (v, key) => {
-    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > 0xffffffff) throw new ConfigError(key, `${String(v)} must be an SMPP error status (e.g. 11 for ESME_RINVDSTADR)`);
-  },
-  'messages.defaultValidityMs': positive,
-  'messages.outboxTtlMs': positive,
-  'messages.sweepMs': positive,
+  'security.bindFailureWindowMs': timerMs(1),
+  'security.lockoutMs': timerMs(1),
+  'routing.noRouteStatus': whole(1, 0xffffffff, 'must be an SMPP error status (e.g. 11 for ESME_RINVDSTADR)'),
+  'messages.defaultValidityMs': durationMs,
+  'messages.outboxTtlMs': durationMs,
+  'messages.sweepMs': timerMs(1),
   'messages.maxInMemory': positive,
   'messages.outboxPageSize': positive,
   'smsc.maxAttempts': positive,
-  'smsc.retryBaseMs': positive,
-  'smsc.retryMaxMs': positive,
+  'smsc.retryBaseMs': timerMs(1),
+  'smsc.retryMaxMs': timerMs(1),
   'smsc.timeoutsBeforeRebind': positive,
   'smsc.maxResends': nonNegative,
-  'log.level': (v, key) => {
-    if (!LEVELS.includes(v as string)) throw new ConfigError(key, `${String(v)} is not one of ${LEVELS.join(', ')}`);
-  },
+  'log.level': z.enum(LOG_LEVELS, { errorMap: () => ({ message: `is not one of ${LOG_LEVELS.join(', ')}` }) }),
 };
+
+/** The schema of a subtree of DEFAULTS: every key required (the defaults fill it), none unknown. */
+function schemaOf(defaults: Tree, path = ''): z.ZodTypeAny {
+  const shape: Record<string, z.ZodTypeAny> = {};
+  for (const [k, d] of Object.entries(defaults)) {
+    const key = path ? `${path}.${k}` : k;
+    const byType = typeof d === 'number' ? (k.endsWith('Ms') ? timerMs(0) : z.number().finite()) : typeof d === 'string' ? z.string() : z.boolean();
+    shape[k] = isTree(d) ? schemaOf(d, key) : RULES[key] ?? byType;
+  }
+  return z.object(shape).strict();
+}
+
+let schema: z.ZodTypeAny | undefined;
 
 type Tree = { [key: string]: unknown };
 
@@ -123,27 +135,55 @@ function isTree(v: unknown): v is Tree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Lays `over` onto `base`, refusing keys the defaults do not have and values of another type. */
-function merge(base: Tree, over: unknown, path: string, source: string): Tree {
+/** Where each value came from, by dotted key: the file's path, `environment SMPPGW_…` or a flag. */
+type Origins = Map<string, string>;
+
+/** Lays `over` onto `base`, refusing keys the defaults do not have; values are checked later (schema). */
+function merge(base: Tree, over: unknown, path: string, source: (key: string) => string, origins: Origins): Tree {
   if (over === undefined || over === null) return base;
-  if (!isTree(over)) throw new ConfigError(path || '(root)', `${source}: must be a mapping`);
+  if (!isTree(over)) throw new ConfigError(path || '(root)', `${source(path)}: must be a mapping`);
   const out: Tree = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const key = path ? `${path}.${k}` : k;
-    if (!(k in base)) throw new ConfigError(key, `${source}: unknown key`);
+    if (!(k in base)) throw new ConfigError(key, `${source(key)}: unknown key`);
     const d = base[k];
-    if (isTree(d)) out[k] = merge(d, v, key, source);
-    else if (typeof v !== typeof d) throw new ConfigError(key, `${source}: must be a ${typeof d}, got ${Array.isArray(v) ? 'list' : typeof v}`);
-    else out[k] = v;
+    if (isTree(d)) out[k] = merge(d, v, key, source, origins);
+    else {
+      out[k] = v;
+      origins.set(key, source(key));
+    }
   }
   return out;
 }
 
-/** SMPPGW_SMPP__SESSION__WINDOW=50 → { smpp: { session: { window: 50 } } }, typed by the defaults. */
-export function envOverrides(env: NodeJS.ProcessEnv, defaults: Tree = DEFAULTS as unknown as Tree): Tree {
+/** SMPPGW_* variables that are not config keys but are read where they are needed. */
+export const ENV_EXTRAS = ['SMPPGW_LOG_LEVEL', 'SMPPGW_SECRET_KEY', 'SMPPGW_PREVIOUS_SECRET_KEYS'];
+
+/** Every leaf of the defaults by its environment name (SMPPGW_SMPP__SESSION__WINDOW). */
+function envNames(tree: Tree, path: string[] = [], out: string[] = []): string[] {
+  for (const [k, v] of Object.entries(tree)) {
+    if (isTree(v)) envNames(v, [...path, k], out);
+    else out.push(`SMPPGW_${[...path, k].map((p) => p.toUpperCase()).join('__')}`);
+  }
+  return out;
+}
+
+/** A config variable spelt otherwise (one `_` for `__`, another case): compared without underscores. */
+function didYouMean(name: string, defaults: Tree): string {
+  const squash = (n: string) => n.replace(/_/g, '').toLowerCase();
+  const match = envNames(defaults).find((n) => squash(n) === squash(name));
+  return match ? ` (did you mean ${match}?)` : '';
+}
+
+/**
+ * SMPPGW_SMPP__SESSION__WINDOW=50 → { smpp: { session: { window: 50 } } }, typed by the defaults.
+ * Any other SMPPGW_* variable (a misspelt key) is refused, except ENV_EXTRAS. `origins` learns
+ * which variable set which key.
+ */
+export function envOverrides(env: NodeJS.ProcessEnv, defaults: Tree = DEFAULTS as unknown as Tree, origins: Origins = new Map()): Tree {
   const out: Tree = {};
   for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith('SMPPGW_') || raw === undefined) continue;
+    if (!name.startsWith('SMPPGW_') || raw === undefined || ENV_EXTRAS.includes(name)) continue;
     const parts = name.slice('SMPPGW_'.length).toLowerCase().split('__');
     // Match each part to a key case-insensitively (keys are camelCase).
     let node: unknown = defaults;
@@ -157,32 +197,49 @@ export function envOverrides(env: NodeJS.ProcessEnv, defaults: Tree = DEFAULTS a
       keys.push(k);
       node = (node as Tree)[k];
     }
-    if (node === undefined) continue; // not a config variable (e.g. SMPPGW_LOG_LEVEL is read by log.ts)
+    if (node === undefined) {
+      throw new ConfigError(name, `not a configuration variable${didYouMean(name, defaults)}: SMPPGW_ + the key path in capitals, __ between levels (SMPPGW_SMPP__PORT), or one of ${ENV_EXTRAS.join(', ')}`);
+    }
     const key = keys.join('.');
+    const source = `environment ${name}`;
     let value: unknown = raw;
     if (typeof node === 'number') {
       value = Number(raw);
-      if (raw.trim() === '' || Number.isNaN(value)) throw new ConfigError(key, `environment ${name}: ${raw} is not a number`);
+      if (raw.trim() === '' || Number.isNaN(value)) throw new ConfigError(key, `${source}: ${JSON.stringify(raw)} is not a number`);
     } else if (typeof node === 'boolean') {
-      if (!['true', 'false', '1', '0'].includes(raw)) throw new ConfigError(key, `environment ${name}: ${raw} is not true/false`);
+      if (!['true', 'false', '1', '0'].includes(raw)) throw new ConfigError(key, `${source}: ${JSON.stringify(raw)} is not true/false`);
       value = raw === 'true' || raw === '1';
     } else if (isTree(node)) {
-      throw new ConfigError(key, `environment ${name}: names a section, not a key`);
+      throw new ConfigError(key, `${source}: names a section, not a key`);
     }
     let target = out;
     for (const k of keys.slice(0, -1)) target = (target[k] ??= {}) as Tree;
     target[keys[keys.length - 1]!] = value;
+    origins.set(key, source);
   }
   return out;
 }
 
-function runChecks(tree: unknown, path = ''): void {
-  if (!isTree(tree)) return;
-  for (const [k, v] of Object.entries(tree)) {
-    const key = path ? `${path}.${k}` : k;
-    if (isTree(v)) runChecks(v, key);
-    else CHECKS[key]?.(v, key);
+function valueAt(tree: unknown, path: ReadonlyArray<string | number>): unknown {
+  let node = tree;
+  for (const p of path) node = isTree(node) ? node[p] : undefined;
+  return node;
+}
+
+const shown = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list' : isTree(v) ? 'a mapping' : String(v));
+
+/** The first problem the schema found, as one line naming the key and where its value came from. */
+function schemaError(tree: Tree, error: z.ZodError, origins: Origins): ConfigError {
+  const issue = error.issues[0]!;
+  const key = issue.path.join('.');
+  const origin = origins.get(key) ?? 'default';
+  const value = valueAt(tree, issue.path);
+  if (issue.code === 'invalid_type') {
+    const got = Array.isArray(value) ? 'list' : isTree(value) ? 'mapping' : typeof value;
+    return new ConfigError(key, `${origin}: must be a ${issue.expected}, got ${got}`);
   }
+  if (issue.code === 'unrecognized_keys') return new ConfigError(key ? `${key}.${issue.keys[0]}` : issue.keys[0]!, `${origin}: unknown key`);
+  return new ConfigError(key, `${origin}: ${shown(value)} ${issue.message}`);
 }
 
 function freeze<T>(o: T): T {
@@ -196,29 +253,36 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Command-line values, already shaped like the config. */
   overrides?: Tree;
+  /** The flag each override came from, by dotted key (`smpp.port` → `--port`), for error messages. */
+  flags?: Record<string, string>;
 }
 
 /** Builds the validated, frozen configuration. Throws ConfigError naming the key at fault. */
 export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const origins: Origins = new Map();
   let tree = DEFAULTS as unknown as Tree;
   if (options.file) {
+    const file = options.file;
     let text: string;
     try {
-      text = readFileSync(options.file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new ConfigError('(file)', `cannot read ${options.file}: ${(err as Error).message}`);
+      throw new ConfigError('(file)', `cannot read ${file}: ${(err as Error).message}`);
     }
     let parsed: unknown;
     try {
       parsed = parse(text);
     } catch (err) {
-      throw new ConfigError('(file)', `${options.file} is not valid YAML: ${(err as Error).message}`);
+      throw new ConfigError('(file)', `${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }
-    tree = merge(tree, parsed, '', options.file);
+    tree = merge(tree, parsed, '', () => file, origins);
   }
-  tree = merge(tree, envOverrides(options.env ?? process.env), '', 'environment');
-  tree = merge(tree, options.overrides, '', 'command line');
-  runChecks(tree);
+  tree = merge(tree, envOverrides(env, DEFAULTS as unknown as Tree, origins), '', (key) => origins.get(key) ?? 'environment', origins);
+  tree = merge(tree, options.overrides, '', (key) => options.flags?.[key] ?? 'command line', origins);
+  const result = (schema ??= schemaOf(DEFAULTS as unknown as Tree)).safeParse(tree);
+  if (!result.success) throw schemaError(tree, result.error, origins);
+  envLogLevel(env); // SMPPGW_LOG_LEVEL wins over log.level: refused here, before anything starts
   const config = tree as unknown as Config;
   if (Boolean(config.smsc.tlsCert) !== Boolean(config.smsc.tlsKey)) {
     throw new ConfigError(config.smsc.tlsCert ? 'smsc.tlsKey' : 'smsc.tlsCert', 'a client certificate towards carriers needs both smsc.tlsCert and smsc.tlsKey');
@@ -227,4 +291,33 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError('smpp.tls.cert', 'TLS is enabled but smpp.tls.cert or smpp.tls.key is empty');
   }
   return freeze(structuredClone(config));
+}
+
+/** Keys that name a PEM file (TLS) or another file the gateway reads at start. */
+const FILE_KEYS: Array<{ key: string; pem: boolean }> = [
+  { key: 'smpp.tls.cert', pem: true }, { key: 'smpp.tls.key', pem: true }, { key: 'smpp.tls.ca', pem: true },
+  { key: 'smsc.tlsCa', pem: true }, { key: 'smsc.tlsCert', pem: true }, { key: 'smsc.tlsKey', pem: true },
+  { key: 'smsc.rulesFile', pem: false },
+];
+
+/**
+ * For `start`: every file the configuration names can be read (and a PEM file looks like one), so
+ * a missing certificate is one line naming its key, not a stack from deep in the start. TLS files
+ * of a listener that is off are not read.
+ */
+export function checkFiles(config: Config): void {
+  for (const { key, pem } of FILE_KEYS) {
+    if (key.startsWith('smpp.tls.') && !config.smpp.tls.enabled) continue;
+    const file = valueAt(config, key.split('.'));
+    if (typeof file !== 'string' || file === '') continue;
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const why = ({ ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'a directory, not a file' } as Record<string, string>)[code] ?? (err as Error).message;
+      throw new ConfigError(key, `cannot read ${file}: ${why}`);
+    }
+    if (pem && !text.includes('-----BEGIN ')) throw new ConfigError(key, `${file} is not a PEM file (no -----BEGIN line)`);
+  }
 }

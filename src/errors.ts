@@ -142,7 +142,7 @@ export const EXIT = {
   SOFTWARE: 70, // internal: the WAL could not be flushed
   CANTCREAT: 73, // the database, its directory or an output file cannot be created
   IOERR: 74, // I/O error or a damaged database
-  TEMPFAIL: 75, // the database is held by another daemon: try again later
+  TEMPFAIL: 75, // the database is held by another daemon, or a port is in use: try again later
   CONFIG: 78, // configuration invalid
 } as const;
 
@@ -164,6 +164,8 @@ const EXIT_BY_CODE: Record<string, number> = {
   SECRET_KEY_INVALID: EXIT.CONFIG,
   SECRET_UNREADABLE: EXIT.DATAERR,
   STORE_UNAVAILABLE: EXIT.TEMPFAIL,
+  // A port to listen on is taken: most often the previous gateway still closing, so "retry later".
+  PORT_IN_USE: EXIT.TEMPFAIL,
 };
 
 /** The process exit code for an error that ends a command: by its stable `code`, 1 when unknown. */

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { operatorAccess } from './http-access.js';
-import type { Logger } from './log.js';
+import { droppedLogLines, type Logger } from './log.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -191,6 +191,17 @@ export class Metrics {
     name: 'smppgw_store_wal_bytes',
     help: 'Size of the database\'s WAL file (grows while an outside reader keeps checkpoints from finishing)',
     registers: [this.registry],
+  });
+  // ---- the log ----
+  readonly logDropped = new Counter({
+    name: 'smppgw_log_dropped_total',
+    help: 'Log lines dropped because the log output (stdout) could not take them: full disk, file size limit, a stalled reader',
+    registers: [this.registry],
+    collect: () => {
+      // The count lives with the process's one stdout sink (log.ts), not with this registry.
+      this.logDropped.reset();
+      this.logDropped.inc(droppedLogLines());
+    },
   });
 
   // ---- slow and silent peers, unusable carrier ids ----

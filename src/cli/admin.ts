@@ -110,7 +110,7 @@ function accountInput(o: AccountFlags) {
 
 export function accountCommand(): Command {
   const account = new Command('account').description('ESME accounts (SMS software providers that bind to us)');
-  accountOptions(dbOptions(account.command('add <system_id>').description('add an account').requiredOption('--password <p>', 'bind password (1 to 8 characters)')))
+  accountOptions(dbOptions(account.command('add <system_id>').description('add an account').requiredOption('--password <p>', 'bind password (1 to 8 octets: ASCII)')))
     .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).add(systemId, { ...accountInput(o), password: o.password! }))], o.json)));
   dbOptions(account.command('list').description('list accounts')).action((o: DbOptions) => withDb(o, (db) => printRows(new AccountStore(db).list().map(publicAccount), o.json)));
   dbOptions(account.command('show <system_id>').description('show one account')).action((systemId: string, o: DbOptions) =>
@@ -120,7 +120,7 @@ export function accountCommand(): Command {
       printRows([publicAccount(a)], o.json);
     }),
   );
-  accountOptions(dbOptions(account.command('set <system_id>').description('change an account').option('--password <p>', 'new bind password').option('--enabled', 'accept binds again')))
+  accountOptions(dbOptions(account.command('set <system_id>').description('change an account').option('--password <p>', 'new bind password (1 to 8 octets: ASCII)').option('--enabled', 'accept binds again')))
     .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).set(systemId, accountInput(o)))], o.json)));
   dbOptions(
     account
@@ -145,7 +145,7 @@ function connectorOptions(cmd: Command, required: boolean): Command {
   opt('--host <h>', 'SMSC host');
   (required ? cmd.requiredOption('--port <n>', 'SMSC port', intArg(1, 65_535)) : cmd.option('--port <n>', 'SMSC port', intArg(1, 65_535)));
   opt('--system-id <s>', 'our system_id at the SMSC');
-  opt('--password <p>', 'our password at the SMSC');
+  opt('--password <p>', 'our password at the SMSC (at most 8 octets)');
   return cmd
     .option('--system-type <t>', 'system_type to bind with')
     .addOption(new Option('--bind <b>', 'one transceiver, or a transmitter + receiver pair').choices(['trx', 'txrx']))

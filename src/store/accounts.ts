@@ -6,6 +6,7 @@ import { MessageState } from '../dlr/receipt.js';
 import { InvalidInputError } from '../errors.js';
 import { hashPassword, parseCidr } from '../esme/credentials.js';
 import { bumpConfigVersion, type Db } from './db.js';
+import { checkOctets } from './octets.js';
 
 export type BindType = 'tx' | 'rx' | 'trx';
 export const BIND_TYPES: readonly BindType[] = ['tx', 'rx', 'trx'];
@@ -76,8 +77,8 @@ function fromRow(r: Row): Account {
 }
 
 function check(input: AccountInput): void {
-  // SMPP 3.4 carries at most 8 password characters (9 with the NUL).
-  if (input.password !== undefined && (input.password.length < 1 || input.password.length > 8)) throw new InvalidInputError('password must be 1 to 8 characters (the SMPP maximum)');
+  // SMPP 3.4 carries at most 8 password octets (9 with the NUL); a character that is not one octet never matches.
+  if (input.password !== undefined) checkOctets(input.password, 'password', 1, 8);
   if (input.tps !== undefined && !(Number.isFinite(input.tps) && input.tps >= 0)) throw new InvalidInputError('tps must be a number ≥ 0 (0: no limit)');
   if (input.window !== undefined && !(Number.isInteger(input.window) && input.window >= 1)) throw new InvalidInputError('window must be a whole number ≥ 1');
   if (input.maxBinds !== undefined && !(Number.isInteger(input.maxBinds) && input.maxBinds >= 1)) throw new InvalidInputError('max binds must be a whole number ≥ 1');

@@ -2,6 +2,7 @@
 // carrier, needed in clear to bind) is stored sealed (secrets.ts); only withPasswords() opens it.
 import { GatewayError, InvalidInputError, SecretError } from '../errors.js';
 import { bumpConfigVersion, type Db } from './db.js';
+import { checkOctets } from './octets.js';
 import { isSealed, KeyRing, sealedKeyId } from './secrets.js';
 
 export interface Connector {
@@ -73,8 +74,8 @@ function check(c: ConnectorInput): void {
   if (c.host !== undefined && c.host.trim() === '') throw new InvalidInputError('host must not be empty');
   if (c.port !== undefined && !(Number.isInteger(c.port) && c.port >= 1 && c.port <= 65_535)) throw new InvalidInputError('port must be 1..65535');
   if (c.systemId !== undefined && !/^[\x21-\x7e]{1,15}$/.test(c.systemId)) throw new InvalidInputError('system id must be 1 to 15 printable ASCII characters');
-  if (c.password !== undefined && c.password.length > 8) throw new InvalidInputError('password must be at most 8 characters (the SMPP maximum)');
-  if (c.systemType !== undefined && c.systemType.length > 12) throw new InvalidInputError('system type must be at most 12 characters');
+  if (c.password !== undefined) checkOctets(c.password, 'password', 0, 8);
+  if (c.systemType !== undefined) checkOctets(c.systemType, 'system type', 0, 12);
   if (c.bind !== undefined && c.bind !== 'trx' && c.bind !== 'txrx') throw new InvalidInputError('bind must be trx or txrx');
   if (c.tps !== undefined && !(Number.isFinite(c.tps) && c.tps >= 0)) throw new InvalidInputError('tps must be a number ≥ 0 (0: no limit)');
   if (c.window !== undefined && !(Number.isInteger(c.window) && c.window >= 1)) throw new InvalidInputError('window must be a whole number ≥ 1');

@@ -101,10 +101,14 @@ test('a duplicate system_id is refused', (t) => {
   invalid(() => accounts.add('dup', { password: 'y' }), /account dup exists already/);
 });
 
-test('password must be 1 to 8 characters', (t) => {
+test('password must be 1 to 8 octets, one per character as SMPP carries them', (t) => {
   const { accounts } = store(t);
-  invalid(() => accounts.add('a', { password: '' }), /password must be 1 to 8 characters/);
-  invalid(() => accounts.add('a', { password: '123456789' }), /password must be 1 to 8 characters/);
+  invalid(() => accounts.add('a', { password: '' }), /password must be 1 to 8 octets/);
+  invalid(() => accounts.add('a', { password: '123456789' }), /password must be 1 to 8 octets \(the SMPP maximum is 8\), got 9/);
+  // Four keys are 8 UTF-16 units (the old check passed them) but 16 octets: no ESME could ever bind.
+  invalid(() => accounts.add('a', { password: '🔑🔑🔑🔑' }), /^password has U\+1F511, which SMPP cannot carry \(16 octets in UTF-8/);
+  invalid(() => accounts.add('a', { password: 'ab\u0000' }), /password has a NUL/);
+  accounts.add('latin', { password: 'grüße' }); // one octet each, as the gateway reads the wire
   accounts.add('a', { password: '1' });
   accounts.add('b', { password: '12345678' });
   invalid(() => accounts.set('a', { password: '' }), /password must be 1 to 8/);
