@@ -55,9 +55,13 @@ export class SmppServer {
   private readonly connections = new Set<net.Socket>();
   private readonly server: net.Server;
   private readonly log: Logger;
+  /**
+   * TLS connections still in their handshake, by remote address:port: the hard deadline (Node's
+   * handshakeTimeout is an idle timer a trickling client resets) and why it failed, if TLS said.
+   */
+  private readonly handshaking = new Map<string, { deadline: NodeJS.Timeout; why?: string }>();
+  private closing = false;
   /** Failed handshakes since the last log line, and a few of their peers. */
-  /** Hard handshake deadlines by remote address:port (Node's handshakeTimeout is an idle timer a trickling client resets). */
-  private readonly handshaking = new Map<string, NodeJS.Timeout>();
   private handshakeFailures = { count: 0, peers: new Set<string>(), reason: '', timer: undefined as NodeJS.Timeout | undefined };
 
   constructor(private readonly options: ServerOptions) {
@@ -115,9 +119,10 @@ export class SmppServer {
 
   /** Stops listening and closes every session (unbind, drain up to the deadline). */
   async close(deadlineMs = 5_000): Promise<void> {
+    this.closing = true;
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     clearTimeout(this.handshakeFailures.timer);
-    for (const t of this.handshaking.values()) clearTimeout(t);
+    for (const h of this.handshaking.values()) clearTimeout(h.deadline);
     await Promise.all([...this.sessions].map((s) => s.close('server shutting down', deadlineMs)));
     // Connections that never became a session (a TLS handshake under way) would hold close() up.
     for (const socket of this.connections) socket.destroy();
@@ -145,15 +150,26 @@ export class SmppServer {
     const key = `${socket.remoteAddress}:${socket.remotePort}`;
     if (this.options.tls) {
       const deadlineMs = this.options.tls.handshakeTimeoutMs ?? 10_000;
-      this.handshaking.set(key, setTimeout(() => {
-        this.handshaking.delete(key);
-        this.noteHandshakeFailure(new Error(`no TLS session after ${deadlineMs} ms`), ip, socket.remotePort);
-        socket.destroy();
-      }, deadlineMs).unref());
+      const entry: { deadline: NodeJS.Timeout; why?: string } = {
+        deadline: setTimeout(() => {
+          entry.why = `no TLS session after ${deadlineMs} ms`;
+          socket.destroy();
+        }, deadlineMs).unref(),
+      };
+      this.handshaking.set(key, entry);
     }
+    const port = socket.remotePort;
     socket.once('close', () => {
-      clearTimeout(this.handshaking.get(key));
-      this.handshaking.delete(key);
+      const handshake = this.handshaking.get(key);
+      if (handshake && !this.closing) {
+        // Closed before it became a session: a failed handshake, told once here, where the peer is
+        // still known (TLS's own error may come just after the close, or without the address).
+        clearTimeout(handshake.deadline);
+        setImmediate(() => {
+          this.handshaking.delete(key);
+          this.noteHandshakeFailure(handshake.why ?? 'connection closed during the TLS handshake', ip, port);
+        });
+      }
       this.connections.delete(socket);
       const n = (this.perIp.get(ip) ?? 1) - 1;
       if (n > 0) this.perIp.set(ip, n);
@@ -164,17 +180,19 @@ export class SmppServer {
 
   /** A failed handshake: the first of an interval is logged at once with its peer, the rest as one line with a count. */
   private handshakeFailed(err: Error, socket: tls.TLSSocket): void {
-    // No address: its TCP connection was already closed by us (the deadline), which noted it.
-    if (socket.remoteAddress !== undefined) this.noteHandshakeFailure(err, socket.remoteAddress, socket.remotePort);
+    // Logged when its TCP connection closes (admit); the reason is kept for that line when the
+    // address is still known. The deadline's reason stays first.
+    const entry = this.handshaking.get(`${socket.remoteAddress}:${socket.remotePort}`);
+    if (entry) entry.why ??= err.message;
     // With a tlsClientError listener Node leaves the socket open (a handshake timeout included).
     socket.destroy();
   }
 
-  private noteHandshakeFailure(err: Error, peer: string, port: number | undefined): void {
+  private noteHandshakeFailure(why: string, peer: string, port: number | undefined): void {
     const f = this.handshakeFailures;
     const intervalMs = this.options.handshakeLogMs ?? 10_000;
     if (f.timer === undefined) {
-      this.log.warn({ remote: `${peer}:${port}`, err: err.message }, 'TLS handshake failed');
+      this.log.warn({ remote: `${peer}:${port}`, err: why }, 'TLS handshake failed');
       const flush = () => {
         if (f.count === 0) {
           f.timer = undefined;
@@ -189,14 +207,14 @@ export class SmppServer {
       return;
     }
     f.count++;
-    f.reason = err.message;
+    f.reason = why;
     if (f.peers.size < HANDSHAKE_LOG_PEERS) f.peers.add(peer);
   }
 
   private accept(socket: net.Socket): void {
     if (socket.destroyed) return; // closed during its handshake
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    clearTimeout(this.handshaking.get(remote));
+    clearTimeout(this.handshaking.get(remote)?.deadline);
     this.handshaking.delete(remote);
     const session = new Session(socket, {
       ...this.options.session,
