@@ -4,13 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError } from './errors.js';
+import { INTERMEDIATE_CIPHERS } from './smpp/tls-profile.js';
 
 export interface Config {
   smpp: {
     host: string;
     port: number;
     maxConnections: number;
-    tls: { enabled: boolean; port: number; cert: string; key: string; ca: string; requestCert: boolean };
+    tls: { enabled: boolean; port: number; cert: string; key: string; ca: string; requestCert: boolean; handshakeTimeoutMs: number; ciphers: string };
     session: {
       window: number;
       inboundWindow: number;
@@ -27,7 +28,7 @@ export interface Config {
   smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string; tlsCert: string; tlsKey: string };
   log: { level: string };
   shutdown: { deadlineMs: number };
-  security: { maxConnectionsPerIp: number; bindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
+  security: { maxConnectionsPerIp: number; bindFailures: number; addressBindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
 }
 
 export const DEFAULTS: Config = {
@@ -35,7 +36,7 @@ export const DEFAULTS: Config = {
     host: '0.0.0.0',
     port: 2775,
     maxConnections: 10_000,
-    tls: { enabled: false, port: 3550, cert: '', key: '', ca: '', requestCert: false },
+    tls: { enabled: false, port: 3550, cert: '', key: '', ca: '', requestCert: false, handshakeTimeoutMs: 10_000, ciphers: INTERMEDIATE_CIPHERS },
     session: {
       window: 10,
       inboundWindow: 100,
@@ -52,7 +53,7 @@ export const DEFAULTS: Config = {
   smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '', tlsCert: '', tlsKey: '' },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
-  security: { maxConnectionsPerIp: 100, bindFailures: 5, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
+  security: { maxConnectionsPerIp: 100, bindFailures: 5, addressBindFailures: 50, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
 };
 
 type Check = (value: unknown, key: string) => void;
@@ -77,6 +78,7 @@ const CHECKS: Record<string, Check> = {
   'smpp.tls.port': port,
   'http.port': port,
   'smpp.maxConnections': positive,
+  'smpp.tls.handshakeTimeoutMs': positive,
   'smpp.session.window': positive,
   'smpp.session.inboundWindow': positive,
   'smpp.session.responseTimeoutMs': positive,
@@ -93,6 +95,7 @@ const CHECKS: Record<string, Check> = {
   'store.reloadMs': positive,
   'security.maxConnectionsPerIp': positive,
   'security.bindFailures': nonNegative,
+  'security.addressBindFailures': nonNegative,
   'security.bindFailureWindowMs': positive,
   'security.lockoutMs': positive,
   'store.retentionHours': positiveNumber,
