@@ -95,6 +95,9 @@ test('tls handshakes: half-open connections count against the per-address cap an
   await waitFor(() => server.connectionCount === 0, 'their places freed');
   await realBind(t, port);
   assert.equal(server.sessions.size, 1);
+  // Past the handshake the deadline no longer applies (600 ms here).
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.equal(server.sessions.size, 1, 'the bound session outlives the handshake deadline');
 
   // Three failed handshakes, one interval: one line, naming the peer; the rest wait for the summary.
   const failed = logs.filter((l) => l.msg === 'TLS handshake failed');
