@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
+import { lockoutCommand } from './cli/lockout.js';
 import { loadCommand, simCommand } from './cli/sim.js';
 import { backupCommand, initCommand, restoreCommand } from './cli/store.js';
 import { checkFiles, loadConfig, type Config } from './config.js';
@@ -135,6 +136,7 @@ program
 program.addCommand(accountCommand());
 program.addCommand(connectorCommand());
 program.addCommand(routeCommand());
+program.addCommand(lockoutCommand());
 program.addCommand(simCommand());
 program.addCommand(loadCommand());
 program.addCommand(initCommand());

@@ -8,13 +8,14 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { envLogLevel, LOG_LEVELS } from './log.js';
+import { INTERMEDIATE_CIPHERS } from './smpp/tls-profile.js';
 
 export interface Config {
   smpp: {
     host: string;
     port: number;
     maxConnections: number;
-    tls: { enabled: boolean; port: number; cert: string; key: string; ca: string; requestCert: boolean };
+    tls: { enabled: boolean; port: number; cert: string; key: string; ca: string; requestCert: boolean; handshakeTimeoutMs: number; ciphers: string };
     session: {
       window: number;
       inboundWindow: number;
@@ -31,7 +32,7 @@ export interface Config {
   smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string; tlsCert: string; tlsKey: string; timeoutsBeforeRebind: number; maxResends: number };
   log: { level: string };
   shutdown: { deadlineMs: number };
-  security: { maxConnectionsPerIp: number; bindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
+  security: { maxConnectionsPerIp: number; bindFailures: number; addressBindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
 }
 
 export const DEFAULTS: Config = {
@@ -39,7 +40,7 @@ export const DEFAULTS: Config = {
     host: '0.0.0.0',
     port: 2775,
     maxConnections: 10_000,
-    tls: { enabled: false, port: 3550, cert: '', key: '', ca: '', requestCert: false },
+    tls: { enabled: false, port: 3550, cert: '', key: '', ca: '', requestCert: false, handshakeTimeoutMs: 10_000, ciphers: INTERMEDIATE_CIPHERS },
     session: {
       window: 10,
       inboundWindow: 100,
@@ -56,7 +57,7 @@ export const DEFAULTS: Config = {
   smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '', tlsCert: '', tlsKey: '', timeoutsBeforeRebind: 3, maxResends: 2 },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
-  security: { maxConnectionsPerIp: 100, bindFailures: 5, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
+  security: { maxConnectionsPerIp: 100, bindFailures: 5, addressBindFailures: 50, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
 };
 
 /** Node turns a timer of 2^31 ms or more into 1 ms: every *Ms key that feeds a timer stays below. */
@@ -86,6 +87,7 @@ const RULES: Record<string, z.ZodTypeAny> = {
   'http.host': nonEmpty,
   'http.port': port,
   'smpp.maxConnections': positive,
+  'smpp.tls.handshakeTimeoutMs': timerMs(1),
   'smpp.session.window': positive,
   'smpp.session.inboundWindow': positive,
   'smpp.session.responseTimeoutMs': timerMs(1),
@@ -100,6 +102,7 @@ const RULES: Record<string, z.ZodTypeAny> = {
   'store.bodyRetentionHours': hours(0, ' (0: drop a body once its message is final)'),
   'security.maxConnectionsPerIp': positive,
   'security.bindFailures': nonNegative,
+  'security.addressBindFailures': nonNegative,
   'security.bindFailureWindowMs': timerMs(1),
   'security.lockoutMs': timerMs(1),
   'routing.noRouteStatus': whole(1, 0xffffffff, 'must be an SMPP error status (e.g. 11 for ESME_RINVDSTADR)'),

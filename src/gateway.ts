@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { ReceiptService } from './dlr/service.js';
 import { SmppError } from './errors.js';
 import { EsmeAuth, esmeContext } from './esme/auth.js';
-import { BindLockout } from './esme/lockout.js';
+import { BindLockout, type LockoutPolicy } from './esme/lockout.js';
 import { ManageHandler } from './esme/manage.js';
 import { OutboxDelivery } from './esme/outbox-delivery.js';
 import { BindRegistry } from './esme/registry.js';
@@ -135,14 +135,11 @@ export class Gateway {
       log.error({ err: (err as Error).message }, 'could not seal the connector passwords stored in clear; they stay as they are');
     }
     this.registry = new BindRegistry((account) => this.delivery.pump(account));
-    const lockout = (this.lockout = new BindLockout(
-      { failures: config.security.bindFailures, windowMs: config.security.bindFailureWindowMs, lockMs: config.security.lockoutMs },
-      clock,
-      (kind, value, until) => {
-        metrics.lockouts.inc({ kind });
-        log.warn({ kind, value, forMs: Math.round(until - clock.now()) }, 'locked out after repeated failed binds');
-      },
-    ));
+    const lockout = (this.lockout = new BindLockout(lockoutPolicy(config), clock, (lock) => {
+      metrics.lockouts.inc({ kind: lock.kind });
+      log.warn({ kind: lock.kind, remote: lock.address, systemId: lock.systemId, forMs: Math.round(lock.until - clock.now()) }, 'locked out after repeated failed binds');
+    }));
+    metrics.countLockouts = () => lockout.counts();
     this.auth = new EsmeAuth(this.registry, log, lockout);
     this.delivery = new OutboxDelivery({
       clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log, maxInMemory: config.messages.outboxPageSize,
@@ -205,11 +202,12 @@ export class Gateway {
         tls: {
           cert: readFileSync(smpp.tls.cert), key: readFileSync(smpp.tls.key), ...(smpp.tls.ca ? { ca: readFileSync(smpp.tls.ca) } : {}),
           requestCert: smpp.tls.requestCert, rejectUnauthorized: smpp.tls.requestCert,
+          ciphers: smpp.tls.ciphers, handshakeTimeoutMs: smpp.tls.handshakeTimeoutMs,
         },
       });
       this.listeners.push(tls);
     }
-    metrics.countConnections = () => ({ smpp: plain.sessions.size, ...(tls ? { 'smpp-tls': tls.sessions.size } : {}) });
+    metrics.countConnections = () => ({ smpp: plain.connectionCount, ...(tls ? { 'smpp-tls': tls.connectionCount } : {}) });
     this.http = new MetricsServer(metrics, {
       // Liveness: this answer itself shows the event loop turns (a probe's timeout is the bound);
       // the database handle must still read. Not the store's writability: that is readiness, and a
@@ -218,6 +216,14 @@ export class Gateway {
       ready: () => this.ready && this.health.ok,
       notReadyReason: () => (this.health.reason ? `store ${this.health.reason}` : this.ready ? undefined : 'starting or stopping'),
       status: () => this.status(),
+      lockouts: {
+        list: (filter) => this.lockout.list(filter),
+        clear: (filter) => {
+          const cleared = this.lockout.clear(filter);
+          log.info({ cleared, remote: filter.address, systemId: filter.systemId }, 'lockouts cleared by the operator');
+          return cleared;
+        },
+      },
     }, log, config.http.token);
     const addresses: GatewayAddresses = {
       smpp: await plain.listen(),
@@ -265,7 +271,7 @@ export class Gateway {
     // Read when links start.
     for (const k of ['tlsCa', 'tlsCert', 'tlsKey'] as const) if (next.smsc[k] !== this.config.smsc[k]) needRestart.push(`smsc.${k}`);
     this.dispatcher.rules = errorRules(next);
-    this.lockout.policy = { failures: next.security.bindFailures, windowMs: next.security.bindFailureWindowMs, lockMs: next.security.lockoutMs };
+    this.lockout.policy = lockoutPolicy(next);
     this.version = -1;
     this.reload(this.connectors);
     this.config = { ...this.config, smsc: next.smsc, security: next.security, shutdown: next.shutdown };
@@ -314,6 +320,8 @@ export class Gateway {
       ),
       ...(this.unreadable.size ? { connectorsUnreadable: [...this.unreadable.keys()] } : {}),
       outbox: this.delivery.countByAccount(),
+      // Bounded: an address guessing across many system_ids is locked as a whole.
+      lockouts: this.lockout.list().slice(0, 100).map((l) => ({ ...l, until: new Date(l.until).toISOString() })),
       outboxInMemory: this.delivery.size,
       messagesInMemory: this.dispatcher.heldCount,
       commits: this.commit.commits,
@@ -413,6 +421,11 @@ export class Gateway {
       },
     };
   }
+}
+
+function lockoutPolicy(config: Config): LockoutPolicy {
+  const s = config.security;
+  return { failures: s.bindFailures, addressFailures: s.addressBindFailures, windowMs: s.bindFailureWindowMs, lockMs: s.lockoutMs };
 }
 
 function errorRules(config: Config): ErrorRules {

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LockoutFilter } from './esme/lockout.js';
 import { operatorAccess } from './http-access.js';
 import { droppedLogLines, type Logger } from './log.js';
 
@@ -14,7 +15,7 @@ export class Metrics {
   countConnections: () => Record<string, number> = () => ({});
   readonly connections = new Gauge({
     name: 'smppgw_smpp_connections',
-    help: 'Open SMPP connections, by listener',
+    help: 'Open SMPP connections (TLS handshakes under way included), by listener',
     labelNames: ['listener'] as const,
     registers: [this.registry],
     collect: () => {
@@ -39,6 +40,17 @@ export class Metrics {
     help: 'Lockouts after repeated failed binds, by what was locked out (ip, system_id)',
     labelNames: ['kind'] as const,
     registers: [this.registry],
+  });
+  /** Set by the gateway: lockouts in force by kind, read at scrape time. */
+  countLockouts: () => Record<string, number> = () => ({});
+  readonly lockoutsActive = new Gauge({
+    name: 'smppgw_bind_lockouts',
+    help: 'Lockouts in force, by kind (system_id: one system_id from one address; ip: a whole address)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [kind, n] of Object.entries(this.countLockouts())) this.lockoutsActive.set({ kind }, n);
+    },
   });
   readonly connectionsRefused = new Counter({
     name: 'smppgw_connections_refused_total',
@@ -252,6 +264,18 @@ export interface HealthSource {
   notReadyReason?(): string | undefined;
   /** Binds, queues and rates for `smppgw status`. */
   status?(): Record<string, unknown>;
+  /** Bind lockouts for `smppgw lockout list|clear`. */
+  lockouts?: {
+    list(filter: LockoutFilter): unknown[];
+    clear(filter: LockoutFilter): number;
+  };
+}
+
+/** address= and system_id= of a query string. */
+function lockoutFilter(query: URLSearchParams): LockoutFilter {
+  const address = query.get('address');
+  const systemId = query.get('system_id');
+  return { ...(address !== null ? { address } : {}), ...(systemId !== null ? { systemId } : {}) };
 }
 
 /** What a metric instance offers for dropping its series (every prom-client type has both). */
@@ -277,16 +301,18 @@ export async function forgetSeries(registry: Registry, label: 'account' | 'conne
 }
 
 /**
- * Serves /metrics, /healthz and /readyz to anyone who reaches http.host, and /status only as
- * http-access.ts allows (`token`: http.token).
+ * Serves /metrics, /healthz and /readyz to anyone who reaches http.host, and the operator's routes
+ * (/status, /lockouts) only as http-access.ts allows (`token`: http.token).
  */
 export class MetricsServer {
   private readonly server: http.Server;
 
-  constructor(metrics: Metrics, health: HealthSource, private readonly log: Logger, token = '') {
+  constructor(metrics: Metrics, health: HealthSource, private readonly log: Logger, private readonly token = '') {
     this.server = http.createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const [path, query = ''] = (req.url ?? '/').split('?');
+      if (path === '/status' || path === '/lockouts') {
+        this.operator(path, req, res, health, new URLSearchParams(query));
+      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
       } else if (path === '/metrics') {
         metrics.registry.metrics().then(
@@ -296,11 +322,6 @@ export class MetricsServer {
             res.writeHead(500).end();
           },
         );
-      } else if (path === '/status' && health.status) {
-        const access = operatorAccess(req.socket.remoteAddress, req.headers.authorization, token);
-        if (access === 'ok') res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(health.status())}\n`);
-        else if (access === 'unauthorized') res.writeHead(401, { 'www-authenticate': 'Bearer, Basic realm="smppgw"', 'content-type': 'text/plain' }).end('http.token required\n');
-        else res.writeHead(403, { 'content-type': 'text/plain' }).end('only from this machine unless http.token is set\n');
       } else if (path === '/healthz') {
         const ok = health.alive();
         res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'unhealthy\n');
@@ -312,6 +333,34 @@ export class MetricsServer {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }
     });
+  }
+
+  /**
+   * The operator's routes (/status; /lockouts: GET lists, DELETE ends them, `address=` and
+   * `system_id=` filter): one place, so one access rule covers them all.
+   */
+  private operator(path: '/status' | '/lockouts', req: http.IncomingMessage, res: http.ServerResponse, health: HealthSource, query: URLSearchParams): void {
+    const access = operatorAccess(req.socket.remoteAddress, req.headers.authorization, this.token);
+    if (access === 'unauthorized') {
+      res.writeHead(401, { 'www-authenticate': 'Bearer, Basic realm="smppgw"', 'content-type': 'text/plain' }).end('http.token required\n');
+      return;
+    }
+    if (access === 'forbidden') {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('only from this machine unless http.token is set\n');
+      return;
+    }
+    const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (path === '/status' && health.status) {
+      if (read) json(health.status());
+      else res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    } else if (path === '/lockouts' && health.lockouts) {
+      if (read) json(health.lockouts.list(lockoutFilter(query)));
+      else if (req.method === 'DELETE') json({ cleared: health.lockouts.clear(lockoutFilter(query)) });
+      else res.writeHead(405, { allow: 'GET, HEAD, DELETE' }).end();
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
