@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
+import { askGateway, gatewayEndpoint, type GatewayHttpOptions } from './cli/gateway-http.js';
 import { lockoutCommand } from './cli/lockout.js';
 import { loadCommand, simCommand } from './cli/sim.js';
 import { backupCommand, initCommand, restoreCommand } from './cli/store.js';
@@ -103,20 +104,8 @@ program
   .description('binds, queues and rates of the running gateway (from its HTTP endpoint)')
   .option('-c, --config <file>', 'YAML config file (for http.port)')
   .option('--url <url>', 'the gateway HTTP endpoint (default http://127.0.0.1:<http.port>)')
-  .action(async (opts: { config?: string; url?: string }) => {
-    const config = loadConfig(opts.config ? { file: opts.config } : {});
-    const url = `${opts.url ?? `http://127.0.0.1:${config.http.port}`}/status`;
-    let res: Response;
-    try {
-      // http.token (or SMPPGW_HTTP__TOKEN), when the gateway asks for one.
-      const headers: Record<string, string> = config.http.token ? { authorization: `Bearer ${config.http.token}` } : {};
-      res = await fetch(url, { signal: AbortSignal.timeout(5_000), headers });
-    } catch (err) {
-      throw new UnavailableError('STATUS_UNREACHABLE', `cannot reach the gateway at ${url}: ${(err as Error).message}`);
-    }
-    if (res.status === 401) throw new UnavailableError('STATUS_UNREACHABLE', `${url} asks for http.token: set it in the config or SMPPGW_HTTP__TOKEN`);
-    if (!res.ok) throw new UnavailableError('STATUS_UNREACHABLE', `${url} answered ${res.status}`);
-    process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
+  .action(async (opts: GatewayHttpOptions) => {
+    process.stdout.write(`${JSON.stringify(await askGateway(opts, '/status'), null, 2)}\n`);
   });
 
 program
@@ -125,8 +114,7 @@ program
   .option('-c, --config <file>', 'YAML config file (for http.port; SMPPGW_HTTP__PORT works too)')
   .option('--url <url>', 'the gateway HTTP endpoint (default http://127.0.0.1:<http.port>)')
   .action(async (opts: { config?: string; url?: string }) => {
-    const config = loadConfig(opts.config ? { file: opts.config } : {});
-    const url = `${opts.url ?? `http://127.0.0.1:${config.http.port}`}/healthz`;
+    const url = `${gatewayEndpoint(opts).base}/healthz`;
     const status = await fetch(url, { signal: AbortSignal.timeout(3_000) }).then((r) => r.status, (err: Error) => err.message);
     if (status === 200) return;
     process.stderr.write(`smppgw: ${url}: ${typeof status === 'number' ? `answered ${status}` : status}\n`);

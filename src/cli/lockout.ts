@@ -3,9 +3,8 @@
 // /status's access rule) rather than a table: a table would turn every failed bind (an attacker's
 // pace) into a database write, and a clear through it would wait for the next poll.
 import { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { UnavailableError } from '../errors.js';
 import { printRows } from './admin.js';
+import { askGateway } from './gateway-http.js';
 
 interface LockoutOptions {
   config?: string;
@@ -23,18 +22,9 @@ interface LockoutRow {
 }
 
 /** Asks the gateway's /lockouts route; a gateway that cannot be reached exits 69 in one line. */
-async function ask(o: LockoutOptions, method: 'GET' | 'DELETE'): Promise<unknown> {
-  const base = o.url ?? `http://127.0.0.1:${loadConfig(o.config ? { file: o.config } : {}).http.port}`;
+function ask(o: LockoutOptions, method: 'GET' | 'DELETE'): Promise<unknown> {
   const query = new URLSearchParams({ ...(o.address !== undefined ? { address: o.address } : {}), ...(o.systemId !== undefined ? { system_id: o.systemId } : {}) });
-  const url = `${base}/lockouts${query.size ? `?${query}` : ''}`;
-  let res: Response;
-  try {
-    res = await fetch(url, { method, signal: AbortSignal.timeout(5_000) });
-  } catch (err) {
-    throw new UnavailableError('STATUS_UNREACHABLE', `cannot reach the gateway at ${url}: ${(err as Error).message}`);
-  }
-  if (!res.ok) throw new UnavailableError('STATUS_UNREACHABLE', `${url} answered ${res.status}`);
-  return res.json();
+  return askGateway(o, `/lockouts${query.size ? `?${query}` : ''}`, method);
 }
 
 function options(cmd: Command): Command {
