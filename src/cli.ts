@@ -5,13 +5,14 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
 import { askGateway, gatewayEndpoint, type GatewayHttpOptions } from './cli/gateway-http.js';
+import { formatStatus } from './cli/status-view.js';
 import { lockoutCommand } from './cli/lockout.js';
 import { loadCommand, simCommand } from './cli/sim.js';
 import { backupCommand, initCommand, restoreCommand } from './cli/store.js';
-import { checkFiles, loadConfig, type Config } from './config.js';
+import { checkFiles, DEFAULTS, loadConfig, type Config } from './config.js';
 import { ConfigError, EXIT, exitCodeFor, GatewayError, UnavailableError, UsageError } from './errors.js';
 import { asStoreError } from './store/health.js';
-import { Gateway } from './gateway.js';
+import { Gateway, type GatewayStatus } from './gateway.js';
 import { createLogger } from './log.js';
 
 function portArg(value: string): number {
@@ -52,10 +53,10 @@ program
   .command('start')
   .description('run the gateway')
   .option('-c, --config <file>', 'YAML config file (default: built-in defaults, see config/smppgw.yaml)')
-  .option('--db <file>', 'SQLite database file (store.path)')
-  .option('--port <n>', 'SMPP port (smpp.port); 0 picks a free one', portArg)
-  .option('--tls-port <n>', 'SMPP over TLS port (smpp.tls.port)', portArg)
-  .option('--http-port <n>', 'metrics/health port (http.port)', portArg)
+  .option('--db <file>', `SQLite database file (store.path; default: ${DEFAULTS.store.path}, from the working directory)`)
+  .option('--port <n>', `SMPP port (smpp.port; default: ${DEFAULTS.smpp.port}); 0 picks a free one`, portArg)
+  .option('--tls-port <n>', `SMPP over TLS port (smpp.tls.port; default: ${DEFAULTS.smpp.tls.port}; used with smpp.tls.enabled)`, portArg)
+  .option('--http-port <n>', `metrics/health/status port (http.port; default: ${DEFAULTS.http.port})`, portArg)
   .option('--init', 'no database at --db but traces of one (its .lock, -wal or -shm): start empty anyway, keeping the traces aside')
   .action(async (opts: { config?: string; db?: string; port?: number; tlsPort?: number; httpPort?: number; init?: boolean }) => {
     const flags = { 'store.path': '--db', 'smpp.port': '--port', 'smpp.tls.port': '--tls-port', 'http.port': '--http-port' };
@@ -104,8 +105,10 @@ program
   .description('binds, queues and rates of the running gateway (from its HTTP endpoint)')
   .option('-c, --config <file>', 'YAML config file (for http.port)')
   .option('--url <url>', 'the gateway HTTP endpoint (default http://127.0.0.1:<http.port>)')
-  .action(async (opts: GatewayHttpOptions) => {
-    process.stdout.write(`${JSON.stringify(await askGateway(opts, '/status'), null, 2)}\n`);
+  .option('--json', 'print the endpoint\'s JSON as it is')
+  .action(async (opts: GatewayHttpOptions & { json?: boolean }) => {
+    const status = (await askGateway(opts, '/status')) as GatewayStatus;
+    process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
   });
 
 program

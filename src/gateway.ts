@@ -36,6 +36,26 @@ import { RouteStore } from './store/routes.js';
 import { keyRingFor } from './store/secrets.js';
 import { StoreWatch, rescueLost, type LostHow } from './store/watch.js';
 
+/** What /status answers (and `smppgw status` shows). */
+export interface GatewayStatus {
+  ready: boolean;
+  /** `ok`, or why the store refuses writes (full, busy, io, readonly, lost). */
+  store: string;
+  /** Bind states of each account's sessions, by system_id. */
+  binds: Record<string, string[]>;
+  connectors: Record<string, { up: boolean; queued: number; inFlight: number; tps: number; window: number }>;
+  connectorsUnreadable?: string[];
+  /** Receipts and MOs waiting, by system_id. */
+  outbox: Record<string, number>;
+  lockouts: Array<{ kind: string; address: string; systemId?: string; until: string }>;
+  outboxInMemory: number;
+  messagesInMemory: number;
+  commits: number;
+  writes: number;
+  syncs: number;
+  rates: { acceptedPerSecond: Record<string, number>; sentPerSecond: Record<string, number> };
+}
+
 export interface GatewayAddresses {
   smpp: AddressInfo;
   smppTls?: AddressInfo;
@@ -310,7 +330,7 @@ export class Gateway {
   }
 
   /** What `smppgw status` shows: binds, queues, rates. */
-  status(): Record<string, unknown> {
+  status(): GatewayStatus {
     return {
       ready: this.ready && this.health.ok,
       store: this.health.reason ?? 'ok',
@@ -327,6 +347,8 @@ export class Gateway {
       commits: this.commit.commits,
       writes: this.commit.writes,
       syncs: this.commit.syncs,
+      // Over the last ~10 s: messages accepted per account, sent (answered OK) per connector.
+      rates: { acceptedPerSecond: this.metrics.accepted.rates(), sentPerSecond: this.metrics.sent.rates() },
     };
   }
 
@@ -351,6 +373,7 @@ export class Gateway {
       const dropped = this.dispatcher.forgetAccount(id);
       this.delivery.forget(id);
       void forgetSeries(this.metrics.registry, 'account', this.auth.name(id));
+      this.metrics.accepted.forget(this.auth.name(id));
       this.log.info({ account: this.auth.name(id), accountId: id, droppedMessages: dropped }, 'account removed');
     }
     this.submits.reload(accounts);
@@ -359,7 +382,11 @@ export class Gateway {
     this.moRouter = new MoRouter(routes.listMo());
     this.dispatcher.reconcile(this.readable(connectors));
     const configured = new Set(connectors.list().map((c) => c.id));
-    for (const id of this.configured) if (!configured.has(id)) void forgetSeries(this.metrics.registry, 'connector', id);
+    for (const id of this.configured) {
+      if (configured.has(id)) continue;
+      void forgetSeries(this.metrics.registry, 'connector', id);
+      this.metrics.sent.forget(id);
+    }
     this.configured = configured;
     this.log.info({ version: v, accounts: accounts.length, connectors: this.dispatcher.links.size, mtRoutes: this.mtRouter.size }, first ? 'tables loaded' : 'tables reloaded');
   }

@@ -8,9 +8,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { LockoutFilter } from './esme/lockout.js';
 import { operatorAccess } from './http-access.js';
 import { droppedLogLines, type Logger } from './log.js';
+import { RateMeter } from './rate/meter.js';
 
 export class Metrics {
   readonly registry = new Registry();
+  /** Rates for `smppgw status`: messages accepted per account, sent (answered OK) per connector. */
+  readonly accepted = new RateMeter();
+  readonly sent = new RateMeter();
   /** Set by the gateway: open connections per listener, read at scrape time. */
   countConnections: () => Record<string, number> = () => ({});
   readonly connections = new Gauge({
@@ -263,7 +267,7 @@ export interface HealthSource {
   /** Why not ready, for /readyz's body (e.g. `store full`). */
   notReadyReason?(): string | undefined;
   /** Binds, queues and rates for `smppgw status`. */
-  status?(): Record<string, unknown>;
+  status?(): object;
   /** Bind lockouts for `smppgw lockout list|clear`. */
   lockouts?: {
     list(filter: LockoutFilter): unknown[];

@@ -82,14 +82,19 @@ function dbOptions(cmd: Command): Command {
   return cmd.option('--db <file>', 'SQLite database (default: store.path of the config)').option('-c, --config <file>', 'YAML config file').option('--json', 'print JSON');
 }
 
-function accountOptions(cmd: Command): Command {
+/** `(default: …)` in help for `add`, where leaving a flag out means the default; `set` keeps the value. */
+function dflt(adding: boolean, value: string | number): string {
+  return adding ? ` (default: ${value})` : '';
+}
+
+function accountOptions(cmd: Command, adding: boolean): Command {
   return cmd
-    .option('--tps <n>', 'messages per second over all binds (0: no limit)', numberArg)
-    .option('--window <n>', 'open submit_sm per bind', intArg(1))
-    .option('--max-binds <n>', 'simultaneous binds', intArg(1))
-    .option('--allow <cidr>', 'address allowed to bind (repeat or comma-separate; default any)', listArg)
-    .addOption(new Option('--bind-types <list>', `allowed bind types (${BIND_TYPES.join(',')})`).argParser(listArg))
-    .addOption(new Option('--id-format <f>', 'message ids the account sees').choices(['hex', 'dec']))
+    .option('--tps <n>', `messages per second over all binds (0: no limit)${dflt(adding, 0)}`, numberArg)
+    .option('--window <n>', `open submit_sm per bind${dflt(adding, 10)}`, intArg(1))
+    .option('--max-binds <n>', `simultaneous binds${dflt(adding, 4)}`, intArg(1))
+    .option('--allow <cidr>', `address allowed to bind (repeat or comma-separate)${dflt(adding, 'any')}`, listArg)
+    .addOption(new Option('--bind-types <list>', `allowed bind types, of ${BIND_TYPES.join(',')}${dflt(adding, BIND_TYPES.join(','))}`).argParser(listArg))
+    .addOption(new Option('--id-format <f>', `message ids the account sees${dflt(adding, 'hex')}`).choices(['hex', 'dec']))
     .option('--disabled', 'refuse binds (keep the account)');
 }
 
@@ -110,7 +115,7 @@ function accountInput(o: AccountFlags) {
 
 export function accountCommand(): Command {
   const account = new Command('account').description('ESME accounts (SMS software providers that bind to us)');
-  accountOptions(dbOptions(account.command('add <system_id>').description('add an account').requiredOption('--password <p>', 'bind password (1 to 8 octets: ASCII)')))
+  accountOptions(dbOptions(account.command('add <system_id>').description('add an account').requiredOption('--password <p>', 'bind password (1 to 8 octets: ASCII)')), true)
     .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).add(systemId, { ...accountInput(o), password: o.password! }))], o.json)));
   dbOptions(account.command('list').description('list accounts')).action((o: DbOptions) => withDb(o, (db) => printRows(new AccountStore(db).list().map(publicAccount), o.json)));
   dbOptions(account.command('show <system_id>').description('show one account')).action((systemId: string, o: DbOptions) =>
@@ -120,7 +125,7 @@ export function accountCommand(): Command {
       printRows([publicAccount(a)], o.json);
     }),
   );
-  accountOptions(dbOptions(account.command('set <system_id>').description('change an account').option('--password <p>', 'new bind password (1 to 8 octets: ASCII)').option('--enabled', 'accept binds again')))
+  accountOptions(dbOptions(account.command('set <system_id>').description('change an account (what is not given stays)').option('--password <p>', 'new bind password (1 to 8 octets: ASCII)').option('--enabled', 'accept binds again')), false)
     .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).set(systemId, accountInput(o)))], o.json)));
   dbOptions(
     account
@@ -147,13 +152,13 @@ function connectorOptions(cmd: Command, required: boolean): Command {
   opt('--system-id <s>', 'our system_id at the SMSC');
   opt('--password <p>', 'our password at the SMSC (at most 8 octets)');
   return cmd
-    .option('--system-type <t>', 'system_type to bind with')
-    .addOption(new Option('--bind <b>', 'one transceiver, or a transmitter + receiver pair').choices(['trx', 'txrx']))
-    .option('--tps <n>', 'messages per second towards the SMSC (0: no limit)', numberArg)
-    .option('--window <n>', 'open submit_sm towards the SMSC', intArg(1))
+    .option('--system-type <t>', `system_type to bind with${dflt(required, 'empty')}`)
+    .addOption(new Option('--bind <b>', `one transceiver, or a transmitter + receiver pair${dflt(required, 'trx')}`).choices(['trx', 'txrx']))
+    .option('--tps <n>', `messages per second towards the SMSC (0: no limit)${dflt(required, 0)}`, numberArg)
+    .option('--window <n>', `open submit_sm towards the SMSC${dflt(required, 10)}`, intArg(1))
     .option('--tls', 'connect with TLS (certificate verified)')
-    .addOption(new Option('--dlr-id <f>', 'ids in receipts: auto = as in submit_sm_resp, hex/dec = in that base when the response used the other').choices(['hex', 'dec', 'auto']))
-    .addOption(new Option('--on-timeout <m>', 'a submit_sm without an answer: reconnect = send again, and after smsc.timeoutsBeforeRebind in a row enquire_link and bind again (default); requeue = send again only; wait = never send again (a late answer is taken)').choices([...ON_TIMEOUT]))
+    .addOption(new Option('--dlr-id <f>', `ids in receipts: auto = as in submit_sm_resp, hex/dec = in that base when the response used the other${dflt(required, 'auto')}`).choices(['hex', 'dec', 'auto']))
+    .addOption(new Option('--on-timeout <m>', `a submit_sm without an answer: reconnect = send again, and after smsc.timeoutsBeforeRebind in a row enquire_link and bind again; requeue = send again only; wait = never send again (a late answer is taken)${dflt(required, 'reconnect')}`).choices([...ON_TIMEOUT]))
     .option('--disabled', 'do not bind');
 }
 
@@ -186,7 +191,7 @@ export function connectorCommand(): Command {
       printRows([publicConnector(c)], o.json);
     }),
   );
-  connectorOptions(dbOptions(connector.command('set <id>').description('change a connector').option('--enabled', 'bind again')), false).action((id: string, o: ConnectorFlags) =>
+  connectorOptions(dbOptions(connector.command('set <id>').description('change a connector (what is not given stays)').option('--enabled', 'bind again')), false).action((id: string, o: ConnectorFlags) =>
     withDb(o, (db) => printRows([publicConnector(connectorStore(o, db).set(id, connectorInput(o)))], o.json)),
   );
   dbOptions(connector.command('remove <id>').description('remove a connector no route uses')).action((id: string, o: DbOptions) =>

@@ -152,6 +152,7 @@ export class SubmitHandler {
         pdu: bytes, routeId: route.routeId, connectors: route.connectors, expiresAt, now,
       }),
     );
+    this.o.metrics.accepted.mark(account.systemId);
     this.o.dispatcher.accept({ id, accountId: account.id, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
     return id;
   }

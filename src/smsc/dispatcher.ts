@@ -320,6 +320,7 @@ export class Dispatcher {
     const label = outcome.kind === 'ok' ? 'ESME_ROK' : outcome.kind === 'status' ? statusName(outcome.status) : outcome.kind;
     m.connectorSubmits.inc({ connector, status: m.statusLabel(label) });
     m.connectorLatency.observe({ connector }, outcome.ms / 1000);
+    if (outcome.kind === 'ok') m.sent.mark(connector);
     if (outcome.kind === 'timeout') this.timedOut(connector);
     else if (outcome.kind !== 'closed') this.timeoutsInRow.delete(connector);
     if (outcome.kind === 'timeout' && outcome.waiting) return; // its late answer (or none) comes back here

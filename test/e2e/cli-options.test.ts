@@ -35,3 +35,19 @@ test('account add with a password SMPP cannot carry: one line, exit 65', (t) => 
   assert.equal(r.status, 65, r.stderr);
   assert.equal(r.stderr, 'smppgw: password has U+1F511, which SMPP cannot carry (16 octets in UTF-8; SMPP compares octets, one per character: use ASCII)\n');
 });
+
+test('--help shows the defaults: the config keys behind start\'s flags, and what add leaves to defaults (set keeps values, so shows none)', () => {
+  const help = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, ...args, '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.replace(/\s+/g, ' ');
+  };
+  const start = help('start');
+  assert.match(start, /--port <n> SMPP port \(smpp\.port; default: 2775\)/);
+  assert.match(start, /--http-port <n> .*\(http\.port; default: 8080\)/);
+  assert.match(start, /--db <file> .*default: \.\/data\/smppgw\.db/);
+  const add = help('account', 'add');
+  for (const d of [/--window <n> open submit_sm per bind \(default: 10\)/, /--max-binds <n> simultaneous binds \(default: 4\)/, /--id-format <f> .*\(default: hex\)/]) assert.match(add, d);
+  assert.doesNotMatch(help('account', 'set'), /default: 10/);
+  assert.match(help('connector', 'add'), /--on-timeout <m> .*\(default: reconnect\)/);
+});

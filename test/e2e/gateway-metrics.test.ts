@@ -50,6 +50,16 @@ test('connector and outbox series exist for everything configured, say 0 when do
   const s = await runLoad({ port: gw.smppPort, systemId: 'gone', password: 'pw', count: 20, window: 10, dlr: true, timeoutMs: 10_000 });
   assert.equal(s.dlrsMatched, 20);
   assert.match(await scrape(port), /smppgw_esme_submits_total\{account="gone",status="ESME_ROK"\} 20/);
+  // smppgw status, for a person: the rates its help promises, per account and per connector.
+  await new Promise((r) => setTimeout(r, 1_100)); // the second the load ended in is complete
+  const shown = spawnSync(process.execPath, [CLI, 'status', '--url', `http://127.0.0.1:${port}`], { encoding: 'utf8' });
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /^ready: yes {3}store: ok/);
+  assert.match(shown.stdout, /^ {2}account +accepted\/s +outbox +binds$/m);
+  const gone = /^ {2}gone +(\d+\.\d) +0 +/m.exec(shown.stdout);
+  assert.ok(gone && Number(gone[1]) > 0, shown.stdout);
+  const simRow = /^ {2}sim +yes +(\d+\.\d) +/m.exec(shown.stdout);
+  assert.ok(simRow && Number(simRow[1]) > 0, shown.stdout);
   cli(db, 'account', 'remove', 'gone');
   await waitFor(async () => !/account="gone"/.test(await scrape(port)), 'no series of the removed account', 10_000);
 });
@@ -78,8 +88,8 @@ test('with http.token, /status needs it (Bearer or Basic) while /metrics, /healt
   assert.equal(lockouts.status, 0, lockouts.stderr);
   assert.deepEqual(JSON.parse(lockouts.stdout), []);
 
-  const status = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, [CLI, 'status', '--url', `http://127.0.0.1:${gw.httpPort}`], { encoding: 'utf8', env: { ...process.env, ...env } });
-  const ok = status({ SMPPGW_HTTP__TOKEN: token });
+  const status = (env: NodeJS.ProcessEnv, ...more: string[]) => spawnSync(process.execPath, [CLI, 'status', '--url', `http://127.0.0.1:${gw.httpPort}`, ...more], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const ok = status({ SMPPGW_HTTP__TOKEN: token }, '--json');
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).ready, true);
   const no = status({ SMPPGW_HTTP__TOKEN: '' });
