@@ -7,17 +7,12 @@ import Database from 'better-sqlite3';
 import { test } from 'node:test';
 import { SmppClient } from '../../src/smpp/client.js';
 import type { Pdu } from '../../src/smpp/pdu.js';
-import { ESME, gatewayWithCarrier } from '../helpers/gateway-carrier.js';
-import { cli, tempDir } from '../helpers/gateway-process.js';
+import { ESME, carrierGatewayForTest } from '../helpers/gateway-carrier.js';
+import { cli } from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('a re-created account gets none of the old tenant\'s receipts or messages; removal needs --purge while work waits', async (t) => {
-  const tmp = tempDir();
-  t.after(() => tmp.cleanup());
-  const db = `${tmp.dir}/gw.db`;
-  const { gw, sim } = await gatewayWithCarrier(db);
-  t.after(() => sim.stop());
-  t.after(() => gw.kill());
+  const { gw, db } = await carrierGatewayForTest(t);
 
   // The old tenant sends 50 OTPs asking for receipts, on a transmitter only: the receipts wait.
   const old = new SmppClient({ host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transmitter', system_id: ESME.systemId, password: ESME.password } });

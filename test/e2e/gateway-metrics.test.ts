@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { runLoad } from '../../src/sim/load.js';
-import { ESME, gatewayWithCarrier } from '../helpers/gateway-carrier.js';
-import { CLI, cli, tempDir } from '../helpers/gateway-process.js';
+import { ESME, carrierGatewayForTest } from '../helpers/gateway-carrier.js';
+import { CLI, cli } from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 async function scrape(port: number): Promise<string> {
@@ -14,12 +14,7 @@ async function scrape(port: number): Promise<string> {
 }
 
 test('connector and outbox series exist for everything configured, say 0 when down or empty, and leave with what they name', async (t) => {
-  const tmp = tempDir();
-  t.after(() => tmp.cleanup());
-  const db = `${tmp.dir}/gw.db`;
-  const { gw, sim } = await gatewayWithCarrier(db);
-  t.after(() => sim.stop());
-  t.after(() => gw.kill());
+  const { gw, db } = await carrierGatewayForTest(t);
   const port = gw.httpPort;
   const has = async (re: RegExp, what: string) => waitFor(async () => re.test(await scrape(port)), what, 10_000);
 
@@ -65,13 +60,8 @@ test('connector and outbox series exist for everything configured, say 0 when do
 });
 
 test('with http.token, /status needs it (Bearer or Basic) while /metrics, /healthz and /readyz stay open; smppgw status sends it', async (t) => {
-  const tmp = tempDir();
-  t.after(() => tmp.cleanup());
-  const db = `${tmp.dir}/gw.db`;
   const token = 'ops-token-1234';
-  const { gw, sim } = await gatewayWithCarrier(db, { SMPPGW_HTTP__TOKEN: token });
-  t.after(() => sim.stop());
-  t.after(() => gw.kill());
+  const { gw } = await carrierGatewayForTest(t, { SMPPGW_HTTP__TOKEN: token });
   const get = (path: string, authorization?: string) =>
     fetch(`http://127.0.0.1:${gw.httpPort}${path}`, { signal: AbortSignal.timeout(5_000), headers: authorization ? { authorization } : {} });
   const refused = await get('/status');
@@ -98,12 +88,7 @@ test('with http.token, /status needs it (Bearer or Basic) while /metrics, /healt
 });
 
 test('smppgw health exits 0 for a live gateway found through the config/environment port, 1 in one line when none answers', async (t) => {
-  const tmp = tempDir();
-  t.after(() => tmp.cleanup());
-  const db = `${tmp.dir}/gw.db`;
-  const { gw, sim } = await gatewayWithCarrier(db);
-  t.after(() => sim.stop());
-  t.after(() => gw.kill());
+  const { gw } = await carrierGatewayForTest(t);
   const health = (port: number) => spawnSync(process.execPath, [CLI, 'health'], { encoding: 'utf8', env: { ...process.env, SMPPGW_HTTP__PORT: String(port) } });
   const alive = health(gw.httpPort);
   assert.equal(alive.status, 0, alive.stderr);

@@ -6,17 +6,12 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { runLoad } from '../../src/sim/load.js';
-import { ESME, gatewayWithCarrier } from '../helpers/gateway-carrier.js';
-import { cli, tempDir } from '../helpers/gateway-process.js';
+import { ESME, carrierGatewayForTest } from '../helpers/gateway-carrier.js';
+import { cli } from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 test('after 200 OTPs and their receipts, the database keeps the messages but none of their text', async (t) => {
-  const tmp = tempDir();
-  t.after(() => tmp.cleanup());
-  const db = `${tmp.dir}/gw.db`;
-  const { gw, sim } = await gatewayWithCarrier(db, { SMPPGW_MESSAGES__SWEEPMS: '200' });
-  t.after(() => sim.stop());
-  t.after(() => gw.kill());
+  const { gw, db } = await carrierGatewayForTest(t, { SMPPGW_MESSAGES__SWEEPMS: '200' });
   const s = await runLoad({ port: gw.smppPort, ...ESME, count: 200, window: 20, dlr: true, text: 'Your code is 7{n}', timeoutMs: 20_000 });
   assert.equal(s.dlrsMatched, 200, JSON.stringify(s));
   const ledger = new Database(db, { readonly: true });
@@ -33,8 +28,8 @@ test('after 200 OTPs and their receipts, the database keeps the messages but non
   t.diagnostic(`OTP texts left in the file: ${leftovers}`);
   assert.ok(leftovers <= 10, `${leftovers} OTP texts left in the file`);
   // A backup is written fresh from the live rows: none at all there.
-  cli(db, 'backup', `${tmp.dir}/backup.db`);
-  const backup = readFileSync(`${tmp.dir}/backup.db`).toString('latin1');
+  cli(db, 'backup', `${db}.backup`);
+  const backup = readFileSync(`${db}.backup`).toString('latin1');
   assert.equal(backup.split('Your code is').length - 1, 0, 'no OTP text in the backup');
   assert.ok(backup.includes('4917000'), 'the rows themselves are in the backup');
 });

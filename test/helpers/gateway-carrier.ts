@@ -1,7 +1,7 @@
 // A gateway child process ready for traffic: a fresh database with one account, the bundled SMSC
 // simulator as its carrier, and a catch-all MT route to it.
 import { SmscSimulator } from '../../src/sim/smsc.js';
-import { cli, startGateway, type GatewayProcess } from './gateway-process.js';
+import { cli, startGateway, tempDir, type GatewayProcess } from './gateway-process.js';
 
 export const ESME = { systemId: 'acme', password: 'acme123' };
 
@@ -21,3 +21,20 @@ export async function gatewayWithCarrier(db: string, env: NodeJS.ProcessEnv = {}
   return { gw, sim };
 }
 
+
+/**
+ * gatewayWithCarrier in a fresh temp directory, with everything (gateway, simulator, directory)
+ * taken down after the test `t`.
+ */
+export async function carrierGatewayForTest(
+  t: { after(fn: () => unknown): void },
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ gw: GatewayProcess; sim: SmscSimulator; db: string }> {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const db = `${tmp.dir}/gw.db`;
+  const { gw, sim } = await gatewayWithCarrier(db, env);
+  t.after(() => sim.stop());
+  t.after(() => gw.kill());
+  return { gw, sim, db };
+}
