@@ -31,10 +31,16 @@ export async function carrierGatewayForTest(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ gw: GatewayProcess; sim: SmscSimulator; db: string }> {
   const tmp = tempDir();
-  t.after(() => tmp.cleanup());
   const db = `${tmp.dir}/gw.db`;
-  const { gw, sim } = await gatewayWithCarrier(db, env);
-  t.after(() => sim.stop());
-  t.after(() => gw.kill());
+  const { gw, sim } = await gatewayWithCarrier(db, env).catch((err: unknown) => {
+    tmp.cleanup();
+    throw err;
+  });
+  // One hook, in this order: the directory goes only once nothing writes in it any more.
+  t.after(async () => {
+    await gw.kill();
+    await sim.stop();
+    tmp.cleanup();
+  });
   return { gw, sim, db };
 }
