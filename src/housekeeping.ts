@@ -11,8 +11,13 @@ import type { Dispatcher } from './smsc/dispatcher.js';
 import { logWriteError } from './store/health.js';
 import type { Ledger } from './store/ledger.js';
 
-/** Rows one step of pruning or body dropping handles before the event loop gets a turn. */
+/** Rows one step of pruning handles before the event loop gets a turn. */
 const CHUNK = 5_000;
+/**
+ * Rows one step of body dropping handles: it runs every few seconds beside live traffic, and 5,000
+ * row rewrites at once held the event loop long enough to double the submit p99 at half load.
+ */
+const BODY_CHUNK = 500;
 
 export interface HousekeepingOptions {
   config: Pick<Config, 'store' | 'messages'>;
@@ -45,12 +50,12 @@ export class Housekeeping {
     // Retention; a receipt parked for an hour will not find its message any more.
     this.every(60_000, () => {
       const cut = Date.now() - config.store.retentionHours * 3_600_000;
-      this.chunked('pruning', () => ledger.prune(cut, CHUNK, Date.now() - 3_600_000), (pruned) => log.info({ pruned }, 'pruned final messages past retention'));
+      this.chunked('pruning', CHUNK, () => ledger.prune(cut, CHUNK, Date.now() - 3_600_000), (pruned) => log.info({ pruned }, 'pruned final messages past retention'));
     });
     // Privacy: the text of final messages goes after store.bodyRetentionHours (0: within seconds).
     this.every(Math.min(5_000, config.messages.sweepMs), () => {
       const cut = Date.now() - config.store.bodyRetentionHours * 3_600_000;
-      this.chunked('dropping message bodies', () => ledger.dropBodies(cut, Date.now(), CHUNK), (dropped) => log.debug({ dropped }, 'dropped the bodies of final messages'));
+      this.chunked('dropping message bodies', BODY_CHUNK, () => ledger.dropBodies(cut, Date.now(), BODY_CHUNK), (dropped) => log.debug({ dropped }, 'dropped the bodies of final messages'));
     });
   }
 
@@ -72,10 +77,10 @@ export class Housekeeping {
   }
 
   /**
-   * Runs `step` (rows handled, at most CHUNK) again and again while it fills a chunk, with the event
-   * loop free between chunks; `done` hears the total when there was any. A failure is logged.
+   * Runs `step` (rows handled, at most `chunk`) again and again while it fills a chunk, with the
+   * event loop free between chunks; `done` hears the total when there was any. A failure is logged.
    */
-  private chunked(what: string, step: () => number, done: (total: number) => void): void {
+  private chunked(what: string, chunkSize: number, step: () => number, done: (total: number) => void): void {
     let total = 0;
     const chunk = () => {
       let n = 0;
@@ -85,7 +90,7 @@ export class Housekeeping {
         this.o.logger.error({ err: (err as Error).message }, `${what} failed; trying again later`);
       }
       total += n;
-      if (n === CHUNK) setImmediate(chunk);
+      if (n === chunkSize) setImmediate(chunk);
       else if (total > 0) done(total);
     };
     chunk();
