@@ -6,9 +6,10 @@
 // refuses while a daemon holds the database, keeps the database it replaces, and renames the new
 // one into place.
 import Database from 'better-sqlite3';
-import { closeSync, copyFileSync, constants, existsSync, fchmodSync, fsyncSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, constants, existsSync, fchmodSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidInputError, StoreError } from '../errors.js';
+import { createPrivateFile, fsyncPath, removeQuietly } from './files.js';
 import { makeDirs, openDb, quickCheck, schemaVersion, statOrNull, storeError } from './db.js';
 import { canonicalPath, StoreLock } from './lock.js';
 import { asideName } from './open.js';
@@ -32,14 +33,14 @@ export async function backupDatabase(dbPath: string, file: string, options: { fo
   const source = openDb(db, { migrate: false }); // reads only; a writable connection removes its -wal on close
   const tmp = `${dest}.tmp-${process.pid}`;
   try {
-    createPrivate(tmp);
+    createPrivateFile(tmp);
     // One read transaction, which a writer in WAL mode does not wait for; into the empty file made
     // above (VACUUM INTO accepts an empty one), so it is 0600 from the start.
     source.prepare('VACUUM INTO ?').run(tmp);
     const version = verify(tmp, dest);
-    syncFile(tmp);
+    fsyncPath(tmp);
     renameSync(tmp, dest);
-    syncFile(dirname(dest));
+    fsyncPath(dirname(dest));
     return { path: dest, bytes: statSync(dest).size, version };
   } catch (err) {
     removeQuietly(tmp);
@@ -73,10 +74,10 @@ export function restoreDatabase(dbPath: string, file: string): RestoreResult {
     copyFileSync(src, tmp, constants.COPYFILE_EXCL);
     chmodOwn(tmp);
     const version = verify(tmp, src);
-    syncFile(tmp);
+    fsyncPath(tmp);
     const replaced = setAside(db);
     renameSync(tmp, db);
-    syncFile(dirname(db));
+    fsyncPath(dirname(db));
     return { path: db, version, replaced };
   } catch (err) {
     removeQuietly(tmp);
@@ -135,15 +136,6 @@ function checkpoint(db: string): void {
   }
 }
 
-function createPrivate(path: string): void {
-  const fd = openSync(path, 'wx', 0o600);
-  try {
-    fchmodSync(fd, 0o600);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Tightens a file this process has just created (copyFileSync keeps the source's mode). */
 function chmodOwn(path: string): void {
   const fd = openSync(path, 'r+');
@@ -151,22 +143,5 @@ function chmodOwn(path: string): void {
     fchmodSync(fd, 0o600);
   } finally {
     closeSync(fd);
-  }
-}
-
-function syncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    /* not there */
   }
 }

@@ -4,9 +4,10 @@
 // is chmodded (never a path the operator named that already exists: it may be a symlink or a
 // directory), and directories are made one level at a time, so no path can make this loop.
 import Database from 'better-sqlite3';
-import { closeSync, fchmodSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
+import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StoreError } from '../errors.js';
+import { createPrivateFile } from './files.js';
 import { MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;
@@ -180,16 +181,10 @@ export function makeDirs(dir: string): void {
 
 /** Creates an empty database file exclusively (never through an existing path), mode 0600. */
 export function createDbFile(path: string): void {
-  let fd: number;
   try {
-    fd = openSync(path, 'wx', 0o600);
+    createPrivateFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new StoreError(code === 'EEXIST' ? 'STORE_EXISTS' : 'STORE_CANNOT_CREATE', path, `cannot create the database ${path}: ${code ?? (err as Error).message}`);
-  }
-  try {
-    fchmodSync(fd, 0o600); // the umask may have taken more than asked; this file is ours
-  } finally {
-    closeSync(fd);
   }
 }

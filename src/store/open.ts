@@ -3,9 +3,10 @@
 // behind mean it was deleted or moved, and an empty one would silently take its place (and a
 // stale -wal would be replayed into it). `init` says "start empty anyway"; the traces are then
 // kept aside, never deleted.
-import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StoreError } from '../errors.js';
+import { removeQuietly } from './files.js';
 import { makeDirs, openDb, statOrNull, type Db, type OpenOptions } from './db.js';
 import { canonicalPath, lockPath, StoreLock, type Holder } from './lock.js';
 
@@ -65,12 +66,8 @@ export function openStore(path: string, options: StoreOpenOptions): OpenedStore 
     lock.release();
     // A lock file made for a database that never came to be would read as a trace of one next time.
     if (lock.created && statOrNull(abs) === null) {
-      try {
-        unlinkSync(lockPath(abs));
-        unlinkSync(`${lockPath(abs)}.json`);
-      } catch {
-        /* best effort */
-      }
+      removeQuietly(lockPath(abs));
+      removeQuietly(`${lockPath(abs)}.json`);
     }
     throw err;
   }

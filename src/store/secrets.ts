@@ -15,6 +15,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unli
 import { dirname, join } from 'node:path';
 import type { Config } from '../config.js';
 import { SecretError } from '../errors.js';
+import { fsyncPath } from './files.js';
 
 export const KEY_ENV = 'SMPPGW_SECRET_KEY';
 export const PREVIOUS_KEYS_ENV = 'SMPPGW_PREVIOUS_SECRET_KEYS';
@@ -219,12 +220,7 @@ function createKeyFile(path: string, onCreate?: (path: string) => void): Buffer 
     unlinkSync(tmp);
   }
   // The key is as precious as the passwords: make its directory entry durable too.
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  fsyncPath(dir);
   onCreate?.(path);
   return key;
 }

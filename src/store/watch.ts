@@ -7,11 +7,12 @@
 //
 // rescue() writes what the open connection still reads (the unlinked inode, with its WAL) to a new
 // file beside the path with SQLite's online backup.
-import { closeSync, openSync, stat, statSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { stat, statSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Db } from './db.js';
+import { createPrivateFile, removeQuietly } from './files.js';
 
 export type LostHow = 'gone' | 'replaced';
 
@@ -153,7 +154,7 @@ export async function rescue(db: Db, path: string, at = new Date()): Promise<str
   for (const dir of [dirname(path), tmpdir()]) {
     const target = join(dir, name);
     try {
-      closeSync(openSync(target, 'wx', 0o600));
+      createPrivateFile(target);
     } catch (err) {
       lastErr = err;
       continue;
@@ -163,11 +164,7 @@ export async function rescue(db: Db, path: string, at = new Date()): Promise<str
       return target;
     } catch (err) {
       lastErr = err;
-      try {
-        unlinkSync(target);
-      } catch {
-        /* nothing to remove */
-      }
+      removeQuietly(target);
     }
   }
   throw lastErr;
