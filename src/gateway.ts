@@ -233,7 +233,7 @@ export class Gateway {
       // the database handle must still read. Not the store's writability: that is readiness, and a
       // container killed for it would restart-loop exactly when it must hold its state.
       alive: () => this.storeReadable(),
-      ready: () => this.ready && this.health.ok,
+      ready: () => this.accepting,
       notReadyReason: () => (this.health.reason ? `store ${this.health.reason}` : this.ready ? undefined : 'starting or stopping'),
       status: () => this.status(),
       lockouts: {
@@ -252,7 +252,7 @@ export class Gateway {
     };
     this.store.lock.describe({ smppPort: addresses.smpp.port, httpPort: addresses.http.port });
     this.housekeeping = new Housekeeping({
-      config, logger: log, ledger, dispatcher: this.dispatcher, delivery: this.delivery, receipts, canWrite: () => this.ready && this.health.ok,
+      config, logger: log, ledger, dispatcher: this.dispatcher, delivery: this.delivery, receipts, canWrite: () => this.accepting,
     });
     this.housekeeping.every(config.store.reloadMs, () => this.reload(connectors));
     this.housekeeping.start();
@@ -332,7 +332,7 @@ export class Gateway {
   /** What `smppgw status` shows: binds, queues, rates. */
   status(): GatewayStatus {
     return {
-      ready: this.ready && this.health.ok,
+      ready: this.accepting,
       store: this.health.reason ?? 'ok',
       binds: this.registry.snapshot((id) => this.auth.name(id)),
       connectors: Object.fromEntries(
@@ -350,6 +350,11 @@ export class Gateway {
       // Over the last ~10 s: messages accepted per account, sent (answered OK) per connector.
       rates: { acceptedPerSecond: this.metrics.accepted.rates(), sentPerSecond: this.metrics.sent.rates() },
     };
+  }
+
+  /** Ready: started, not stopping, and the store taking writes (readiness, status, bulk jobs). */
+  private get accepting(): boolean {
+    return this.ready && this.health.ok;
   }
 
   /** The database handle still answers a read (liveness). */

@@ -5,11 +5,11 @@
 // (an SmppServer in this process), the gateway as a child process.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SmppClient } from '../../src/smpp/client.js';
-import type { Pdu } from '../../src/smpp/pdu.js';
 import { SmppServer } from '../../src/smpp/server.js';
+import type { Pdu } from '../../src/smpp/pdu.js';
 import type { Session } from '../../src/smpp/session.js';
 import { readDb } from '../helpers/db-read.js';
+import { ESME, receiptEsme } from '../helpers/gateway-carrier.js';
 import { cli, startGateway, tempDir } from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -37,34 +37,16 @@ test('an empty carrier id keeps the message sent without one; a 71-character id 
   const { port } = await carrier.listen();
   t.after(() => carrier.close(1_000));
   cli(db, 'init');
-  cli(db, 'account', 'add', 'acme', '--password', 'acme123');
+  cli(db, 'account', 'add', ESME.systemId, '--password', ESME.password);
   cli(db, 'connector', 'add', 'c1', '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', 'pw');
   cli(db, 'route', 'add', 'mt', '--connector', 'c1');
   const gw = await startGateway(db);
   t.after(() => gw.kill());
   await waitFor(() => carrierSession?.isBound === true, 'the gateway bound to the carrier', 10_000);
 
-  const receipts: string[] = [];
-  const esme = new SmppClient({
-    host: '127.0.0.1',
-    port: gw.smppPort,
-    bind: { command: 'bind_transceiver', system_id: 'acme', password: 'acme123' },
-    session: { enquireLinkMs: 0 },
-    handlers: {
-      request: (pdu: Pdu) => {
-        if (pdu.command === 'deliver_sm') receipts.push(pdu.short_message.toString());
-        return {};
-      },
-    },
-  });
-  esme.start();
-  t.after(() => esme.close(1_000));
-  const session = await esme.whenBound();
-  const submit = (text: string) =>
-    session.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: '4917000001', registered_delivery: 1, short_message: Buffer.from(text) });
-  const [empty, long] = [await submit('empty'), await submit('long')];
-  assert.equal(empty.command_status, 0);
-  assert.equal(long.command_status, 0);
+  const { receipts, submit } = await receiptEsme(t, gw);
+  await submit('empty');
+  await submit('long');
 
   const row = (text: string) =>
     readDb(db, (d) => (d.prepare('SELECT state, smsc_id_raw AS raw FROM messages ORDER BY id').all() as Array<{ state: number; raw: string | null }>)[text === 'empty' ? 0 : 1]!);

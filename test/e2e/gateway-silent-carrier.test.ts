@@ -8,9 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SmscSimulator } from '../../src/sim/smsc.js';
-import { SmppClient } from '../../src/smpp/client.js';
-import type { Pdu } from '../../src/smpp/pdu.js';
 import { readDb } from '../helpers/db-read.js';
+import { receiptEsme } from '../helpers/gateway-carrier.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -23,29 +22,6 @@ async function carrier(t: { after(fn: () => unknown): void }, neverAnswer: boole
   return sim;
 }
 
-/** An account's transceiver: submits, and collects the receipts' texts. */
-async function esme(t: { after(fn: () => unknown): void }, gw: GatewayProcess) {
-  const receipts: string[] = [];
-  const client = new SmppClient({
-    host: '127.0.0.1', port: gw.smppPort,
-    bind: { command: 'bind_transceiver', system_id: 'acme', password: 'acme123' },
-    session: { enquireLinkMs: 0 },
-    handlers: {
-      request: (pdu: Pdu) => {
-        if (pdu.command === 'deliver_sm') receipts.push(pdu.short_message.toString());
-        return {};
-      },
-    },
-  });
-  client.start();
-  t.after(() => client.close(1_000));
-  const session = await client.whenBound();
-  const submit = async (text: string) => {
-    const r = await session.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: '4917000001', registered_delivery: 1, short_message: Buffer.from(text) });
-    assert.equal(r.command_status, 0);
-  };
-  return { receipts, submit };
-}
 
 const states = (db: string) => readDb(db, (d) => d.prepare('SELECT state, smsc_id_raw AS raw FROM messages ORDER BY id').all() as Array<{ state: number; raw: string | null }>);
 const metric = async (gw: GatewayProcess, series: string) => {
@@ -71,7 +47,7 @@ test('reconnect (default): each message is sent at most 1 + maxResends times, th
   const gw = await startGateway(db, [], ENV);
   t.after(() => gw.kill());
   await silent.until(() => silent.summary().activeBinds >= 1, 10_000, 'bound');
-  const { receipts, submit } = await esme(t, gw);
+  const { receipts, submit } = await receiptEsme(t, gw);
   for (let i = 0; i < 3; i++) await submit(`m${i}`);
 
   await waitFor(() => states(db).every((m) => m.state === 5), 'all three UNDELIV', 30_000);
@@ -94,7 +70,7 @@ test('a route with another connector fails over to it at once after a timeout', 
   t.after(() => gw.kill());
   await silent.until(() => silent.summary().activeBinds >= 1, 10_000, 'bound');
   await good.until(() => good.summary().activeBinds >= 1, 10_000, 'bound');
-  const { receipts, submit } = await esme(t, gw);
+  const { receipts, submit } = await receiptEsme(t, gw);
   await submit('failover');
   await waitFor(() => receipts.some((r) => r.includes('stat:DELIVRD')), 'delivered through the other connector', 15_000);
   assert.equal(silent.summary().submits, 1);
@@ -111,7 +87,7 @@ test('--on-timeout wait: a message is never sent twice; without a late answer it
   const gw = await startGateway(db, [], ENV);
   t.after(() => gw.kill());
   await silent.until(() => silent.summary().activeBinds >= 1, 10_000, 'bound');
-  const { submit } = await esme(t, gw);
+  const { submit } = await receiptEsme(t, gw);
   for (let i = 0; i < 4; i++) await submit(`w${i}`);
   await waitFor(() => states(db).every((m) => m.state === 1), 'all kept as sent', 15_000);
   assert.ok(states(db).every((m) => m.raw === null), 'without a carrier id');
@@ -130,7 +106,7 @@ test('--on-timeout requeue: sent again within the bound, but the link is never b
   const gw = await startGateway(db, [], ENV);
   t.after(() => gw.kill());
   await silent.until(() => silent.summary().activeBinds >= 1, 10_000, 'bound');
-  const { submit } = await esme(t, gw);
+  const { submit } = await receiptEsme(t, gw);
   for (let i = 0; i < 3; i++) await submit(`r${i}`);
   await waitFor(() => states(db).every((m) => m.state === 5), 'all three UNDELIV', 30_000);
   assert.equal(silent.summary().submits, 9);

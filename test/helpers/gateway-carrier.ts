@@ -1,6 +1,9 @@
 // A gateway child process ready for traffic: a fresh database with one account, the bundled SMSC
-// simulator as its carrier, and a catch-all MT route to it.
+// simulator as its carrier, and a catch-all MT route to it; and that account's transceiver.
+import assert from 'node:assert/strict';
 import { SmscSimulator } from '../../src/sim/smsc.js';
+import { SmppClient } from '../../src/smpp/client.js';
+import type { Pdu } from '../../src/smpp/pdu.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from './gateway-process.js';
 
 export const ESME = { systemId: 'acme', password: 'acme123' };
@@ -43,4 +46,28 @@ export async function carrierGatewayForTest(
     tmp.cleanup();
   });
   return { gw, sim, db };
+}
+
+/** The ESME account's transceiver on `gw`: submits (each must be accepted), and collects the receipts' texts. */
+export async function receiptEsme(t: { after(fn: () => unknown): void }, gw: GatewayProcess) {
+  const receipts: string[] = [];
+  const client = new SmppClient({
+    host: '127.0.0.1', port: gw.smppPort,
+    bind: { command: 'bind_transceiver', system_id: ESME.systemId, password: ESME.password },
+    session: { enquireLinkMs: 0 },
+    handlers: {
+      request: (pdu: Pdu) => {
+        if (pdu.command === 'deliver_sm') receipts.push(pdu.short_message.toString());
+        return {};
+      },
+    },
+  });
+  client.start();
+  t.after(() => client.close(1_000));
+  const session = await client.whenBound();
+  const submit = async (text: string) => {
+    const r = await session.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: '4917000001', registered_delivery: 1, short_message: Buffer.from(text) });
+    assert.equal(r.command_status, 0);
+  };
+  return { receipts, submit };
 }
