@@ -1,11 +1,18 @@
-// The message ledger: every MT message accepted, its route, its carrier id and its state. Methods
-// are synchronous statements meant to run inside GroupCommit.run, so many share one commit.
+// The message ledger: every MT message accepted, its route, its carrier id and its state. A row is
+// one part of a message (a message of one part is one row); each part has its own carrier
+// connector, carrier id, state and receipt. Methods are synchronous statements meant to run
+// inside GroupCommit.run, so many share one commit.
 import { MessageState } from '../dlr/receipt.js';
 import type { Db } from './db.js';
 
+/** Where a message came from: an account's SMPP bind or HTTP request, or the gateway itself. */
+export type Origin = 'smpp' | 'http' | 'system';
+
 export interface NewMessage {
-  /** The account's internal id (never reused). */
+  /** The account's internal id (never reused): for a system message, the account it is charged to. */
   accountId: number;
+  /** Default 'smpp'. A system message puts no receipt in any outbox. */
+  origin?: Origin;
   sourceAddr: string;
   destAddr: string;
   registeredDelivery: number;
@@ -21,6 +28,7 @@ export interface NewMessage {
 export interface QueuedMessage {
   id: number;
   accountId: number;
+  origin: Origin;
   pdu: Buffer;
   connectors: string[];
   attempts: number;
@@ -29,10 +37,15 @@ export interface QueuedMessage {
   submittedAt: number;
 }
 
-/** What receipts and queries need of a message. */
+/** What receipts and queries need of a message (of one part of it). */
 export interface MessageRecord {
   id: number;
   accountId: number;
+  origin: Origin;
+  /** The message this part belongs to (its first part's id); its own id for a message of one part. */
+  msg: number;
+  part: number;
+  parts: number;
   sourceAddr: string;
   destAddr: string;
   registeredDelivery: number;
@@ -50,6 +63,7 @@ export interface MessageRecord {
 export interface AwaitingReceipt {
   id: number;
   accountId: number;
+  origin: Origin;
   pdu: Buffer;
   submittedAt: number;
 }
@@ -62,6 +76,10 @@ export interface ParkedReceipt {
 interface RecordRow {
   id: number;
   account_id: number;
+  origin: Origin;
+  msg: number | null;
+  part: number;
+  parts: number;
   source_addr: string;
   dest_addr: string;
   registered_delivery: number;
@@ -77,7 +95,7 @@ interface RecordRow {
 
 function toRecord(r: RecordRow): MessageRecord {
   return {
-    id: r.id, accountId: r.account_id, sourceAddr: r.source_addr, destAddr: r.dest_addr, registeredDelivery: r.registered_delivery, pdu: r.pdu,
+    id: r.id, accountId: r.account_id, origin: r.origin, msg: r.msg ?? r.id, part: r.part, parts: r.parts, sourceAddr: r.source_addr, destAddr: r.dest_addr, registeredDelivery: r.registered_delivery, pdu: r.pdu,
     connector: r.connector, state: r.state, error: r.error, smscId: r.smsc_id, smscIdRaw: r.smsc_id_raw, submittedAt: r.submitted_at, doneAt: r.done_at,
   };
 }
@@ -85,11 +103,18 @@ function toRecord(r: RecordRow): MessageRecord {
 export class Ledger {
   private readonly q;
 
-  constructor(db: Db) {
+  private readonly nextId: () => number | null;
+
+  /**
+   * `nextId` allocates row numbers (src/messages/ids.ts; the gateway always passes it); without it
+   * SQLite numbers the rows (tests of other units and tools).
+   */
+  constructor(db: Db, options: { nextId?: () => number } = {}) {
+    this.nextId = options.nextId ?? (() => null);
     this.q = {
       insert: db.prepare(
-        `INSERT INTO messages (account_id, source_addr, dest_addr, registered_delivery, pdu, route_id, connectors, state, next_at, expires_at, submitted_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
+        `INSERT INTO messages (id, account_id, origin, source_addr, dest_addr, registered_delivery, pdu, route_id, connectors, state, next_at, expires_at, submitted_at, msg, part, parts)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
       ),
       // Only a message still queued: one purged with its account (DELETED) while on the wire stays ended.
       sent: db.prepare('UPDATE messages SET state = 1, connector = ?, smsc_id = ?, smsc_id_raw = ?, attempts = attempts + 1, sent_at = ? WHERE id = ? AND state = 0'),
@@ -100,16 +125,17 @@ export class Ledger {
       receiptBySmscId: db.prepare(
         `UPDATE messages SET state = ?, error = ?, done_at = ?
          WHERE id = (SELECT id FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1)
-         RETURNING id, account_id AS accountId, pdu, submitted_at AS submittedAt`,
+         RETURNING id, account_id AS accountId, origin, pdu, submitted_at AS submittedAt`,
       ),
       awaiting: db.prepare(
-        'SELECT id, account_id AS accountId, pdu, submitted_at AS submittedAt FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1',
+        'SELECT id, account_id AS accountId, origin, pdu, submitted_at AS submittedAt FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1',
       ),
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
+      partsOf: db.prepare('SELECT * FROM messages WHERE msg = ? ORDER BY part'),
       queuedPage: db.prepare(
-        'SELECT id, account_id, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
+        'SELECT id, account_id, origin, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
       ),
-      expiredQueued: db.prepare('SELECT id, account_id AS accountId, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?'),
+      expiredQueued: db.prepare('SELECT id, account_id AS accountId, origin, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?'),
       countQueued: db.prepare('SELECT COUNT(*) FROM messages WHERE state = 0').pluck(),
       maxId: db.prepare('SELECT COALESCE(MAX(id), 0) FROM messages').pluck(),
       park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
@@ -121,6 +147,7 @@ export class Ledger {
         `UPDATE messages SET pdu = X'', body_dropped_at = ?
          WHERE id IN (SELECT id FROM messages INDEXED BY messages_body_kept WHERE done_at IS NOT NULL AND body_dropped_at IS NULL AND done_at <= ? LIMIT ?)`,
       ),
+      headPart: db.prepare('UPDATE messages SET msg = ? WHERE id = ?'),
       unanswered: db.prepare('SELECT * FROM messages WHERE state = 1 AND expires_at < ? LIMIT ?'),
       replacePdu: db.prepare('UPDATE messages SET pdu = ?, registered_delivery = ? WHERE id = ? AND state = 0'),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state'),
@@ -135,10 +162,35 @@ export class Ledger {
    */
   private mayHaveParked: boolean;
 
-  /** Stores an accepted message; returns its id (the gateway's message_id). */
+  /** Stores an accepted message of one part; returns its id (the gateway's message_id). */
   insert(m: NewMessage): number {
-    const r = this.q.insert.run(m.accountId, m.sourceAddr, m.destAddr, m.registeredDelivery, m.pdu, m.routeId, m.connectors.join(','), m.now, m.expiresAt, m.now);
+    const r = this.q.insert.run(this.nextId(), m.accountId, m.origin ?? 'smpp', m.sourceAddr, m.destAddr, m.registeredDelivery, m.pdu, m.routeId, m.connectors.join(','), m.now, m.expiresAt, m.now, null, 0, 1);
     return Number(r.lastInsertRowid);
+  }
+
+  /**
+   * Stores a message of several parts (`pdus`, one submit_sm each, in order; `m.pdu` is ignored);
+   * returns the parts' ids, the first of which is the message's.
+   */
+  insertParts(m: NewMessage, pdus: readonly Buffer[]): number[] {
+    if (pdus.length === 1) return [this.insert({ ...m, pdu: pdus[0]! })];
+    const connectors = m.connectors.join(',');
+    const ids: number[] = [];
+    for (let part = 0; part < pdus.length; part++) {
+      const r = this.q.insert.run(this.nextId(), m.accountId, m.origin ?? 'smpp', m.sourceAddr, m.destAddr, m.registeredDelivery, pdus[part]!, m.routeId, connectors, m.now, m.expiresAt, m.now, ids[0] ?? null, part, pdus.length);
+      ids.push(Number(r.lastInsertRowid));
+    }
+    // The first part learns it heads a message once its own id is known.
+    this.q.headPart.run(ids[0]!, ids[0]!);
+    return ids;
+  }
+
+  /** The parts of message `msg` (its first part's id), in order; one record for a message of one part. */
+  partsOf(msg: number): MessageRecord[] {
+    const rows = this.q.partsOf.all(msg) as RecordRow[];
+    if (rows.length > 0) return rows.map(toRecord);
+    const one = this.get(msg);
+    return one && one.parts === 1 ? [one] : [];
   }
 
   /** The SMSC accepted it: record its id (folded and raw). */
@@ -189,9 +241,9 @@ export class Ledger {
 
   /** Messages still queued here with ids from `fromId` to `toId`, oldest first, at most `limit` (paged into memory). */
   queuedPage(fromId: number, toId: number, limit: number): QueuedMessage[] {
-    type Row = { id: number; account_id: number; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number };
+    type Row = { id: number; account_id: number; origin: Origin; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number };
     return (this.q.queuedPage.all(fromId, toId, limit) as Row[]).map((r) => ({
-      id: r.id, accountId: r.account_id, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
+      id: r.id, accountId: r.account_id, origin: r.origin, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
       submittedAt: r.submitted_at,
     }));
   }

@@ -185,4 +185,26 @@ const V5 = `
 ALTER TABLE connectors ADD COLUMN on_timeout TEXT NOT NULL DEFAULT 'reconnect' CHECK (on_timeout IN ('reconnect', 'requeue', 'wait'));
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5];
+// Messages of parts, and ids that say nothing of the traffic (issue 11). A row of `messages` is now
+// one part of a message: its own carrier connector, carrier id, state and receipt. A message of
+// one part is one row (msg NULL); the parts of a longer one share msg, the id of their first part,
+// and number themselves part 0..parts-1. Where a message came from (origin) decides who hears of
+// its receipts: a system message (a compliance reply) puts none in any outbox. Row numbers are
+// allocated by src/messages/ids.ts from now on; meta keeps its key, the highest row number handed
+// out before (shown as they were) and the last epoch taken.
+const V6 = `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value ANY
+) STRICT;
+INSERT INTO meta VALUES ('ids.key', randomblob(16));
+INSERT INTO meta VALUES ('ids.legacy_max', MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), (SELECT COALESCE(MAX(id), 0) FROM messages)));
+INSERT INTO meta VALUES ('ids.epoch', 0);
+ALTER TABLE messages ADD COLUMN msg INTEGER;
+ALTER TABLE messages ADD COLUMN part INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN parts INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT 'smpp' CHECK (origin IN ('smpp', 'http', 'system'));
+CREATE INDEX messages_parts ON messages (msg) WHERE msg IS NOT NULL;
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];

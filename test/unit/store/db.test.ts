@@ -12,7 +12,7 @@ import { tmpDb, tmpDbPath } from '../../helpers/tmpdb.js';
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
 
-const TABLES = ['accounts', 'config_version', 'connectors', 'messages', 'mo_routes', 'mt_routes', 'outbox', 'parked_receipts'];
+const TABLES = ['accounts', 'config_version', 'connectors', 'messages', 'meta', 'mo_routes', 'mt_routes', 'outbox', 'parked_receipts'];
 
 function tables(db: Database.Database): string[] {
   return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
@@ -177,6 +177,6 @@ test('schema 5: connectors of a version 4 file get on_timeout = reconnect', (t) 
   old.close();
   const db = openDb(p.path);
   t.after(() => db.close());
-  assert.equal(db.pragma('user_version', { simple: true }), 5);
+  assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   assert.equal(db.prepare("SELECT on_timeout FROM connectors WHERE id = 'c'").pluck().get(), 'reconnect');
 });

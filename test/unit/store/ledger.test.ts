@@ -26,7 +26,7 @@ test('insert stores a queued message and returns increasing ids; get reads it ba
   const id2 = ledger.insert(msg({ destAddr: '2', now: 2_000 }));
   assert.ok(id >= 1 && id2 > id);
   assert.deepEqual(ledger.get(id), {
-    id, accountId: 1, sourceAddr: 'SHOP', destAddr: '447700900001', registeredDelivery: 1, pdu: PDU, connector: null, state: MessageState.QUEUED, error: null,
+    id, accountId: 1, origin: 'smpp', msg: id, part: 0, parts: 1, sourceAddr: 'SHOP', destAddr: '447700900001', registeredDelivery: 1, pdu: PDU, connector: null, state: MessageState.QUEUED, error: null,
     smscId: null, smscIdRaw: null, submittedAt: 1_000, doneAt: null,
   });
   assert.deepEqual(db.prepare('SELECT route_id, connectors, attempts, next_at, expires_at, sent_at FROM messages WHERE id = ?').get(id), {
@@ -58,7 +58,7 @@ test('awaitingReceipt: by connector and folded id, only messages still waiting; 
   assert.equal(ledger.awaitingReceipt('c1', 'abc')!.id, old);
   ledger.markSent(newer, 'c1', 'abc', 'abc', 3);
   assert.equal(ledger.awaitingReceipt('c1', 'abc')!.id, newer);
-  assert.deepEqual(ledger.awaitingReceipt('c2', 'abc'), { id: other, accountId: 1, pdu: PDU, submittedAt: 1_000 });
+  assert.deepEqual(ledger.awaitingReceipt('c2', 'abc'), { id: other, accountId: 1, origin: 'smpp', pdu: PDU, submittedAt: 1_000 });
   assert.equal(ledger.awaitingReceipt('c1', 'ABC'), undefined, 'the lookup is on the stored (folded) form');
   assert.equal(ledger.awaitingReceipt('c3', 'abc'), undefined);
   ledger.markFinal(newer, MessageState.DELIVERED, null, 4);
@@ -122,13 +122,13 @@ test('queuedPage(): only QUEUED messages in the id range, oldest first, at most 
   assert.deepEqual(ledger.queuedPage(0, c, 10).map((m) => m.id), [a, b, c], 'not past toId');
   assert.deepEqual(ledger.queuedPage(b, d, 2).map((m) => m.id), [b, c], 'from fromId, at most limit');
   const [first] = ledger.queuedPage(a, a, 1);
-  assert.deepEqual(first, { id: a, accountId: 1, pdu: PDU, connectors: ['c1'], attempts: 0, nextAt: 3_000, expiresAt: 99_000, submittedAt: 3_000 });
+  assert.deepEqual(first, { id: a, accountId: 1, origin: 'smpp', pdu: PDU, connectors: ['c1'], attempts: 0, nextAt: 3_000, expiresAt: 99_000, submittedAt: 3_000 });
   assert.deepEqual(ledger.queuedPage(b, b, 1)[0]!.connectors, ['c1', 'c2']);
   ledger.markRetry(b, 10_000, 0x58);
   assert.deepEqual(ledger.queuedPage(0, d, 10).map((m) => [m.id, m.attempts]), [[a, 0], [b, 1], [c, 0], [d, 0]], 'a retry stays queued');
   assert.equal(ledger.countQueued(), 4);
   assert.equal(ledger.maxId(), d);
-  assert.deepEqual(ledger.expiredQueued(5_000, 10), [{ id: b, accountId: 1, pdu: PDU, submittedAt: 1_000 }]);
+  assert.deepEqual(ledger.expiredQueued(5_000, 10), [{ id: b, accountId: 1, origin: 'smpp', pdu: PDU, submittedAt: 1_000 }]);
   assert.deepEqual(ledger.expiredQueued(4_999, 10), []);
 });
 
@@ -226,7 +226,7 @@ test('applyReceiptBySmscId: finds the newest message still waiting under that id
   const newer = ledger.insert(msg());
   ledger.markSent(old, 'c1', 'abc', 'abc', 1);
   ledger.markSent(newer, 'c1', 'abc', 'abc', 2);
-  assert.deepEqual(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, 0, 10), { id: newer, accountId: 1, pdu: PDU, submittedAt: 1_000 });
+  assert.deepEqual(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, 0, 10), { id: newer, accountId: 1, origin: 'smpp', pdu: PDU, submittedAt: 1_000 });
   assert.deepEqual([ledger.get(newer)!.state, ledger.get(newer)!.doneAt], [MessageState.DELIVERED, 10]);
   assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.ENROUTE, null, 11)!.id, old, 'an intermediate receipt');
   assert.deepEqual([ledger.get(old)!.state, ledger.get(old)!.doneAt], [MessageState.ENROUTE, null], 'still waiting, no done time');
