@@ -33,6 +33,7 @@ export interface Config {
   log: { level: string };
   shutdown: { deadlineMs: number };
   security: { maxConnectionsPerIp: number; bindFailures: number; addressBindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
+  cluster: { node: number };
 }
 
 export const DEFAULTS: Config = {
@@ -58,6 +59,7 @@ export const DEFAULTS: Config = {
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
   security: { maxConnectionsPerIp: 100, bindFailures: 5, addressBindFailures: 50, bindFailureWindowMs: 60_000, lockoutMs: 300_000 },
+  cluster: { node: 0 },
 };
 
 /** Node turns a timer of 2^31 ms or more into 1 ms: every *Ms key that feeds a timer stays below. */
@@ -111,6 +113,7 @@ const RULES: Record<string, z.ZodTypeAny> = {
   'messages.sweepMs': timerMs(1),
   'messages.maxInMemory': positive,
   'messages.outboxPageSize': positive,
+  'cluster.node': whole(0, 1023, 'must be a node number within 0..1023'),
   'smsc.maxAttempts': positive,
   'smsc.retryBaseMs': timerMs(1),
   'smsc.retryMaxMs': timerMs(1),

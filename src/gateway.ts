@@ -12,6 +12,9 @@ import { ManageHandler } from './esme/manage.js';
 import { OutboxDelivery } from './esme/outbox-delivery.js';
 import { BindRegistry } from './esme/registry.js';
 import { SubmitHandler } from './esme/submit.js';
+import type { MessageIds } from './messages/ids.js';
+import { messageIdsFor } from './messages/ids-store.js';
+import { Intake } from './messages/intake.js';
 import type { Logger } from './log.js';
 import { Housekeeping } from './housekeeping.js';
 import { Metrics, MetricsServer, forgetSeries } from './metrics.js';
@@ -81,6 +84,10 @@ export class Gateway {
   private registry!: BindRegistry;
   private auth!: EsmeAuth;
   private submits!: SubmitHandler;
+  /** Where every message enters (the SMPP door, and the gateway itself). */
+  intake!: Intake;
+  /** The message ids accounts see. */
+  ids!: MessageIds;
   private manage!: ManageHandler;
   private mtRouter = new MtRouter([]);
   private moRouter = new MoRouter([]);
@@ -142,7 +149,8 @@ export class Gateway {
         onTick: () => this.probeStore(),
       });
     }
-    const ledger = new Ledger(this.db);
+    const ids = (this.ids = messageIdsFor(this.db, { node: config.cluster.node }));
+    const ledger = new Ledger(this.db, { nextId: () => ids.next() });
     const outbox = new Outbox(this.db);
     const connectors = (this.connectors = new ConnectorStore(this.db, keyRingFor(config, {
       onCreate: (path) => log.warn({ path }, 'created the key that seals connector passwords; back it up apart from the database'),
@@ -170,6 +178,7 @@ export class Gateway {
       deliver: (items) => this.delivery.enqueue(items),
       account: (id) => this.auth.account(id),
       idHint: (connector) => this.dispatcher.links.get(connector)?.settings.dlrId ?? 'auto',
+      formatId: (id, format) => ids.format(id, format),
     });
     const inbound = new Inbound({
       commit: this.commit, outbox, receipts, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
@@ -190,14 +199,17 @@ export class Gateway {
       inbound: (pdu, connector) => inbound.handle(pdu, connector),
       link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, tls: carrierTls }),
     });
-    this.submits = new SubmitHandler({
-      clock, commit: this.commit, ledger, dispatcher: this.dispatcher, metrics, logger: log,
+    this.intake = new Intake({
+      clock, commit: this.commit, ledger, carrier: this.dispatcher, metrics,
       account: (id) => this.auth.account(id), router: () => this.mtRouter,
-      defaultValidityMs: config.messages.defaultValidityMs, noRouteStatus: config.routing.noRouteStatus,
-      maxPduSize: config.smpp.session.maxPduSize,
+      defaultValidityMs: config.messages.defaultValidityMs, maxPduSize: config.smpp.session.maxPduSize,
+    });
+    this.submits = new SubmitHandler({
+      clock, intake: this.intake, metrics, account: (id) => this.auth.account(id),
+      formatId: (id, format) => ids.format(id, format), noRouteStatus: config.routing.noRouteStatus,
     });
     this.manage = new ManageHandler({
-      ledger, commit: this.commit, dispatcher: this.dispatcher, account: (id) => this.auth.account(id), logger: log, maxPduSize: config.smpp.session.maxPduSize,
+      ledger, commit: this.commit, dispatcher: this.dispatcher, account: (id) => this.auth.account(id), ids, logger: log, maxPduSize: config.smpp.session.maxPduSize,
     });
     metrics.countQueues = () => Object.fromEntries([...this.dispatcher.links].map(([id, l]) => [id, l.queued]));
     // A series per live account (0 when nothing waits) and per configured connector (0 until bound).
@@ -381,7 +393,7 @@ export class Gateway {
       this.metrics.accepted.forget(this.auth.name(id));
       this.log.info({ account: this.auth.name(id), accountId: id, droppedMessages: dropped }, 'account removed');
     }
-    this.submits.reload(accounts);
+    this.intake.reload(accounts);
     const routes = new RouteStore(this.db);
     this.mtRouter = new MtRouter(routes.listMt());
     this.moRouter = new MoRouter(routes.listMo());

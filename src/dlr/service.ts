@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { decode, encode } from '../smpp/codec.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import type { Ledger } from '../store/ledger.js';
+import type { Ledger, Origin } from '../store/ledger.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
 import { foldId, formatMessageId, parkedIdCandidates, receiptIdCandidates, type IdHint } from './ids.js';
 import { MessageState, isFinal, receiptBody, statOf, type Receipt } from './receipt.js';
@@ -21,6 +21,8 @@ export interface ReceiptServiceOptions {
   /** A live account by internal id (how it sees ids); undefined once removed: it gets no receipts. */
   account: (accountId: number) => { idFormat: 'hex' | 'dec' } | undefined;
   idHint: (connector: string) => IdHint;
+  /** The id an account sees for a message (default: the row number in its format). */
+  formatId?: (id: number, format: 'hex' | 'dec') => string;
   /** How long a receipt waits in the outbox for its account to bind. */
   ttlMs: number;
   metrics: Metrics;
@@ -33,6 +35,8 @@ export interface ReceiptServiceOptions {
 interface ReceiptSubject {
   id: number;
   accountId: number;
+  /** A system message (default: an account's) puts no receipt in any outbox. */
+  origin?: Origin;
   pdu: Buffer;
   submittedAt: number;
 }
@@ -153,13 +157,14 @@ export class ReceiptService {
 
   /** Puts the account's receipt into its outbox, if it asked for one in this state. */
   private receiptFor(msg: ReceiptSubject, state: number, err: string, now: number): OutboxItem | undefined {
+    if (msg.origin === 'system') return undefined;
     const sm = decode(msg.pdu) as PduOf<'submit_sm'>;
     if (!wantsReceipt(sm.registered_delivery, state)) return undefined;
     // Removed since: its messages keep their state for billing, but nobody is there to tell.
     const account = this.o.account(msg.accountId);
     if (!account) return undefined;
     const body = receiptBody({
-      id: formatMessageId(msg.id, account.idFormat),
+      id: (this.o.formatId ?? formatMessageId)(msg.id, account.idFormat),
       state,
       err,
       submittedAt: msg.submittedAt,

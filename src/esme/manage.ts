@@ -1,10 +1,10 @@
 // query_sm, cancel_sm and replace_sm from an account, about one of its own messages: answered
 // from the ledger while the message is here, forwarded to the carrier (with the carrier's id)
 // once it has left.
-import { formatMessageId, parseMessageId } from '../dlr/ids.js';
 import { MessageState, isFinal } from '../dlr/receipt.js';
 import { SmppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { IdFormat } from '../messages/ids.js';
 import { decode, encode } from '../smpp/codec.js';
 import { ESME_RMSGQFUL, Status, TLVS } from '../smpp/defs.js';
 import type { PduOf } from '../smpp/pdu.js';
@@ -23,6 +23,8 @@ export interface ManageOptions {
   commit: GroupCommit;
   dispatcher: Dispatcher;
   account: (accountId: number) => Account | undefined;
+  /** The ids accounts see (src/messages/ids.ts). */
+  ids: { format(id: number, format: IdFormat): string; parse(text: string, format: IdFormat): number | undefined };
   logger: Logger;
   /** The largest PDU a carrier is sent (smpp.session.maxPduSize). */
   maxPduSize: number;
@@ -142,9 +144,9 @@ export class ManageHandler {
     const account = ctx ? this.o.account(ctx.accountId) : undefined;
     if (!account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
     if (!account.enabled) throw new SmppError(fail, 'account disabled');
-    const id = parseMessageId(messageId, account.idFormat);
+    const id = this.o.ids.parse(messageId, account.idFormat);
     const record = id === undefined ? undefined : this.o.ledger.get(id);
-    if (!record || record.accountId !== account.id || formatMessageId(record.id, account.idFormat) !== messageId.trim().toLowerCase()) {
+    if (!record || record.accountId !== account.id || this.o.ids.format(record.id, account.idFormat) !== messageId.trim().toLowerCase()) {
       throw new SmppError(fail === Status.ESME_RQUERYFAIL ? fail : Status.ESME_RINVMSGID!, `no message ${messageId} of this account`);
     }
     return { record, account };

@@ -29,13 +29,23 @@ export class TokenBucket {
     this.tokens = Math.min(this.tokens, this.burst);
   }
 
-  /** Takes one token if there is one. */
-  take(): boolean {
+  /**
+   * Takes `n` tokens if there are (a message of more parts than the burst passes on a full bucket
+   * and leaves it in debt, so the rate still holds over time).
+   */
+  take(n = 1): boolean {
     if (this.rate <= 0) return true;
     this.refill();
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < Math.min(n, this.burst)) return false;
+    this.tokens -= n;
     return true;
+  }
+
+  /** Counts `n` tokens whether or not there are (work that must go, counted against the rate). */
+  charge(n = 1): void {
+    if (this.rate <= 0) return;
+    this.refill();
+    this.tokens -= n;
   }
 
   /** Milliseconds until a token will be there (0 if one is). */

@@ -12,6 +12,7 @@ import type { ResponseInit, Session } from '../smpp/session.js';
 import { Fifo } from '../smpp/fifo.js';
 import { registeredDeliveryOffset } from '../smpp/patch.js';
 import { Status } from '../smpp/defs.js';
+import type { Origin } from '../store/ledger.js';
 import type { Connector } from '../store/connectors.js';
 
 const ESME_RSYSERR = Status.ESME_RSYSERR!;
@@ -20,6 +21,8 @@ const ESME_RSYSERR = Status.ESME_RSYSERR!;
 export interface Outgoing {
   id: number;
   accountId: number;
+  /** Where it came from (default 'smpp'): a system message puts no receipt in any outbox. */
+  origin?: Origin;
   /** The submit_sm as the account sent it, encoded (compact while queued). */
   pdu: Buffer;
   /** Candidate connectors from the route, in order; `tried` indexes the current one. */

@@ -8,6 +8,7 @@ import { SmppClient } from '../../src/smpp/client.js';
 import { TLVS } from '../../src/smpp/defs.js';
 import type { Session } from '../../src/smpp/session.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
+import { idsOfDb, rowOf } from '../helpers/message-ids.js';
 
 const PAYLOAD = TLVS.get('message_payload')!.tag;
 
@@ -100,7 +101,7 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
     await sim.until(() => submits.some((e) => e.key.endsWith('at the carrier')));
     // Once the carrier's id is recorded, cancel_sm goes to the carrier with that id.
     const ledger = new Database(db, { readonly: true });
-    for (let i = 0; i < 200 && !ledger.prepare('SELECT smsc_id FROM messages WHERE id = ?').pluck().get(parseInt(r.message_id, 16)); i++) await new Promise((res) => setTimeout(res, 25));
+    for (let i = 0; i < 200 && !ledger.prepare('SELECT smsc_id FROM messages WHERE id = ?').pluck().get(rowOf(idsOfDb(db), r.message_id)); i++) await new Promise((res) => setTimeout(res, 25));
     ledger.close();
     const c = await esme.request({ command: 'cancel_sm', message_id: r.message_id });
     assert.equal(c.command_status, 0x11, 'the simulator refuses cancel_sm');

@@ -17,6 +17,7 @@ import { openDb } from '../../src/store/db.js';
 import { damagePages } from '../helpers/damage.js';
 import { CLI, cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
 import { freePort } from '../helpers/wait.js';
+import { idsOfDb, rowOf } from '../helpers/message-ids.js';
 
 interface Run {
   code: number | null;
@@ -204,6 +205,7 @@ test('backup while the gateway takes messages, restore refused while it runs, th
     client = new SmppClient({ host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transmitter', system_id: 'acme', password: 'pw' }, session: { enquireLinkMs: 0 } });
     client.start();
     const session = await client.whenBound();
+    const gatewayIds = idsOfDb(db);
     const acked: number[] = [];
     let stop = false;
     let sent = 0;
@@ -212,7 +214,7 @@ test('backup while the gateway takes messages, restore refused while it runs, th
         const i = sent++;
         const r = await session.request({ command: 'submit_sm', source_addr: 'SHOP', destination_addr: String(4917000000 + i), short_message: Buffer.from(`backup ${i}`) });
         assert.equal(r.command_status, 0);
-        acked.push(Number.parseInt(r.message_id, 16));
+        acked.push(rowOf(gatewayIds, r.message_id));
       }
     };
     const senders = Array.from({ length: 20 }, sender);

@@ -6,6 +6,7 @@ import { SmppClient } from '../../src/smpp/client.js';
 import { ESME_RMSGQFUL } from '../../src/smpp/defs.js';
 import type { Pdu } from '../../src/smpp/pdu.js';
 import { ESME } from './gateway-carrier.js';
+import { idsOfDb, rowOf } from './message-ids.js';
 
 /**
  * An ESME (transceiver, answering receipts OK) that keeps `window` submit_sm open until stop().
@@ -107,9 +108,11 @@ export function unfinished(file: string): number {
   }
 }
 
-/** Gateway message ids (hex, the account's default format) that the ledger does not hold. */
-export function missingFrom(ids: Set<number>, acked: readonly string[]): string[] {
-  return acked.filter((id) => !ids.has(parseInt(id, 16)));
+/** Gateway message ids (hex, the account's default format) that the ledger in `file` does not hold. */
+export function missingFrom(file: string, acked: readonly string[]): string[] {
+  const rows = ledgerIds(file);
+  const ids = idsOfDb(file);
+  return acked.filter((id) => !rows.has(rowOf(ids, id)));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -26,7 +26,7 @@ export class DeliverSmCheck {
       const id = receiptedId(pdu) ?? '';
       const text = pdu.short_message.toString('latin1');
       if (!/^[0-9a-f]+$/.test(id) || !text.startsWith(`id:${id} `)) this.anomaly('bad-receipt', conn, `receipt id ${JSON.stringify(id)}, text ${JSON.stringify(text.slice(0, 80))}`, [raw]);
-      else if (this.ledger.receipt(parseInt(id, 16))) s.deliverSm.receiptsMatched++;
+      else if (this.ledger.receipt(this.ledger.rowOf(id))) s.deliverSm.receiptsMatched++;
     } else {
       s.deliverSm.mos++;
       if (this.moKeys.has(pdu)) s.deliverSm.mosMatched++;

@@ -11,6 +11,7 @@ import { httpGet } from './gateway-child.js';
 import type { StoredSample } from './ledger.js';
 import { ACCOUNT, MAX_PDU, MB, accountBind, answerLinkRequest, receiptedId, sleep, waitSocket } from './shared.js';
 import type { DbCheck, FinalCheck, GatewayFuzzOptions, GatewayFuzzSummary } from './summary.js';
+import { idsOfDb, rowOf } from '../message-ids.js';
 
 // ---- on the wire ----
 
@@ -156,7 +157,8 @@ export function missingStates(path: string, ids: readonly string[]): string[] {
   const d = new Database(path, { readonly: true });
   try {
     const q = d.prepare('SELECT id, state, connector, smsc_id, attempts, error FROM messages WHERE id = ?');
-    return ids.map((id) => JSON.stringify(q.get(parseInt(id, 16)) ?? null));
+    const gatewayIds = idsOfDb(path);
+    return ids.map((id) => JSON.stringify(q.get(rowOf(gatewayIds, id)) ?? null));
   } finally {
     d.close();
   }

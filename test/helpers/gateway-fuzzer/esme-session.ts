@@ -119,8 +119,8 @@ export async function runConnection(run: FuzzRun, n: number): Promise<void> {
     if (pdu.command_status !== 0 || p.track === undefined) return;
     const t = p.track;
     if (t.kind === 'submit' && (pdu.command === 'submit_sm_resp' || pdu.command === 'data_sm_resp')) {
-      const id = parseInt(pdu.message_id, 16);
-      if (!/^[0-9a-f]{1,13}$/.test(pdu.message_id) || !Number.isSafeInteger(id)) {
+      const id = ledger.rowOf(pdu.message_id);
+      if (!/^[0-9a-f]{1,16}$/.test(pdu.message_id) || !Number.isSafeInteger(id)) {
         anomaly('bad-message-id', n, `submit answered OK with message_id ${JSON.stringify(pdu.message_id)}`, [p.unit]);
         return;
       }

@@ -52,6 +52,7 @@ import { carriersBound, configureGateway, newSimulator, startFuzzedGateway } fro
 import { mb } from './shared.js';
 import { MoKeys, SideTraffic } from './side-traffic.js';
 import { anomalyRecorder, emptySummary, type GatewayFuzzOptions, type GatewayFuzzSummary, type Skippable } from './summary.js';
+import { idsOfDb } from '../message-ids.js';
 
 export { SKIPPABLE, type GatewayAnomaly, type GatewayFuzzOptions, type GatewayFuzzSummary, type Skippable } from './summary.js';
 
@@ -87,6 +88,7 @@ export async function runGatewayFuzz(options: GatewayFuzzOptions): Promise<Gatew
     const carrierPort = await carrier.start();
     configureGateway(db, simPort, carrierPort, sessions, window);
     gw = await startFuzzedGateway(db, options);
+    ledger.ids = idsOfDb(db);
     const g = gw;
     s.gateway.pid = g.pid;
     await carriersBound(sim, carrier);

@@ -2,7 +2,9 @@
 // in its ledger at the end), recent ones for query_sm, cancel_sm and replace_sm to aim at, ids a
 // replace_sm aimed at (no longer stored as sent), receipts for ids not yet seen, and a reservoir
 // sample of accepted messages to compare with what the gateway stored.
+import type { MessageIds } from '../../../src/messages/ids.js';
 import type { PduOf } from '../../../src/smpp/pdu.js';
+import { rowOf } from '../message-ids.js';
 import { RecentIds } from './requests.js';
 
 /** An accepted submit_sm or data_sm and the message as the ledger must hold it. */
@@ -22,8 +24,16 @@ export class Ledger {
   private readonly unmatched = new Set<number>();
   private sampleSeen = 0;
 
+  /** The gateway's ids, read from its database once it started. */
+  ids: MessageIds | undefined;
+
   /** `rand` draws the reservoir sample only. */
   constructor(private readonly rand: () => number) {}
+
+  /** The ledger row of an id the gateway gave (NaN for none). */
+  rowOf(messageId: string): number {
+    return this.ids ? rowOf(this.ids, messageId) : Number.NaN;
+  }
 
   /** A submit_sm or data_sm answered OK with `messageId` (`id` its value); `expect` when it was sampled. */
   acknowledge(id: number, messageId: string, expect: PduOf<'submit_sm'> | undefined): void {
@@ -40,14 +50,14 @@ export class Ledger {
 
   /** A submit_multi answered OK: one ledger row per accepted destination, inserted in one go, so consecutive ids. */
   acknowledgeMulti(messageId: string, accepted: number): void {
-    const first = parseInt(messageId, 16);
+    const first = this.rowOf(messageId);
     for (let k = 0; k < accepted; k++) this.acknowledged.add(first + k);
     this.recent.add(messageId);
   }
 
   /** A replace_sm aimed at `target`: its answer may be lost with the connection, so a message ever aimed at is not sampled. */
   aimedAt(target: string): void {
-    const id = parseInt(target.trim(), 16);
+    const id = this.rowOf(target);
     if (Number.isSafeInteger(id)) this.replaced.add(id);
   }
 

@@ -12,7 +12,7 @@ import { Metrics } from '../../../src/metrics.js';
 import type { MtRouter } from '../../../src/routing/mt.js';
 import { ESME_RMSGQFUL } from '../../../src/smpp/defs.js';
 import type { Session } from '../../../src/smpp/session.js';
-import type { Dispatcher } from '../../../src/smsc/dispatcher.js';
+import { Intake } from '../../../src/messages/intake.js';
 import type { Account } from '../../../src/store/accounts.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { StoreHealth, StoreUnavailableError, storeFailure, type StoreFailure } from '../../../src/store/health.js';
@@ -118,13 +118,14 @@ test('the submit path answers a full store ESME_RMSGQFUL (0x14, "cannot store no
   const gc = new GroupCommit(h.db, { health });
   const accepted: number[] = [];
   const account: Account = { id: 1, systemId: 'acme', passwordHash: '', tps: 0, window: 100, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'dec', enabled: true };
-  const submits = new SubmitHandler({
-    clock: systemClock, commit: gc, ledger: new Ledger(h.db), metrics, logger: capture().logger,
-    dispatcher: { accept: (m: { id: number }) => accepted.push(m.id) } as unknown as Dispatcher,
+  const intake = new Intake({
+    clock: systemClock, commit: gc, ledger: new Ledger(h.db), metrics,
+    carrier: { accept: (m: { id: number }) => accepted.push(m.id) },
     account: () => account,
     router: () => ({ route: () => ({ routeId: 1, connectors: ['c1'] }) }) as unknown as MtRouter,
-    defaultValidityMs: 60_000, noRouteStatus: 0x0b, maxPduSize: 4096,
+    defaultValidityMs: 60_000, maxPduSize: 4096,
   });
+  const submits = new SubmitHandler({ clock: systemClock, intake, metrics, account: () => account, formatId: (id) => String(id), noRouteStatus: 0x0b });
   const session = { context: { accountId: 1, systemId: 'acme', open: 0 } } as unknown as Session;
   const sm = (i: number) => ({
     command: 'submit_sm', sequence_number: i + 1, service_type: '', source_addr_ton: 0, source_addr_npi: 0, source_addr: 'SHOP', dest_addr_ton: 1, dest_addr_npi: 1,

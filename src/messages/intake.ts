@@ -1,0 +1,183 @@
+// The one way a message enters the gateway, whatever door it came through (an SMPP bind, an HTTP
+// request, the gateway itself): the ordered checks (account enabled, rate, fields, policy, route,
+// size), the ledger write, and the hand-over to the carrier side. Resolves with the message's id
+// only after the commit; refusals are Refused errors that each door answers in its own terms.
+import type { Clock } from '../clock.js';
+import type { Metrics } from '../metrics.js';
+import { TokenBucket } from '../rate/token-bucket.js';
+import type { MtRouter } from '../routing/mt.js';
+import { encode } from '../smpp/codec.js';
+import { TLVS } from '../smpp/defs.js';
+import type { PduInput, Tlv } from '../smpp/pdu.js';
+import type { Outgoing } from '../smsc/connector.js';
+import type { Account } from '../store/accounts.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { Ledger, Origin } from '../store/ledger.js';
+import { Refused } from './refused.js';
+
+export type { Origin };
+
+export interface Address {
+  addr: string;
+  ton: number;
+  npi: number;
+}
+
+/** A message someone asks the gateway to send. */
+export interface MessageRequest {
+  /** The account's internal id: for a system message, the account it is charged to. */
+  accountId: number;
+  origin: Origin;
+  source: Address;
+  destination: Address;
+  /** The text as sent, in `dataCoding`. */
+  body: Buffer;
+  dataCoding: number;
+  esmClass: number;
+  /** Optional parameters for the carrier (SMPP TLVs), in order. */
+  tlvs?: Tlv[];
+  /** The body is the value of a message_payload TLV among `tlvs` (kept where the sender put it). */
+  bodyInPayload?: boolean;
+  /** SMPP registered_delivery bits: which receipts the sender wants (system messages: what to record). */
+  registeredDelivery: number;
+  /** When the message stops being worth delivering (ms since the epoch); default: the gateway's validity. */
+  validUntil?: number;
+  priority?: number;
+  protocolId?: number;
+  serviceType?: string;
+  replaceIfPresent?: number;
+  defaultMsgId?: number;
+  /** SMPP time texts as the sender wrote them, passed on to the carrier unchanged. */
+  scheduleText?: string;
+  validityText?: string;
+}
+
+/** A policy on intake (compliance: opt-outs, keywords): undefined lets the message on. */
+export type Policy = (request: MessageRequest, account: Account) => Refused | undefined;
+
+export interface IntakeOptions {
+  clock: Clock;
+  commit: GroupCommit;
+  ledger: Ledger;
+  /** The carrier side: takes each part once it is committed. */
+  carrier: { accept(msg: Outgoing): void };
+  metrics: Metrics;
+  account: (accountId: number) => Account | undefined;
+  router: () => MtRouter;
+  /** Validity when the request gives none; a request's is capped at 7 times it. */
+  defaultValidityMs: number;
+  /** The largest PDU a carrier is sent (smpp.session.maxPduSize). */
+  maxPduSize: number;
+  policy?: Policy;
+  /** Wall-clock time (stored in the ledger); default Date.now. */
+  now?: () => number;
+}
+
+const SMPP_MAX_ADDRESS = 20;
+const SHORT_MESSAGE_MAX = 254;
+
+export class Intake {
+  private readonly buckets = new Map<number, TokenBucket>();
+  private readonly now: () => number;
+  /** Replaced by the compliance rooms when they start. */
+  policy: Policy | undefined;
+
+  constructor(private readonly o: IntakeOptions) {
+    this.now = o.now ?? Date.now;
+    this.policy = o.policy;
+  }
+
+  /** Applies new account rates (after a table change). */
+  reload(accounts: readonly Account[]): void {
+    for (const a of accounts) this.buckets.get(a.id)?.setRate(a.tps);
+    for (const id of this.buckets.keys()) if (!accounts.some((a) => a.id === id)) this.buckets.delete(id);
+  }
+
+  /** Checks, routes and stores one message; resolves with its id (its first part's row) after the commit. */
+  async submit(req: MessageRequest): Promise<number> {
+    const account = this.o.account(req.accountId);
+    if (!account) throw new Refused('unknown_account', 'no such account');
+    // The operator's kill switch works on binds already up, too.
+    if (!account.enabled) throw new Refused('account_disabled', 'account disabled');
+    const system = req.origin === 'system';
+    // Rates count what carriers count: one submit_sm per part. A system message (a compliance
+    // reply) is counted against its account but never refused for it.
+    const parts = 1;
+    const bucket = this.bucket(account);
+    if (system) bucket.charge(parts);
+    else if (!bucket.take(parts)) {
+      this.o.metrics.accountThrottled.inc({ account: account.systemId });
+      throw new Refused('throttled');
+    }
+    const dest = req.destination.addr;
+    if (dest === '') throw new Refused('invalid_destination', 'destination is empty');
+    if (dest.length > SMPP_MAX_ADDRESS) throw new Refused('invalid_destination', 'destination is longer than a carrier takes');
+    if (req.source.addr.length > SMPP_MAX_ADDRESS) throw new Refused('invalid_source', 'source is longer than a carrier takes');
+    const now = this.now();
+    let expiresAt = now + this.o.defaultValidityMs;
+    if (req.validUntil !== undefined) {
+      if (req.validUntil <= now) throw new Refused('invalid_validity', 'validity is in the past');
+      expiresAt = Math.min(req.validUntil, now + 7 * this.o.defaultValidityMs);
+    }
+    if (!system && this.policy) {
+      const refused = this.policy(req, account);
+      if (refused) throw refused;
+    }
+    const route = this.o.router().route({ account: account.systemId, source: req.source.addr, destination: dest }, now);
+    if (!route) throw new Refused('no_route', 'no route');
+    const bytes = encode(carrierForm(req));
+    // What no carrier link could carry is refused here rather than accepted and failed later.
+    if (bytes.length > this.o.maxPduSize) throw new Refused('too_large', `${bytes.length} bytes as a submit_sm; the limit is ${this.o.maxPduSize}`);
+    const id = await this.o.commit.run(() =>
+      this.o.ledger.insert({
+        accountId: account.id, origin: req.origin, sourceAddr: req.source.addr, destAddr: dest, registeredDelivery: req.registeredDelivery,
+        pdu: bytes, routeId: route.routeId, connectors: route.connectors, expiresAt, now,
+      }),
+    );
+    this.o.metrics.accepted.mark(account.systemId);
+    this.o.carrier.accept({ id, accountId: account.id, origin: req.origin, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
+    return id;
+  }
+
+  private bucket(account: Account): TokenBucket {
+    let b = this.buckets.get(account.id);
+    if (!b) this.buckets.set(account.id, (b = new TokenBucket(account.tps, this.o.clock)));
+    return b;
+  }
+}
+
+/** The submit_sm a carrier is sent for a request (sequence number set when sent). */
+function carrierForm(req: MessageRequest): PduInput<'submit_sm'> {
+  let shortMessage = req.body;
+  let tlvs = req.tlvs;
+  if (req.bodyInPayload) shortMessage = EMPTY;
+  else if (req.body.length > SHORT_MESSAGE_MAX) {
+    shortMessage = EMPTY;
+    tlvs = [...(tlvs ?? []), { tag: MESSAGE_PAYLOAD, value: req.body }];
+  }
+  return {
+    command: 'submit_sm',
+    sequence_number: 1,
+    service_type: req.serviceType ?? '',
+    source_addr_ton: req.source.ton,
+    source_addr_npi: req.source.npi,
+    source_addr: req.source.addr,
+    dest_addr_ton: req.destination.ton,
+    dest_addr_npi: req.destination.npi,
+    destination_addr: req.destination.addr,
+    esm_class: req.esmClass,
+    protocol_id: req.protocolId ?? 0,
+    priority_flag: req.priority ?? 0,
+    schedule_delivery_time: req.scheduleText ?? '',
+    validity_period: req.validityText ?? '',
+    registered_delivery: req.registeredDelivery,
+    replace_if_present_flag: req.replaceIfPresent ?? 0,
+    data_coding: req.dataCoding,
+    sm_default_msg_id: req.defaultMsgId ?? 0,
+    short_message: shortMessage,
+    ...(tlvs ? { tlvs } : {}),
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
+const MESSAGE_PAYLOAD = TLVS.get('message_payload')!.tag;

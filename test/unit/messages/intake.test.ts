@@ -1,0 +1,119 @@
+// Intake in one process: a real ledger on a temp SQLite file and group commit, a manual clock, and
+// a carrier side that records what it is handed. The ordered checks, what is stored, the id only
+// after the commit, and system messages (charged to an account, never refused for its rate, past
+// the policy).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Intake, type MessageRequest } from '../../../src/messages/intake.js';
+import { Refused } from '../../../src/messages/refused.js';
+import { Metrics } from '../../../src/metrics.js';
+import { MtRouter } from '../../../src/routing/mt.js';
+import { decode } from '../../../src/smpp/codec.js';
+import type { PduOf } from '../../../src/smpp/pdu.js';
+import type { Outgoing } from '../../../src/smsc/connector.js';
+import type { Account } from '../../../src/store/accounts.js';
+import { GroupCommit } from '../../../src/store/group-commit.js';
+import { Ledger } from '../../../src/store/ledger.js';
+import { ManualClock } from '../../helpers/clock.js';
+import { tmpDb } from '../../helpers/tmpdb.js';
+
+const T0 = Date.UTC(2026, 11, 4, 12);
+
+function setup(t: Parameters<typeof tmpDb>[0], over: Partial<Account> = {}) {
+  const h = tmpDb(t);
+  const clock = new ManualClock();
+  const ledger = new Ledger(h.db);
+  const handed: Outgoing[] = [];
+  const account: Account = { id: 7, systemId: 'acme', passwordHash: '', tps: 0, window: 10, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'hex', enabled: true, ...over };
+  let routes = new MtRouter([{ id: 1, order: 100, kind: 'static', account: null, prefix: '44', source: null, timeFrom: null, timeTo: null, connectors: [{ id: 'c1', weight: 1 }] }]);
+  const metrics = new Metrics();
+  const intake = new Intake({
+    clock, commit: new GroupCommit(h.db), ledger, carrier: { accept: (m) => void handed.push(m) }, metrics,
+    account: (id) => (id === account.id ? account : undefined), router: () => routes,
+    defaultValidityMs: 3_600_000, maxPduSize: 400, now: () => T0 + clock.now(),
+  });
+  return { ...h, clock, ledger, handed, account, intake, metrics, setRoutes: (r: MtRouter) => (routes = r) };
+}
+
+const request = (over: Partial<MessageRequest> = {}): MessageRequest => ({
+  accountId: 7, origin: 'smpp', source: { addr: 'SHOP', ton: 5, npi: 0 }, destination: { addr: '447700900001', ton: 1, npi: 1 },
+  body: Buffer.from('hello'), dataCoding: 0, esmClass: 0, registeredDelivery: 1, ...over,
+});
+
+const reason = (r: string) => (err: unknown) => err instanceof Refused && err.reason === r;
+
+test('a message is stored, then handed to the carrier side, and its id resolves only after the commit', async (t) => {
+  const { intake, ledger, handed } = setup(t);
+  const pending = intake.submit(request({ tlvs: [{ tag: 0x1403, value: Buffer.from('x') }], protocolId: 3, serviceType: 'CMT', validityText: '000001000000000R', validUntil: T0 + 60_000 }));
+  assert.equal(handed.length, 0, 'nothing goes to a carrier before the commit');
+  const id = await pending;
+  const row = ledger.get(id)!;
+  assert.deepEqual([row.accountId, row.origin, row.sourceAddr, row.destAddr, row.registeredDelivery, row.state], [7, 'smpp', 'SHOP', '447700900001', 1, 0]);
+  const sm = decode(row.pdu) as PduOf<'submit_sm'>;
+  assert.deepEqual(
+    [sm.source_addr_ton, sm.dest_addr_npi, sm.short_message.toString(), sm.protocol_id, sm.service_type, sm.validity_period, sm.tlvs?.[0]?.tag],
+    [5, 1, 'hello', 3, 'CMT', '000001000000000R', 0x1403],
+  );
+  assert.deepEqual(handed.map((m) => [m.id, m.accountId, m.origin, m.connectors, m.expiresAt]), [[id, 7, 'smpp', ['c1'], T0 + 60_000]]);
+});
+
+test('a body longer than a short_message goes in message_payload; one the sender put there stays where it was', async (t) => {
+  const { intake, ledger } = setup(t, {});
+  const long = Buffer.alloc(260, 0x41);
+  const a = decode(ledger.get(await intake.submit(request({ body: long, dataCoding: 4 })))!.pdu) as PduOf<'submit_sm'>;
+  assert.deepEqual([a.short_message.length, a.tlvs?.map((x) => [x.tag, x.value.length])], [0, [[0x0424, 260]]]);
+  const tlvs = [{ tag: 0x0424, value: Buffer.from('in payload') }, { tag: 0x1403, value: Buffer.from('after') }];
+  const b = decode(ledger.get(await intake.submit(request({ body: tlvs[0]!.value, bodyInPayload: true, tlvs })))!.pdu) as PduOf<'submit_sm'>;
+  assert.deepEqual([b.short_message.length, b.tlvs?.map((x) => x.tag)], [0, [0x0424, 0x1403]]);
+});
+
+test('checks in order: account enabled, rate, fields, policy, route, size', async (t) => {
+  const s = setup(t, { tps: 1 });
+  let policyCalls = 0;
+  s.intake.policy = (req) => (policyCalls++, req.destination.addr.endsWith('666') ? new Refused('policy', 'opted out') : undefined);
+  s.account.enabled = false;
+  await assert.rejects(s.intake.submit(request()), reason('account_disabled'));
+  s.account.enabled = true;
+  // The one token of the second goes to a message refused for its fields: the next is throttled before its fields are read.
+  await assert.rejects(s.intake.submit(request({ destination: { addr: '', ton: 0, npi: 0 } })), reason('invalid_destination'));
+  await assert.rejects(s.intake.submit(request({ destination: { addr: '', ton: 0, npi: 0 } })), reason('throttled'));
+  s.clock.advance(1_000);
+  await assert.rejects(s.intake.submit(request({ validUntil: T0 })), reason('invalid_validity'));
+  s.clock.advance(1_000);
+  await assert.rejects(s.intake.submit(request({ source: { addr: 'X'.repeat(21), ton: 0, npi: 0 } })), reason('invalid_source'));
+  s.clock.advance(1_000);
+  assert.equal(policyCalls, 0, 'the policy sees only well-formed messages');
+  await assert.rejects(s.intake.submit(request({ destination: { addr: '447700900666', ton: 1, npi: 1 } })), reason('policy'));
+  assert.equal(policyCalls, 1);
+  s.clock.advance(1_000);
+  await assert.rejects(s.intake.submit(request({ destination: { addr: '33612345678', ton: 1, npi: 1 } })), reason('no_route'));
+  s.clock.advance(1_000);
+  await assert.rejects(s.intake.submit(request({ body: Buffer.alloc(400, 0x41) })), reason('too_large'));
+  assert.equal(s.handed.length, 0);
+  assert.match(await s.metrics.registry.getSingleMetricAsString('smppgw_account_throttled_total'), /account="acme"\} 1/);
+});
+
+test('a system message: charged to its account and never refused for the rate, past the policy, marked system', async (t) => {
+  const s = setup(t, { tps: 1 });
+  s.intake.policy = () => new Refused('policy', 'everything opted out');
+  const ids = [await s.intake.submit(request({ origin: 'system' })), await s.intake.submit(request({ origin: 'system' }))];
+  assert.deepEqual(ids.map((id) => s.ledger.get(id)!.origin), ['system', 'system']);
+  assert.deepEqual(s.handed.map((m) => m.origin), ['system', 'system']);
+  // Two tokens spent of a one-a-second bucket: the account's own message waits two seconds.
+  s.intake.policy = undefined;
+  await assert.rejects(s.intake.submit(request()), reason('throttled'));
+  s.clock.advance(1_500);
+  await assert.rejects(s.intake.submit(request()), reason('throttled'));
+  s.clock.advance(1_000);
+  assert.ok((await s.intake.submit(request())) > 0);
+});
+
+test('an unknown account, and rates that change with the table', async (t) => {
+  const s = setup(t, { tps: 1 });
+  await assert.rejects(s.intake.submit(request({ accountId: 99 })), reason('unknown_account'));
+  await s.intake.submit(request());
+  await assert.rejects(s.intake.submit(request()), reason('throttled'));
+  s.account.tps = 0;
+  s.intake.reload([s.account]);
+  await s.intake.submit(request());
+});
