@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { ReceiptService } from './dlr/service.js';
-import { SmppError } from './errors.js';
+import { SmppError } from './smpp/errors.js';
 import { EsmeAuth, esmeContext } from './esme/auth.js';
 import { BindLockout, type LockoutPolicy } from './esme/lockout.js';
 import { ManageHandler } from './esme/manage.js';

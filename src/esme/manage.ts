@@ -2,7 +2,7 @@
 // from the ledger while the message is here, forwarded to the carrier (with the carrier's id)
 // once it has left.
 import { MessageState, isFinal } from '../dlr/receipt.js';
-import { SmppError } from '../errors.js';
+import { SmppError } from '../smpp/errors.js';
 import type { Logger } from '../log.js';
 import type { IdFormat } from '../messages/ids.js';
 import { decode, encode } from '../smpp/codec.js';

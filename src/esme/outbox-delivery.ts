@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { TimerQueue } from '../rate/timer-queue.js';
 import { decode } from '../smpp/codec.js';
-import { Fifo } from '../smpp/fifo.js';
+import { Fifo } from '../util/fifo.js';
 import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { Session } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';

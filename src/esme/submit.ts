@@ -3,7 +3,7 @@
 // window, the shape of the PDU (short_message or message_payload, SMPP times), the statuses the
 // ESME is answered with, and the id in the account's format.
 import type { Clock } from '../clock.js';
-import { SmppError } from '../errors.js';
+import { SmppError } from '../smpp/errors.js';
 import type { IdFormat } from '../messages/ids.js';
 import type { Intake, MessageRequest } from '../messages/intake.js';
 import { Refused, type RefusalReason } from '../messages/refused.js';

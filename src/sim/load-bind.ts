@@ -4,7 +4,8 @@
 // bind is not retried.
 import net from 'node:net';
 import type { Clock } from '../clock.js';
-import { BindError, GatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { BindError } from '../smpp/errors.js';
 import type { Logger } from '../log.js';
 import type { Pdu } from '../smpp/pdu.js';
 import { Session } from '../smpp/session.js';

@@ -1,6 +1,7 @@
 // The load generator's summary: latency percentiles, throughput and the ok verdict computed from a
 // run's totals, and the key a failure is counted under in `errors`.
-import { BindError, GatewayError, SmppError } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { BindError, SmppError } from '../smpp/errors.js';
 import type { LoadSummary, Opts } from './load-types.js';
 import { percentiles, round2, statusKey, type Percentiles } from './util.js';
 

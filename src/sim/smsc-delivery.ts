@@ -5,12 +5,12 @@
 // line up to maxAttempts; a closed session hands it to another receiver. A sendMo() caller is told
 // how its MO ended through the Outgoing's `settle`.
 import type { Clock, TimerHandle } from '../clock.js';
-import { PduError, ResponseTimeoutError, SmppError } from '../errors.js';
+import { PduError, ResponseTimeoutError, SmppError } from '../smpp/errors.js';
 import type { Logger } from '../log.js';
 import type { PduInput } from '../smpp/pdu.js';
 import type { Session } from '../smpp/session.js';
 import type { SessionState } from '../smpp/states.js';
-import { Fifo } from '../smpp/fifo.js';
+import { Fifo } from '../util/fifo.js';
 import type { SmscEvent, SmscSimOptions, SmscStats } from './smsc-types.js';
 import { statusKey } from './util.js';
 

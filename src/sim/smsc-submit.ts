@@ -6,8 +6,8 @@
 // ESME_RINVCMDID. Counting and duplicate detection by message key are done here too.
 import type { Clock } from '../clock.js';
 import { MessageState, receiptBody } from '../dlr/receipt.js';
-import { SmppError } from '../errors.js';
-import { Fifo } from '../smpp/fifo.js';
+import { SmppError } from '../smpp/errors.js';
+import { Fifo } from '../util/fifo.js';
 import type { Logger } from '../log.js';
 import { ESME_RINVCMDID, ESME_RTHROTTLED, Status, TLVS } from '../smpp/defs.js';
 import type { Pdu, PduOf } from '../smpp/pdu.js';

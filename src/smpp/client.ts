@@ -3,7 +3,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import { SessionClosedError } from '../errors.js';
+import { SessionClosedError } from './errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Bodies } from './pdu.js';
 import type { SessionDefaults } from './server.js';

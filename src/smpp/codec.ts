@@ -2,7 +2,7 @@
 // straight-line decode and encode functions (as protobufjs does): a generic field loop with keyed
 // property stores runs several times slower, and the codec sits on every message's path.
 // Text fields are Latin-1 (byte ⇄ char, lossless); short_message and TLV values stay raw bytes.
-import { PduError } from '../errors.js';
+import { PduError } from './errors.js';
 import {
   BODY_ON_ERROR,
   COMMANDS,

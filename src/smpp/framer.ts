@@ -1,6 +1,6 @@
 // Splits a byte stream into whole PDUs. A PDU that lies inside one chunk is handed out in place
 // (no copy); only a PDU that spans chunks is copied, once, into a buffer of its exact size.
-import { FramingError } from '../errors.js';
+import { FramingError } from './errors.js';
 import { DEFAULT_MAX_PDU_SIZE, HEADER_SIZE } from './codec.js';
 
 /** Receives each whole PDU as `buf[start .. start + length)`. */

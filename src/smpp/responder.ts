@@ -4,7 +4,7 @@
 // or generic_nack. Which requests may come in which state is decided by the Session before this.
 // A handler that throws or rejects never reaches the process: the peer gets ESME_RSYSERR and the
 // log a line.
-import { SmppError } from '../errors.js';
+import { SmppError } from './errors.js';
 import type { Logger } from '../log.js';
 import { encode, encodeAs } from './codec.js';
 import { COMMANDS, ESME_RBINDFAIL, ESME_RINVCMDID, ESME_RMSGQFUL, ESME_RSYSERR } from './defs.js';

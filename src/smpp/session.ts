@@ -6,11 +6,12 @@
 // and bind timers are in link-timers.ts.
 import type { Socket } from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
-import { BindError, GatewayError, PduError, ResponseTimeoutError, SessionClosedError, SessionStateError, SmppError } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { BindError, PduError, ResponseTimeoutError, SessionClosedError, SessionStateError, SmppError } from './errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DEFAULT_MAX_PDU_SIZE, decode, encodeAs } from './codec.js';
 import { COMMANDS, COMMANDS_BY_ID, ESME_RALYBND, ESME_RINVBNDSTS, ESME_RINVCMDID, ESME_RINVCMDLEN, MAX_SEQUENCE, MIN_SEQUENCE, statusName } from './defs.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from '../util/fifo.js';
 import { Framer } from './framer.js';
 import { LinkTimers } from './link-timers.js';
 import type { Bodies, CommandName, Pdu, PduInput, PduOf, RequestName, ResponseOf } from './pdu.js';

@@ -2,14 +2,15 @@
 // messages waiting to go out, and the token bucket and window that pace them. What a submit's
 // outcome means (retry, failover, receipt) is the dispatcher's business, not this file's.
 import type { Clock, TimerHandle } from '../clock.js';
-import { GatewayError, SmppError } from '../errors.js';
+import { GatewayError } from '../errors.js';
+import { SmppError } from '../smpp/errors.js';
 import type { Logger } from '../log.js';
 import { TokenBucket } from '../rate/token-bucket.js';
 import { SmppClient } from '../smpp/client.js';
 import type { PduOf, Pdu } from '../smpp/pdu.js';
 import type { SessionDefaults } from '../smpp/server.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
-import { Fifo } from '../smpp/fifo.js';
+import { Fifo } from '../util/fifo.js';
 import { registeredDeliveryOffset } from '../smpp/patch.js';
 import { Status } from '../smpp/defs.js';
 import type { Origin } from '../store/ledger.js';

@@ -2,7 +2,7 @@
 // an MO from a subscriber. Both are committed before the carrier gets its response.
 import { parseReceipt, isReceipt } from '../dlr/receipt.js';
 import type { ReceiptService } from '../dlr/service.js';
-import { SmppError } from '../errors.js';
+import { SmppError } from '../smpp/errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { MoRouter } from '../routing/mo.js';

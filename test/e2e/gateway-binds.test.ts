@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { runLoad } from '../../src/sim/load.js';
 import { SmscSimulator } from '../../src/sim/smsc.js';
 import type { BindCommand } from '../../src/smpp/states.js';
-import { BindError } from '../../src/errors.js';
+import { BindError } from '../../src/smpp/errors.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
 
 /** Binds once (no reconnect) and reports the status: 0 when bound. */

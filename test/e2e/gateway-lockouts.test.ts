@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { test } from 'node:test';
-import { BindError } from '../../src/errors.js';
+import { BindError } from '../../src/smpp/errors.js';
 import { Session } from '../../src/smpp/session.js';
 import { CLI, cli, startGateway, tempDir } from '../helpers/gateway-process.js';
 

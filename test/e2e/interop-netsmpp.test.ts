@@ -22,7 +22,7 @@ import { SmppClient } from '../../src/smpp/client.js';
 import { SmppServer } from '../../src/smpp/server.js';
 import { Session, type BindPdu, type ResponseInit } from '../../src/smpp/session.js';
 import type { Pdu, PduInput, PduOf, Tlv } from '../../src/smpp/pdu.js';
-import { SmppError } from '../../src/errors.js';
+import { SmppError } from '../../src/smpp/errors.js';
 import { PerlRun, checkNetSmpp, inCi, killAll, type Line } from '../helpers/perl.js';
 
 const ESME_RINVBNDSTS = 0x04;

@@ -3,7 +3,7 @@
 // throttling, sends receipts before and after their submit_sm_resp with mangled ids, stat and err
 // fields, and pushes MOs and receipts (deliver_sm and data_sm) with hostile fields of its own, up to
 // the largest PDU the protocol allows.
-import { SmppError } from '../../../src/errors.js';
+import { SmppError } from '../../../src/smpp/errors.js';
 import { encodeText } from '../../../src/sim/util.js';
 import { Status, statusName } from '../../../src/smpp/defs.js';
 import type { Pdu, PduInput, Tlv } from '../../../src/smpp/pdu.js';

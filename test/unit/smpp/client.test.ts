@@ -2,7 +2,7 @@
 // (on the ManualClock with a fixed random), refused binds retried, close() stopping it all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionClosedError } from '../../../src/errors.js';
+import { SessionClosedError } from '../../../src/smpp/errors.js';
 import { Status } from '../../../src/smpp/defs.js';
 import type { Pdu } from '../../../src/smpp/pdu.js';
 import { backoffDelay, SmppClient, type BackoffOptions } from '../../../src/smpp/client.js';

@@ -10,7 +10,7 @@ import smpp, { type SmppPdu } from 'smpp';
 import { decode, encode } from '../../../src/smpp/codec.js';
 import { BODY_ON_ERROR, COMMANDS, Status, TLVS, TLVS_BY_TAG, type CommandDef } from '../../../src/smpp/defs.js';
 import type { CommandName, DestAddress, Pdu, PduInput, Tlv } from '../../../src/smpp/pdu.js';
-import { PduError } from '../../../src/errors.js';
+import { PduError } from '../../../src/smpp/errors.js';
 import { ALL_COMMANDS, randomPdu, seededRandom, smppTlvValue, toSmppOptions } from '../../helpers/random-pdu.js';
 
 const PER_COMMAND = 300;

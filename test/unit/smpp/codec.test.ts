@@ -3,7 +3,7 @@
 // sequence_number when the header was readable); every command round-trips.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PduError, SmppError } from '../../../src/errors.js';
+import { PduError, SmppError } from '../../../src/smpp/errors.js';
 import { DEFAULT_MAX_PDU_SIZE, HEADER_SIZE, commandId, commandName, decode, encode } from '../../../src/smpp/codec.js';
 import { BODY_ON_ERROR, COMMANDS, Status, type CommandDef } from '../../../src/smpp/defs.js';
 import type { CommandName, Pdu, PduInput } from '../../../src/smpp/pdu.js';

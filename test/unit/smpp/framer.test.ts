@@ -2,7 +2,7 @@
 // single split point, in 1-byte chunks, in random chunks; PDUs inside one chunk without a copy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FramingError } from '../../../src/errors.js';
+import { FramingError } from '../../../src/smpp/errors.js';
 import { DEFAULT_MAX_PDU_SIZE, decode, encode } from '../../../src/smpp/codec.js';
 import { Framer } from '../../../src/smpp/framer.js';
 import type { CommandName } from '../../../src/smpp/pdu.js';

@@ -2,7 +2,7 @@
 // Real TCP on 127.0.0.1 port 0; ESMEs are raw Peers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SmppError } from '../../../src/errors.js';
+import { SmppError } from '../../../src/smpp/errors.js';
 import { Status } from '../../../src/smpp/defs.js';
 import { SmppServer } from '../../../src/smpp/server.js';
 import type { BindPdu } from '../../../src/smpp/session.js';

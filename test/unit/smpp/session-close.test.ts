@@ -2,7 +2,7 @@
 // pending outlives the session. Deadlines run on the ManualClock; the far end is a raw Peer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionClosedError } from '../../../src/errors.js';
+import { SessionClosedError } from '../../../src/smpp/errors.js';
 import { ESME_RBINDFAIL } from '../../../src/smpp/defs.js';
 import type { Pdu } from '../../../src/smpp/pdu.js';
 import type { ResponseInit } from '../../../src/smpp/session.js';

@@ -2,7 +2,7 @@
 // and write coalescing. Timeouts run on the ManualClock; the far end is a raw Peer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PduError, ResponseTimeoutError } from '../../../src/errors.js';
+import { PduError, ResponseTimeoutError } from '../../../src/smpp/errors.js';
 import { ESME_RMSGQFUL } from '../../../src/smpp/defs.js';
 import type { Pdu } from '../../../src/smpp/pdu.js';
 import type { ResponseInit } from '../../../src/smpp/session.js';

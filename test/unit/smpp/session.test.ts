@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { SessionStateError, SmppError } from '../../../src/errors.js';
+import { SessionStateError, SmppError } from '../../../src/smpp/errors.js';
 import {
   ESME_RALYBND,
   ESME_RINVBNDSTS,

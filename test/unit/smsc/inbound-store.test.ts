@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReceiptService } from '../../../src/dlr/service.js';
-import { SmppError } from '../../../src/errors.js';
+import { SmppError } from '../../../src/smpp/errors.js';
 import { silentLogger } from '../../../src/log.js';
 import { Metrics } from '../../../src/metrics.js';
 import type { MoRouter } from '../../../src/routing/mo.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { SmppError } from '../../../src/errors.js';
+import { SmppError } from '../../../src/smpp/errors.js';
 import { SubmitHandler } from '../../../src/esme/submit.js';
 import { Metrics } from '../../../src/metrics.js';
 import type { MtRouter } from '../../../src/routing/mt.js';
