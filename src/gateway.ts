@@ -447,7 +447,7 @@ export class Gateway {
             return this.manage.replace(pdu, session);
           default:
             log.debug({ command: pdu.command, session: session.id }, 'command not supported yet');
-            throw new SmppError(Status.ESME_RINVCMDID!, `${pdu.command} is not supported`);
+            throw new SmppError(Status.ESME_RINVCMDID, `${pdu.command} is not supported`);
         }
       },
       state: (session, state) => {

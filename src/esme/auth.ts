@@ -1,7 +1,7 @@
 // Bind checks, in order, each with its own status and log line: known and enabled account,
 // allowed address, allowed bind type, password, max binds.
 import type { Logger } from '../log.js';
-import { Status } from '../smpp/defs.js';
+import { Status, type StatusName } from '../smpp/defs.js';
 import type { BindPdu, ResponseInit, Session } from '../smpp/session.js';
 import type { Account, BindType } from '../store/accounts.js';
 import { VerifiedPasswords, addressFilter } from './credentials.js';
@@ -80,17 +80,17 @@ export class EsmeAuth {
   async authenticate(pdu: BindPdu, session: Session): Promise<ResponseInit> {
     const entry = this.accounts.get(pdu.system_id);
     const remote = session.socket.remoteAddress ?? '';
-    const refuse = (status: string, why: string, guess = false): ResponseInit => {
+    const refuse = (status: StatusName, why: string, guess = false): ResponseInit => {
       this.log.warn({ systemId: pdu.system_id, remote, why }, 'bind refused');
       // Only guesses count towards a lockout (not max binds or an allow-list miss).
       if (guess) this.lockout?.failed(remote, pdu.system_id);
-      return { command_status: Status[status]! };
+      return { command_status: Status[status] };
     };
     const locked = this.lockout?.locked(remote, pdu.system_id);
     if (locked) {
       // No password check while locked out: a guesser learns nothing.
       this.log.warn({ systemId: pdu.system_id, remote, why: locked === 'ip' ? 'address locked out' : 'system_id locked out from this address' }, 'bind refused');
-      return { command_status: Status.ESME_RBINDFAIL! };
+      return { command_status: Status.ESME_RBINDFAIL };
     }
     if (!entry || !entry.account.enabled) return refuse('ESME_RINVSYSID', entry ? 'account disabled' : 'no such account', true);
     const { account } = entry;
@@ -98,7 +98,7 @@ export class EsmeAuth {
     if (!account.bindTypes.includes(BIND_TYPE[pdu.command])) return refuse('ESME_RBINDFAIL', `bind type ${BIND_TYPE[pdu.command]} not allowed`);
     if (!(await this.passwords.verify(account.systemId, pdu.password, account.passwordHash))) return refuse('ESME_RINVPASWD', 'wrong password', true);
     if (this.registry.count(account.id) >= account.maxBinds) return refuse('ESME_RBINDFAIL', `max binds (${account.maxBinds}) reached`);
-    if (session.state === 'closed') return { command_status: Status.ESME_RBINDFAIL! };
+    if (session.state === 'closed') return { command_status: Status.ESME_RBINDFAIL };
     this.lockout?.succeeded(remote, account.systemId);
     const context: EsmeContext = { accountId: account.id, systemId: account.systemId, open: 0 };
     session.context = context;

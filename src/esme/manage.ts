@@ -50,7 +50,7 @@ export class ManageHandler {
   constructor(private readonly o: ManageOptions) {}
 
   query(pdu: PduOf<'query_sm'>, session: Session): ResponseInit {
-    const { record } = this.own(pdu.message_id, session, Status.ESME_RQUERYFAIL!);
+    const { record } = this.own(pdu.message_id, session, Status.ESME_RQUERYFAIL);
     return {
       message_id: pdu.message_id,
       final_date: isFinal(record.state) && record.doneAt !== null ? smppTime(record.doneAt) : '',
@@ -69,7 +69,7 @@ export class ManageHandler {
   }
 
   private async cancelOwn(pdu: PduOf<'cancel_sm'>, session: Session): Promise<ResponseInit> {
-    const fail = Status.ESME_RCANCELFAIL!;
+    const fail = Status.ESME_RCANCELFAIL;
     if (pdu.message_id === '') throw new SmppError(fail, 'cancel by address is not supported; give message_id');
     const { record } = this.own(pdu.message_id, session, fail);
     const held = this.o.dispatcher.holding(record.id);
@@ -92,7 +92,7 @@ export class ManageHandler {
   }
 
   private async replaceOwn(pdu: PduOf<'replace_sm'>, session: Session): Promise<ResponseInit> {
-    const fail = Status.ESME_RREPLACEFAIL!;
+    const fail = Status.ESME_RREPLACEFAIL;
     const { record } = this.own(pdu.message_id, session, fail);
     const replaced = (stored: Buffer) => {
       const sm = decode(stored) as PduOf<'submit_sm'>;
@@ -142,12 +142,12 @@ export class ManageHandler {
   private own(messageId: string, session: Session, fail: number): { record: MessageRecord; account: Account } {
     const ctx = esmeContext(session);
     const account = ctx ? this.o.account(ctx.accountId) : undefined;
-    if (!account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
+    if (!account) throw new SmppError(Status.ESME_RINVBNDSTS, 'session has no account');
     if (!account.enabled) throw new SmppError(fail, 'account disabled');
     const id = this.o.ids.parse(messageId, account.idFormat);
     const record = id === undefined ? undefined : this.o.ledger.get(id);
     if (!record || record.accountId !== account.id || this.o.ids.format(record.id, account.idFormat) !== messageId.trim().toLowerCase()) {
-      throw new SmppError(fail === Status.ESME_RQUERYFAIL ? fail : Status.ESME_RINVMSGID!, `no message ${messageId} of this account`);
+      throw new SmppError(fail === Status.ESME_RQUERYFAIL ? fail : Status.ESME_RINVMSGID, `no message ${messageId} of this account`);
     }
     return { record, account };
   }

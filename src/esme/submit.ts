@@ -39,13 +39,13 @@ export class SubmitHandler {
   constructor(private readonly o: SubmitOptions) {
     this.now = o.now ?? Date.now;
     this.statusOf = {
-      unknown_account: Status.ESME_RINVBNDSTS!,
-      account_disabled: Status.ESME_RSUBMITFAIL!,
+      unknown_account: Status.ESME_RINVBNDSTS,
+      account_disabled: Status.ESME_RSUBMITFAIL,
       throttled: ESME_RTHROTTLED,
-      invalid_destination: Status.ESME_RINVDSTADR!,
-      invalid_source: Status.ESME_RINVSRCADR!,
-      invalid_validity: Status.ESME_RINVEXPIRY!,
-      policy: Status.ESME_RSUBMITFAIL!,
+      invalid_destination: Status.ESME_RINVDSTADR,
+      invalid_source: Status.ESME_RINVSRCADR,
+      invalid_validity: Status.ESME_RINVEXPIRY,
+      policy: Status.ESME_RSUBMITFAIL,
       no_route: o.noRouteStatus,
       too_large: ESME_RINVMSGLEN,
     };
@@ -74,7 +74,7 @@ export class SubmitHandler {
       const { dest_address: dests, ...rest } = pdu;
       const results = await Promise.allSettled(
         dests.map((d) => {
-          if (d.dest_flag !== 1) return Promise.reject(new SmppError(Status.ESME_RINVDLNAME!, 'distribution lists are not kept here'));
+          if (d.dest_flag !== 1) return Promise.reject(new SmppError(Status.ESME_RINVDLNAME, 'distribution lists are not kept here'));
           return this.accept({ ...rest, command: 'submit_sm', dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr }, account);
         }),
       );
@@ -84,7 +84,7 @@ export class SubmitHandler {
         const d = dests[i]!;
         return [{ dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr, error_status_code: this.smppError(r.reason).status }];
       });
-      if (ok.length === 0) throw new SmppError(unsuccess_sme[0]?.error_status_code ?? Status.ESME_RINVNUMDESTS!, 'no destination accepted');
+      if (ok.length === 0) throw new SmppError(unsuccess_sme[0]?.error_status_code ?? Status.ESME_RINVNUMDESTS, 'no destination accepted');
       return { message_id: this.o.formatId(ok[0]!, account.idFormat), unsuccess_sme };
     });
   }
@@ -94,7 +94,7 @@ export class SubmitHandler {
     const started = this.o.clock.now();
     const ctx = esmeContext(session);
     const account = ctx ? this.o.account(ctx.accountId) : undefined;
-    if (!ctx || !account) throw new SmppError(Status.ESME_RINVBNDSTS!, 'session has no account');
+    if (!ctx || !account) throw new SmppError(Status.ESME_RINVBNDSTS, 'session has no account');
     let status = 0;
     ctx.open++;
     try {
@@ -117,21 +117,21 @@ export class SubmitHandler {
     if (err instanceof Refused) return new SmppError(this.statusOf[err.reason], err.message);
     // The store cannot commit now (disk full, locked, lost): "cannot store now", which ESMEs retry.
     if (err instanceof StoreUnavailableError) return new SmppError(ESME_RMSGQFUL, 'cannot store now');
-    return new SmppError(Status.ESME_RSYSERR!, err instanceof Error ? err.message : String(err));
+    return new SmppError(Status.ESME_RSYSERR, err instanceof Error ? err.message : String(err));
   }
 
   /** A submit_sm's checks that are SMPP's own, then the intake. */
   private async accept(pdu: PduOf<'submit_sm'>, account: Account): Promise<number> {
     const payload = pdu.tlvs?.find((t) => t.tag === PAYLOAD && t.value.length > 0);
-    if (payload && pdu.short_message.length > 0) throw new SmppError(Status.ESME_RINVMSGLEN!, 'short_message and message_payload both carry data');
+    if (payload && pdu.short_message.length > 0) throw new SmppError(Status.ESME_RINVMSGLEN, 'short_message and message_payload both carry data');
     const now = this.now();
     if (pdu.schedule_delivery_time !== '' && parseSmppTime(pdu.schedule_delivery_time, now) === undefined) {
-      throw new SmppError(Status.ESME_RINVSCHED!, 'schedule_delivery_time is not a valid SMPP time');
+      throw new SmppError(Status.ESME_RINVSCHED, 'schedule_delivery_time is not a valid SMPP time');
     }
     let validUntil: number | undefined;
     if (pdu.validity_period !== '') {
       validUntil = parseSmppTime(pdu.validity_period, now);
-      if (validUntil === undefined) throw new SmppError(Status.ESME_RINVEXPIRY!, 'validity_period is not a valid SMPP time');
+      if (validUntil === undefined) throw new SmppError(Status.ESME_RINVEXPIRY, 'validity_period is not a valid SMPP time');
     }
     const req: MessageRequest = {
       accountId: account.id,

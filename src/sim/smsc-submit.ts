@@ -17,9 +17,9 @@ import type { Deliveries, Outgoing } from './smsc-delivery.js';
 import { DEFAULT_ERROR_STATUSES, type Conn, type SmscEvent, type SmscSimOptions, type SmscStats } from './smsc-types.js';
 import { decodeText, pickWeighted, smppTime, statusKey, type StatWeight } from './util.js';
 
-const ESME_RQUERYFAIL = Status.ESME_RQUERYFAIL!;
-const ESME_RCANCELFAIL = Status.ESME_RCANCELFAIL!;
-const ESME_RREPLACEFAIL = Status.ESME_RREPLACEFAIL!;
+const ESME_RQUERYFAIL = Status.ESME_RQUERYFAIL;
+const ESME_RCANCELFAIL = Status.ESME_RCANCELFAIL;
+const ESME_RREPLACEFAIL = Status.ESME_RREPLACEFAIL;
 
 interface Tracked {
   state: number;

@@ -32,9 +32,9 @@ export { DEFAULT_ERROR_STATUSES } from './smsc-types.js';
 export type { MoMessage, SmscEvent, SmscSimOptions, SmscStats, SmscSummary, SubmitOutcome } from './smsc-types.js';
 export { messageKey } from './smsc-submit.js';
 
-const ESME_RINVSYSID = Status.ESME_RINVSYSID!;
-const ESME_RINVPASWD = Status.ESME_RINVPASWD!;
-const ESME_RBINDFAIL = Status.ESME_RBINDFAIL!;
+const ESME_RINVSYSID = Status.ESME_RINVSYSID;
+const ESME_RINVPASWD = Status.ESME_RINVPASWD;
+const ESME_RBINDFAIL = Status.ESME_RBINDFAIL;
 
 export class SmscSimulator extends EventEmitter {
   readonly stats: SmscStats = emptyStats();

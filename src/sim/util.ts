@@ -2,7 +2,7 @@
 // states, status arguments, seeded randomness, percentiles and text encoding.
 import { InvalidInputError } from '../errors.js';
 import { MessageState, statOf } from '../dlr/receipt.js';
-import { Status, TLVS } from '../smpp/defs.js';
+import { statusByName, TLVS } from '../smpp/defs.js';
 import type { Tlv } from '../smpp/pdu.js';
 
 /** The receipt stat words the simulator can draw, with their message_state. */
@@ -23,7 +23,7 @@ export function parseStatus(text: string): number {
   let n: number | undefined;
   if (/^0x[0-9a-f]{1,8}$/i.test(t)) n = parseInt(t.slice(2), 16);
   else if (/^[0-9]{1,10}$/.test(t)) n = Number(t);
-  else n = Status[t.toUpperCase()];
+  else n = statusByName(t.toUpperCase());
   if (n === undefined || !Number.isInteger(n) || n <= 0 || n > 0xffffffff) throw new InvalidInputError(`not an error status: ${text} (use 0x45, 69 or ESME_RSUBMITFAIL)`);
   return n;
 }

@@ -47,8 +47,26 @@ export interface TlvDef {
   readonly multiple: boolean;
 }
 
-/** Status codes by name (ESME_ROK, ESME_RINVCMDLEN, …). */
-export const Status: Readonly<Record<string, number>> = Object.freeze({ ...smpp.errors });
+/** Every status name the smpp tables define (SMPP 3.4 and the 5.0 broadcast ones); defs.test checks the list is whole. */
+const STATUS_NAMES = [
+  'ESME_ROK', 'ESME_RINVMSGLEN', 'ESME_RINVCMDLEN', 'ESME_RINVCMDID', 'ESME_RINVBNDSTS',
+  'ESME_RALYBND', 'ESME_RINVPRTFLG', 'ESME_RINVREGDLVFLG', 'ESME_RSYSERR', 'ESME_RINVSRCADR',
+  'ESME_RINVDSTADR', 'ESME_RINVMSGID', 'ESME_RBINDFAIL', 'ESME_RINVPASWD', 'ESME_RINVSYSID',
+  'ESME_RCANCELFAIL', 'ESME_RREPLACEFAIL', 'ESME_RMSGQFUL', 'ESME_RINVSERTYP', 'ESME_RINVNUMDESTS',
+  'ESME_RINVDLNAME', 'ESME_RINVDESTFLAG', 'ESME_RINVSUBREP', 'ESME_RINVESMCLASS', 'ESME_RCNTSUBDL',
+  'ESME_RSUBMITFAIL', 'ESME_RINVSRCTON', 'ESME_RINVSRCNPI', 'ESME_RINVDSTTON', 'ESME_RINVDSTNPI',
+  'ESME_RINVSYSTYP', 'ESME_RINVREPFLAG', 'ESME_RINVNUMMSGS', 'ESME_RTHROTTLED', 'ESME_RINVSCHED',
+  'ESME_RINVEXPIRY', 'ESME_RINVDFTMSGID', 'ESME_RX_T_APPN', 'ESME_RX_P_APPN', 'ESME_RX_R_APPN',
+  'ESME_RQUERYFAIL', 'ESME_RINVTLVSTREAM', 'ESME_RTLVNOTALLWD', 'ESME_RINVTLVLEN',
+  'ESME_RMISSINGTLV', 'ESME_RINVTLVVAL', 'ESME_RDELIVERYFAILURE', 'ESME_RUNKNOWNERR',
+  'ESME_RSERTYPUNAUTH', 'ESME_RPROHIBITED', 'ESME_RSERTYPUNAVAIL', 'ESME_RSERTYPDENIED',
+  'ESME_RINVDCS', 'ESME_RINVSRCADDRSUBUNIT', 'ESME_RINVDSTADDRSUBUNIT', 'ESME_RINVBCASTFREQINT',
+  'ESME_RINVBCASTALIAS_NAME', 'ESME_RINVBCASTAREAFMT', 'ESME_RINVNUMBCAST_AREAS',
+  'ESME_RINVBCASTCNTTYPE', 'ESME_RINVBCASTMSGCLASS', 'ESME_RBCASTFAIL', 'ESME_RBCASTQUERYFAIL',
+  'ESME_RBCASTCANCELFAIL', 'ESME_RINVBCAST_REP', 'ESME_RINVBCASTSRVGRP', 'ESME_RINVBCASTCHANIND',
+] as const;
+
+export type StatusName = (typeof STATUS_NAMES)[number];
 
 const statusNames = new Map<number, string>();
 for (const [name, code] of Object.entries(smpp.errors)) statusNames.set(code, name);
@@ -62,6 +80,16 @@ function status(name: string): number {
   const code = smpp.errors[name];
   if (code === undefined) throw new Error(`smpp tables lack status ${name}`);
   return code;
+}
+
+/** Status codes by name (ESME_ROK, ESME_RINVCMDLEN, …): each name a number, no lookup can miss. */
+export const Status: Readonly<Record<StatusName, number>> = Object.freeze(
+  Object.fromEntries(STATUS_NAMES.map((name) => [name, status(name)])) as Record<StatusName, number>,
+);
+
+/** The code of a status given by name (from a config or a command line); undefined for an unknown name. */
+export function statusByName(name: string): number | undefined {
+  return Object.hasOwn(Status, name) ? Status[name as StatusName] : undefined;
 }
 
 export const ESME_ROK = status('ESME_ROK');

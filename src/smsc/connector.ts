@@ -16,7 +16,7 @@ import { Status } from '../smpp/defs.js';
 import type { Origin } from '../store/ledger.js';
 import type { Connector } from '../store/connectors.js';
 
-const ESME_RSYSERR = Status.ESME_RSYSERR!;
+const ESME_RSYSERR = Status.ESME_RSYSERR;
 
 /** A message on its way to a carrier. */
 export interface Outgoing {

@@ -84,7 +84,7 @@ export class Inbound {
       return { message_id: '' };
     }
     if (pdu.command === 'alert_notification') return {};
-    throw new SmppError(Status.ESME_RINVCMDID!, `${pdu.command} is not handled from carriers`);
+    throw new SmppError(Status.ESME_RINVCMDID, `${pdu.command} is not handled from carriers`);
   }
 
   private async mo(pdu: PduOf<'deliver_sm'>, connector: string): Promise<ResponseInit> {
@@ -93,7 +93,7 @@ export class Inbound {
     if (!route || accountId === undefined) {
       this.o.metrics.mos.inc({ result: 'unrouted' });
       this.log.warn({ connector, to: pdu.destination_addr }, 'MO matches no MO route; refused');
-      throw new SmppError(Status.ESME_RINVDSTADR!, 'no MO route');
+      throw new SmppError(Status.ESME_RINVDSTADR, 'no MO route');
     }
     // Passed on as the carrier sent it (TLVs included); the sequence number is set when sent.
     const bytes = encodeAs('deliver_sm', 1, 0, pdu);

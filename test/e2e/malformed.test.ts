@@ -11,7 +11,7 @@ import {
   ESME_RINVTLVLEN,
   ESME_RINVTLVSTREAM,
   ESME_ROK,
-  Status,
+  statusByName,
   statusName,
 } from '../../src/smpp/defs.js';
 import type { Pdu, PduInput } from '../../src/smpp/pdu.js';
@@ -19,7 +19,7 @@ import { startProtocolServer, type ChildServer } from '../helpers/child.js';
 import { RawPeer } from '../helpers/raw-peer.js';
 
 function status(name: string): number {
-  const code = Status[name];
+  const code = statusByName(name);
   assert.ok(code !== undefined, name);
   return code;
 }

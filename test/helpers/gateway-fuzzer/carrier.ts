@@ -75,10 +75,10 @@ export class HostileCarrier {
         this.stats.submits++;
         const r = rand();
         let status = 0;
-        if (r < 0.05) status = Status.ESME_RTHROTTLED!;
-        else if (r < 0.08) status = Status.ESME_RMSGQFUL!;
-        else if (r < 0.1) status = Status.ESME_RSYSERR!;
-        else if (r < 0.13) status = pick(rand, [Status.ESME_RSUBMITFAIL!, Status.ESME_RINVDSTADR!, 0x400, 0xffffffff]);
+        if (r < 0.05) status = Status.ESME_RTHROTTLED;
+        else if (r < 0.08) status = Status.ESME_RMSGQFUL;
+        else if (r < 0.1) status = Status.ESME_RSYSERR;
+        else if (r < 0.13) status = pick(rand, [Status.ESME_RSUBMITFAIL, Status.ESME_RINVDSTADR, 0x400, 0xffffffff]);
         bump(this.stats.submitAnswers, statusName(status));
         if (status !== 0) return { command_status: status };
         const id = this.newId();
@@ -91,18 +91,18 @@ export class HostileCarrier {
         return { message_id: id };
       }
       case 'query_sm':
-        if (rand() < 0.5) throw new SmppError(Status.ESME_RQUERYFAIL!);
+        if (rand() < 0.5) throw new SmppError(Status.ESME_RQUERYFAIL);
         return { message_id: pdu.message_id, final_date: '', message_state: int(rand, 9), error_code: int(rand, 256) };
       case 'cancel_sm':
         this.stats.cancels++;
-        if (rand() < 0.5) throw new SmppError(Status.ESME_RCANCELFAIL!);
+        if (rand() < 0.5) throw new SmppError(Status.ESME_RCANCELFAIL);
         return {};
       case 'replace_sm':
         this.stats.replaces++;
-        if (rand() < 0.5) throw new SmppError(Status.ESME_RREPLACEFAIL!);
+        if (rand() < 0.5) throw new SmppError(Status.ESME_RREPLACEFAIL);
         return {};
       default:
-        throw new SmppError(Status.ESME_RINVCMDID!);
+        throw new SmppError(Status.ESME_RINVCMDID);
     }
   }
 

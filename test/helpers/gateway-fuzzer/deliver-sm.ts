@@ -50,10 +50,10 @@ export class DeliverSmCheck {
     }
     if (r < 0.007) {
       bump(answered, 'generic_nack');
-      socket.write(encode({ command: 'generic_nack', sequence_number: pdu.sequence_number, command_status: Status.ESME_RSYSERR! }));
+      socket.write(encode({ command: 'generic_nack', sequence_number: pdu.sequence_number, command_status: Status.ESME_RSYSERR }));
       return;
     }
-    const status = r < 0.03 ? pick(rand, [Status.ESME_RSYSERR!, Status.ESME_RMSGQFUL!, Status.ESME_RTHROTTLED!, Status.ESME_RX_T_APPN!, 0xdeadbeef]) : 0;
+    const status = r < 0.03 ? pick(rand, [Status.ESME_RSYSERR, Status.ESME_RMSGQFUL, Status.ESME_RTHROTTLED, Status.ESME_RX_T_APPN, 0xdeadbeef]) : 0;
     bump(answered, statusName(status));
     socket.write(encode({ command: 'deliver_sm_resp', sequence_number: pdu.sequence_number, command_status: status, message_id: '' }));
   }

@@ -43,7 +43,7 @@ async function setup(t: { after(fn: () => unknown): void }, refuseFirst = 0) {
     port: 0,
     session: { clock: new ManualClock(), enquireLinkMs: 0, bindTimeoutMs: 0 },
     handlers: {
-      bind: () => (++binds <= refuseFirst ? { command_status: Status.ESME_RINVPASWD! } : { system_id: 'gw' }),
+      bind: () => (++binds <= refuseFirst ? { command_status: Status.ESME_RINVPASWD } : { system_id: 'gw' }),
       request: () => ({ message_id: 'srv-1' }),
     },
   });

@@ -15,6 +15,7 @@ import {
   MAX_SEQUENCE,
   MIN_SEQUENCE,
   Status,
+  statusByName,
   TLVS,
   TLVS_BY_TAG,
   commandDef,
@@ -226,9 +227,11 @@ test('Status and statusName match smpp.errors', () => {
   assert.deepEqual(Status, smpp.errors);
   assert.ok(Object.isFrozen(Status));
   for (const [name, code] of Object.entries(smpp.errors)) {
-    assert.equal(Status[name], code);
+    assert.equal(statusByName(name), code);
     assert.equal(statusName(code), name);
   }
+  assert.equal(statusByName('ESME_RNOSUCH'), undefined);
+  assert.equal(statusByName('toString'), undefined);
   assert.equal(statusName(0xab), '0x000000ab');
   assert.equal(statusName(0x80000000), '0x80000000');
   assert.deepEqual([MIN_SEQUENCE, MAX_SEQUENCE], [1, 0x7fffffff]);

@@ -9,8 +9,8 @@ import type { BindPdu } from '../../../src/smpp/session.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { connectPeer, guard, submit } from '../../helpers/peer.js';
 
-const ESME_RINVPASWD = Status.ESME_RINVPASWD!;
-const ESME_RINVSYSID = Status.ESME_RINVSYSID!;
+const ESME_RINVPASWD = Status.ESME_RINVPASWD;
+const ESME_RINVSYSID = Status.ESME_RINVSYSID;
 
 /** Test cleanup: no unbind handshake (the ManualClock would never time it out). */
 async function teardown(server: SmppServer): Promise<void> {
