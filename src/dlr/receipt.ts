@@ -1,6 +1,7 @@
 // Delivery receipts: read from a carrier's deliver_sm (TLVs first, then the text of SMPP 3.4
 // Appendix B), and written for an account with the gateway's own id.
-import { TLVS } from '../smpp/defs.js';
+import { TLVS, MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
+import { formatReceiptDate } from '../smpp/time.js';
 import type { PduOf, Tlv } from '../smpp/pdu.js';
 
 /** message_state values (SMPP 3.4 §5.2.28); 0 is our own "queued here". */
@@ -67,7 +68,7 @@ function field(text: string, name: string): string | undefined {
 export function parseReceipt(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): Receipt | undefined {
   if (!isReceipt(pdu.esm_class)) return undefined;
   const text = 'short_message' in pdu ? pdu.short_message.toString('latin1') : '';
-  const payload = tlv(pdu.tlvs, TLVS.get('message_payload')!.tag);
+  const payload = tlv(pdu.tlvs, MESSAGE_PAYLOAD_TAG);
   const body = text || (payload ? payload.toString('latin1') : '');
   const idTlv = tlv(pdu.tlvs, TAG.receipted_message_id);
   const id = idTlv ? idTlv.toString('latin1', 0, idTlv.length > 0 && idTlv[idTlv.length - 1] === 0 ? idTlv.length - 1 : idTlv.length) : field(body, 'id');
@@ -82,13 +83,6 @@ export function parseReceipt(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): Recei
   const submitDate = /submit date:(\d{10,12})/i.exec(body)?.[1];
   const doneDate = /done date:(\d{10,12})/i.exec(body)?.[1];
   return { id, state, err, ...(submitDate ? { submitDate } : {}), ...(doneDate ? { doneDate } : {}) };
-}
-
-/** YYMMDDhhmm in UTC, the receipt text's date format. */
-export function receiptDate(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
 }
 
 export interface ReceiptFor {
@@ -108,7 +102,7 @@ export interface ReceiptFor {
  */
 export function receiptBody(r: ReceiptFor): { short_message: Buffer; tlvs: Tlv[] } {
   const delivered = r.state === MessageState.DELIVERED ? '001' : '000';
-  const text = `id:${r.id} sub:001 dlvrd:${delivered} submit date:${receiptDate(r.submittedAt)} done date:${receiptDate(r.doneAt)} stat:${statOf(r.state)} err:${r.err.slice(0, 3).padStart(3, '0')} text:${r.text.slice(0, 20)}`;
+  const text = `id:${r.id} sub:001 dlvrd:${delivered} submit date:${formatReceiptDate(r.submittedAt)} done date:${formatReceiptDate(r.doneAt)} stat:${statOf(r.state)} err:${r.err.slice(0, 3).padStart(3, '0')} text:${r.text.slice(0, 20)}`;
   const idBytes = Buffer.alloc(r.id.length + 1);
   idBytes.write(r.id, 'latin1');
   return {

@@ -6,7 +6,8 @@ import { SmppError } from '../smpp/errors.js';
 import type { Logger } from '../log.js';
 import type { IdFormat } from '../messages/ids.js';
 import { decode, encode } from '../smpp/codec.js';
-import { ESME_RMSGQFUL, Status, TLVS } from '../smpp/defs.js';
+import { ESME_RMSGQFUL, Status, MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
+import { formatSmppTime } from '../smpp/time.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import type { Dispatcher } from '../smsc/dispatcher.js';
@@ -16,7 +17,6 @@ import { StoreUnavailableError } from '../store/health.js';
 import type { Ledger, MessageRecord } from '../store/ledger.js';
 import { esmeContext } from './auth.js';
 
-const PAYLOAD = TLVS.get('message_payload')!.tag;
 
 export interface ManageOptions {
   ledger: Ledger;
@@ -39,13 +39,6 @@ async function cannotStoreNow(work: Promise<ResponseInit>): Promise<ResponseInit
   }
 }
 
-/** YYMMDDhhmmss000+ (UTC), the absolute SMPP time. */
-function smppTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}000+`;
-}
-
 export class ManageHandler {
   constructor(private readonly o: ManageOptions) {}
 
@@ -53,7 +46,7 @@ export class ManageHandler {
     const { record } = this.own(pdu.message_id, session, Status.ESME_RQUERYFAIL);
     return {
       message_id: pdu.message_id,
-      final_date: isFinal(record.state) && record.doneAt !== null ? smppTime(record.doneAt) : '',
+      final_date: isFinal(record.state) && record.doneAt !== null ? formatSmppTime(record.doneAt) : '',
       // Our own QUEUED is ENROUTE to the account.
       message_state: record.state === MessageState.QUEUED ? MessageState.ENROUTE : record.state,
       error_code: (record.error ?? 0) & 0xff,
@@ -97,7 +90,7 @@ export class ManageHandler {
     const replaced = (stored: Buffer) => {
       const sm = decode(stored) as PduOf<'submit_sm'>;
       // The new text replaces the old wherever it was: a message_payload goes.
-      const tlvs = sm.tlvs?.filter((t) => t.tag !== PAYLOAD);
+      const tlvs = sm.tlvs?.filter((t) => t.tag !== MESSAGE_PAYLOAD_TAG);
       const next = encode({
         ...sm, short_message: pdu.short_message, registered_delivery: pdu.registered_delivery, sm_default_msg_id: pdu.sm_default_msg_id,
         ...(tlvs ? { tlvs } : {}),

@@ -8,7 +8,7 @@ import type { IdFormat } from '../messages/ids.js';
 import type { Intake, MessageRequest } from '../messages/intake.js';
 import { Refused, type RefusalReason } from '../messages/refused.js';
 import type { Metrics } from '../metrics.js';
-import { ESME_RINVMSGLEN, ESME_RMSGQFUL, ESME_RTHROTTLED, Status, TLVS, statusName } from '../smpp/defs.js';
+import { ESME_RINVMSGLEN, ESME_RMSGQFUL, ESME_RTHROTTLED, Status, statusName, MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import { parseSmppTime } from '../smpp/time.js';
@@ -16,7 +16,6 @@ import type { Account } from '../store/accounts.js';
 import { StoreUnavailableError } from '../store/health.js';
 import { esmeContext } from './auth.js';
 
-const PAYLOAD = TLVS.get('message_payload')!.tag;
 const EMPTY = Buffer.alloc(0);
 
 export interface SubmitOptions {
@@ -122,7 +121,7 @@ export class SubmitHandler {
 
   /** A submit_sm's checks that are SMPP's own, then the intake. */
   private async accept(pdu: PduOf<'submit_sm'>, account: Account): Promise<number> {
-    const payload = pdu.tlvs?.find((t) => t.tag === PAYLOAD && t.value.length > 0);
+    const payload = pdu.tlvs?.find((t) => t.tag === MESSAGE_PAYLOAD_TAG && t.value.length > 0);
     if (payload && pdu.short_message.length > 0) throw new SmppError(Status.ESME_RINVMSGLEN, 'short_message and message_payload both carry data');
     const now = this.now();
     if (pdu.schedule_delivery_time !== '' && parseSmppTime(pdu.schedule_delivery_time, now) === undefined) {

@@ -7,7 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { TokenBucket } from '../rate/token-bucket.js';
 import type { MtRouter } from '../routing/mt.js';
 import { encode } from '../smpp/codec.js';
-import { TLVS } from '../smpp/defs.js';
+import { MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
 import type { PduInput, Tlv } from '../smpp/pdu.js';
 import type { Outgoing } from '../smsc/connector.js';
 import type { Account } from '../store/accounts.js';
@@ -153,7 +153,7 @@ function carrierForm(req: MessageRequest): PduInput<'submit_sm'> {
   if (req.bodyInPayload) shortMessage = EMPTY;
   else if (req.body.length > SHORT_MESSAGE_MAX) {
     shortMessage = EMPTY;
-    tlvs = [...(tlvs ?? []), { tag: MESSAGE_PAYLOAD, value: req.body }];
+    tlvs = [...(tlvs ?? []), { tag: MESSAGE_PAYLOAD_TAG, value: req.body }];
   }
   return {
     command: 'submit_sm',
@@ -180,4 +180,3 @@ function carrierForm(req: MessageRequest): PduInput<'submit_sm'> {
 }
 
 const EMPTY = Buffer.alloc(0);
-const MESSAGE_PAYLOAD = TLVS.get('message_payload')!.tag;

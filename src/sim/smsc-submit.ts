@@ -9,13 +9,14 @@ import { MessageState, receiptBody } from '../dlr/receipt.js';
 import { SmppError } from '../smpp/errors.js';
 import { Fifo } from '../util/fifo.js';
 import type { Logger } from '../log.js';
-import { ESME_RINVCMDID, ESME_RTHROTTLED, Status, TLVS } from '../smpp/defs.js';
+import { ESME_RINVCMDID, ESME_RTHROTTLED, Status, MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
+import { formatSmppTime } from '../smpp/time.js';
 import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import type { SessionState } from '../smpp/states.js';
 import type { Deliveries, Outgoing } from './smsc-delivery.js';
 import { DEFAULT_ERROR_STATUSES, type Conn, type SmscEvent, type SmscSimOptions, type SmscStats } from './smsc-types.js';
-import { decodeText, pickWeighted, smppTime, statusKey, type StatWeight } from './util.js';
+import { decodeText, pickWeighted, statusKey, type StatWeight } from './util.js';
 
 const ESME_RQUERYFAIL = Status.ESME_RQUERYFAIL;
 const ESME_RCANCELFAIL = Status.ESME_RCANCELFAIL;
@@ -30,11 +31,10 @@ interface Tracked {
 /** The duplicate-detection key of a submit: source, destination(s) and message text (raw octets). */
 export function messageKey(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'> | PduOf<'submit_multi'>): string {
   const dest = pdu.command === 'submit_multi' ? pdu.dest_address.map((d) => d.destination_addr).join(',') : pdu.destination_addr;
-  const body = 'short_message' in pdu && pdu.short_message.length > 0 ? pdu.short_message : pdu.tlvs?.find((t) => t.tag === PAYLOAD_TAG)?.value;
+  const body = 'short_message' in pdu && pdu.short_message.length > 0 ? pdu.short_message : pdu.tlvs?.find((t) => t.tag === MESSAGE_PAYLOAD_TAG)?.value;
   return `${pdu.source_addr}\u0000${dest}\u0000${body ? body.toString('latin1') : ''}`;
 }
 
-const PAYLOAD_TAG = TLVS.get('message_payload')!.tag;
 
 /** What the request handling needs from the simulator that owns it. */
 export interface SubmitHost {
@@ -236,7 +236,7 @@ export class SubmitHandler {
     if (t === undefined) throw new SmppError(ESME_RQUERYFAIL);
     const now = Date.now();
     const done = now >= t.doneAt;
-    return { message_id: pdu.message_id, final_date: done ? smppTime(t.doneAt) : '', message_state: done ? t.state : MessageState.ENROUTE, error_code: 0 };
+    return { message_id: pdu.message_id, final_date: done ? formatSmppTime(t.doneAt) : '', message_state: done ? t.state : MessageState.ENROUTE, error_code: 0 };
   }
 
   /** An accepted submit: remember it for query_sm and create its receipts. */

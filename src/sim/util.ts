@@ -2,7 +2,7 @@
 // states, status arguments, seeded randomness, percentiles and text encoding.
 import { InvalidInputError } from '../errors.js';
 import { MessageState, statOf } from '../dlr/receipt.js';
-import { statusByName, TLVS } from '../smpp/defs.js';
+import { statusByName, MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
 import type { Tlv } from '../smpp/pdu.js';
 
 /** The receipt stat words the simulator can draw, with their message_state. */
@@ -156,17 +156,9 @@ export function encodeText(text: string): { data_coding: number; short_message: 
 /** The message text of a PDU (short_message, else message_payload), decoded for its data_coding. */
 export function decodeText(dataCoding: number, shortMessage: Buffer | undefined, tlvs: Tlv[] | undefined): string {
   let bytes = shortMessage !== undefined && shortMessage.length > 0 ? shortMessage : undefined;
-  if (bytes === undefined) bytes = tlvs?.find((t) => t.tag === PAYLOAD_TAG)?.value;
+  if (bytes === undefined) bytes = tlvs?.find((t) => t.tag === MESSAGE_PAYLOAD_TAG)?.value;
   if (bytes === undefined) return '';
   if (dataCoding === 8 && bytes.length % 2 === 0) return Buffer.from(bytes).swap16().toString('utf16le');
   return bytes.toString('latin1');
 }
 
-const PAYLOAD_TAG = TLVS.get('message_payload')!.tag;
-
-/** SMPP absolute time (YYMMDDhhmmsstnnp) in UTC for a wall-clock instant. */
-export function smppTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}000+`;
-}

@@ -218,6 +218,15 @@ export const TLVS: ReadonlyMap<string, TlvDef> = buildTlvs();
 /** Every standard TLV, by tag. */
 export const TLVS_BY_TAG: ReadonlyMap<number, TlvDef> = new Map([...TLVS.values()].map((t) => [t.tag, t]));
 
+function tlvTag(name: string): number {
+  const def = TLVS.get(name);
+  if (def === undefined) throw new Error(`smpp tables lack TLV ${name}`);
+  return def.tag;
+}
+
+/** The message_payload TLV (0x0424): a message body too long for short_message, or instead of it. */
+export const MESSAGE_PAYLOAD_TAG = tlvTag('message_payload');
+
 /** The sequence number space (SMPP 3.4 §3.2). */
 export const MIN_SEQUENCE = 0x00000001;
 export const MAX_SEQUENCE = 0x7fffffff;

@@ -1,5 +1,6 @@
 // SMPP time fields (SMPP 3.4 §7.1.1): "YYMMDDhhmmsstnnp", absolute (p = + or -, nn quarter hours
-// from UTC) or relative (p = R, a duration).
+// from UTC) or relative (p = R, a duration). The one place that reads and writes them (and the
+// receipt text's shorter YYMMDDhhmm dates).
 
 /** The moment a time field names, in ms since the epoch; undefined for an empty or invalid one. */
 export function parseSmppTime(value: string, now: number): number | undefined {
@@ -17,4 +18,20 @@ export function parseSmppTime(value: string, now: number): number | undefined {
   if (new Date(utc).getUTCDate() !== dd) return undefined; // 31 February and the like
   const offset = nn * 15 * 60_000;
   return p === '+' ? utc - offset : utc + offset;
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** YYMMDDhhmm in UTC: the date format of a receipt's text (SMPP 3.4 Appendix B). */
+export function formatReceiptDate(ms: number): string {
+  const d = new Date(ms);
+  return `${two(d.getUTCFullYear() % 100)}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}`;
+}
+
+/** The absolute SMPP time "YYMMDDhhmmss000+" (UTC, whole seconds) for an instant in ms since the epoch. */
+export function formatSmppTime(ms: number): string {
+  const seconds = Math.floor(ms / 1000) % 60;
+  return `${formatReceiptDate(ms)}${two(seconds < 0 ? seconds + 60 : seconds)}000+`;
 }

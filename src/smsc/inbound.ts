@@ -7,14 +7,13 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { MoRouter } from '../routing/mo.js';
 import { encodeAs } from '../smpp/codec.js';
-import { ESME_RINVMSGLEN, ESME_RMSGQFUL, Status, TLVS } from '../smpp/defs.js';
+import { ESME_RINVMSGLEN, ESME_RMSGQFUL, Status, MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
 import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { ResponseInit } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError } from '../store/health.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
 
-const PAYLOAD = TLVS.get('message_payload')!.tag;
 
 export interface InboundOptions {
   commit: GroupCommit;
@@ -35,7 +34,7 @@ export interface InboundOptions {
 
 /** The text of an MO for keyword matching (GSM default and Latin-1 read alike for keywords; UCS2 decoded). */
 function moText(pdu: PduOf<'deliver_sm'>): string {
-  const bytes = pdu.short_message.length > 0 ? pdu.short_message : (pdu.tlvs?.find((t) => t.tag === PAYLOAD)?.value ?? Buffer.alloc(0));
+  const bytes = pdu.short_message.length > 0 ? pdu.short_message : (pdu.tlvs?.find((t) => t.tag === MESSAGE_PAYLOAD_TAG)?.value ?? Buffer.alloc(0));
   const udhi = (pdu.esm_class & 0x40) !== 0 && bytes.length > 0;
   const body = udhi ? bytes.subarray(Math.min(bytes.length, bytes[0]! + 1)) : bytes;
   if (pdu.data_coding === 0x08) return body.length % 2 === 0 ? Buffer.from(body).swap16().toString('utf16le') : '';

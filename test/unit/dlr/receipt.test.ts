@@ -3,7 +3,7 @@
 // PDUs go through the real codec (encode, then decode) as they would on the wire.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageState, isFinal, isReceipt, parseReceipt, receiptBody, receiptDate, statOf } from '../../../src/dlr/receipt.js';
+import { MessageState, isFinal, isReceipt, parseReceipt, receiptBody, statOf } from '../../../src/dlr/receipt.js';
 import { decode, encode } from '../../../src/smpp/codec.js';
 import { TLVS } from '../../../src/smpp/defs.js';
 import type { PduOf, Tlv } from '../../../src/smpp/pdu.js';
@@ -104,12 +104,6 @@ test('parseReceipt: dates must be 10 to 12 digits', () => {
   assert.equal(r.submitDate, undefined);
   assert.equal(r.doneDate, '240310120000');
   assert.equal('submitDate' in r, false, 'absent, not undefined-valued');
-});
-
-test('receiptDate: YYMMDDhhmm in UTC', () => {
-  assert.equal(receiptDate(Date.UTC(2024, 2, 10, 12, 1, 59)), '2403101201');
-  assert.equal(receiptDate(Date.UTC(2009, 0, 2, 3, 4)), '0901020304');
-  assert.equal(receiptDate(Date.UTC(2100, 11, 31, 23, 59)), '0012312359');
 });
 
 test('statOf and isFinal', () => {

@@ -1,8 +1,8 @@
-// parseSmppTime (SMPP 3.4 §7.1.1): "YYMMDDhhmmsstnnp", absolute with a ± offset in quarter hours
+// parseSmppTime and formatSmppTime (SMPP 3.4 §7.1.1): "YYMMDDhhmmsstnnp", absolute with a ± offset in quarter hours
 // from UTC, or relative (p = R); anything else is undefined.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSmppTime } from '../../../src/smpp/time.js';
+import { formatReceiptDate, formatSmppTime, parseSmppTime } from '../../../src/smpp/time.js';
 
 const NOW = Date.UTC(2024, 2, 10, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -76,4 +76,20 @@ test('invalid → undefined: a day the month does not have', () => {
   for (const v of ['250229120000000+', '240230120000000+', '250231120000000+', '240431120000000+', '241131000000000-']) {
     assert.equal(parseSmppTime(v, NOW), undefined, v);
   }
+});
+
+test('formatReceiptDate: YYMMDDhhmm in UTC', () => {
+  assert.equal(formatReceiptDate(Date.UTC(2024, 2, 10, 12, 1, 59)), '2403101201');
+  assert.equal(formatReceiptDate(Date.UTC(2009, 0, 2, 3, 4)), '0901020304');
+  assert.equal(formatReceiptDate(Date.UTC(2100, 11, 31, 23, 59)), '0012312359');
+});
+
+test('formatSmppTime: absolute UTC in whole seconds, read back by parseSmppTime', () => {
+  assert.equal(formatSmppTime(Date.UTC(2024, 2, 10, 12, 1, 59, 999)), '240310120159000+');
+  assert.equal(formatSmppTime(Date.UTC(2009, 0, 2, 3, 4, 5)), '090102030405000+');
+  assert.equal(formatSmppTime(Date.UTC(2000, 0, 1)), '000101000000000+');
+  for (const ms of [Date.UTC(2024, 1, 29, 23, 59, 59), Date.UTC(2031, 11, 31, 0, 0, 7), NOW]) {
+    assert.equal(parseSmppTime(formatSmppTime(ms), 0), ms, new Date(ms).toISOString());
+  }
+  assert.equal(parseSmppTime(formatSmppTime(NOW + 1_500), 0), NOW + 1_000, 'tenths dropped');
 });
