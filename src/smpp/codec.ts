@@ -6,7 +6,6 @@ import { PduError } from './errors.js';
 import {
   BODY_ON_ERROR,
   COMMANDS,
-  COMMANDS_BY_ID,
   ESME_RINVCMDID,
   ESME_RINVCMDLEN,
   ESME_RINVDESTFLAG,
@@ -429,16 +428,4 @@ export function encodeAs(command: CommandName, sequenceNumber: number, status: n
   const encoder = encoders.get(command);
   if (encoder === undefined) throw new PduError(ESME_RINVCMDID, `${String(command)} is not an SMPP command`, 'command');
   return encoder(body, status, sequenceNumber);
-}
-
-/** The command_id of a command name. */
-export function commandId(name: CommandName): number {
-  const def = COMMANDS.get(name);
-  if (def === undefined) throw new Error(`unknown command ${name}`);
-  return def.id;
-}
-
-/** The name for a command_id, if the tables know it. */
-export function commandName(id: number): CommandName | undefined {
-  return COMMANDS_BY_ID.get(id)?.name as CommandName | undefined;
 }

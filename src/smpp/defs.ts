@@ -196,12 +196,6 @@ export const COMMANDS_BY_ID: ReadonlyMap<number, CommandDef> = new Map(
   [...COMMANDS.values()].map((c) => [c.id, c]),
 );
 
-export function commandDef(name: string): CommandDef {
-  const def = COMMANDS.get(name);
-  if (!def) throw new Error(`unknown SMPP command ${name}`);
-  return def;
-}
-
 function buildTlvs(): Map<string, TlvDef> {
   const out = new Map<string, TlvDef>();
   for (const [name, t] of Object.entries(smpp.tlvs)) {
@@ -233,6 +227,3 @@ export const MAX_SEQUENCE = 0x7fffffff;
 
 /** Error responses whose body the spec allows (their TLVs and lists carry the failure's detail). */
 export const BODY_ON_ERROR: ReadonlySet<string> = new Set(['data_sm_resp', 'submit_multi_resp']);
-
-export const DEFAULT_PORT = 2775;
-export const DEFAULT_TLS_PORT = 3550;

@@ -53,11 +53,6 @@ export class PendingRequests {
     return this.bySeq.has(seq) || this.lateBySeq.has(seq);
   }
 
-  /** Timed-out requests still listening for a late response. */
-  get lateSize(): number {
-    return this.lateBySeq.size;
-  }
-
   /** The peer answered a request (on time or late). */
   heard(): void {
     this.lastHeard = this.clock.now();

@@ -3,8 +3,9 @@
 // connection stays usable or is closed; at the end the process must still be up and serving.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandId, encode } from '../../src/smpp/codec.js';
+import { encode } from '../../src/smpp/codec.js';
 import {
+  COMMANDS,
   ESME_RINVBNDSTS,
   ESME_RINVCMDID,
   ESME_RINVCMDLEN,
@@ -17,6 +18,8 @@ import {
 import type { Pdu, PduInput } from '../../src/smpp/pdu.js';
 import { startProtocolServer, type ChildServer } from '../helpers/child.js';
 import { RawPeer } from '../helpers/raw-peer.js';
+
+const commandId = (name: string): number => COMMANDS.get(name)!.id;
 
 function status(name: string): number {
   const code = statusByName(name);

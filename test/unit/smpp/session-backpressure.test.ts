@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '../../../src/smpp/codec.js';
-import { commandId } from '../../../src/smpp/codec.js';
+import { COMMANDS } from '../../../src/smpp/defs.js';
 import { Framer } from '../../../src/smpp/framer.js';
 import type { Pdu } from '../../../src/smpp/pdu.js';
 import { dispose, guard, sessionWithPeer, submit, tagOf } from '../../helpers/peer.js';
@@ -34,7 +34,7 @@ test('backpressure: a peer that floods submit_sm and never reads keeps our buffe
   // when each deliver_sm is handed to it.
   const events: string[] = [];
   let maxBuffered = 0;
-  const deliverId = commandId('deliver_sm');
+  const deliverId = COMMANDS.get('deliver_sm')!.id;
   const framer = new Framer();
   const write = ours.write.bind(ours) as (chunk: Buffer, ...rest: unknown[]) => boolean;
   ours.write = ((chunk: Buffer, ...rest: unknown[]) => {
