@@ -1,45 +1,33 @@
-// The session's two watchdog timers: enquire_link after a silence from the peer (one left
-// unanswered means a dead peer: see Session.onTimeout), and, SMSC side, the bind timeout that
-// closes a connection not bound in time. The Session stops both in its teardown.
+// The session's two watchdog timers. They report to the session and change nothing themselves:
+// `link_idle` after a silence from the peer (the session sends enquire_link; one left unanswered
+// means a dead peer), and, SMSC side, `bind_timeout` for a connection not bound in time (the
+// transition table drops it unless it is bound by then). The session stops both in its teardown.
 import type { Clock, TimerHandle } from '../clock.js';
-import type { Session } from './session.js';
-import { isBound } from './states.js';
-
-/** What the timers need of their Session beyond the Session's public API (built once per session). */
-export interface LinkTimersHost {
-  /** close() has begun: no new enquire_link. */
-  isClosing(): boolean;
-  /** Sends enquire_link; settles with its response (or its failure). */
-  enquire(): Promise<unknown>;
-}
+import type { SessionEvent } from './states.js';
 
 export class LinkTimers {
   /** When the peer last sent anything. */
   lastRx: number;
   private enquireTimer: TimerHandle | undefined;
   private bindTimer: TimerHandle | undefined;
-  private enquireOutstanding = false;
+  private stopped = false;
 
   constructor(
-    private readonly session: Session,
     private readonly clock: Clock,
-    /** Silence after which we send enquire_link (0: never). */
+    /** Silence after which the link counts as idle (0: never). */
     private readonly enquireMs: number,
-    private readonly host: LinkTimersHost,
+    private readonly report: (event: SessionEvent) => void,
   ) {
     this.lastRx = clock.now();
   }
 
-  /** Starts enquire_link and, SMSC side, the bind timeout (0 turns either off). */
+  /** Starts the idle check and the bind timeout (0 turns either off). */
   start(bindTimeoutMs: number): void {
-    if (this.enquireMs > 0) this.enquireTimer = this.clock.setTimeout(() => this.enquireTick(), this.enquireMs);
-    const session = this.session;
-    if (session.role === 'smsc' && bindTimeoutMs > 0) {
+    if (this.enquireMs > 0) this.enquireTimer = this.clock.setTimeout(() => this.idleTick(), this.enquireMs);
+    if (bindTimeoutMs > 0) {
       this.bindTimer = this.clock.setTimeout(() => {
-        if (!isBound(session.state) && session.state !== 'closed') {
-          session.log.warn({ ms: bindTimeoutMs }, 'no bind within the bind timeout; closing');
-          session.destroy('bind timeout');
-        }
+        this.bindTimer = undefined;
+        this.report({ type: 'bind_timeout', reason: 'bind timeout' });
       }, bindTimeoutMs);
     }
   }
@@ -47,26 +35,23 @@ export class LinkTimers {
   /** A bind was accepted: the bind timeout no longer applies. */
   bound(): void {
     if (this.bindTimer !== undefined) this.clock.clearTimeout(this.bindTimer);
+    this.bindTimer = undefined;
   }
 
   /** The session is over: stops both timers. */
   stop(): void {
+    this.stopped = true;
     for (const t of [this.enquireTimer, this.bindTimer]) if (t !== undefined) this.clock.clearTimeout(t);
     this.enquireTimer = this.bindTimer = undefined;
   }
 
-  private enquireTick(): void {
+  private idleTick(): void {
     this.enquireTimer = undefined;
-    if (this.session.state === 'closed') return;
     const idle = this.clock.now() - this.lastRx;
-    if (idle >= this.enquireMs && !this.enquireOutstanding && !this.host.isClosing()) {
-      this.enquireOutstanding = true;
-      this.host.enquire().then(
-        () => (this.enquireOutstanding = false),
-        () => (this.enquireOutstanding = false),
-      );
-    }
+    if (idle >= this.enquireMs) this.report({ type: 'link_idle' });
+    // The report may have ended the session (stop() ran): no new timer then.
+    if (this.stopped) return;
     const wait = idle >= this.enquireMs ? this.enquireMs : this.enquireMs - idle;
-    this.enquireTimer = this.clock.setTimeout(() => this.enquireTick(), wait);
+    this.enquireTimer = this.clock.setTimeout(() => this.idleTick(), wait);
   }
 }

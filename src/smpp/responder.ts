@@ -1,7 +1,8 @@
 // The response path for requests from the peer: running the caller's handler for each request the
 // session lets through (and, SMSC side, the bind decision), counting those being handled against
 // the inbound window, and writing the answer: the handler's response, the status of what it threw,
-// or generic_nack. Which requests may come in which state is decided by the Session before this.
+// or generic_nack. Which requests may come in which state is decided by the Session before this;
+// the bind's progress is reported to the Session as events (it alone changes the state).
 // A handler that throws or rejects never reaches the process: the peer gets ESME_RSYSERR and the
 // log a line.
 import { SmppError } from './errors.js';
@@ -10,7 +11,7 @@ import { encode, encodeAs } from './codec.js';
 import { COMMANDS, ESME_RBINDFAIL, ESME_RINVCMDID, ESME_RMSGQFUL, ESME_RSYSERR } from './defs.js';
 import type { Bodies, CommandName, Pdu, PduInput, PduOf, Tlv } from './pdu.js';
 import type { Session } from './session.js';
-import { BIND_STATE, isBindCommand, type BindCommand, type SessionState } from './states.js';
+import { isBindCommand, type BindCommand, type SessionEvent, type SessionState } from './states.js';
 import type { CoalescingWriter } from './writer.js';
 
 /** What a handler answers a request with: the response's status, body fields and TLVs. */
@@ -35,11 +36,10 @@ export interface SessionHandlers {
   close?(session: Session, reason: string): void;
 }
 
-/** What the Responder needs of its Session beyond the Session's public API (built once per session). */
+/** How the Responder reports to its Session (built once per session). */
 export interface ResponderHost {
-  setState(state: SessionState): void;
-  /** A bind was accepted: the peer is bound as `systemId`, close() must unbind, no bind timeout. */
-  bound(systemId: string): void;
+  /** A bind event (bind_received, bind_accepted, bind_refused) for the state machine. */
+  report(event: SessionEvent): void;
   /** A request was answered (or dropped on a closed session): the session may have become idle. */
   settled(): void;
 }
@@ -95,26 +95,20 @@ export class Responder {
     const decide = this.handlers.bind;
     if (decide === undefined) return this.respond(pdu, { command_status: ESME_RINVCMDID });
     const session = this.session;
-    const host = this.host;
-    host.setState('binding');
-    let next: SessionState = 'open';
+    this.host.report({ type: 'bind_received' });
+    let accepted = false;
     this.runHandler(
       pdu,
       () => decide(pdu, session),
       (init) => {
         // Closing while the bind was decided: refuse it rather than leave it unanswered.
         if (session.state !== 'binding') return { command_status: ESME_RBINDFAIL };
-        if ((init.command_status ?? 0) === 0) {
-          host.bound(pdu.system_id);
-          next = BIND_STATE[pdu.command];
-        }
+        accepted = (init.command_status ?? 0) === 0;
         return init;
       },
-      // The new state is announced after bind_resp is queued, so nothing a state handler sends
-      // (a waiting receipt, an MO) reaches the peer before it knows it is bound.
-      () => {
-        if (session.state === 'binding') host.setState(next);
-      },
+      // Reported after bind_resp is queued, so nothing a state handler sends (a waiting receipt,
+      // an MO) reaches the peer before it knows it is bound.
+      () => this.host.report(accepted ? { type: 'bind_accepted', command: pdu.command, systemId: pdu.system_id } : { type: 'bind_refused' }),
     );
   }
 

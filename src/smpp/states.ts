@@ -74,3 +74,88 @@ export function peerSends(role: SessionRole, command: CommandName): boolean {
 export function mayReceive(role: SessionRole, command: CommandName, state: SessionState): boolean {
   return maySend(PEER[role], command, state);
 }
+
+// ---- transitions ---------------------------------------------------------------------------------
+// The session's parts report what happened (an event); Session.apply looks the event up here and
+// is the only code that changes the state. An event with no entry for the current state is refused
+// (the session ignores it, or answers the peer's request with ESME_RINVBNDSTS).
+
+/**
+ * What happens to a session, and who reports it:
+ * - `bind_sent` (Session.bind, ESME side): our bind is on its way.
+ * - `bind_received` (Responder, SMSC side): the peer's bind goes to the bind handler.
+ * - `bind_accepted` (Outbound on a bind_resp OK, ESME side; Responder once an accepting bind_resp
+ *   is queued, SMSC side).
+ * - `bind_refused` (Outbound on an error bind_resp; Session.bind when the bind got no answer;
+ *   Responder when the handler refused or failed).
+ * - `unbind_received` (Session, from the Reader): the peer's unbind request.
+ * - `close_requested` (Session.close): the orderly close begins.
+ * - `peer_ended` (the socket's 'end'): the peer half-closed; it will send nothing more.
+ * - `framing_lost` (Reader): the byte stream cannot be split into PDUs any more.
+ * - `link_idle` (LinkTimers): the peer has been silent for the enquire_link interval.
+ * - `enquire_link_timeout` (Outbound): an enquire_link got no answer: the peer is dead.
+ * - `response_timeout` (Outbound): another request got no answer in time.
+ * - `bind_timeout` (LinkTimers, SMSC side): the connection was not bound in time.
+ * - `destroyed` (Session.destroy) and `socket_closed` (the socket's 'close'): the session is over.
+ */
+export type SessionEventType =
+  | 'bind_sent'
+  | 'bind_received'
+  | 'bind_accepted'
+  | 'bind_refused'
+  | 'unbind_received'
+  | 'close_requested'
+  | 'peer_ended'
+  | 'framing_lost'
+  | 'link_idle'
+  | 'enquire_link_timeout'
+  | 'response_timeout'
+  | 'bind_timeout'
+  | 'destroyed'
+  | 'socket_closed';
+
+export type SessionEvent =
+  /** `systemId`: SMSC side, the one the peer bound with (ESME side the session knows its own). */
+  | { type: 'bind_accepted'; command: BindCommand; systemId?: string }
+  /** `reason`: why the session closes, where the event closes it (kept if one was given before). */
+  | { type: Exclude<SessionEventType, 'bind_accepted'>; reason?: string };
+
+export const SESSION_STATES: readonly SessionState[] = ['open', 'binding', 'bound_tx', 'bound_rx', 'bound_trx', 'unbinding', 'closed'];
+
+/** Where an event leads: a state, `same` (allowed, no change), or `bound` (the bind's own state). */
+type Target = SessionState | 'same' | 'bound';
+
+const LIVE: SessionState[] = ['open', 'binding', ...BOUND, 'unbinding'];
+const every = (states: SessionState[], to: Target): Partial<Record<SessionState, Target>> =>
+  Object.fromEntries(states.map((s) => [s, to]));
+
+const TRANSITIONS: Readonly<Record<SessionEventType, Partial<Record<SessionState, Target>>>> = {
+  bind_sent: { open: 'binding' },
+  bind_received: { open: 'binding' },
+  // While closing, a bind the peer accepted leaves us unbinding (close() then unbinds).
+  bind_accepted: { binding: 'bound', unbinding: 'same' },
+  bind_refused: { binding: 'open', unbinding: 'same' },
+  // Unbind is only for a bound session (SMPP 3.4 §4.2); a repeat while unbinding is answered too.
+  unbind_received: { ...every(BOUND, 'unbinding'), unbinding: 'same' },
+  close_requested: every(LIVE, 'unbinding'),
+  // The close that follows moves it to unbinding.
+  peer_ended: every(LIVE, 'same'),
+  // The connection ends once the generic_nack is out; its 'close' ends the session.
+  framing_lost: every(LIVE, 'same'),
+  link_idle: every(LIVE, 'same'),
+  enquire_link_timeout: every(LIVE, 'closed'),
+  response_timeout: every(LIVE, 'same'),
+  // A bound session has no bind timeout; one never bound is dropped even while closing.
+  bind_timeout: { open: 'closed', binding: 'closed', unbinding: 'closed' },
+  destroyed: every(LIVE, 'closed'),
+  socket_closed: every(LIVE, 'closed'),
+};
+
+/** The state `event` leads to from `state`, or undefined when the event is refused there. */
+export function transition(state: SessionState, event: SessionEvent): SessionState | undefined {
+  const to = TRANSITIONS[event.type][state];
+  if (to === undefined) return undefined;
+  if (to === 'same') return state;
+  if (to === 'bound') return BIND_STATE[(event as Extract<SessionEvent, { type: 'bind_accepted' }>).command];
+  return to;
+}
