@@ -1,28 +1,30 @@
 // The peer's bytes: framing, decoding, and answering what cannot be read (an unknown command_id
 // with generic_nack, a request with a bad body with its own response and the status naming the
-// fault). Responses go to Outbound, requests to the Session; a lost framing is reported as an event.
+// fault). Responses go to Outbound; a request goes to the Responder if its direction and the
+// session's state allow it, and is refused here if not; the peer's unbind goes to the Session (its
+// state machine decides it), and a lost framing is reported as an event.
 import type { Logger } from '../log.js';
 import { GatewayError } from '../errors.js';
 import { decode } from './codec.js';
-import { COMMANDS, COMMANDS_BY_ID, ESME_RINVCMDLEN } from './defs.js';
+import { COMMANDS, COMMANDS_BY_ID, ESME_RALYBND, ESME_RINVBNDSTS, ESME_RINVCMDID, ESME_RINVCMDLEN } from './defs.js';
 import { PduError } from './errors.js';
 import { Framer } from './framer.js';
 import type { Outbound } from './outbound.js';
 import type { Pdu } from './pdu.js';
 import type { Responder } from './responder.js';
-import type { SessionEvent } from './states.js';
+import { isBindCommand, isBound, mayReceive, peerSends, type SessionEvent, type SessionRole, type SessionState } from './states.js';
 
 /** Invalid PDUs per session logged at warn; the rest at debug. */
 const INVALID_PDUS_LOGGED = 10;
 
 /** How the Reader reaches its Session (built once per session). */
 export interface ReaderHost {
-  /** A request from the peer, decoded. */
-  request(pdu: Pdu): void;
+  readonly role: SessionRole;
+  state(): SessionState;
+  /** The peer's unbind request. */
+  unbind(pdu: Pdu): void;
   /** framing_lost. */
   report(event: SessionEvent): void;
-  /** The session is over: frames still in the chunk being read are dropped. */
-  isClosed(): boolean;
 }
 
 export class Reader {
@@ -58,7 +60,7 @@ export class Reader {
   }
 
   private onFrame(buf: Buffer, start: number): void {
-    if (this.host.isClosed()) return; // destroyed by a handler while this chunk was split
+    if (this.host.state() === 'closed') return; // destroyed by a handler while this chunk was split
     let pdu: Pdu;
     try {
       pdu = decode(buf, start, this.maxPduSize);
@@ -68,7 +70,20 @@ export class Reader {
       return;
     }
     if (COMMANDS.get(pdu.command)?.isResponse === true) this.outbound.onResponse(pdu);
-    else this.host.request(pdu);
+    else this.onRequest(pdu);
+  }
+
+  private onRequest(pdu: Pdu): void {
+    const cmd = pdu.command;
+    const role = this.host.role;
+    const state = this.host.state();
+    if (cmd === 'enquire_link') return this.responder.respond(pdu, {});
+    // A command that goes the wrong way on this link (deliver_sm from an ESME, …).
+    if (!peerSends(role, cmd)) return this.responder.refuse(pdu, ESME_RINVCMDID);
+    if (cmd === 'unbind') return this.host.unbind(pdu);
+    if (!mayReceive(role, cmd, state)) return this.responder.refuse(pdu, isBindCommand(cmd) && isBound(state) ? ESME_RALYBND : ESME_RINVBNDSTS);
+    // The inbound window, the bind decision (SMSC side) and the request handler.
+    this.responder.handle(pdu);
   }
 
   private onBadPdu(err: PduError): void {

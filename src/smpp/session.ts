@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DEFAULT_MAX_PDU_SIZE, encodeAs } from './codec.js';
-import { ESME_RALYBND, ESME_RINVBNDSTS, ESME_RINVCMDID, MAX_SEQUENCE, MIN_SEQUENCE } from './defs.js';
+import { ESME_RINVBNDSTS, MAX_SEQUENCE, MIN_SEQUENCE } from './defs.js';
 import { BindError, SessionClosedError, SessionStateError } from './errors.js';
 import { IdleWatch } from './idle.js';
 import { LinkTimers } from './link-timers.js';
@@ -18,7 +18,7 @@ import { Outbound } from './outbound.js';
 import type { Bodies, CommandName, Pdu, PduInput, PduOf, RequestName, ResponseOf } from './pdu.js';
 import { Reader } from './reader.js';
 import { Responder, type SessionHandlers } from './responder.js';
-import { BIND_STATE, isBindCommand, isBound, mayReceive, maySend, peerSends, transition, type BindCommand, type SessionEvent, type SessionRole, type SessionState } from './states.js';
+import { BIND_STATE, isBound, maySend, transition, type BindCommand, type SessionEvent, type SessionRole, type SessionState } from './states.js';
 import { CoalescingWriter } from './writer.js';
 
 export type { BindPdu, ResponseInit, SessionHandlers } from './responder.js';
@@ -76,9 +76,10 @@ export class Session {
     this.outbound = new Outbound(this.writer, this.clock, this.log, options.window ?? SESSION_DEFAULTS.window, first, { report, settled });
     this.responder = new Responder(this, this.handlers, this.writer, this.log, options.inboundWindow ?? SESSION_DEFAULTS.inboundWindow, { report, settled });
     this.reader = new Reader(options.maxPduSize ?? DEFAULT_MAX_PDU_SIZE, this.log, this.outbound, this.responder, {
-      request: (pdu) => this.onRequest(pdu),
+      role: this.role,
+      state: () => this.stateValue,
+      unbind: (pdu) => this.onUnbind(pdu),
       report,
-      isClosed: () => this.stateValue === 'closed',
     });
     this.timers = new LinkTimers(this.clock, options.enquireLinkMs ?? SESSION_DEFAULTS.enquireLinkMs, report);
     this.idle = new IdleWatch(this.clock, () => this.outbound.size === 0 && this.responder.active === 0);
@@ -231,7 +232,7 @@ export class Session {
   private apply(event: SessionEvent): boolean {
     const to = transition(this.stateValue, event);
     if (to === undefined) return false;
-    if (event.type !== 'bind_accepted' && event.reason !== undefined && to === 'closed') this.reasonValue ||= event.reason;
+    if (event.type !== 'bind_accepted' && event.reason !== undefined) this.reasonValue ||= event.reason;
     switch (event.type) {
       case 'bind_sent':
       case 'bind_received':
@@ -246,15 +247,13 @@ export class Session {
           this.enter(to);
         }
         break;
-      case 'unbind_received': {
+      case 'unbind_received':
         this.log.info('peer unbound');
-        this.reasonValue ||= 'peer unbound';
         this.peerBound = false;
         this.enter(to);
         // Nothing we sent can be answered any more: the peer ends the session with its unbind.
         this.outbound.rejectAll(new SessionClosedError('peer unbound'));
         break;
-      }
       case 'close_requested':
         this.enter(to);
         this.outbound.rejectWaiters(new SessionClosedError(this.reasonValue));
@@ -262,14 +261,12 @@ export class Session {
       case 'peer_ended':
         // It sends nothing more, so our requests can never be answered (nor an unbind), but the
         // requests it sent before are still handled and answered; then we end our side too.
-        this.reasonValue ||= event.reason ?? '';
         this.peerBound = false;
         this.outbound.rejectAll(new SessionClosedError(this.reasonValue));
         this.idle.check();
         void this.close(this.reasonValue, this.timeoutMs);
         break;
       case 'framing_lost':
-        this.reasonValue ||= event.reason ?? 'framing error';
         this.outbound.rejectAll(new SessionClosedError(this.reasonValue));
         // The generic_nack and everything queued before it go out, then the connection ends.
         this.socket.resume();
@@ -384,21 +381,11 @@ export class Session {
     this.reader.read(chunk);
   }
 
-  private onRequest(pdu: Pdu): void {
-    const cmd = pdu.command;
-    if (cmd === 'enquire_link') return this.responder.respond(pdu, {});
-    // A command that goes the wrong way on this link (deliver_sm from an ESME, …).
-    if (!peerSends(this.role, cmd)) return this.responder.refuse(pdu, ESME_RINVCMDID);
-    if (cmd === 'unbind') {
-      if (!this.apply({ type: 'unbind_received' })) return this.responder.respond(pdu, { command_status: ESME_RINVBNDSTS });
-      this.responder.respond(pdu, {});
-      return this.endSocket();
-    }
-    if (!mayReceive(this.role, cmd, this.stateValue)) {
-      return this.responder.refuse(pdu, isBindCommand(cmd) && this.isBound ? ESME_RALYBND : ESME_RINVBNDSTS);
-    }
-    // The inbound window, the bind decision (SMSC side) and the request handler.
-    this.responder.handle(pdu);
+  /** The peer's unbind: answered, then the connection ends; refused where the table refuses it. */
+  private onUnbind(pdu: Pdu): void {
+    if (!this.apply({ type: 'unbind_received', reason: 'peer unbound' })) return this.responder.respond(pdu, { command_status: ESME_RINVBNDSTS });
+    this.responder.respond(pdu, {});
+    this.endSocket();
   }
 
   private callHandler(name: string, fn: () => void): void {

@@ -117,7 +117,7 @@ export type SessionEventType =
 export type SessionEvent =
   /** `systemId`: SMSC side, the one the peer bound with (ESME side the session knows its own). */
   | { type: 'bind_accepted'; command: BindCommand; systemId?: string }
-  /** `reason`: why the session closes, where the event closes it (kept if one was given before). */
+  /** `reason`: why the session ends, for an event that ends it (the first reason given is kept). */
   | { type: Exclude<SessionEventType, 'bind_accepted'>; reason?: string };
 
 export const SESSION_STATES: readonly SessionState[] = ['open', 'binding', 'bound_tx', 'bound_rx', 'bound_trx', 'unbinding', 'closed'];
