@@ -1,10 +1,13 @@
-// The SMPP 3.4 session state machine (§2.2, §2.3): which requests each side may send in which state.
+// The SMPP 3.4 session state machine (§2.2, §2.3): which requests each side may send in which state,
+// and the transitions: which event leads from which state to which (Session.apply follows them).
 import type { CommandName } from './pdu.js';
 
 /** `smsc`: we accepted the connection and take binds. `esme`: we connected and bind. */
 export type SessionRole = 'smsc' | 'esme';
 
-export type SessionState = 'open' | 'binding' | 'bound_tx' | 'bound_rx' | 'bound_trx' | 'unbinding' | 'closed';
+export const SESSION_STATES = ['open', 'binding', 'bound_tx', 'bound_rx', 'bound_trx', 'unbinding', 'closed'] as const;
+
+export type SessionState = (typeof SESSION_STATES)[number];
 
 export type BindCommand = 'bind_transmitter' | 'bind_receiver' | 'bind_transceiver';
 
@@ -120,12 +123,10 @@ export type SessionEvent =
   /** `reason`: why the session ends, for an event that ends it (the first reason given is kept). */
   | { type: Exclude<SessionEventType, 'bind_accepted'>; reason?: string };
 
-export const SESSION_STATES: readonly SessionState[] = ['open', 'binding', 'bound_tx', 'bound_rx', 'bound_trx', 'unbinding', 'closed'];
-
 /** Where an event leads: a state, `same` (allowed, no change), or `bound` (the bind's own state). */
 type Target = SessionState | 'same' | 'bound';
 
-const LIVE: SessionState[] = ['open', 'binding', ...BOUND, 'unbinding'];
+const LIVE: SessionState[] = SESSION_STATES.filter((s) => s !== 'closed');
 const every = (states: SessionState[], to: Target): Partial<Record<SessionState, Target>> =>
   Object.fromEntries(states.map((s) => [s, to]));
 
