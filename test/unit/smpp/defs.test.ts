@@ -14,6 +14,7 @@ import {
   ESME_RINVCMDLEN,
   MAX_SEQUENCE,
   MIN_SEQUENCE,
+  MESSAGE_PAYLOAD_TAG,
   Status,
   statusByName,
   TLVS,
@@ -234,4 +235,9 @@ test('Status and statusName match smpp.errors', () => {
   assert.equal(statusName(0xab), '0x000000ab');
   assert.equal(statusName(0x80000000), '0x80000000');
   assert.deepEqual([MIN_SEQUENCE, MAX_SEQUENCE], [1, 0x7fffffff]);
+});
+
+test('MESSAGE_PAYLOAD_TAG is message_payload, 0x0424 (SMPP 3.4 §5.3.2.32)', () => {
+  assert.equal(MESSAGE_PAYLOAD_TAG, 0x0424);
+  assert.equal(TLVS_BY_TAG.get(MESSAGE_PAYLOAD_TAG)?.name, 'message_payload');
 });
