@@ -1,7 +1,7 @@
 // The response path for requests from the peer: running the caller's handler for each request the
-// session lets through (and, SMSC side, the bind decision), counting those being handled against
+// Reader lets through (and, SMSC side, the bind decision), counting those being handled against
 // the inbound window, and writing the answer: the handler's response, the status of what it threw,
-// or generic_nack. Which requests may come in which state is decided by the Session before this;
+// or generic_nack. Which requests may come in which state is decided by the Reader before this;
 // the bind's progress is reported to the Session as events (it alone changes the state).
 // A handler that throws or rejects never reaches the process: the peer gets ESME_RSYSERR and the
 // log a line.
