@@ -10,7 +10,8 @@ import type { GroupCommit } from '../store/group-commit.js';
 import type { Ledger, Origin } from '../store/ledger.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
 import { foldId, formatMessageId, parkedIdCandidates, receiptIdCandidates, type IdHint } from './ids.js';
-import { MessageState, isFinal, receiptBody, statOf, type Receipt } from './receipt.js';
+import { MessageState, isFinal } from '../smpp/message-state.js';
+import { receiptBody, statOf, type Receipt } from './receipt.js';
 
 export interface ReceiptServiceOptions {
   commit: GroupCommit;

@@ -4,7 +4,8 @@
 // EXPIRED with the receipt the account asked for.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageState, parseReceipt, statOf } from '../../src/dlr/receipt.js';
+import { MessageState } from '../../src/smpp/message-state.js';
+import { parseReceipt, statOf } from '../../src/dlr/receipt.js';
 import { SmscSimulator } from '../../src/sim/smsc.js';
 import { SmppClient } from '../../src/smpp/client.js';
 import type { Session } from '../../src/smpp/session.js';

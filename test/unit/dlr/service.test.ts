@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatMessageId, type IdHint } from '../../../src/dlr/ids.js';
-import { MessageState, parseReceipt } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
+import { parseReceipt } from '../../../src/dlr/receipt.js';
 import { ReceiptService, wantsReceipt } from '../../../src/dlr/service.js';
 import { silentLogger } from '../../../src/log.js';
 import { Metrics } from '../../../src/metrics.js';

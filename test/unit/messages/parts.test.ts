@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { test } from 'node:test';
-import { MessageState } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
 import { messageIdsFor } from '../../../src/messages/ids-store.js';
 import { messageState } from '../../../src/messages/parts.js';
 import { encode } from '../../../src/smpp/codec.js';

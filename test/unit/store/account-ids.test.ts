@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { MessageState } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
 import { InvalidInputError } from '../../../src/errors.js';
 import { AccountStore } from '../../../src/store/accounts.js';
 import { migrate, openDb } from '../../../src/store/db.js';

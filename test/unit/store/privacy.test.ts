@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { MessageState } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
 import { encode } from '../../../src/smpp/codec.js';
 import { Ledger } from '../../../src/store/ledger.js';
 import { Outbox } from '../../../src/store/outbox.js';
