@@ -9,12 +9,13 @@ import { SmppError } from './errors.js';
 import { EsmeAuth, esmeContext } from './esme/auth.js';
 import { BindLockout, type LockoutPolicy } from './esme/lockout.js';
 import { ManageHandler } from './esme/manage.js';
-import { OutboxDelivery } from './esme/outbox-delivery.js';
 import { BindRegistry } from './esme/registry.js';
+import { SmppReceivers } from './esme/smpp-receivers.js';
 import { SubmitHandler } from './esme/submit.js';
 import type { MessageIds } from './messages/ids.js';
 import { messageIdsFor } from './messages/ids-store.js';
 import { Intake } from './messages/intake.js';
+import { OutboxDelivery } from './messages/outbox-delivery.js';
 import type { Logger } from './log.js';
 import { Housekeeping } from './housekeeping.js';
 import { Metrics, MetricsServer, forgetSeries } from './metrics.js';
@@ -162,15 +163,19 @@ export class Gateway {
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not seal the connector passwords stored in clear; they stay as they are');
     }
-    this.registry = new BindRegistry((account) => this.delivery.pump(account));
+    this.registry = new BindRegistry((account) => receivers.available(account));
     const lockout = (this.lockout = new BindLockout(lockoutPolicy(config), clock, (lock) => {
       metrics.lockouts.inc({ kind: lock.kind });
       log.warn({ kind: lock.kind, remote: lock.address, systemId: lock.systemId, forMs: Math.round(lock.until - clock.now()) }, 'locked out after repeated failed binds');
     }));
     metrics.countLockouts = () => lockout.counts();
     this.auth = new EsmeAuth(this.registry, log, lockout);
+    const receivers = new SmppReceivers({
+      registry: this.registry, metrics, logger: log, name: (id) => this.auth.name(id),
+      idFormat: (id) => this.auth.account(id)?.idFormat, formatId: (row, format) => ids.format(row, format),
+    });
     this.delivery = new OutboxDelivery({
-      clock, commit: this.commit, outbox, registry: this.registry, metrics, logger: log, maxInMemory: config.messages.outboxPageSize,
+      clock, commit: this.commit, outbox, receivers, metrics, logger: log, maxInMemory: config.messages.outboxPageSize,
       name: (id) => this.auth.name(id),
     });
     const receipts = new ReceiptService({
@@ -178,7 +183,6 @@ export class Gateway {
       deliver: (items) => this.delivery.enqueue(items),
       account: (id) => this.auth.account(id),
       idHint: (connector) => this.dispatcher.links.get(connector)?.settings.dlrId ?? 'auto',
-      formatId: (id, format) => ids.format(id, format),
     });
     const inbound = new Inbound({
       commit: this.commit, outbox, receipts, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
