@@ -49,7 +49,7 @@ CREATE TABLE outbox_v7 (
 `;
 
 const STATS = ['', 'ENROUTE', 'DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD'];
-const RECEIPT_TEXT = /^id:(\S+) sub:001 dlvrd:(00[01]) submit date:(\d{10}) done date:(\d{10}) stat:([A-Z]+) err:(\d{3}) text:([^]*)$/;
+const RECEIPT_TEXT = /^id:(\S+) sub:001 dlvrd:(00[01]) submit date:(\d{10}) done date:(\d{10}) stat:([A-Z]+) err:([0-9A-Za-z]{3}) text:([^]*)$/;
 const TAG_RECEIPTED_ID = 0x001e;
 const TAG_MESSAGE_STATE = 0x0427;
 
