@@ -1,8 +1,8 @@
 // Receipts end to end: record the carrier's id when a submit is accepted, match the carrier's
 // receipt to the ledger (parking it when it beat its submit_sm_resp), and put the receipt the
 // account asked for into the account's outbox, as a record naming the message (its ledger row):
-// the receiver renders the gateway's own id, in the account's format, when it sends it. Every change is
-// committed before the caller's promise settles (the SMSC gets deliver_sm_resp only then).
+// the receiver renders the gateway's own id, in the account's format, when it sends it. Every
+// change is committed before the caller's promise settles (the SMSC gets deliver_sm_resp only then).
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { decode } from '../smpp/codec.js';

@@ -3,7 +3,9 @@
 // SMPP 3.4 Appendix B and its receipted_message_id and message_state TLVs, exactly) keeps its
 // fields, so it is rendered as before, its id now in the account's format at send time; any other
 // receipt is kept as it was (body and TLVs). A blob that is no deliver_sm could never have been
-// sent (delivery removed such items on their first try): it is dropped here.
+// sent (delivery removed such items on their first try): it is dropped here. The fields a
+// deliver_sm leaves empty (schedule_delivery_time, validity_period, replace_if_present_flag,
+// sm_default_msg_id: SMPP 3.4 §4.6.1) are not kept.
 // Self-contained on purpose: a migration must not change when the code it once called does.
 import { decode } from '../smpp/codec.js';
 import type { PduOf } from '../smpp/pdu.js';
