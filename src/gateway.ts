@@ -9,12 +9,13 @@ import { EsmeAuth } from './esme/auth.js';
 import { esmeHandlers } from './esme/handlers.js';
 import { BindLockout, type LockoutPolicy } from './esme/lockout.js';
 import { ManageHandler } from './esme/manage.js';
-import { OutboxDelivery } from './esme/outbox-delivery.js';
 import { BindRegistry } from './esme/registry.js';
+import { SmppReceivers } from './esme/smpp-receivers.js';
 import { SubmitHandler } from './esme/submit.js';
 import type { MessageIds } from './messages/ids.js';
 import { messageIdsFor } from './messages/ids-store.js';
 import { Intake } from './messages/intake.js';
+import { OutboxDelivery } from './messages/outbox-delivery.js';
 import type { Logger } from './log.js';
 import { Housekeeping } from './housekeeping.js';
 import { Metrics, MetricsServer } from './metrics.js';
@@ -109,15 +110,20 @@ export class Gateway {
     } catch (err) {
       log.error({ err: (err as Error).message }, 'could not seal the connector passwords stored in clear; they stay as they are');
     }
-    const registry = new BindRegistry((account) => late.delivery?.pump(account));
+    // Late-bound: the receivers wake delivery when an account binds.
+    const registry = new BindRegistry((account) => receivers.available(account));
     const lockout = new BindLockout(lockoutPolicy(config), clock, (lock) => {
       metrics.lockouts.inc({ kind: lock.kind });
       log.warn({ kind: lock.kind, remote: lock.address, systemId: lock.systemId, forMs: Math.round(lock.until - clock.now()) }, 'locked out after repeated failed binds');
     });
     metrics.countLockouts = () => lockout.counts();
     const auth = new EsmeAuth(registry, log, lockout);
+    const receivers = new SmppReceivers({
+      registry, metrics, logger: log, name: (id) => auth.name(id),
+      idFormat: (id) => auth.account(id)?.idFormat, formatId: (row, format) => ids.format(row, format),
+    });
     const delivery = (late.delivery = new OutboxDelivery({
-      clock, commit, outbox, registry, metrics, logger: log, maxInMemory: config.messages.outboxPageSize,
+      clock, commit, outbox, receivers, metrics, logger: log, maxInMemory: config.messages.outboxPageSize,
       name: (id) => auth.name(id),
     }));
     const receipts = new ReceiptService({
@@ -125,7 +131,6 @@ export class Gateway {
       deliver: (items) => delivery.enqueue(items),
       account: (id) => auth.account(id),
       idHint: (connector) => late.dispatcher?.links.get(connector)?.settings.dlrId ?? 'auto',
-      formatId: (id, format) => ids.format(id, format),
     });
     const routers = emptyRouters();
     const inbound = new Inbound({

@@ -5,7 +5,7 @@
 import type { Config } from './config.js';
 import { MessageState } from './smpp/message-state.js';
 import type { ReceiptService } from './dlr/service.js';
-import type { OutboxDelivery } from './esme/outbox-delivery.js';
+import type { OutboxDelivery } from './messages/outbox-delivery.js';
 import type { Logger } from './log.js';
 import type { Dispatcher } from './smsc/dispatcher.js';
 import { logWriteError } from './store/health.js';

@@ -2,7 +2,7 @@
 // dropping binds: each tick compares the tables' version and, when it moved, hands the new rows to
 // the parts that use them (auth, intake rates, routers, carrier links, metrics series).
 import type { EsmeAuth } from './esme/auth.js';
-import type { OutboxDelivery } from './esme/outbox-delivery.js';
+import type { OutboxDelivery } from './messages/outbox-delivery.js';
 import type { Intake } from './messages/intake.js';
 import type { Logger } from './log.js';
 import { forgetSeries, type Metrics } from './metrics.js';
