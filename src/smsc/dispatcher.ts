@@ -3,7 +3,7 @@
 // receipt the account asked for). Keeps the running connectors in step with the connector table.
 import type { Clock } from '../clock.js';
 import type { ReceiptService } from '../dlr/service.js';
-import { MessageState } from '../dlr/receipt.js';
+import { MessageState } from '../smpp/message-state.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { TimerQueue } from '../rate/timer-queue.js';

@@ -1,3 +1,6 @@
+import type { Migration } from './db.js';
+import { outboxRecords } from './outbox-migration.js';
+
 // Schema migrations, in order. Never edit a shipped step: add the next one.
 // Times are milliseconds since the epoch (INTEGER). Messages keep their submit_sm as the encoded
 // PDU (TLVs and all, byte for byte) plus the columns that queries need.
@@ -207,4 +210,8 @@ ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT 'smpp' CHECK (origi
 CREATE INDEX messages_parts ON messages (msg) WHERE msg IS NOT NULL;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+// Outbox items as structured records (kind, addresses, body, coding, TLVs, receipt fields) rendered
+// by the receiver when sent, instead of encoded deliver_sm: see store/outbox-migration.ts.
+const V7: Migration = outboxRecords;
+
+export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7];
