@@ -126,9 +126,10 @@ function destAddressesSize(list: DestAddress[], def: FieldDef): number {
     if (d === null || typeof d !== 'object') throw badValue(def.name, 'entries must be objects', def.status);
     const flag = d.dest_flag ?? 1;
     if (flag !== 1 && flag !== 2) throw badValue('dest_flag', `${String(flag)} is neither 1 (SME address) nor 2 (distribution list)`, ESME_RINVDESTFLAG);
-    size += flag === 2
-      ? 2 + checkCString(d.destination_addr, 21, 'dl_name', ESME_RINVDLNAME).length
-      : 4 + checkCString(d.destination_addr, 21, 'destination_addr', ESME_RINVDSTADR).length;
+    size +=
+      flag === 2
+        ? 2 + checkCString(d.destination_addr, 21, 'dl_name', ESME_RINVDLNAME).length
+        : 4 + checkCString(d.destination_addr, 21, 'destination_addr', ESME_RINVDSTADR).length;
   }
   return size;
 }
@@ -222,7 +223,8 @@ function tlvsSize(tlvs: Tlv[]): number {
     if (t === null || typeof t !== 'object' || !Number.isInteger(t.tag) || t.tag < 0 || t.tag > 0xffff) {
       throw new PduError(ESME_RINVTLVVAL, `tag ${String(t?.tag)} is not 16-bit`, 'tlvs');
     }
-    if (!Buffer.isBuffer(t.value) || t.value.length > 0xffff) throw new PduError(ESME_RINVTLVLEN, 'value must be a Buffer of at most 65535 bytes', tlvField(t.tag));
+    if (!Buffer.isBuffer(t.value) || t.value.length > 0xffff)
+      throw new PduError(ESME_RINVTLVLEN, 'value must be a Buffer of at most 65535 bytes', tlvField(t.tag));
     size += 4 + t.value.length;
   }
   return size;
@@ -240,9 +242,25 @@ function writeTlvs(b: Buffer, p: number, tlvs: Tlv[]): number {
 }
 
 const helpers = {
-  EMPTY, PduError, ESME_RINVCMDLEN, missing, badCString, badLength, badValue, writeCString, readCString,
-  readDestAddresses, readUnsuccess, destAddressesSize, writeDestAddresses, unsuccessSize, writeUnsuccess,
-  readTlvs, tlvsSize, writeTlvs, checkInt,
+  EMPTY,
+  PduError,
+  ESME_RINVCMDLEN,
+  missing,
+  badCString,
+  badLength,
+  badValue,
+  writeCString,
+  readCString,
+  readDestAddresses,
+  readUnsuccess,
+  destAddressesSize,
+  writeDestAddresses,
+  unsuccessSize,
+  writeUnsuccess,
+  readTlvs,
+  tlvsSize,
+  writeTlvs,
+  checkInt,
 };
 
 // ---- compilation ------------------------------------------------------------------------------
@@ -319,7 +337,10 @@ function compileEncoder(cmd: CommandDef): Encoder {
       case 'u8':
       case 'u16':
       case 'u32':
-        lines.push(`const ${v} = m.${f.name} ?? ${f.default};`, `if (!(${v} >= 0 && ${v} <= ${INT_MAX[f.kind]} && Number.isInteger(${v}))) throw h.badValue(${name}, ${v} + ' is not an integer in 0..${INT_MAX[f.kind]}', ${f.status});`);
+        lines.push(
+          `const ${v} = m.${f.name} ?? ${f.default};`,
+          `if (!(${v} >= 0 && ${v} <= ${INT_MAX[f.kind]} && Number.isInteger(${v}))) throw h.badValue(${name}, ${v} + ' is not an integer in 0..${INT_MAX[f.kind]}', ${f.status});`,
+        );
         writes.push(f.kind === 'u8' ? `b[p++] = ${v};` : f.kind === 'u16' ? `b.writeUInt16BE(${v}, p); p += 2;` : `b.writeUInt32BE(${v}, p); p += 4;`);
         break;
       case 'cstring':
@@ -328,7 +349,10 @@ function compileEncoder(cmd: CommandDef): Encoder {
           `if (typeof ${v} !== 'string') throw h.badValue(${name}, 'must be a string', ${f.status});`,
           `if (${v}.length > ${f.max - 1}) throw h.badValue(${name}, 'longer than ${f.max - 1} characters', ${f.status});`,
         );
-        if (f.exact) lines.push(`if (${f.exact.map((x) => `${v}.length !== ${x}`).join(' && ')}) throw h.badLength(${name}, ${v}.length, ${JSON.stringify(f.exact)}, ${f.status});`);
+        if (f.exact)
+          lines.push(
+            `if (${f.exact.map((x) => `${v}.length !== ${x}`).join(' && ')}) throw h.badLength(${name}, ${v}.length, ${JSON.stringify(f.exact)}, ${f.status});`,
+          );
         lines.push(`size += ${v}.length + 1;`);
         writes.push(`p = h.writeCString(b, p, ${v}, ${name}, ${f.status});`);
         break;
@@ -397,7 +421,8 @@ export function decode(buf: Buffer, start = 0, maxSize = DEFAULT_MAX_PDU_SIZE): 
   if (len < HEADER_SIZE || len > maxSize) err = new PduError(ESME_RINVCMDLEN, `${len} is outside ${HEADER_SIZE}..${maxSize}`, 'command_length');
   else if (buf.length - start < len) err = new PduError(ESME_RINVCMDLEN, `${len} is more than the ${buf.length - start} bytes given`, 'command_length');
   const decoder = decoders.get(id);
-  if (err === undefined && decoder === undefined) err = new PduError(ESME_RINVCMDID, `0x${id.toString(16).padStart(8, '0')} is not an SMPP command`, 'command_id');
+  if (err === undefined && decoder === undefined)
+    err = new PduError(ESME_RINVCMDID, `0x${id.toString(16).padStart(8, '0')} is not an SMPP command`, 'command_id');
   if (err === undefined) {
     try {
       return decoder!(buf, start + HEADER_SIZE, start + len, status, seq);

@@ -49,21 +49,73 @@ export interface TlvDef {
 
 /** Every status name the smpp tables define (SMPP 3.4 and the 5.0 broadcast ones); defs.test checks the list is whole. */
 const STATUS_NAMES = [
-  'ESME_ROK', 'ESME_RINVMSGLEN', 'ESME_RINVCMDLEN', 'ESME_RINVCMDID', 'ESME_RINVBNDSTS',
-  'ESME_RALYBND', 'ESME_RINVPRTFLG', 'ESME_RINVREGDLVFLG', 'ESME_RSYSERR', 'ESME_RINVSRCADR',
-  'ESME_RINVDSTADR', 'ESME_RINVMSGID', 'ESME_RBINDFAIL', 'ESME_RINVPASWD', 'ESME_RINVSYSID',
-  'ESME_RCANCELFAIL', 'ESME_RREPLACEFAIL', 'ESME_RMSGQFUL', 'ESME_RINVSERTYP', 'ESME_RINVNUMDESTS',
-  'ESME_RINVDLNAME', 'ESME_RINVDESTFLAG', 'ESME_RINVSUBREP', 'ESME_RINVESMCLASS', 'ESME_RCNTSUBDL',
-  'ESME_RSUBMITFAIL', 'ESME_RINVSRCTON', 'ESME_RINVSRCNPI', 'ESME_RINVDSTTON', 'ESME_RINVDSTNPI',
-  'ESME_RINVSYSTYP', 'ESME_RINVREPFLAG', 'ESME_RINVNUMMSGS', 'ESME_RTHROTTLED', 'ESME_RINVSCHED',
-  'ESME_RINVEXPIRY', 'ESME_RINVDFTMSGID', 'ESME_RX_T_APPN', 'ESME_RX_P_APPN', 'ESME_RX_R_APPN',
-  'ESME_RQUERYFAIL', 'ESME_RINVTLVSTREAM', 'ESME_RTLVNOTALLWD', 'ESME_RINVTLVLEN',
-  'ESME_RMISSINGTLV', 'ESME_RINVTLVVAL', 'ESME_RDELIVERYFAILURE', 'ESME_RUNKNOWNERR',
-  'ESME_RSERTYPUNAUTH', 'ESME_RPROHIBITED', 'ESME_RSERTYPUNAVAIL', 'ESME_RSERTYPDENIED',
-  'ESME_RINVDCS', 'ESME_RINVSRCADDRSUBUNIT', 'ESME_RINVDSTADDRSUBUNIT', 'ESME_RINVBCASTFREQINT',
-  'ESME_RINVBCASTALIAS_NAME', 'ESME_RINVBCASTAREAFMT', 'ESME_RINVNUMBCAST_AREAS',
-  'ESME_RINVBCASTCNTTYPE', 'ESME_RINVBCASTMSGCLASS', 'ESME_RBCASTFAIL', 'ESME_RBCASTQUERYFAIL',
-  'ESME_RBCASTCANCELFAIL', 'ESME_RINVBCAST_REP', 'ESME_RINVBCASTSRVGRP', 'ESME_RINVBCASTCHANIND',
+  'ESME_ROK',
+  'ESME_RINVMSGLEN',
+  'ESME_RINVCMDLEN',
+  'ESME_RINVCMDID',
+  'ESME_RINVBNDSTS',
+  'ESME_RALYBND',
+  'ESME_RINVPRTFLG',
+  'ESME_RINVREGDLVFLG',
+  'ESME_RSYSERR',
+  'ESME_RINVSRCADR',
+  'ESME_RINVDSTADR',
+  'ESME_RINVMSGID',
+  'ESME_RBINDFAIL',
+  'ESME_RINVPASWD',
+  'ESME_RINVSYSID',
+  'ESME_RCANCELFAIL',
+  'ESME_RREPLACEFAIL',
+  'ESME_RMSGQFUL',
+  'ESME_RINVSERTYP',
+  'ESME_RINVNUMDESTS',
+  'ESME_RINVDLNAME',
+  'ESME_RINVDESTFLAG',
+  'ESME_RINVSUBREP',
+  'ESME_RINVESMCLASS',
+  'ESME_RCNTSUBDL',
+  'ESME_RSUBMITFAIL',
+  'ESME_RINVSRCTON',
+  'ESME_RINVSRCNPI',
+  'ESME_RINVDSTTON',
+  'ESME_RINVDSTNPI',
+  'ESME_RINVSYSTYP',
+  'ESME_RINVREPFLAG',
+  'ESME_RINVNUMMSGS',
+  'ESME_RTHROTTLED',
+  'ESME_RINVSCHED',
+  'ESME_RINVEXPIRY',
+  'ESME_RINVDFTMSGID',
+  'ESME_RX_T_APPN',
+  'ESME_RX_P_APPN',
+  'ESME_RX_R_APPN',
+  'ESME_RQUERYFAIL',
+  'ESME_RINVTLVSTREAM',
+  'ESME_RTLVNOTALLWD',
+  'ESME_RINVTLVLEN',
+  'ESME_RMISSINGTLV',
+  'ESME_RINVTLVVAL',
+  'ESME_RDELIVERYFAILURE',
+  'ESME_RUNKNOWNERR',
+  'ESME_RSERTYPUNAUTH',
+  'ESME_RPROHIBITED',
+  'ESME_RSERTYPUNAVAIL',
+  'ESME_RSERTYPDENIED',
+  'ESME_RINVDCS',
+  'ESME_RINVSRCADDRSUBUNIT',
+  'ESME_RINVDSTADDRSUBUNIT',
+  'ESME_RINVBCASTFREQINT',
+  'ESME_RINVBCASTALIAS_NAME',
+  'ESME_RINVBCASTAREAFMT',
+  'ESME_RINVNUMBCAST_AREAS',
+  'ESME_RINVBCASTCNTTYPE',
+  'ESME_RINVBCASTMSGCLASS',
+  'ESME_RBCASTFAIL',
+  'ESME_RBCASTQUERYFAIL',
+  'ESME_RBCASTCANCELFAIL',
+  'ESME_RINVBCAST_REP',
+  'ESME_RINVBCASTSRVGRP',
+  'ESME_RINVBCASTCHANIND',
 ] as const;
 
 export type StatusName = (typeof STATUS_NAMES)[number];
@@ -112,7 +164,12 @@ export const ESME_RINVDSTADR = status('ESME_RINVDSTADR');
 
 // Field maxima (sizes include the NUL of a C-octet string) and the status for a bad value.
 // A command listed in `in` uses that row instead of the general one.
-interface FieldRule { max: number; status: string; exact?: number[]; in?: string[] }
+interface FieldRule {
+  max: number;
+  status: string;
+  exact?: number[];
+  in?: string[];
+}
 const FIELD_RULES: Record<string, FieldRule[]> = {
   system_id: [{ max: 16, status: 'ESME_RINVSYSID' }],
   password: [{ max: 9, status: 'ESME_RINVPASWD' }],
@@ -167,7 +224,7 @@ function fieldDef(command: string, name: string, param: { type: unknown; default
   const kind = kindOfType.get(param.type);
   if (!kind) throw new Error(`smpp tables: unknown type of ${command}.${name}`);
   const rule = FIELD_RULES[name]?.find((r) => !r.in || r.in.includes(command));
-  const max = rule?.max ?? (kind === 'cstring' ? GENERIC_CSTRING_MAX : INT_MAX[kind] ?? 254);
+  const max = rule?.max ?? (kind === 'cstring' ? GENERIC_CSTRING_MAX : (INT_MAX[kind] ?? 254));
   // Without a rule: a bad octet string is a bad message length; anything else a bad PDU layout.
   const st = rule ? status(rule.status) : kind === 'octets' ? ESME_RINVMSGLEN : ESME_RINVCMDLEN;
   // smpp defaults interface_version to 0x50 (SMPP 5.0); we speak 3.4.
@@ -192,9 +249,7 @@ function buildCommands(): Map<string, CommandDef> {
 /** Every command the tables define, by name. */
 export const COMMANDS: ReadonlyMap<string, CommandDef> = buildCommands();
 /** Every command the tables define, by command_id. */
-export const COMMANDS_BY_ID: ReadonlyMap<number, CommandDef> = new Map(
-  [...COMMANDS.values()].map((c) => [c.id, c]),
-);
+export const COMMANDS_BY_ID: ReadonlyMap<number, CommandDef> = new Map([...COMMANDS.values()].map((c) => [c.id, c]));
 
 function buildTlvs(): Map<string, TlvDef> {
   const out = new Map<string, TlvDef>();

@@ -28,7 +28,10 @@ export class PduError extends SmppError {
 
 /** The byte stream cannot be split into PDUs any more (bad command_length): the link must close. */
 export class FramingError extends SmppError {
-  constructor(message: string, readonly commandLength: number) {
+  constructor(
+    message: string,
+    readonly commandLength: number,
+  ) {
     super(0x00000002 /* ESME_RINVCMDLEN */, message, 'SMPP_FRAMING');
   }
 }

@@ -69,11 +69,29 @@ export class Outbound {
   }
 
   /** Sends an encoded request, writing the next sequence number into its header. */
-  send(bytes: Buffer, command: CommandName, control: boolean, timeoutMs: number, resolve: (pdu: Pdu) => void, reject: (err: Error) => void, late?: LateResponse): void {
+  send(
+    bytes: Buffer,
+    command: CommandName,
+    control: boolean,
+    timeoutMs: number,
+    resolve: (pdu: Pdu) => void,
+    reject: (err: Error) => void,
+    late?: LateResponse,
+  ): void {
     const seq = this.nextSequence();
     bytes.writeUInt32BE(seq, 12);
     const now = this.clock.now();
-    this.pending.add({ seq, command, control, sentAt: now, deadline: now + timeoutMs, timeoutMs, resolve, reject, ...(late ? { lateMs: late.ms, late: late.handle } : {}) });
+    this.pending.add({
+      seq,
+      command,
+      control,
+      sentAt: now,
+      deadline: now + timeoutMs,
+      timeoutMs,
+      resolve,
+      reject,
+      ...(late ? { lateMs: late.ms, late: late.handle } : {}),
+    });
     this.writer.write(bytes);
   }
 
@@ -119,7 +137,8 @@ export class Outbound {
       this.log.debug({ command: pdu.command, seq: pdu.sequence_number }, 'response to no pending request (late or unknown)');
       return;
     }
-    if (pdu.command === 'generic_nack') req.reject(new SmppError(pdu.command_status, `${req.command} answered with generic_nack ${statusName(pdu.command_status)}`));
+    if (pdu.command === 'generic_nack')
+      req.reject(new SmppError(pdu.command_status, `${req.command} answered with generic_nack ${statusName(pdu.command_status)}`));
     else if (pdu.command !== `${req.command}_resp`) req.reject(new SmppError(ESME_RINVCMDID, `${req.command} answered with ${pdu.command}`));
     else {
       // Reported now, not when bind() resumes: a deliver_sm in the same TCP read as the bind_resp

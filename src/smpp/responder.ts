@@ -29,6 +29,7 @@ export interface SessionHandlers {
    * notifications outbind and alert_notification (whose return value is ignored).
    * Throw an SmppError to answer with its status.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler may answer with nothing (an empty OK response)
   request?(pdu: Pdu, session: Session): ResponseInit | void | Promise<ResponseInit | void>;
   /** Called once, when the state changes (bound, unbinding, closed). */
   state?(session: Session, state: SessionState): void;
@@ -115,6 +116,7 @@ export class Responder {
   /** Runs a handler, answers with what it gives (or the status of what it throws). */
   private runHandler(
     pdu: Pdu,
+    // biome-ignore lint/suspicious/noConfusingVoidType: what a request handler returns
     run: () => ResponseInit | void | Promise<ResponseInit | void>,
     before?: (init: ResponseInit) => ResponseInit,
     after?: () => void,
@@ -128,7 +130,10 @@ export class Responder {
     };
     const fail = (err: unknown): void => {
       if (err instanceof SmppError) return finish({ command_status: err.status });
-      this.log.error({ err: err instanceof Error ? err.stack ?? err.message : String(err), command: pdu.command }, 'request handler failed; answering ESME_RSYSERR');
+      this.log.error(
+        { err: err instanceof Error ? (err.stack ?? err.message) : String(err), command: pdu.command },
+        'request handler failed; answering ESME_RSYSERR',
+      );
       finish({ command_status: ESME_RSYSERR });
     };
     try {

@@ -69,15 +69,18 @@ export class SmppServer {
     const onSocket = (socket: net.Socket) => this.accept(socket);
     if (options.tls) {
       const { handshakeTimeoutMs, ciphers, ...tlsOptions } = options.tls;
-      this.server = tls.createServer({
-        ...tlsOptions,
-        minVersion: 'TLSv1.2',
-        ciphers: ciphers ?? INTERMEDIATE_CIPHERS,
-        // Mozilla intermediate: the client's order (it knows whether it has AES hardware).
-        honorCipherOrder: false,
-        // Node's is an idle timer (a trickling client resets it): ours, in admit(), is the deadline.
-        handshakeTimeout: (handshakeTimeoutMs ?? 10_000) + 1_000,
-      }, onSocket);
+      this.server = tls.createServer(
+        {
+          ...tlsOptions,
+          minVersion: 'TLSv1.2',
+          ciphers: ciphers ?? INTERMEDIATE_CIPHERS,
+          // Mozilla intermediate: the client's order (it knows whether it has AES hardware).
+          honorCipherOrder: false,
+          // Node's is an idle timer (a trickling client resets it): ours, in admit(), is the deadline.
+          handshakeTimeout: (handshakeTimeoutMs ?? 10_000) + 1_000,
+        },
+        onSocket,
+      );
       this.server.on('tlsClientError', (err, socket) => this.handshakeFailed(err, socket));
     } else {
       this.server = net.createServer(onSocket);

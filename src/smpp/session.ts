@@ -57,7 +57,10 @@ export class Session {
   private readonly clock: Clock;
   private readonly timeoutMs: number;
 
-  constructor(readonly socket: Socket, options: SessionOptions) {
+  constructor(
+    readonly socket: Socket,
+    options: SessionOptions,
+  ) {
     this.role = options.role;
     // Named by the peer, as an operator reads it: a session with an ESME is `esme-N`.
     this.id = options.id ?? `${options.role === 'smsc' ? 'esme' : 'smsc'}-${++sessionCounter}`;
@@ -94,7 +97,7 @@ export class Session {
     socket.on('close', () => this.apply({ type: 'socket_closed', reason: 'connection closed' }));
     socket.on('end', () => this.apply({ type: 'peer_ended', reason: 'peer closed the connection' }));
     // Only the side that takes binds times them out.
-    this.timers.start(this.role === 'smsc' ? options.bindTimeoutMs ?? SESSION_DEFAULTS.bindTimeoutMs : 0);
+    this.timers.start(this.role === 'smsc' ? (options.bindTimeoutMs ?? SESSION_DEFAULTS.bindTimeoutMs) : 0);
   }
 
   get state(): SessionState {
@@ -168,7 +171,9 @@ export class Session {
         throw err;
       }
     }
-    return new Promise<Pdu>((resolve, reject) => this.outbound.send(bytes, pdu.command, false, this.timeoutMs, resolve, reject, late)) as Promise<PduOf<ResponseOf<C>>>;
+    return new Promise<Pdu>((resolve, reject) => this.outbound.send(bytes, pdu.command, false, this.timeoutMs, resolve, reject, late)) as Promise<
+      PduOf<ResponseOf<C>>
+    >;
   }
 
   /**

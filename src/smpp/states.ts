@@ -127,8 +127,7 @@ export type SessionEvent =
 type Target = SessionState | 'same' | 'bound';
 
 const LIVE: SessionState[] = SESSION_STATES.filter((s) => s !== 'closed');
-const every = (states: SessionState[], to: Target): Partial<Record<SessionState, Target>> =>
-  Object.fromEntries(states.map((s) => [s, to]));
+const every = (states: SessionState[], to: Target): Partial<Record<SessionState, Target>> => Object.fromEntries(states.map((s) => [s, to]));
 
 const TRANSITIONS: Readonly<Record<SessionEventType, Partial<Record<SessionState, Target>>>> = {
   bind_sent: { open: 'binding' },

@@ -77,12 +77,32 @@ function serverSession(server: SmppServer): Session {
 }
 
 test('backoffDelay: exponential, capped, with jitter in [1 - jitter, 1 + jitter]', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, BACKOFF, () => 0.5)), [100, 200, 400, 800, 1_000, 1_000]);
-  assert.deepEqual([0, 1, 2, 3, 4].map((n) => backoffDelay(n, BACKOFF, RANDOM)), [110, 220, 440, 880, 1_100]);
-  assert.deepEqual([0, 3].map((n) => backoffDelay(n, BACKOFF, () => 0)), [80, 640]);
-  assert.deepEqual([0, 3].map((n) => backoffDelay(n, BACKOFF, () => 1)), [120, 960]);
-  assert.equal(backoffDelay(0, {}, () => 0.5), 500, 'default initial delay');
-  assert.equal(backoffDelay(100, {}, () => 0.5), 30_000, 'default cap');
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, BACKOFF, () => 0.5)),
+    [100, 200, 400, 800, 1_000, 1_000],
+  );
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((n) => backoffDelay(n, BACKOFF, RANDOM)),
+    [110, 220, 440, 880, 1_100],
+  );
+  assert.deepEqual(
+    [0, 3].map((n) => backoffDelay(n, BACKOFF, () => 0)),
+    [80, 640],
+  );
+  assert.deepEqual(
+    [0, 3].map((n) => backoffDelay(n, BACKOFF, () => 1)),
+    [120, 960],
+  );
+  assert.equal(
+    backoffDelay(0, {}, () => 0.5),
+    500,
+    'default initial delay',
+  );
+  assert.equal(
+    backoffDelay(100, {}, () => 0.5),
+    30_000,
+    'default cap',
+  );
 });
 
 test('client: binds and submits; close() unbinds and does not reconnect', async (t) => {

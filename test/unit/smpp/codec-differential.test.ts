@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import smpp, { type SmppPdu } from 'smpp';
 import { decode, encode } from '../../../src/smpp/codec.js';
 import { BODY_ON_ERROR, COMMANDS, Status, TLVS, TLVS_BY_TAG, type CommandDef } from '../../../src/smpp/defs.js';
-import type { CommandName, DestAddress, Pdu, PduInput, Tlv } from '../../../src/smpp/pdu.js';
+import type { DestAddress, Pdu, PduInput, Tlv } from '../../../src/smpp/pdu.js';
 import { PduError } from '../../../src/smpp/errors.js';
 import { ALL_COMMANDS, randomPdu, seededRandom, smppTlvValue, toSmppOptions } from '../../helpers/random-pdu.js';
 
@@ -50,10 +50,6 @@ function def(name: string): CommandDef {
   const d = COMMANDS.get(name);
   assert.ok(d, name);
   return d;
-}
-
-function bodyOmittedOnError(name: string): boolean {
-  return def(name).isResponse && !BODY_ON_ERROR.has(name);
 }
 
 /** `p` without its body: what an error response without a body decodes to. */
@@ -102,7 +98,9 @@ function expectedSmppFields(p: PduInput, wire: Buffer): Fields {
     const v = src[f.name];
     if (f.kind === 'dest_addresses') {
       out[f.name] = (v as DestAddress[]).map((d) =>
-        d.dest_flag === 2 ? { dl_name: d.destination_addr } : { dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr },
+        d.dest_flag === 2
+          ? { dl_name: d.destination_addr }
+          : { dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr },
       );
     } else {
       out[f.name] = v;
@@ -200,7 +198,8 @@ for (const command of ALL_COMMANDS) {
             counts.times++;
           }
         } else if (f.name === 'short_message') {
-          if (!hasShortMessage) assert.deepEqual(got, want, where); // replace_sm: no data_coding, no filtering
+          if (!hasShortMessage)
+            assert.deepEqual(got, want, where); // replace_sm: no data_coding, no filtering
           else if (binary) {
             assert.deepEqual(got, { message: want }, where);
             counts.binaryMessages++;
@@ -241,14 +240,20 @@ function withTlvs(bytes: Buffer, hexTlvs: string): Buffer {
 
 test('difference: smpp drops unknown TLVs when re-encoding; our decode → encode is byte-identical', () => {
   // Vendor TLVs (carrier ids, billing tags…) must survive a PDU passed through the gateway.
-  const wire = withTlvs(encode({ command: 'deliver_sm', sequence_number: 9, source_addr: '123', short_message: Buffer.from('hi') }), '14000003abcdef' + '020b00020050' + '14ff0000');
+  const wire = withTlvs(
+    encode({ command: 'deliver_sm', sequence_number: 9, source_addr: '123', short_message: Buffer.from('hi') }),
+    '14000003abcdef' + '020b00020050' + '14ff0000',
+  );
   const theirs = smppDecode(wire);
   assert.deepEqual(theirs['5120'], Buffer.from('abcdef', 'hex')); // smpp reads them…
   const reencoded = theirs.toBuffer(); // …and loses them
   assert.equal(reencoded.length, wire.length - 7 - 4);
   assert.equal(reencoded.indexOf(Buffer.from('1400', 'hex'), 16), -1);
   const ours = decode(wire);
-  assert.deepEqual(ours.tlvs?.map((t) => t.tag), [0x1400, 0x020b, 0x14ff]);
+  assert.deepEqual(
+    ours.tlvs?.map((t) => t.tag),
+    [0x1400, 0x020b, 0x14ff],
+  );
   assert.deepEqual(encode(ours), wire);
 });
 
@@ -271,7 +276,9 @@ test('difference: smpp writes no body for any error response; we keep it for dat
       command_status: 0x45,
       sequence_number: 3,
       message_id: 'abc',
-      ...(command === 'submit_multi_resp' ? { unsuccess_sme: [{ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '4477', error_status_code: 0x0b }] } : {}),
+      ...(command === 'submit_multi_resp'
+        ? { unsuccess_sme: [{ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '4477', error_status_code: 0x0b }] }
+        : {}),
       tlvs: [{ tag: 0x0425, value: Buffer.from([1]) }],
     } as PduInput;
     assert.equal(smppEncode(p).length, 16, command);
@@ -309,13 +316,21 @@ test("difference: smpp's time filter rewrites a time of ≤12 characters and pas
   const odd = new smpp.PDU('submit_sm', { ...base, validity_period: '0000010000000' }).toBuffer();
   const d = smppDecode(odd);
   assert.ok(d.validity_period instanceof Date && Number.isNaN(d.validity_period.getTime()));
-  for (const [field, value] of [['schedule_delivery_time', '1'], ['validity_period', '0000010000000'], ['schedule_delivery_time', '251121103000000+0']] as const) {
+  for (const [field, value] of [
+    ['schedule_delivery_time', '1'],
+    ['validity_period', '0000010000000'],
+    ['schedule_delivery_time', '251121103000000+0'],
+  ] as const) {
     assert.throws(
       () => encode({ command: 'submit_sm', sequence_number: 1, [field]: value }),
-      (e: unknown) => e instanceof PduError && e.field === field && e.status === (field === 'schedule_delivery_time' ? Status.ESME_RINVSCHED : Status.ESME_RINVEXPIRY),
+      (e: unknown) =>
+        e instanceof PduError && e.field === field && e.status === (field === 'schedule_delivery_time' ? Status.ESME_RINVSCHED : Status.ESME_RINVEXPIRY),
     );
   }
-  assert.throws(() => decode(odd), (e: unknown) => e instanceof PduError && e.field === 'validity_period' && e.status === 0x62);
+  assert.throws(
+    () => decode(odd),
+    (e: unknown) => e instanceof PduError && e.field === 'validity_period' && e.status === 0x62,
+  );
 });
 
 test('difference: smpp decodes times into Date objects (relative ones against the clock); we keep the 16 characters', () => {
@@ -340,10 +355,22 @@ test("difference: smpp decodes C-octet strings as 'ascii' (high bit stripped); w
   assert.equal(ours.destination_addr, '\u00ff1');
   // Encoding, smpp's 'ascii' writes Latin-1 too (same bytes), but silently truncates a character
   // beyond U+00FF to its low byte; we refuse it.
-  assert.deepEqual(new smpp.PDU('submit_sm', { sequence_number: 1, source_addr: 'Café', destination_addr: '\u00ff1', data_coding: 0, short_message: Buffer.alloc(0) }).toBuffer(), wire);
+  assert.deepEqual(
+    new smpp.PDU('submit_sm', {
+      sequence_number: 1,
+      source_addr: 'Café',
+      destination_addr: '\u00ff1',
+      data_coding: 0,
+      short_message: Buffer.alloc(0),
+    }).toBuffer(),
+    wire,
+  );
   const euro = new smpp.PDU('submit_sm_resp', { sequence_number: 1, message_id: '€' }).toBuffer();
   assert.equal(euro[16], 0xac);
-  assert.throws(() => encode({ command: 'submit_sm_resp', sequence_number: 1, message_id: '€' }), (e: unknown) => e instanceof PduError && e.field === 'message_id');
+  assert.throws(
+    () => encode({ command: 'submit_sm_resp', sequence_number: 1, message_id: '€' }),
+    (e: unknown) => e instanceof PduError && e.field === 'message_id',
+  );
 });
 
 test("difference: smpp's message filter turns short_message into text by data_coding; we keep the raw octets", () => {
@@ -353,7 +380,9 @@ test("difference: smpp's message filter turns short_message into text by data_co
   assert.deepEqual(got(0x03), { message: 'éA\0\x1be' }); // Latin-1
   assert.equal(typeof (got(0x00) as { message: unknown }).message, 'string'); // GSM 03.38 decoded
   // With UDHI set, smpp also splits off the user data header.
-  const udh = smppDecode(encode({ command: 'deliver_sm', sequence_number: 1, esm_class: 0x40, data_coding: 4, short_message: Buffer.from('050003cc0201414243', 'hex') })).short_message as { udh: Buffer[]; message: Buffer };
+  const udh = smppDecode(
+    encode({ command: 'deliver_sm', sequence_number: 1, esm_class: 0x40, data_coding: 4, short_message: Buffer.from('050003cc0201414243', 'hex') }),
+  ).short_message as { udh: Buffer[]; message: Buffer };
   assert.deepEqual(udh.udh, [Buffer.from('0003cc0201', 'hex')]);
   assert.deepEqual(udh.message, Buffer.from('ABC'));
   for (const dc of [0x00, 0x03, 0x04, 0x08]) {
@@ -363,31 +392,50 @@ test("difference: smpp's message filter turns short_message into text by data_co
 });
 
 test('difference: smpp decodes truncated bodies silently (reading C-strings past command_length); we reject them', () => {
-  const full = encode({ command: 'submit_sm', sequence_number: 77, source_addr: 'ACME', destination_addr: '447700900123', short_message: Buffer.from('hello') });
+  const full = encode({
+    command: 'submit_sm',
+    sequence_number: 77,
+    source_addr: 'ACME',
+    destination_addr: '447700900123',
+    short_message: Buffer.from('hello'),
+  });
   const cut = Buffer.from(full);
   cut.writeUInt32BE(16 + 1 + 2 + 3, 0); // body ends inside source_addr
   const theirs = smppDecode(cut);
   assert.equal(theirs.command, 'submit_sm');
   assert.equal(theirs.source_addr, 'ACME'); // read past the end of the PDU
   assert.equal(theirs.destination_addr, undefined);
-  assert.throws(() => decode(cut), (e: unknown) => e instanceof PduError && e.field === 'source_addr' && e.status === 0x02 && e.sequenceNumber === 77);
+  assert.throws(
+    () => decode(cut),
+    (e: unknown) => e instanceof PduError && e.field === 'source_addr' && e.status === 0x02 && e.sequenceNumber === 77,
+  );
   const headerOnly = full.subarray(0, 16);
   headerOnly.writeUInt32BE(16, 0);
   assert.equal(smppDecode(headerOnly).command, 'submit_sm');
-  assert.throws(() => decode(headerOnly), (e: unknown) => e instanceof PduError && e.field === 'service_type' && e.status === 0x02);
+  assert.throws(
+    () => decode(headerOnly),
+    (e: unknown) => e instanceof PduError && e.field === 'service_type' && e.status === 0x02,
+  );
 });
 
 test('difference: smpp reads any dest_flag other than 1 as a distribution list; we reject it (ESME_RINVDESTFLAG)', () => {
-  const wire = encode({ command: 'submit_multi', sequence_number: 1, dest_address: [{ dest_flag: 2, dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: 'team' }] });
+  const wire = encode({
+    command: 'submit_multi',
+    sequence_number: 1,
+    dest_address: [{ dest_flag: 2, dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: 'team' }],
+  });
   const at = 16 + 1 + 1 + 1 + 1 + 1; // service_type, source_addr_ton/npi, source_addr, number_of_dests
   assert.equal(wire[at], 2);
   const bad = Buffer.from(wire);
   bad[at] = 7;
   assert.deepEqual(smppDecode(bad).dest_address, [{ dl_name: 'team' }]);
-  assert.throws(() => decode(bad), (e: unknown) => e instanceof PduError && e.field === 'dest_flag' && e.status === 0x40);
+  assert.throws(
+    () => decode(bad),
+    (e: unknown) => e instanceof PduError && e.field === 'dest_flag' && e.status === 0x40,
+  );
 });
 
-test("difference: in query_sm_resp smpp stores a message_state TLV over the mandatory field; we keep both", () => {
+test('difference: in query_sm_resp smpp stores a message_state TLV over the mandatory field; we keep both', () => {
   const wire = withTlvs(encode({ command: 'query_sm_resp', sequence_number: 1, message_id: 'm1', message_state: 2 }), '0427000105');
   assert.equal(smppDecode(wire).message_state, 5);
   const ours = decode(wire) as PduInput<'query_sm_resp'>;
@@ -400,15 +448,27 @@ test('difference: smpp refuses PDUs over 16384 bytes; our limit is 64 KiB by def
   const wire = encode({ command: 'data_sm', sequence_number: 1, data_coding: 4, tlvs: [{ tag: 0x0424, value: payload }] });
   assert.throws(() => smppDecode(wire), /too large/);
   assert.deepEqual((decode(wire).tlvs ?? [])[0]?.value, payload);
-  assert.throws(() => decode(wire, 0, 16_384), (e: unknown) => e instanceof PduError && e.field === 'command_length');
+  assert.throws(
+    () => decode(wire, 0, 16_384),
+    (e: unknown) => e instanceof PduError && e.field === 'command_length',
+  );
 });
 
 test('difference: smpp enforces no field maxima (it writes a 30-character system_id, a 300-octet message fails only in Buffer); we refuse them', () => {
   const long = new smpp.PDU('bind_transmitter', { sequence_number: 1, system_id: 'x'.repeat(30) }).toBuffer();
   assert.equal(smppDecode(long).system_id, 'x'.repeat(30));
-  assert.throws(() => decode(long), (e: unknown) => e instanceof PduError && e.field === 'system_id' && e.status === Status.ESME_RINVSYSID);
-  assert.throws(() => encode({ command: 'bind_transmitter', sequence_number: 1, system_id: 'x'.repeat(30) }), (e: unknown) => e instanceof PduError && e.field === 'system_id');
+  assert.throws(
+    () => decode(long),
+    (e: unknown) => e instanceof PduError && e.field === 'system_id' && e.status === Status.ESME_RINVSYSID,
+  );
+  assert.throws(
+    () => encode({ command: 'bind_transmitter', sequence_number: 1, system_id: 'x'.repeat(30) }),
+    (e: unknown) => e instanceof PduError && e.field === 'system_id',
+  );
   // sm_length is one octet: smpp fails with Node's RangeError, not an SMPP status.
   assert.throws(() => new smpp.PDU('submit_sm', { sequence_number: 1, data_coding: 4, short_message: Buffer.alloc(300) }).toBuffer(), RangeError);
-  assert.throws(() => encode({ command: 'submit_sm', sequence_number: 1, short_message: Buffer.alloc(300) }), (e: unknown) => e instanceof PduError && e.field === 'short_message' && e.status === Status.ESME_RINVMSGLEN);
+  assert.throws(
+    () => encode({ command: 'submit_sm', sequence_number: 1, short_message: Buffer.alloc(300) }),
+    (e: unknown) => e instanceof PduError && e.field === 'short_message' && e.status === Status.ESME_RINVMSGLEN,
+  );
 });

@@ -55,7 +55,6 @@ function raw(id: number, seq: number, body: Buffer, status = 0, length?: number)
 }
 
 const cstr = (s: string): Buffer => Buffer.from(`${s}\0`, 'latin1');
-const bytes = (...list: number[]): Buffer => Buffer.from(list);
 
 /** Sets command_length to the buffer's length. */
 function fixLength(b: Buffer): Buffer {
@@ -94,7 +93,11 @@ const SUBMIT: PduInput<'submit_sm'> = {
 test('command_length below 16 or above the maximum is ESME_RINVCMDLEN naming command_length', () => {
   const id = commandId('enquire_link');
   for (const len of [0, 1, 4, 15]) {
-    throwsPdu(() => decode(raw(id, 42, Buffer.alloc(0), 0, len)), { status: S.ESME_RINVCMDLEN, field: 'command_length', commandId: id, sequenceNumber: 42 }, `len ${len}`);
+    throwsPdu(
+      () => decode(raw(id, 42, Buffer.alloc(0), 0, len)),
+      { status: S.ESME_RINVCMDLEN, field: 'command_length', commandId: id, sequenceNumber: 42 },
+      `len ${len}`,
+    );
   }
   const big = Buffer.alloc(DEFAULT_MAX_PDU_SIZE + 1);
   fixLength(big).writeUInt32BE(id, 4);
@@ -120,7 +123,11 @@ test('a buffer shorter than its command_length, or than a header, is ESME_RINVCM
 
 test('an unknown command_id is ESME_RINVCMDID naming command_id', () => {
   for (const id of [0x00000000, 0x00000099, 0x80000099, 0x00000104, 0xffffffff]) {
-    throwsPdu(() => decode(raw(id, 11, Buffer.alloc(0))), { status: S.ESME_RINVCMDID, field: 'command_id', commandId: id, sequenceNumber: 11 }, `0x${id.toString(16)}`);
+    throwsPdu(
+      () => decode(raw(id, 11, Buffer.alloc(0))),
+      { status: S.ESME_RINVCMDID, field: 'command_id', commandId: id, sequenceNumber: 11 },
+      `0x${id.toString(16)}`,
+    );
   }
   throwsPdu(() => encode({ command: 'no_such_command' as CommandName, sequence_number: 1 }), { status: S.ESME_RINVCMDID, field: 'command' });
 });
@@ -194,16 +201,46 @@ test('a C-octet string longer than its maximum is refused with the field and its
 
 test('a C-octet string cut off by the end of the body (no NUL) is ESME_RINVCMDLEN naming the field', () => {
   // The last field, partly there.
-  throwsPdu(() => decode(raw(commandId('submit_sm_resp'), 9, Buffer.from('abc'))), { status: S.ESME_RINVCMDLEN, field: 'message_id', commandId: 0x80000004, sequenceNumber: 9 });
+  throwsPdu(() => decode(raw(commandId('submit_sm_resp'), 9, Buffer.from('abc'))), {
+    status: S.ESME_RINVCMDLEN,
+    field: 'message_id',
+    commandId: 0x80000004,
+    sequenceNumber: 9,
+  });
   // A first field, partly there.
-  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, Buffer.from('esme'))), { status: S.ESME_RINVCMDLEN, field: 'system_id', commandId: 2, sequenceNumber: 9 });
+  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, Buffer.from('esme'))), {
+    status: S.ESME_RINVCMDLEN,
+    field: 'system_id',
+    commandId: 2,
+    sequenceNumber: 9,
+  });
   // A middle field, not there at all.
-  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, cstr('esme'))), { status: S.ESME_RINVCMDLEN, field: 'password', commandId: 2, sequenceNumber: 9 });
+  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, cstr('esme'))), {
+    status: S.ESME_RINVCMDLEN,
+    field: 'password',
+    commandId: 2,
+    sequenceNumber: 9,
+  });
   // All 15 characters there, the body ends where the NUL belongs: still cut off.
-  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, Buffer.alloc(15, 'a'))), { status: S.ESME_RINVCMDLEN, field: 'system_id', commandId: 2, sequenceNumber: 9 });
+  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, Buffer.alloc(15, 'a'))), {
+    status: S.ESME_RINVCMDLEN,
+    field: 'system_id',
+    commandId: 2,
+    sequenceNumber: 9,
+  });
   // 16 bytes without a NUL are too long, whether the body ends there or not: the field's own status.
-  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, Buffer.alloc(16, 'a'))), { status: S.ESME_RINVSYSID, field: 'system_id', commandId: 2, sequenceNumber: 9 });
-  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, Buffer.alloc(30, 'a'))), { status: S.ESME_RINVSYSID, field: 'system_id', commandId: 2, sequenceNumber: 9 });
+  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, Buffer.alloc(16, 'a'))), {
+    status: S.ESME_RINVSYSID,
+    field: 'system_id',
+    commandId: 2,
+    sequenceNumber: 9,
+  });
+  throwsPdu(() => decode(raw(commandId('bind_transmitter'), 9, Buffer.alloc(30, 'a'))), {
+    status: S.ESME_RINVSYSID,
+    field: 'system_id',
+    commandId: 2,
+    sequenceNumber: 9,
+  });
 });
 
 test('the time fields must be empty or 16 characters (decode and encode)', () => {
@@ -244,7 +281,10 @@ test('Latin-1 text is carried byte for byte; characters beyond U+00FF and NUL ca
   throwsPdu(() => encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'Ω' }), { status: S.ESME_RINVSRCADR, field: 'source_addr' });
   throwsPdu(() => encode({ command: 'submit_sm', sequence_number: 1, destination_addr: '😀' }), { status: S.ESME_RINVDSTADR, field: 'destination_addr' });
   throwsPdu(() => encode({ command: 'bind_transmitter', sequence_number: 1, system_id: 'a\0b' }), { status: S.ESME_RINVSYSID, field: 'system_id' });
-  throwsPdu(() => encode({ command: 'bind_transmitter', sequence_number: 1, password: 42 as unknown as string }), { status: S.ESME_RINVPASWD, field: 'password' });
+  throwsPdu(() => encode({ command: 'bind_transmitter', sequence_number: 1, password: 42 as unknown as string }), {
+    status: S.ESME_RINVPASWD,
+    field: 'password',
+  });
 });
 
 // ---- truncation and trailing bytes ------------------------------------------------------------
@@ -273,10 +313,19 @@ test('a body cut at any point is ESME_RINVCMDLEN naming the first field it lacks
 test('1 to 3 bytes left over after the body are ESME_RINVTLVSTREAM naming tlvs', () => {
   const base = encode({ ...SUBMIT });
   for (const n of [1, 2, 3]) {
-    throwsPdu(() => decode(withTail(base, Buffer.alloc(n))), { status: S.ESME_RINVTLVSTREAM, field: 'tlvs', commandId: 4, sequenceNumber: 0x01020304 }, `${n} bytes`);
+    throwsPdu(
+      () => decode(withTail(base, Buffer.alloc(n))),
+      { status: S.ESME_RINVTLVSTREAM, field: 'tlvs', commandId: 4, sequenceNumber: 0x01020304 },
+      `${n} bytes`,
+    );
   }
   // …also after a good TLV, and on a command without a body.
-  throwsPdu(() => decode(withTail(base, Buffer.from('020b0002000100', 'hex'))), { status: S.ESME_RINVTLVSTREAM, field: 'tlvs', commandId: 4, sequenceNumber: 0x01020304 });
+  throwsPdu(() => decode(withTail(base, Buffer.from('020b0002000100', 'hex'))), {
+    status: S.ESME_RINVTLVSTREAM,
+    field: 'tlvs',
+    commandId: 4,
+    sequenceNumber: 0x01020304,
+  });
   throwsPdu(() => decode(raw(0x15, 8, Buffer.from([0, 0]))), { status: S.ESME_RINVTLVSTREAM, field: 'tlvs', commandId: 0x15, sequenceNumber: 8 });
   // 4 bytes are a TLV of length 0: fine.
   assert.deepEqual(decode(withTail(base, Buffer.from('14000000', 'hex'))).tlvs, [{ tag: 0x1400, value: Buffer.alloc(0) }]);
@@ -284,9 +333,24 @@ test('1 to 3 bytes left over after the body are ESME_RINVTLVSTREAM naming tlvs',
 
 test('a TLV whose length runs past the end is ESME_RINVTLVLEN naming the TLV', () => {
   const base = encode({ ...SUBMIT });
-  throwsPdu(() => decode(withTail(base, Buffer.from('0424000a0102', 'hex'))), { status: S.ESME_RINVTLVLEN, field: 'message_payload', commandId: 4, sequenceNumber: 0x01020304 });
-  throwsPdu(() => decode(withTail(base, Buffer.from('14000001', 'hex'))), { status: S.ESME_RINVTLVLEN, field: 'tlv 0x1400', commandId: 4, sequenceNumber: 0x01020304 });
-  throwsPdu(() => decode(withTail(base, Buffer.from('020b00020001' + '1234ffff', 'hex'))), { status: S.ESME_RINVTLVLEN, field: 'tlv 0x1234', commandId: 4, sequenceNumber: 0x01020304 });
+  throwsPdu(() => decode(withTail(base, Buffer.from('0424000a0102', 'hex'))), {
+    status: S.ESME_RINVTLVLEN,
+    field: 'message_payload',
+    commandId: 4,
+    sequenceNumber: 0x01020304,
+  });
+  throwsPdu(() => decode(withTail(base, Buffer.from('14000001', 'hex'))), {
+    status: S.ESME_RINVTLVLEN,
+    field: 'tlv 0x1400',
+    commandId: 4,
+    sequenceNumber: 0x01020304,
+  });
+  throwsPdu(() => decode(withTail(base, Buffer.from('020b00020001' + '1234ffff', 'hex'))), {
+    status: S.ESME_RINVTLVLEN,
+    field: 'tlv 0x1234',
+    commandId: 4,
+    sequenceNumber: 0x01020304,
+  });
 });
 
 test('a known TLV of the wrong size or form is refused naming it', () => {
@@ -326,7 +390,11 @@ test('short_message longer than 254 octets is ESME_RINVMSGLEN (decode and encode
   }
   for (const command of ['submit_sm', 'deliver_sm', 'submit_multi', 'replace_sm'] as const) {
     throwsPdu(() => encode({ command, sequence_number: 1, short_message: Buffer.alloc(255) }), { status: S.ESME_RINVMSGLEN, field: 'short_message' }, command);
-    throwsPdu(() => encode({ command, sequence_number: 1, short_message: 'text' as unknown as Buffer }), { status: S.ESME_RINVMSGLEN, field: 'short_message' }, command);
+    throwsPdu(
+      () => encode({ command, sequence_number: 1, short_message: 'text' as unknown as Buffer }),
+      { status: S.ESME_RINVMSGLEN, field: 'short_message' },
+      command,
+    );
   }
   // sm_length beyond the body: truncated.
   const short = fixLength(Buffer.concat([ok.subarray(0, at), Buffer.from([10]), Buffer.alloc(3)]));
@@ -348,7 +416,10 @@ test('submit_multi: number_of_dests, dest_flag and entry strings are checked', (
   throwsPdu(() => encode({ ...p, dest_address: [{ ...one, dest_flag: 3 as 1 }] }), { status: S.ESME_RINVDESTFLAG, field: 'dest_flag' });
   throwsPdu(() => encode({ ...p, dest_address: [{ ...one, destination_addr: 'x'.repeat(21) }] }), { status: S.ESME_RINVDSTADR, field: 'destination_addr' });
   throwsPdu(() => encode({ ...p, dest_address: [{ ...dl, destination_addr: 'x'.repeat(21) }] }), { status: S.ESME_RINVDLNAME, field: 'dl_name' });
-  throwsPdu(() => encode({ ...p, dest_address: [{ ...one, destination_addr: 5 as unknown as string }] }), { status: S.ESME_RINVDSTADR, field: 'destination_addr' });
+  throwsPdu(() => encode({ ...p, dest_address: [{ ...one, destination_addr: 5 as unknown as string }] }), {
+    status: S.ESME_RINVDSTADR,
+    field: 'destination_addr',
+  });
   throwsPdu(() => encode({ ...p, dest_address: [{ ...one, dest_addr_ton: 256 }] }), { status: S.ESME_RINVCMDLEN, field: 'dest_addr_ton' });
   throwsPdu(() => encode({ ...p, dest_address: 'x' as unknown as [] }), { status: S.ESME_RINVNUMDESTS, field: 'dest_address' });
 
@@ -363,14 +434,24 @@ test('submit_multi: number_of_dests, dest_flag and entry strings are checked', (
   throwsPdu(() => decode(tooMany), { status: S.ESME_RINVNUMDESTS, field: 'number_of_dests', commandId: 0x21, sequenceNumber: 21 });
   const moreThanThere = Buffer.from(wire);
   moreThanThere[nAt] = 200; // runs into the other fields, then off the end
-  assert.throws(() => decode(moreThanThere), (e: unknown) => e instanceof PduError && e.commandId === 0x21);
-  const longName = fixLength(Buffer.concat([wire.subarray(0, nAt), Buffer.from([1, 2]), Buffer.alloc(25, 'n'), Buffer.from([0]), wire.subarray(wire.length - 10)]));
+  assert.throws(
+    () => decode(moreThanThere),
+    (e: unknown) => e instanceof PduError && e.commandId === 0x21,
+  );
+  const longName = fixLength(
+    Buffer.concat([wire.subarray(0, nAt), Buffer.from([1, 2]), Buffer.alloc(25, 'n'), Buffer.from([0]), wire.subarray(wire.length - 10)]),
+  );
   throwsPdu(() => decode(longName), { status: S.ESME_RINVDLNAME, field: 'dl_name', commandId: 0x21, sequenceNumber: 21 });
 });
 
 test('submit_multi_resp: unsuccess_sme entries round-trip and are checked', () => {
   const u = { dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900123', error_status_code: 0x0b };
-  const p: PduInput<'submit_multi_resp'> = { command: 'submit_multi_resp', sequence_number: 4, message_id: 'm-1', unsuccess_sme: [u, { ...u, error_status_code: 0xffffffff }] };
+  const p: PduInput<'submit_multi_resp'> = {
+    command: 'submit_multi_resp',
+    sequence_number: 4,
+    message_id: 'm-1',
+    unsuccess_sme: [u, { ...u, error_status_code: 0xffffffff }],
+  };
   assert.deepEqual(decode(encode(p)), { command_status: 0, tlvs: undefined, ...p });
   throwsPdu(() => encode({ ...p, unsuccess_sme: [{ ...u, error_status_code: 2 ** 32 }] }), { status: S.ESME_RINVCMDLEN, field: 'error_status_code' });
   throwsPdu(() => encode({ ...p, unsuccess_sme: [{ ...u, destination_addr: 'x'.repeat(30) }] }), { status: S.ESME_RINVDSTADR, field: 'destination_addr' });
@@ -416,7 +497,13 @@ test('encode refuses bad TLVs, naming them', () => {
 // ---- error responses --------------------------------------------------------------------------
 
 test('an error response is the header alone (except data_sm_resp and submit_multi_resp); decoding one gives defaults', () => {
-  const b = encode({ command: 'submit_sm_resp', sequence_number: 99, command_status: S.ESME_RTHROTTLED, message_id: 'ignored', tlvs: [{ tag: 0x001d, value: Buffer.from('x\0') }] });
+  const b = encode({
+    command: 'submit_sm_resp',
+    sequence_number: 99,
+    command_status: S.ESME_RTHROTTLED,
+    message_id: 'ignored',
+    tlvs: [{ tag: 0x001d, value: Buffer.from('x\0') }],
+  });
   assert.equal(b.length, HEADER_SIZE);
   assert.deepEqual([b.readUInt32BE(0), b.readUInt32BE(4), b.readUInt32BE(8), b.readUInt32BE(12)], [16, 0x80000004, S.ESME_RTHROTTLED, 99]);
   assert.deepEqual(decode(b), { command: 'submit_sm_resp', command_status: S.ESME_RTHROTTLED, sequence_number: 99, message_id: '', tlvs: undefined });
@@ -449,7 +536,8 @@ test('every command round-trips: minimal (defaults filled in) and 50 random PDUs
     const d = def(command);
     const minimal = decode(encode({ command, sequence_number: 1 })) as Pdu;
     const expected: Record<string, unknown> = { command, command_status: 0, sequence_number: 1 };
-    for (const f of d.fields) expected[f.name] = f.kind === 'octets' ? Buffer.alloc(0) : f.kind === 'dest_addresses' || f.kind === 'unsuccess_smes' ? [] : f.default;
+    for (const f of d.fields)
+      expected[f.name] = f.kind === 'octets' ? Buffer.alloc(0) : f.kind === 'dest_addresses' || f.kind === 'unsuccess_smes' ? [] : f.default;
     expected.tlvs = undefined;
     assert.deepEqual(minimal, expected, command);
     if (command.startsWith('bind_') && !d.isResponse) assert.equal((minimal as Record<string, unknown>).interface_version, 0x34);
@@ -466,4 +554,3 @@ test('every command round-trips: minimal (defaults filled in) and 50 random PDUs
   }
   assert.equal(n, ALL_COMMANDS.length * 50);
 });
-

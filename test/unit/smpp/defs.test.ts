@@ -28,9 +28,23 @@ import { decode, encode } from '../../../src/smpp/codec.js';
 
 const sm = Buffer.from('hi');
 const shortMessageBody = {
-  service_type: 'CMT', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4477', dest_addr_ton: 1, dest_addr_npi: 1,
-  destination_addr: '3361', esm_class: 0, protocol_id: 0, priority_flag: 0, schedule_delivery_time: '', validity_period: '',
-  registered_delivery: 1, replace_if_present_flag: 0, data_coding: 0, sm_default_msg_id: 0, short_message: sm,
+  service_type: 'CMT',
+  source_addr_ton: 1,
+  source_addr_npi: 1,
+  source_addr: '4477',
+  dest_addr_ton: 1,
+  dest_addr_npi: 1,
+  destination_addr: '3361',
+  esm_class: 0,
+  protocol_id: 0,
+  priority_flag: 0,
+  schedule_delivery_time: '',
+  validity_period: '',
+  registered_delivery: 1,
+  replace_if_present_flag: 0,
+  data_coding: 0,
+  sm_default_msg_id: 0,
+  short_message: sm,
 };
 const bind = { system_id: 'esme', password: 'pw', system_type: 'VMA', interface_version: 0x34, addr_ton: 0, addr_npi: 0, address_range: '' };
 
@@ -47,15 +61,44 @@ const SAMPLES: { [C in CommandName]: Bodies[C] } = {
   bind_transceiver: { ...bind },
   bind_transceiver_resp: { system_id: 'smsc' },
   broadcast_sm: {
-    service_type: '', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4477', message_id: 'b1', priority_flag: 0,
-    schedule_delivery_time: '', validity_period: '', replace_if_present_flag: 0, data_coding: 0, sm_default_msg_id: 0,
+    service_type: '',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '4477',
+    message_id: 'b1',
+    priority_flag: 0,
+    schedule_delivery_time: '',
+    validity_period: '',
+    replace_if_present_flag: 0,
+    data_coding: 0,
+    sm_default_msg_id: 0,
   },
   broadcast_sm_resp: { message_id: 'b1' },
   cancel_broadcast_sm: { service_type: '', message_id: 'b1', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4477' },
   cancel_broadcast_sm_resp: {},
-  cancel_sm: { service_type: '', message_id: 'm1', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4477', dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '3361' },
+  cancel_sm: {
+    service_type: '',
+    message_id: 'm1',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '4477',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '3361',
+  },
   cancel_sm_resp: {},
-  data_sm: { service_type: '', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4477', dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '3361', esm_class: 0, registered_delivery: 1, data_coding: 0 },
+  data_sm: {
+    service_type: '',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '4477',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '3361',
+    esm_class: 0,
+    registered_delivery: 1,
+    data_coding: 0,
+  },
   data_sm_resp: { message_id: 'm1' },
   deliver_sm: { ...shortMessageBody },
   deliver_sm_resp: { message_id: '' },
@@ -67,13 +110,37 @@ const SAMPLES: { [C in CommandName]: Bodies[C] } = {
   query_broadcast_sm_resp: { message_id: 'b1' },
   query_sm: { message_id: 'm1', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4477' },
   query_sm_resp: { message_id: 'm1', final_date: '251121103000000+', message_state: 2, error_code: 0 },
-  replace_sm: { message_id: 'm1', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4477', schedule_delivery_time: '', validity_period: '', registered_delivery: 0, sm_default_msg_id: 0, short_message: sm },
+  replace_sm: {
+    message_id: 'm1',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '4477',
+    schedule_delivery_time: '',
+    validity_period: '',
+    registered_delivery: 0,
+    sm_default_msg_id: 0,
+    short_message: sm,
+  },
   replace_sm_resp: {},
   submit_multi: {
-    service_type: '', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4477',
-    dest_address: [{ dest_flag: 1, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '3361' }, { dest_flag: 2, dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: 'list' }],
-    esm_class: 0, protocol_id: 0, priority_flag: 0, schedule_delivery_time: '', validity_period: '000001000000000R', registered_delivery: 1,
-    replace_if_present_flag: 0, data_coding: 0, sm_default_msg_id: 0, short_message: sm,
+    service_type: '',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '4477',
+    dest_address: [
+      { dest_flag: 1, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '3361' },
+      { dest_flag: 2, dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: 'list' },
+    ],
+    esm_class: 0,
+    protocol_id: 0,
+    priority_flag: 0,
+    schedule_delivery_time: '',
+    validity_period: '000001000000000R',
+    registered_delivery: 1,
+    replace_if_present_flag: 0,
+    data_coding: 0,
+    sm_default_msg_id: 0,
+    short_message: sm,
   },
   submit_multi_resp: { message_id: 'm1', unsuccess_sme: [{ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '3361', error_status_code: 0x0b }] },
   submit_sm: { ...shortMessageBody },
@@ -140,12 +207,21 @@ test('the interfaces in pdu.ts declare the fields in the order of the tables', (
 // ---- defs against the smpp tables ------------------------------------------------------------
 
 const KIND_OF_TYPE = new Map<unknown, FieldKind>([
-  [smpp.types.int8, 'u8'], [smpp.types.int16, 'u16'], [smpp.types.int32, 'u32'], [smpp.types.cstring, 'cstring'],
-  [smpp.types.buffer, 'octets'], [smpp.types.dest_address_array, 'dest_addresses'], [smpp.types.unsuccess_sme_array, 'unsuccess_smes'],
+  [smpp.types.int8, 'u8'],
+  [smpp.types.int16, 'u16'],
+  [smpp.types.int32, 'u32'],
+  [smpp.types.cstring, 'cstring'],
+  [smpp.types.buffer, 'octets'],
+  [smpp.types.dest_address_array, 'dest_addresses'],
+  [smpp.types.unsuccess_sme_array, 'unsuccess_smes'],
 ]);
 const KIND_OF_TLV_TYPE = new Map<unknown, TlvKind>([
-  [smpp.types.tlv.int8, 'u8'], [smpp.types.tlv.int16, 'u16'], [smpp.types.tlv.int32, 'u32'], [smpp.types.tlv.cstring, 'cstring'],
-  [smpp.types.tlv.string, 'string'], [smpp.types.tlv.buffer, 'octets'],
+  [smpp.types.tlv.int8, 'u8'],
+  [smpp.types.tlv.int16, 'u16'],
+  [smpp.types.tlv.int32, 'u32'],
+  [smpp.types.tlv.cstring, 'cstring'],
+  [smpp.types.tlv.string, 'string'],
+  [smpp.types.tlv.buffer, 'octets'],
 ]);
 
 test('COMMANDS holds every smpp command with its id, fields, kinds and response pairing', () => {
@@ -157,14 +233,21 @@ test('COMMANDS holds every smpp command with its id, fields, kinds and response 
     assert.equal(COMMANDS_BY_ID.get(cmd.id >>> 0), d, name);
     assert.equal(d.isResponse, (cmd.id & 0x80000000) !== 0, name);
     const params = Object.entries(cmd.params ?? {});
-    assert.deepEqual(d.fields.map((f) => [f.name, f.kind]), params.map(([p, def]) => [p, KIND_OF_TYPE.get(def.type)]), name);
+    assert.deepEqual(
+      d.fields.map((f) => [f.name, f.kind]),
+      params.map(([p, def]) => [p, KIND_OF_TYPE.get(def.type)]),
+      name,
+    );
     if (d.pair !== undefined) {
       const pair = COMMANDS.get(d.pair);
       assert.ok(pair && pair.pair === name && pair.isResponse !== d.isResponse && (pair.id ^ d.id) >>> 0 === 0x80000000, name);
     }
   }
   // Who has a response: every request but outbind and alert_notification; generic_nack answers none.
-  const unpaired = [...COMMANDS.values()].filter((d) => d.pair === undefined).map((d) => d.name).sort();
+  const unpaired = [...COMMANDS.values()]
+    .filter((d) => d.pair === undefined)
+    .map((d) => d.name)
+    .sort();
   assert.deepEqual(unpaired, ['alert_notification', 'generic_nack', 'outbind']);
   assert.equal(COMMANDS.get('nope'), undefined);
   for (const name of BODY_ON_ERROR) assert.ok(COMMANDS.get(name)?.isResponse, name);
@@ -172,21 +255,39 @@ test('COMMANDS holds every smpp command with its id, fields, kinds and response 
 
 test('field maxima and statuses follow SMPP-FACTS.md', () => {
   const expect: Record<string, [number, string]> = {
-    'bind_transmitter.system_id': [16, 'ESME_RINVSYSID'], 'bind_transmitter_resp.system_id': [16, 'ESME_RINVSYSID'], 'outbind.system_id': [16, 'ESME_RINVSYSID'],
-    'bind_receiver.password': [9, 'ESME_RINVPASWD'], 'outbind.password': [9, 'ESME_RINVPASWD'],
-    'bind_transceiver.system_type': [13, 'ESME_RINVSYSTYP'], 'bind_transceiver.address_range': [41, 'ESME_RINVCMDLEN'],
-    'submit_sm.service_type': [6, 'ESME_RINVSERTYP'], 'data_sm.service_type': [6, 'ESME_RINVSERTYP'], 'cancel_sm.service_type': [6, 'ESME_RINVSERTYP'],
-    'submit_sm.source_addr': [21, 'ESME_RINVSRCADR'], 'submit_sm.destination_addr': [21, 'ESME_RINVDSTADR'],
-    'submit_multi.source_addr': [21, 'ESME_RINVSRCADR'], 'deliver_sm.destination_addr': [21, 'ESME_RINVDSTADR'],
-    'query_sm.source_addr': [21, 'ESME_RINVSRCADR'], 'cancel_sm.destination_addr': [21, 'ESME_RINVDSTADR'], 'replace_sm.source_addr': [21, 'ESME_RINVSRCADR'],
-    'data_sm.source_addr': [65, 'ESME_RINVSRCADR'], 'data_sm.destination_addr': [65, 'ESME_RINVDSTADR'],
-    'alert_notification.source_addr': [65, 'ESME_RINVSRCADR'], 'alert_notification.esme_addr': [65, 'ESME_RINVDSTADR'],
-    'submit_sm.schedule_delivery_time': [17, 'ESME_RINVSCHED'], 'replace_sm.validity_period': [17, 'ESME_RINVEXPIRY'],
+    'bind_transmitter.system_id': [16, 'ESME_RINVSYSID'],
+    'bind_transmitter_resp.system_id': [16, 'ESME_RINVSYSID'],
+    'outbind.system_id': [16, 'ESME_RINVSYSID'],
+    'bind_receiver.password': [9, 'ESME_RINVPASWD'],
+    'outbind.password': [9, 'ESME_RINVPASWD'],
+    'bind_transceiver.system_type': [13, 'ESME_RINVSYSTYP'],
+    'bind_transceiver.address_range': [41, 'ESME_RINVCMDLEN'],
+    'submit_sm.service_type': [6, 'ESME_RINVSERTYP'],
+    'data_sm.service_type': [6, 'ESME_RINVSERTYP'],
+    'cancel_sm.service_type': [6, 'ESME_RINVSERTYP'],
+    'submit_sm.source_addr': [21, 'ESME_RINVSRCADR'],
+    'submit_sm.destination_addr': [21, 'ESME_RINVDSTADR'],
+    'submit_multi.source_addr': [21, 'ESME_RINVSRCADR'],
+    'deliver_sm.destination_addr': [21, 'ESME_RINVDSTADR'],
+    'query_sm.source_addr': [21, 'ESME_RINVSRCADR'],
+    'cancel_sm.destination_addr': [21, 'ESME_RINVDSTADR'],
+    'replace_sm.source_addr': [21, 'ESME_RINVSRCADR'],
+    'data_sm.source_addr': [65, 'ESME_RINVSRCADR'],
+    'data_sm.destination_addr': [65, 'ESME_RINVDSTADR'],
+    'alert_notification.source_addr': [65, 'ESME_RINVSRCADR'],
+    'alert_notification.esme_addr': [65, 'ESME_RINVDSTADR'],
+    'submit_sm.schedule_delivery_time': [17, 'ESME_RINVSCHED'],
+    'replace_sm.validity_period': [17, 'ESME_RINVEXPIRY'],
     'query_sm_resp.final_date': [17, 'ESME_RINVCMDLEN'],
-    'submit_sm_resp.message_id': [256, 'ESME_RINVMSGID'], 'query_sm.message_id': [65, 'ESME_RINVMSGID'], 'cancel_sm.message_id': [65, 'ESME_RINVMSGID'],
-    'replace_sm.message_id': [65, 'ESME_RINVMSGID'], 'data_sm_resp.message_id': [256, 'ESME_RINVMSGID'],
-    'submit_sm.short_message': [254, 'ESME_RINVMSGLEN'], 'replace_sm.short_message': [254, 'ESME_RINVMSGLEN'],
-    'submit_multi.dest_address': [254, 'ESME_RINVNUMDESTS'], 'submit_multi_resp.unsuccess_sme': [254, 'ESME_RINVNUMDESTS'],
+    'submit_sm_resp.message_id': [256, 'ESME_RINVMSGID'],
+    'query_sm.message_id': [65, 'ESME_RINVMSGID'],
+    'cancel_sm.message_id': [65, 'ESME_RINVMSGID'],
+    'replace_sm.message_id': [65, 'ESME_RINVMSGID'],
+    'data_sm_resp.message_id': [256, 'ESME_RINVMSGID'],
+    'submit_sm.short_message': [254, 'ESME_RINVMSGLEN'],
+    'replace_sm.short_message': [254, 'ESME_RINVMSGLEN'],
+    'submit_multi.dest_address': [254, 'ESME_RINVNUMDESTS'],
+    'submit_multi_resp.unsuccess_sme': [254, 'ESME_RINVNUMDESTS'],
   };
   for (const [key, [max, status]] of Object.entries(expect)) {
     const [command, field] = key.split('.') as [string, string];
@@ -210,7 +311,10 @@ test('field maxima and statuses follow SMPP-FACTS.md', () => {
 
 test('TLVS holds every smpp TLV but the aliases, with its tag, kind and multiplicity', () => {
   const real = Object.entries(smpp.tlvs).filter(([name, t]) => t.tag === name);
-  const aliases = Object.entries(smpp.tlvs).filter(([name, t]) => t.tag !== name).map(([n]) => n).sort();
+  const aliases = Object.entries(smpp.tlvs)
+    .filter(([name, t]) => t.tag !== name)
+    .map(([n]) => n)
+    .sort();
   assert.deepEqual(aliases, ['alert_on_msg_delivery', 'failed_broadcast_area_identifier']);
   assert.equal(TLVS.size, real.length);
   assert.equal(TLVS_BY_TAG.size, real.length);

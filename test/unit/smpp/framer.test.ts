@@ -8,7 +8,11 @@ import { Framer } from '../../../src/smpp/framer.js';
 import type { CommandName } from '../../../src/smpp/pdu.js';
 import { ALL_COMMANDS, randomPdu, seededRandom } from '../../helpers/random-pdu.js';
 
-interface Frame { buf: Buffer; start: number; length: number }
+interface Frame {
+  buf: Buffer;
+  start: number;
+  length: number;
+}
 
 /** 30 PDUs of different commands; two of them larger than the 4 KiB chunks used below. */
 function makeStream(seed: number): { pdus: Buffer[]; stream: Buffer } {
@@ -30,10 +34,6 @@ function frame(chunks: Buffer[], maxSize?: number): Frame[] {
   for (const c of chunks) f.push(c, (buf, start, length) => out.push({ buf, start, length }));
   assert.equal(f.buffered, 0);
   return out;
-}
-
-function bytesOf(fr: Frame): Buffer {
-  return fr.buf.subarray(fr.start, fr.start + fr.length);
 }
 
 /** Frames must be the PDUs, byte for byte, in order. Frame views are checked before more pushes. */
@@ -66,14 +66,26 @@ test(`the stream (${PDUS.length} PDUs) cut at every single split point gives the
 test('1-byte chunks, and random multi-split patterns, give the same frames, which decode the same', () => {
   const expected = PDUS.map((p) => decode(p));
   const rand = seededRandom(99);
-  const patterns: [string, number][] = [['1-byte chunks', 1], ['chunks of 1..3', 3], ['chunks of 1..20', 20], ['chunks of 1..600', 600], ['chunks of 1..5000', 5000], ['chunks of 1..20000', 20000]];
+  const patterns: [string, number][] = [
+    ['1-byte chunks', 1],
+    ['chunks of 1..3', 3],
+    ['chunks of 1..20', 20],
+    ['chunks of 1..600', 600],
+    ['chunks of 1..5000', 5000],
+    ['chunks of 1..20000', 20000],
+  ];
   for (const [name, maxChunk] of patterns) {
     for (let round = 0; round < (maxChunk === 1 ? 1 : 8); round++) {
       const points: number[] = [];
-      for (let p = maxChunk === 1 ? 1 : 1 + Math.floor(rand() * maxChunk); p < STREAM.length; p += maxChunk === 1 ? 1 : 1 + Math.floor(rand() * maxChunk)) points.push(p);
+      for (let p = maxChunk === 1 ? 1 : 1 + Math.floor(rand() * maxChunk); p < STREAM.length; p += maxChunk === 1 ? 1 : 1 + Math.floor(rand() * maxChunk))
+        points.push(p);
       const frames = frame(cut(points));
       assertFrames(frames, `${name} #${round}`);
-      assert.deepEqual(frames.map((fr) => decode(fr.buf, fr.start)), expected, `${name} #${round}`);
+      assert.deepEqual(
+        frames.map((fr) => decode(fr.buf, fr.start)),
+        expected,
+        `${name} #${round}`,
+      );
     }
   }
   // Empty chunks change nothing.
@@ -133,7 +145,10 @@ function header(len: number): Buffer {
 }
 
 test('a command_length of 0, 4, 15, 2^31 or max+1 is a FramingError, whole or split', () => {
-  for (const [max, lengths] of [[DEFAULT_MAX_PDU_SIZE, [0, 4, 15, 2 ** 31, 0xffffffff, DEFAULT_MAX_PDU_SIZE + 1]], [1024, [0, 15, 1025]]] as const) {
+  for (const [max, lengths] of [
+    [DEFAULT_MAX_PDU_SIZE, [0, 4, 15, 2 ** 31, 0xffffffff, DEFAULT_MAX_PDU_SIZE + 1]],
+    [1024, [0, 15, 1025]],
+  ] as const) {
     for (const len of lengths) {
       for (const splitAt of [16, 1, 2, 3, 4]) {
         const good = encode({ command: 'enquire_link', sequence_number: 1 });
@@ -171,7 +186,10 @@ test('a frame handed out in place stays valid when the handler keeps it past the
   const before = chunks.map((c) => Buffer.from(c));
   const frames = frame(chunks);
   assertFrames(frames, 'kept');
-  chunks.forEach((c, i) => assert.deepEqual(c, before[i]));
+  for (const [i, c] of chunks.entries()) assert.deepEqual(c, before[i]);
   const commands = frames.map((fr) => decode(fr.buf, fr.start).command);
-  assert.deepEqual(commands, PDUS.map((p) => decode(p).command as CommandName));
+  assert.deepEqual(
+    commands,
+    PDUS.map((p) => decode(p).command as CommandName),
+  );
 });

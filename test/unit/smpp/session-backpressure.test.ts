@@ -104,7 +104,10 @@ test('backpressure: a peer that floods submit_sm and never reads keeps our buffe
   assert.deepEqual(delivered, ['D1', 'D2', 'D3']);
   assert.deepEqual(settled, ['D1', 'D2', 'D3']);
   const firstWritten = events.indexOf('deliver_sm written');
-  assert.ok(firstWritten > events.indexOf('resumed') && events.indexOf('resumed') > events.indexOf('paused'), `order of events: ${events.slice(0, 12).join(', ')}`);
+  assert.ok(
+    firstWritten > events.indexOf('resumed') && events.indexOf('resumed') > events.indexOf('paused'),
+    `order of events: ${events.slice(0, 12).join(', ')}`,
+  );
   assert.ok(maxBuffered <= BOUND, `at most ${maxBuffered} bytes were buffered on our side`);
   assert.equal(session.state, 'bound_trx');
 });

@@ -13,7 +13,10 @@ const isClosedError = (err: unknown) => err instanceof SessionClosedError && err
 
 /** Collects how each promise settled, without leaving a rejection unhandled. */
 function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; err: unknown }> {
-  return p.then((value) => ({ ok: true as const, value }), (err: unknown) => ({ ok: false as const, err }));
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
 }
 
 test('unbind from the peer: answered unbind_resp, the socket closes, pending requests are rejected', async (t) => {

@@ -9,7 +9,10 @@ import { bindEsme, dispose, guard, sessionWithPeer } from '../../helpers/peer.js
 
 test('SMSC side: open → binding → bound_trx → unbinding → closed, each announced once, on the peer bind and unbind', async (t) => {
   const seen: SessionState[] = [];
-  const { session, peer } = await sessionWithPeer({ role: 'smsc', handlers: { bind: () => ({ system_id: 'smsc' }), state: (_s, state) => void seen.push(state) } });
+  const { session, peer } = await sessionWithPeer({
+    role: 'smsc',
+    handlers: { bind: () => ({ system_id: 'smsc' }), state: (_s, state) => void seen.push(state) },
+  });
   t.after(() => dispose(session, peer));
   assert.equal((await peer.bind('bind_transceiver', { system_id: 'acct' })).command_status, 0);
   assert.equal(session.systemId, 'acct');
@@ -66,7 +69,10 @@ test('ESME side: a bind answered with an error status goes back to open and reje
   const { session, peer } = await sessionWithPeer({ role: 'esme', handlers: { state: (_s, state) => void seen.push(state) } });
   t.after(() => dispose(session, peer));
   const bind = session.bind('bind_transmitter', { system_id: 'esme' });
-  const outcome = bind.then(() => 'bound', (err: Error & { code?: string }) => err.code);
+  const outcome = bind.then(
+    () => 'bound',
+    (err: Error & { code?: string }) => err.code,
+  );
   peer.answer(await peer.next('bind_transmitter'), { command_status: 0x0d });
   assert.equal(await guard(outcome, 'bind'), 'SMPP_BIND_FAILED');
   assert.equal(session.state, 'open');
@@ -82,12 +88,18 @@ test('an idle link sends one enquire_link at a time, none once the close began',
   const first = await peer.next('enquire_link');
   assert.equal(first.command, 'enquire_link');
   clock.advance(3_000); // still unanswered: no second one
-  assert.deepEqual((await peer.sync()).map((p) => p.command), []);
+  assert.deepEqual(
+    (await peer.sync()).map((p) => p.command),
+    [],
+  );
   peer.answer(first);
   await peer.sync();
   void session.close('test', 60_000);
   const unbind = await peer.next('unbind');
   assert.equal(unbind.command, 'unbind');
   clock.advance(5_000);
-  assert.deepEqual((await peer.sync()).map((p) => p.command), []);
+  assert.deepEqual(
+    (await peer.sync()).map((p) => p.command),
+    [],
+  );
 });

@@ -32,7 +32,10 @@ test('window: with window N and a silent peer the (N+1)th request waits for a re
   assert.equal(tagOf(e), 'E');
   for (const req of [first[2]!, d, e]) peer.answer(req, { message_id: tagOf(req) });
   const resps = await guard(Promise.all(replies), 'all replies');
-  assert.deepEqual(resps.map((r) => r.message_id), tags);
+  assert.deepEqual(
+    resps.map((r) => r.message_id),
+    tags,
+  );
   assert.deepEqual(settled, ['B', 'A', 'C', 'D', 'E']);
   assert.equal(session.inFlight, 0);
 });
@@ -77,7 +80,13 @@ test('inbound window: more unanswered requests than inboundWindow are answered E
   held.shift()!({ message_id: 'm10' });
   held.shift()!({ message_id: 'm11' });
   const done = [await peer.next(), await peer.next()] as Resp[];
-  assert.deepEqual(done.map((r) => [r.sequence_number, r.command_status, r.message_id]), [[10, 0, 'm10'], [11, 0, 'm11']]);
+  assert.deepEqual(
+    done.map((r) => [r.sequence_number, r.command_status, r.message_id]),
+    [
+      [10, 0, 'm10'],
+      [11, 0, 'm11'],
+    ],
+  );
   // The slots are free again.
   peer.send({ ...submit('after'), sequence_number: 13 });
   const after = (await peer.next()) as Resp;
@@ -90,7 +99,10 @@ test('response timeout: rejects with SMPP_RESPONSE_TIMEOUT, frees the window slo
   await bindEsme(session, peer, 'bind_transmitter');
   let aSettled = false;
   const a = session.request(submit('A'));
-  a.then(() => (aSettled = true), () => (aSettled = true));
+  a.then(
+    () => (aSettled = true),
+    () => (aSettled = true),
+  );
   const b = session.request(submit('B'));
   const reqA = await peer.next('A');
   assert.deepEqual(await peer.sync(), []); // B waits for the slot
@@ -135,7 +147,10 @@ test('late response: a request sent with a LateResponse hears its answer after t
   assert.deepEqual(heard, [['A', 'late-A']]);
   clock.advance(1);
   await turn();
-  assert.deepEqual(heard, [['A', 'late-A'], ['B', undefined]]);
+  assert.deepEqual(heard, [
+    ['A', 'late-A'],
+    ['B', undefined],
+  ]);
 });
 
 test('enquire_link is answered always: before bind, while a bind is decided, and when bound', async (t) => {
@@ -215,7 +230,10 @@ test('coalescing: N requests issued in one turn go out in one socket write', asy
   const got: Pdu[] = [];
   for (let i = 0; i < n; i++) got.push(await peer.next());
   assert.equal(writes, 1);
-  assert.deepEqual(got.map(tagOf), Array.from({ length: n }, (_, i) => `m${i}`));
+  assert.deepEqual(
+    got.map(tagOf),
+    Array.from({ length: n }, (_, i) => `m${i}`),
+  );
   peer.send(...got.map((req) => ({ command: 'submit_sm_resp' as const, sequence_number: req.sequence_number, message_id: tagOf(req) })));
   assert.equal((await guard(Promise.all(replies), 'replies')).length, n);
 });

@@ -4,14 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { SessionStateError, SmppError } from '../../../src/smpp/errors.js';
-import {
-  ESME_RALYBND,
-  ESME_RINVBNDSTS,
-  ESME_RINVCMDID,
-  ESME_RSYSERR,
-  ESME_RTHROTTLED,
-  MAX_SEQUENCE,
-} from '../../../src/smpp/defs.js';
+import { ESME_RALYBND, ESME_RINVBNDSTS, ESME_RINVCMDID, ESME_RSYSERR, ESME_RTHROTTLED, MAX_SEQUENCE } from '../../../src/smpp/defs.js';
 import type { Pdu } from '../../../src/smpp/pdu.js';
 import { Session, type SessionHandlers } from '../../../src/smpp/session.js';
 import { ManualClock } from '../../helpers/clock.js';
@@ -115,7 +108,10 @@ test('sequence numbers start at 1 and rise by one', async (t) => {
     peer.answer(req);
   }
   assert.deepEqual(seen, [1, 2, 3]);
-  assert.deepEqual((await guard(Promise.all(replies), 'replies')).map((r) => r.sequence_number), [1, 2, 3]);
+  assert.deepEqual(
+    (await guard(Promise.all(replies), 'replies')).map((r) => r.sequence_number),
+    [1, 2, 3],
+  );
 });
 
 test('sequence numbers wrap from 0x7FFFFFFF to 1', async (t) => {

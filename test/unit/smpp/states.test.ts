@@ -30,9 +30,20 @@ const EXPECTED: Record<string, Row> = {
 
 // A record, not a list: a new event type that is missing here does not compile.
 const EVENT_TYPES: Record<SessionEventType, true> = {
-  bind_sent: true, bind_received: true, bind_accepted: true, bind_refused: true, unbind_received: true,
-  close_requested: true, peer_ended: true, framing_lost: true, link_idle: true, enquire_link_timeout: true,
-  response_timeout: true, bind_timeout: true, destroyed: true, socket_closed: true,
+  bind_sent: true,
+  bind_received: true,
+  bind_accepted: true,
+  bind_refused: true,
+  unbind_received: true,
+  close_requested: true,
+  peer_ended: true,
+  framing_lost: true,
+  link_idle: true,
+  enquire_link_timeout: true,
+  response_timeout: true,
+  bind_timeout: true,
+  destroyed: true,
+  socket_closed: true,
 };
 
 function eventOf(key: string): SessionEvent {

@@ -16,7 +16,10 @@ test('items come out in the order they went in, across compactions, with peek, t
     assert.equal(q.length, next - expected);
     assert.equal(q.peek(), expected);
   }
-  assert.deepEqual(q.toArray(), Array.from({ length: next - expected }, (_, i) => expected + i));
+  assert.deepEqual(
+    q.toArray(),
+    Array.from({ length: next - expected }, (_, i) => expected + i),
+  );
   assert.equal(q.length, next - expected, 'toArray leaves the items in place');
   const all = q.drain();
   assert.equal(all.length, next - expected);
