@@ -1,10 +1,8 @@
 // One SMPP session over one socket, either side of the link: the state machine and an orderly
-// close. Nothing here knows about accounts or routes: callers supply handlers. A handler that
-// throws or rejects never reaches the process: the peer gets ESME_RSYSERR and the log a line.
-// The state changes only in apply(), by the transition table in states.ts; the session's parts
-// report events to it: Reader (the peer's bytes, framing), Outbound (our requests, their window,
-// responses and timeouts), Responder (the peer's requests and its bind), LinkTimers (enquire_link
-// and the bind timeout).
+// close. Nothing here knows about accounts or routes: callers supply handlers (a handler that throws
+// never reaches the process: the peer gets ESME_RSYSERR). The state changes only in apply(), by the
+// table in states.ts; the parts report events to it: Reader (the peer's bytes), Outbound (our
+// requests, responses, timeouts), Responder (the peer's requests, its bind), LinkTimers.
 import type { Socket } from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../clock.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -171,9 +169,8 @@ export class Session {
         throw err;
       }
     }
-    return new Promise<Pdu>((resolve, reject) => this.outbound.send(bytes, pdu.command, false, this.timeoutMs, resolve, reject, late)) as Promise<
-      PduOf<ResponseOf<C>>
-    >;
+    const sent = new Promise<Pdu>((resolve, reject) => this.outbound.send(bytes, pdu.command, false, this.timeoutMs, resolve, reject, late));
+    return sent as Promise<PduOf<ResponseOf<C>>>;
   }
 
   /**
