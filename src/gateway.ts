@@ -209,7 +209,7 @@ export class Gateway {
       formatId: (id, format) => ids.format(id, format), noRouteStatus: config.routing.noRouteStatus,
     });
     this.manage = new ManageHandler({
-      ledger, commit: this.commit, dispatcher: this.dispatcher, account: (id) => this.auth.account(id), ids, logger: log, maxPduSize: config.smpp.session.maxPduSize,
+      ledger, carrier: this.dispatcher, account: (id) => this.auth.account(id), ids, logger: log, maxPduSize: config.smpp.session.maxPduSize,
     });
     metrics.countQueues = () => Object.fromEntries([...this.dispatcher.links].map(([id, l]) => [id, l.queued]));
     // A series per live account (0 when nothing waits) and per configured connector (0 until bound).

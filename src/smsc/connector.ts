@@ -12,51 +12,12 @@ import type { ResponseInit, Session } from '../smpp/session.js';
 import { Fifo } from '../smpp/fifo.js';
 import { registeredDeliveryOffset } from '../smpp/patch.js';
 import { Status } from '../smpp/defs.js';
-import type { Origin } from '../store/ledger.js';
 import type { Connector } from '../store/connectors.js';
+import type { CarrierLink, CarrierRequest, ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
 
 const ESME_RSYSERR = Status.ESME_RSYSERR!;
 
-/** A message on its way to a carrier. */
-export interface Outgoing {
-  id: number;
-  accountId: number;
-  /** Where it came from (default 'smpp'): a system message puts no receipt in any outbox. */
-  origin?: Origin;
-  /** The submit_sm as the account sent it, encoded (compact while queued). */
-  pdu: Buffer;
-  /** Candidate connectors from the route, in order; `tried` indexes the current one. */
-  connectors: string[];
-  tried: number;
-  attempts: number;
-  expiresAt: number;
-  submittedAt: number;
-  /** Set by cancel_sm while the message waits here: it is skipped, not sent. */
-  cancelled?: boolean;
-  /** On the wire: sent, response not yet in. */
-  inFlight?: boolean;
-  /** Times sent again after no answer (a response timeout or a lost connection). */
-  resends?: number;
-}
-
-export type SubmitOutcome =
-  | { kind: 'ok'; smscId: string; ms: number }
-  | { kind: 'status'; status: number; ms: number }
-  /** No answer in time. `waiting`: the connector is `--on-timeout wait`: not to be sent again, a late answer still comes here. */
-  | { kind: 'timeout'; ms: number; waiting?: boolean }
-  /** `--on-timeout wait`: no late answer either (or the link went down first); the carrier may have it. */
-  | { kind: 'unanswered'; ms: number }
-  | { kind: 'closed'; ms: number }
-  /** Its validity ran out while it waited here: not sent. */
-  | { kind: 'expired'; ms: number };
-
-export interface ConnectorHooks {
-  /** A request from the SMSC (receipt or MO); the promise settles once its work is committed. */
-  inbound(pdu: Pdu, connector: string): Promise<ResponseInit>;
-  result(msg: Outgoing, outcome: SubmitOutcome, connector: string): void;
-  /** The connector went up (true) or down (false). */
-  state(connector: string, up: boolean): void;
-}
+export type { ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
 
 export interface ConnectorOptions {
   config: Connector;
@@ -67,7 +28,7 @@ export interface ConnectorOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean };
 }
 
-export class ConnectorLink {
+export class ConnectorLink implements CarrierLink {
   readonly id: string;
   private config: Connector;
   private readonly queue = new Fifo<Outgoing>();
@@ -98,9 +59,12 @@ export class ConnectorLink {
     return this.tx?.inFlight ?? 0;
   }
 
-  /** The bound transmitting session, for requests other than submits (cancel_sm, replace_sm). */
-  get session(): Session | undefined {
-    return this.up ? this.tx : undefined;
+  /** A request other than a submit (cancel_sm, replace_sm) on the bound transmitting session. */
+  forward(pdu: CarrierRequest): Promise<number> | undefined {
+    const session = this.up ? this.tx : undefined;
+    if (!session) return undefined;
+    const sent = pdu.command === 'cancel_sm' ? session.request(pdu) : session.request(pdu);
+    return sent.then((resp) => resp.command_status);
   }
 
   get settings(): Connector {
@@ -189,7 +153,7 @@ export class ConnectorLink {
       }
       const msg = this.queue.shift()!;
       if (msg.cancelled) continue;
-      if (Date.now() >= msg.expiresAt) {
+      if (this.o.clock.wallNow() >= msg.expiresAt) {
         this.o.hooks.result(msg, { kind: 'expired', ms: 0 }, this.id);
         continue;
       }
