@@ -195,7 +195,7 @@ export class Gateway {
     this.dispatcher = new Dispatcher({
       clock, logger: log, metrics, commit: this.commit, ledger, receipts,
       rules: errorRules(config),
-      maxHeld: config.messages.maxInMemory,
+      maxHeld: config.messages.maxInMemory, maxPriority: (id) => this.auth.account(id)?.maxPriority ?? 0,
       inbound: (pdu, connector) => inbound.handle(pdu, connector),
       link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, tls: carrierTls }),
     });
@@ -212,6 +212,7 @@ export class Gateway {
       ledger, carrier: this.dispatcher, account: (id) => this.auth.account(id), ids, logger: log, maxPduSize: config.smpp.session.maxPduSize,
     });
     metrics.countQueues = () => Object.fromEntries([...this.dispatcher.links].map(([id, l]) => [id, l.queued]));
+    metrics.oldestQueued = () => this.dispatcher.queueAges();
     // A series per live account (0 when nothing waits) and per configured connector (0 until bound).
     metrics.countOutbox = () => ({ ...Object.fromEntries(this.auth.live().map((a) => [a.systemId, 0])), ...this.delivery.countByAccount() });
     metrics.countConnectorsUp = () => Object.fromEntries([...this.configured].map((id) => [id, this.dispatcher.links.get(id)?.up ? 1 : 0]));

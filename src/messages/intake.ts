@@ -9,7 +9,8 @@ import type { MtRouter } from '../routing/mt.js';
 import { encode } from '../smpp/codec.js';
 import { TLVS } from '../smpp/defs.js';
 import type { PduInput, Tlv } from '../smpp/pdu.js';
-import type { Outgoing } from '../smsc/connector.js';
+import type { Outgoing } from '../smsc/link.js';
+import { inPriorityLane } from '../smsc/priority.js';
 import type { Account } from '../store/accounts.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Ledger, Origin } from '../store/ledger.js';
@@ -135,7 +136,9 @@ export class Intake {
       }),
     );
     this.o.metrics.accepted.mark(account.systemId);
-    this.o.carrier.accept({ id, accountId: account.id, origin: req.origin, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
+    // priority_flag is honoured up to the account's grant: a bulk sender's flag leaves it in the normal lane.
+    const priority = inPriorityLane(req.priority ?? 0, account.maxPriority);
+    this.o.carrier.accept({ id, accountId: account.id, origin: req.origin, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now, priority });
     return id;
   }
 

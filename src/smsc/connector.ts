@@ -9,10 +9,11 @@ import { SmppClient } from '../smpp/client.js';
 import type { PduOf, Pdu } from '../smpp/pdu.js';
 import type { SessionDefaults } from '../smpp/server.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
-import { Fifo } from '../smpp/fifo.js';
 import { registeredDeliveryOffset } from '../smpp/patch.js';
 import { Status } from '../smpp/defs.js';
 import type { Connector } from '../store/connectors.js';
+import { FairQueue } from './fair-queue.js';
+import { priorityFlagOffset } from './priority.js';
 import type { CarrierLink, CarrierRequest, ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
 
 const ESME_RSYSERR = Status.ESME_RSYSERR!;
@@ -31,7 +32,7 @@ export interface ConnectorOptions {
 export class ConnectorLink implements CarrierLink {
   readonly id: string;
   private config: Connector;
-  private readonly queue = new Fifo<Outgoing>();
+  private readonly queue = new FairQueue();
   private readonly bucket: TokenBucket;
   private readonly clients: SmppClient[] = [];
   private tx: Session | undefined;
@@ -53,6 +54,10 @@ export class ConnectorLink implements CarrierLink {
 
   get queued(): number {
     return this.queue.length;
+  }
+
+  oldest(priority: boolean): number | undefined {
+    return this.queue.oldest(priority);
   }
 
   get inFlight(): number {
@@ -177,6 +182,8 @@ export class ConnectorLink implements CarrierLink {
     const bytes = Buffer.from(msg.pdu);
     const rd = registeredDeliveryOffset(bytes);
     bytes[rd] = (bytes[rd]! & ~0x03) | 0x01;
+    // --forward-priority no: the carrier sees every message at its normal priority.
+    if (!this.config.forwardPriority) bytes[priorityFlagOffset(bytes)] = 0;
     // Outcomes are handled synchronously (see Session.requestEncoded): the carrier id is queued
     // for commit before a receipt right behind the response is looked up.
     const answered = (resp: Pdu) => {

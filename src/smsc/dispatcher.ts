@@ -12,6 +12,7 @@ import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError, logWriteError } from '../store/health.js';
 import type { Ledger, MessageRecord } from '../store/ledger.js';
 import { CarrierIdCheck } from './carrier-ids.js';
+import { inPriorityLane, priorityFlagOffset } from './priority.js';
 import type { CarrierLink, CarrierRequest, ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
 import { Links, type LinkFactory } from './links.js';
 import { OutcomePolicy } from './outcome.js';
@@ -50,6 +51,8 @@ export interface DispatcherOptions {
   inbound: ConnectorHooks['inbound'];
   /** Messages held in memory at most (default 100,000); past it, new ones wait in the ledger only. */
   maxHeld?: number;
+  /** The highest priority_flag an account is granted (default 0): for messages paged in from the ledger. */
+  maxPriority?: (accountId: number) => number;
 }
 
 /** What became of a cancel or replace: done, or refused with the reason. */
@@ -73,7 +76,7 @@ export class Dispatcher {
     this.log = o.logger.child({ part: 'dispatcher' });
     this.policy = new OutcomePolicy(o.rules, o.metrics);
     this.retries = new Retries({ clock: o.clock, commit: o.commit, ledger: o.ledger, logger: this.log });
-    this.paging = new Paging(o.ledger, o.maxHeld ?? 100_000, (msg) => this.submit(msg), this.log);
+    this.paging = new Paging(o.ledger, o.maxHeld ?? 100_000, (msg) => this.pagedIn(msg), this.log);
     this.ids = new CarrierIdCheck(o.metrics, this.log, () => o.clock.wallNow());
     this.linkSet = new Links({
       build: o.link, inbound: o.inbound, logger: this.log,
@@ -94,6 +97,18 @@ export class Dispatcher {
   /** The running links by connector id. */
   get links(): ReadonlyMap<string, CarrierLink> {
     return this.linkSet.map;
+  }
+
+  /** Per connector, the age in seconds of the oldest message queued in each lane (for the gauge). */
+  queueAges(): Record<string, { priority?: number; normal?: number }> {
+    const now = this.o.clock.wallNow();
+    const out: Record<string, { priority?: number; normal?: number }> = {};
+    for (const [id, link] of this.links) {
+      const p = link.oldest(true);
+      const n = link.oldest(false);
+      out[id] = { ...(p !== undefined ? { priority: (now - p) / 1000 } : {}), ...(n !== undefined ? { normal: (now - n) / 1000 } : {}) };
+    }
+    return out;
   }
 
   /** Starts, updates and stops links to match the connector table. */
@@ -272,6 +287,13 @@ export class Dispatcher {
     // None of its connectors runs (removed or disabled): it waits for the next table change.
     if (this.orphans.size === 0) this.log.warn({ msgId: msg.id, connectors: msg.connectors }, 'messages wait: none of their connectors runs');
     this.orphans.add(msg);
+  }
+
+  /** A message paged in from the ledger takes its lane as intake gave it. */
+  private pagedIn(msg: Outgoing): void {
+    const granted = this.o.maxPriority?.(msg.accountId) ?? 0;
+    msg.priority = granted > 0 && inPriorityLane(msg.pdu[priorityFlagOffset(msg.pdu)] ?? 0, granted);
+    this.submit(msg);
   }
 
   private onState(link: CarrierLink, up: boolean): void {

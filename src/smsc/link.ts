@@ -19,6 +19,10 @@ export interface Outgoing {
   attempts: number;
   expiresAt: number;
   submittedAt: number;
+  /** Goes in the connector's priority lane (its priority_flag, up to what its account is granted). */
+  priority?: boolean;
+  /** A message of several parts: its first part's id, shared by every part (they go out together). */
+  msg?: number;
   /** Set by cancel_sm while the message waits here: it is skipped, not sent. */
   cancelled?: boolean;
   /** On the wire: sent, response not yet in. */
@@ -55,6 +59,8 @@ export interface CarrierLink {
   readonly up: boolean;
   /** Messages waiting here to go out. */
   readonly queued: number;
+  /** Submit time (ms since the epoch) of the oldest message waiting in a lane; undefined when none. */
+  oldest(priority: boolean): number | undefined;
   readonly inFlight: number;
   readonly settings: Connector;
   start(): void;

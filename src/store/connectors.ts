@@ -22,6 +22,8 @@ export interface Connector {
   dlrId: 'hex' | 'dec' | 'auto';
   /** What a submit_sm response timeout means here: reconnect (after some in a row), requeue, wait (never send again). */
   onTimeout: OnTimeout;
+  /** priority_flag goes to the carrier as the account sent it (true, the default) or as 0. */
+  forwardPriority: boolean;
   enabled: boolean;
 }
 
@@ -53,6 +55,7 @@ interface Row {
   tls: number;
   dlr_id: 'hex' | 'dec' | 'auto';
   on_timeout: OnTimeout;
+  forward_priority: number;
   enabled: number;
   updated_at: number;
 }
@@ -60,7 +63,7 @@ interface Row {
 function fromRow(r: Row): ConnectorInfo {
   return {
     id: r.id, host: r.host, port: r.port, systemId: r.system_id, systemType: r.system_type,
-    bind: r.bind, tps: r.tps, window: r.window, tls: r.tls === 1, dlrId: r.dlr_id, onTimeout: r.on_timeout, enabled: r.enabled === 1,
+    bind: r.bind, tps: r.tps, window: r.window, tls: r.tls === 1, dlrId: r.dlr_id, onTimeout: r.on_timeout, forwardPriority: r.forward_priority === 1, enabled: r.enabled === 1,
   };
 }
 
@@ -103,11 +106,11 @@ export class ConnectorStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO connectors (id, host, port, system_id, password, system_type, bind, tps, window, tls, dlr_id, on_timeout, enabled, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO connectors (id, host, port, system_id, password, system_type, bind, tps, window, tls, dlr_id, on_timeout, forward_priority, enabled, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(id, input.host, input.port, input.systemId, sealed, input.systemType ?? '', input.bind ?? 'trx', input.tps ?? 0,
-          input.window ?? 10, input.tls ? 1 : 0, input.dlrId ?? 'auto', input.onTimeout ?? 'reconnect', input.enabled === false ? 0 : 1, t, t);
+          input.window ?? 10, input.tls ? 1 : 0, input.dlrId ?? 'auto', input.onTimeout ?? 'reconnect', input.forwardPriority === false ? 0 : 1, input.enabled === false ? 0 : 1, t, t);
       bumpConfigVersion(this.db);
     })();
     return this.get(id)!;
@@ -124,9 +127,9 @@ export class ConnectorStore {
       this.db
         .prepare(
           `UPDATE connectors SET host = ?, port = ?, system_id = ?, password = coalesce(?, password), system_type = ?, bind = ?, tps = ?, window = ?, tls = ?,
-           dlr_id = ?, on_timeout = ?, enabled = ?, updated_at = ? WHERE id = ?`,
+           dlr_id = ?, on_timeout = ?, forward_priority = ?, enabled = ?, updated_at = ? WHERE id = ?`,
         )
-        .run(n.host, n.port, n.systemId, sealed, n.systemType, n.bind, n.tps, n.window, n.tls ? 1 : 0, n.dlrId, n.onTimeout, n.enabled ? 1 : 0, this.now(), id);
+        .run(n.host, n.port, n.systemId, sealed, n.systemType, n.bind, n.tps, n.window, n.tls ? 1 : 0, n.dlrId, n.onTimeout, n.forwardPriority ? 1 : 0, n.enabled ? 1 : 0, this.now(), id);
       bumpConfigVersion(this.db);
     })();
     return this.get(id)!;

@@ -35,6 +35,8 @@ export interface QueuedMessage {
   nextAt: number;
   expiresAt: number;
   submittedAt: number;
+  /** Its message's first part, for a part of a longer message. */
+  msg?: number;
 }
 
 /** What receipts and queries need of a message (of one part of it). */
@@ -133,7 +135,7 @@ export class Ledger {
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
       partsOf: db.prepare('SELECT * FROM messages WHERE msg = ? ORDER BY part'),
       queuedPage: db.prepare(
-        'SELECT id, account_id, origin, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
+        'SELECT id, account_id, origin, pdu, connectors, attempts, next_at, expires_at, submitted_at, msg FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
       ),
       expiredQueued: db.prepare('SELECT id, account_id AS accountId, origin, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?'),
       countQueued: db.prepare('SELECT COUNT(*) FROM messages WHERE state = 0').pluck(),
@@ -241,10 +243,10 @@ export class Ledger {
 
   /** Messages still queued here with ids from `fromId` to `toId`, oldest first, at most `limit` (paged into memory). */
   queuedPage(fromId: number, toId: number, limit: number): QueuedMessage[] {
-    type Row = { id: number; account_id: number; origin: Origin; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number };
+    type Row = { id: number; account_id: number; origin: Origin; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number; msg: number | null };
     return (this.q.queuedPage.all(fromId, toId, limit) as Row[]).map((r) => ({
       id: r.id, accountId: r.account_id, origin: r.origin, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
-      submittedAt: r.submitted_at,
+      submittedAt: r.submitted_at, ...(r.msg !== null ? { msg: r.msg } : {}),
     }));
   }
 

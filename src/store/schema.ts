@@ -207,4 +207,12 @@ ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT 'smpp' CHECK (origi
 CREATE INDEX messages_parts ON messages (msg) WHERE msg IS NOT NULL;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6];
+// Fair, prioritised carrier queues (issue 11): an account's priority_flag is honoured up to its
+// max_priority (0: every message in the normal lane); a connector forwards priority_flag to its
+// carrier (1, as before) or sends 0.
+const V_PRIORITY = `
+ALTER TABLE accounts ADD COLUMN max_priority INTEGER NOT NULL DEFAULT 0 CHECK (max_priority BETWEEN 0 AND 3);
+ALTER TABLE connectors ADD COLUMN forward_priority INTEGER NOT NULL DEFAULT 1 CHECK (forward_priority IN (0, 1));
+`;
+
+export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V_PRIORITY];

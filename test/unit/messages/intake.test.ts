@@ -24,7 +24,7 @@ function setup(t: Parameters<typeof tmpDb>[0], over: Partial<Account> = {}) {
   const clock = new ManualClock();
   const ledger = new Ledger(h.db);
   const handed: Outgoing[] = [];
-  const account: Account = { id: 7, systemId: 'acme', passwordHash: '', tps: 0, window: 10, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'hex', enabled: true, ...over };
+  const account: Account = { id: 7, systemId: 'acme', passwordHash: '', tps: 0, window: 10, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'hex', maxPriority: 0, enabled: true, ...over };
   let routes = new MtRouter([{ id: 1, order: 100, kind: 'static', account: null, prefix: '44', source: null, timeFrom: null, timeTo: null, connectors: [{ id: 'c1', weight: 1 }] }]);
   const metrics = new Metrics();
   const intake = new Intake({
@@ -116,4 +116,13 @@ test('an unknown account, and rates that change with the table', async (t) => {
   s.account.tps = 0;
   s.intake.reload([s.account]);
   await s.intake.submit(request());
+});
+
+test('priority_flag takes the priority lane only up to the account grant (max_priority)', async (t) => {
+  const bulk = setup(t);
+  await bulk.intake.submit(request({ priority: 3 }));
+  const granted = setup(t, { maxPriority: 1 });
+  await granted.intake.submit(request({ priority: 3 }));
+  await granted.intake.submit(request({ priority: 0 }));
+  assert.deepEqual([bulk.handed[0]!.priority, granted.handed[0]!.priority, granted.handed[1]!.priority], [false, true, false]);
 });

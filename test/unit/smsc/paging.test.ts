@@ -89,3 +89,17 @@ test('replace: a queued message is sent as replaced (held, or paged in from the 
   await assert.rejects(c.dispatcher.replace(c.ledger.get(queued)!, request, () => { throw new Error('too long'); }), { message: 'too long' }, 'a refused rewrite');
   assert.equal(c.ledger.get(queued)!.pdu.includes('hi'), true, 'left as it was');
 });
+
+test('a message paged in from the ledger takes its lane by its flag up to its account grant; the gauge sees each lane\'s oldest', async (t) => {
+  const c = carrierSide(t, { maxPriority: (account) => (account === 2 ? 1 : 0) });
+  c.dispatcher.reconcile([connector('a')]);
+  const bulk = await c.accept(['a'], { accountId: 1, flag: 3, storeOnly: true });
+  c.clock.advance(5_000);
+  const granted = await c.accept(['a'], { accountId: 2, flag: 2, storeOnly: true });
+  const plain = await c.accept(['a'], { accountId: 2, flag: 0, storeOnly: true });
+  assert.equal(c.dispatcher.resume(), 3);
+  const lane = (id: number) => c.link('a').queue.find((m) => m.id === id)?.priority;
+  assert.deepEqual([lane(bulk), lane(granted), lane(plain)], [false, true, false]);
+  c.clock.advance(1_000);
+  assert.deepEqual(c.dispatcher.queueAges(), { a: { normal: 6, priority: 1 } });
+});
