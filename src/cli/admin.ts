@@ -75,7 +75,7 @@ function publicAccount(a: Account): Record<string, unknown> {
 
 /** What `list` and `show` print of a connector: never its password (the store does not even open it). */
 function publicConnector(c: ConnectorInfo): Record<string, unknown> {
-  return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, on_timeout: c.onTimeout, forward_priority: c.forwardPriority, enabled: c.enabled };
+  return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, on_timeout: c.onTimeout, forward_priority: c.forwardPriority, schedule: c.schedule, enabled: c.enabled };
 }
 
 function dbOptions(cmd: Command): Command {
@@ -145,7 +145,7 @@ export function accountCommand(): Command {
   return account;
 }
 
-type ConnectorFlags = DbOptions & { host?: string; port?: number; systemId?: string; password?: string; systemType?: string; bind?: 'trx' | 'txrx'; tps?: number; window?: number; tls?: boolean; dlrId?: 'hex' | 'dec' | 'auto'; onTimeout?: OnTimeout; forwardPriority?: 'yes' | 'no'; disabled?: boolean; enabled?: boolean };
+type ConnectorFlags = DbOptions & { host?: string; port?: number; systemId?: string; password?: string; systemType?: string; bind?: 'trx' | 'txrx'; tps?: number; window?: number; tls?: boolean; dlrId?: 'hex' | 'dec' | 'auto'; onTimeout?: OnTimeout; forwardPriority?: 'yes' | 'no'; schedule?: 'forward' | 'hold'; disabled?: boolean; enabled?: boolean };
 
 function connectorOptions(cmd: Command, required: boolean): Command {
   const opt = (flags: string, desc: string) => (required ? cmd.requiredOption(flags, desc) : cmd.option(flags, desc));
@@ -161,13 +161,14 @@ function connectorOptions(cmd: Command, required: boolean): Command {
     .option('--tls', 'connect with TLS (certificate verified)')
     .addOption(new Option('--dlr-id <f>', `ids in receipts: auto = as in submit_sm_resp, hex/dec = in that base when the response used the other${dflt(required, 'auto')}`).choices(['hex', 'dec', 'auto']))
     .addOption(new Option('--on-timeout <m>', `a submit_sm without an answer: reconnect = send again, and after smsc.timeoutsBeforeRebind in a row enquire_link and bind again; requeue = send again only; wait = never send again (a late answer is taken)${dflt(required, 'reconnect')}`).choices([...ON_TIMEOUT]))
+    .addOption(new Option('--schedule <s>', `schedule_delivery_time: forward = sent on to the SMSC; hold = kept here and sent when due (validity counts from then)${dflt(required, 'forward')}`).choices(['forward', 'hold']))
     .addOption(new Option('--forward-priority <yn>', `send priority_flag to the SMSC as the account set it (yes) or as 0 (no)${dflt(required, 'yes')}`).choices(['yes', 'no']))
     .option('--disabled', 'do not bind');
 }
 
 function connectorInput(o: ConnectorFlags) {
   const out: Record<string, unknown> = {};
-  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout'] as const) if (o[k] !== undefined) out[k] = o[k];
+  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout', 'schedule'] as const) if (o[k] !== undefined) out[k] = o[k];
   if (o.forwardPriority !== undefined) out.forwardPriority = o.forwardPriority === 'yes';
   if (o.disabled) out.enabled = false;
   else if (o.enabled) out.enabled = true;

@@ -6,6 +6,7 @@ import { GatewayError, SmppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TokenBucket } from '../rate/token-bucket.js';
 import { SmppClient } from '../smpp/client.js';
+import { decode, encode } from '../smpp/codec.js';
 import type { PduOf, Pdu } from '../smpp/pdu.js';
 import type { SessionDefaults } from '../smpp/server.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
@@ -27,6 +28,11 @@ export interface ConnectorOptions {
   logger: Logger;
   session?: SessionDefaults;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean };
+}
+
+/** A copy of an encoded submit_sm without its schedule_delivery_time. */
+function unscheduled(submitSm: Buffer): Buffer {
+  return encode({ ...(decode(submitSm) as PduOf<'submit_sm'>), schedule_delivery_time: '' });
 }
 
 export class ConnectorLink implements CarrierLink {
@@ -179,7 +185,8 @@ export class ConnectorLink implements CarrierLink {
     msg.inFlight = true;
     // We always ask the carrier for a receipt: the ledger needs the final state even when the
     // account did not ask for one. A copy: the stored PDU stays as the account sent it.
-    const bytes = Buffer.from(msg.pdu);
+    // --schedule hold: the gateway held it until due; the carrier must not hold it again.
+    const bytes = this.config.schedule === 'hold' && msg.pdu[priorityFlagOffset(msg.pdu) + 1] !== 0 ? unscheduled(msg.pdu) : Buffer.from(msg.pdu);
     const rd = registeredDeliveryOffset(bytes);
     bytes[rd] = (bytes[rd]! & ~0x03) | 0x01;
     // --forward-priority no: the carrier sees every message at its normal priority.

@@ -10,7 +10,8 @@ import type { Metrics } from '../metrics.js';
 import type { Connector } from '../store/connectors.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError, logWriteError } from '../store/health.js';
-import type { Ledger, MessageRecord } from '../store/ledger.js';
+import type { Ledger, MessageRecord, QueuedMessage } from '../store/ledger.js';
+import { parseSmppTime } from '../smpp/time.js';
 import { CarrierIdCheck } from './carrier-ids.js';
 import { inPriorityLane, priorityFlagOffset } from './priority.js';
 import type { CarrierLink, CarrierRequest, ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
@@ -19,6 +20,7 @@ import { OutcomePolicy } from './outcome.js';
 import { Paging } from './paging.js';
 import { failOver, gatherOnUp, leaveDownLink, place } from './placement.js';
 import { Retries } from './retries.js';
+import { DuePaging } from './schedule.js';
 import type { ErrorRules } from './rules.js';
 
 /** A message as its receipt needs it. */
@@ -36,7 +38,7 @@ export interface OutcomeRecords {
   recordFinal(msg: ReceiptSubject, state: number, status: number | null, connector: string | null): Promise<void>;
 }
 
-export type DispatcherLedger = Pick<Ledger, 'queuedPage' | 'countQueued' | 'maxId' | 'markRetry' | 'expiredQueued' | 'get' | 'replacePdu'>;
+export type DispatcherLedger = Pick<Ledger, 'queuedPage' | 'countQueued' | 'maxId' | 'markRetry' | 'expiredQueued' | 'get' | 'replacePdu' | 'duePage' | 'nextDue'>;
 
 export interface DispatcherOptions {
   clock: Clock;
@@ -63,6 +65,7 @@ const OK: Change = { ok: true };
 export class Dispatcher {
   private readonly linkSet: Links;
   private readonly paging: Paging;
+  private readonly due: DuePaging;
   private readonly retries: Retries;
   private readonly policy: OutcomePolicy;
   /** Messages none of whose connectors runs; tried again after each table change. */
@@ -77,6 +80,7 @@ export class Dispatcher {
     this.policy = new OutcomePolicy(o.rules, o.metrics);
     this.retries = new Retries({ clock: o.clock, commit: o.commit, ledger: o.ledger, logger: this.log });
     this.paging = new Paging(o.ledger, o.maxHeld ?? 100_000, (msg) => this.pagedIn(msg), this.log);
+    this.due = new DuePaging(o.ledger, o.clock, (m) => this.dueNow(m));
     this.ids = new CarrierIdCheck(o.metrics, this.log, () => o.clock.wallNow());
     this.linkSet = new Links({
       build: o.link, inbound: o.inbound, logger: this.log,
@@ -121,11 +125,13 @@ export class Dispatcher {
 
   /** A newly accepted (committed) message: held and sent, or left in the ledger while memory is full. */
   accept(msg: Outgoing): void {
+    if (this.heldUntilDue(msg)) return;
     if (this.paging.admit(msg)) this.submit(msg);
   }
 
-  /** At start: every message queued in the ledger waits, a page at a time. Returns how many. */
+  /** At start: every message queued in the ledger waits, a page at a time (scheduled ones until due). Returns how many. */
   resume(): number {
+    this.due.resume();
     return this.paging.resume();
   }
 
@@ -154,7 +160,8 @@ export class Dispatcher {
       n++;
     }
     if (n > 0) for (const link of this.links.values()) link.dropCancelled();
-    if (this.paging.spilling) {
+    {
+      // Those only the ledger holds: paged out while memory was full, or scheduled for later.
       for (const m of this.o.ledger.expiredQueued(now, 5_000)) {
         if (this.paging.busy(m.id)) continue;
         this.finish({ ...m, connectors: [], tried: 0, attempts: 0, expiresAt: now }, MessageState.EXPIRED, null, null);
@@ -227,8 +234,11 @@ export class Dispatcher {
    */
   async replace(record: MessageRecord, request: CarrierRequest & { command: 'replace_sm' }, rewrite: (stored: Buffer) => Buffer): Promise<Change> {
     const rd = request.registered_delivery ?? 0;
+    // A new schedule_delivery_time moves a message held until due (the ledger's due time).
+    const scheduled = request.schedule_delivery_time ? parseSmppTime(request.schedule_delivery_time, this.o.clock.wallNow()) : undefined;
+    const dueAt = scheduled !== undefined && scheduled > this.o.clock.wallNow() ? scheduled : null;
     const store = (next: Buffer) =>
-      this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, rd)).catch((err: unknown) => {
+      this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, rd, dueAt)).catch((err: unknown) => {
         if (err instanceof StoreUnavailableError) throw err;
         return false;
       });
@@ -247,7 +257,9 @@ export class Dispatcher {
       // Queued in the ledger only (memory was full): replaced there, and paged in as replaced.
       const stored = store(rewrite(record.pdu));
       this.paging.keepOut(record.id, stored);
-      return (await stored) ? OK : gone;
+      if (!(await stored)) return gone;
+      if (dueAt !== null) this.due.note(dueAt);
+      return OK;
     }
     return this.forward(record, request);
   }
@@ -255,6 +267,7 @@ export class Dispatcher {
   /** Stops every link (unbind, in-flight answered up to the deadline); pending retries stay queued in the ledger. */
   async stop(deadlineMs: number): Promise<void> {
     this.retries.clear();
+    this.due.stop();
     await this.linkSet.stop(deadlineMs);
   }
 
@@ -289,8 +302,32 @@ export class Dispatcher {
     this.orphans.add(msg);
   }
 
-  /** A message paged in from the ledger takes its lane as intake gave it. */
+  /**
+   * A message scheduled for later whose (first) connector is `--schedule hold` stays in the ledger
+   * only until due (DuePaging pages it in then); true if `msg` is one.
+   */
+  private heldUntilDue(msg: Outgoing): boolean {
+    if (msg.dueAt === undefined || msg.dueAt <= this.o.clock.wallNow()) return false;
+    if (this.links.get(msg.connectors[0]!)?.settings.schedule !== 'hold') return false;
+    this.due.note(msg.dueAt);
+    return true;
+  }
+
+  /** A message fell due in the ledger: held and sent unless it is here already (or memory is full: then paged as usual). */
+  private dueNow(m: QueuedMessage): void {
+    if (this.paging.busy(m.id)) return;
+    const msg: Outgoing = { ...m, tried: 0, dueAt: undefined };
+    if (!this.paging.admit(msg)) return;
+    this.paging.hold(msg);
+    this.pagedIn(msg);
+  }
+
+  /** A message paged in from the ledger takes its lane as intake gave it (one not due yet goes back there). */
   private pagedIn(msg: Outgoing): void {
+    if (this.heldUntilDue(msg)) {
+      this.paging.forget(msg.id);
+      return;
+    }
     const granted = this.o.maxPriority?.(msg.accountId) ?? 0;
     msg.priority = granted > 0 && inPriorityLane(msg.pdu[priorityFlagOffset(msg.pdu)] ?? 0, granted);
     this.submit(msg);

@@ -21,6 +21,8 @@ export interface Outgoing {
   submittedAt: number;
   /** Goes in the connector's priority lane (its priority_flag, up to what its account is granted). */
   priority?: boolean;
+  /** Scheduled for later (ms since the epoch): a `--schedule hold` connector keeps it in the ledger until then. */
+  dueAt?: number | undefined;
   /** A message of several parts: its first part's id, shared by every part (they go out together). */
   msg?: number;
   /** Set by cancel_sm while the message waits here: it is skipped, not sent. */

@@ -75,7 +75,7 @@ export class Paging {
     return this.held.values();
   }
 
-  /** Leaves memory without a record to wait for (purged with its account). */
+  /** Leaves memory without a record to wait for (purged with its account, or left in the ledger until due). */
   forget(id: number): void {
     this.held.delete(id);
   }
@@ -103,7 +103,8 @@ export class Paging {
     this.spillFrom = page.length < room ? undefined : page[page.length - 1]!.id + 1;
     for (const m of page) {
       if (this.busy(m.id)) continue;
-      const msg: Outgoing = { ...m, tried: 0 };
+      // Due later than its submit: scheduled, or waiting to retry.
+      const msg: Outgoing = { ...m, tried: 0, dueAt: m.nextAt > m.submittedAt ? m.nextAt : undefined };
       this.held.set(msg.id, msg);
       this.send(msg);
     }

@@ -207,12 +207,17 @@ ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT 'smpp' CHECK (origi
 CREATE INDEX messages_parts ON messages (msg) WHERE msg IS NOT NULL;
 `;
 
-// Fair, prioritised carrier queues (issue 11): an account's priority_flag is honoured up to its
-// max_priority (0: every message in the normal lane); a connector forwards priority_flag to its
-// carrier (1, as before) or sends 0.
+// Fair, prioritised carrier queues and scheduled delivery (issue 11): an account's priority_flag
+// is honoured up to its max_priority (0: every message in the normal lane); a connector forwards
+// priority_flag to its carrier (1, as before) or sends 0, and forwards schedule_delivery_time (as
+// before) or holds the message until then ('hold'). Messages due later (next_at after their
+// submit: scheduled, or waiting to retry) are found by due time; the ones sent at once stay out of
+// that index.
 const V_PRIORITY = `
 ALTER TABLE accounts ADD COLUMN max_priority INTEGER NOT NULL DEFAULT 0 CHECK (max_priority BETWEEN 0 AND 3);
 ALTER TABLE connectors ADD COLUMN forward_priority INTEGER NOT NULL DEFAULT 1 CHECK (forward_priority IN (0, 1));
+ALTER TABLE connectors ADD COLUMN schedule TEXT NOT NULL DEFAULT 'forward' CHECK (schedule IN ('forward', 'hold'));
+CREATE INDEX messages_due ON messages (next_at, id) WHERE state = 0 AND next_at > submitted_at;
 `;
 
 export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V_PRIORITY];

@@ -126,3 +126,15 @@ test('priority_flag takes the priority lane only up to the account grant (max_pr
   await granted.intake.submit(request({ priority: 0 }));
   assert.deepEqual([bulk.handed[0]!.priority, granted.handed[0]!.priority, granted.handed[1]!.priority], [false, true, false]);
 });
+
+test('a scheduled message counts its validity from its due time (a relative validity too); its due time is stored', async (t) => {
+  const { intake, ledger, handed, db } = setup(t);
+  // Absolute schedule one hour after T0 (YYMMDDhhmmss t nn +), relative validity of 10 minutes.
+  const id = await intake.submit(request({ scheduleText: '261204130000000+', validityText: '000000001000000R', validUntil: T0 + 600_000 }));
+  const due = T0 + 3_600_000;
+  assert.deepEqual([handed[0]!.dueAt, handed[0]!.expiresAt], [due, due + 600_000]);
+  assert.equal(db.prepare('SELECT next_at FROM messages WHERE id = ?').pluck().get(id), due);
+  const plain = await intake.submit(request({ scheduleText: '' }));
+  assert.deepEqual([handed[1]!.dueAt, handed[1]!.expiresAt], [undefined, T0 + 3_600_000]);
+  assert.equal(ledger.get(plain)!.state, 0);
+});

@@ -13,7 +13,7 @@ import { connector } from '../../helpers/carrier.js';
 import { waitFor } from '../../helpers/wait.js';
 
 async function carrier(t: { after(fn: () => Promise<void>): void }) {
-  const got: Array<{ text: string; priority: number }> = [];
+  const got: Array<{ text: string; priority: number; schedule?: string }> = [];
   const server = new SmppServer({
     host: '127.0.0.1', port: 0,
     handlers: {
@@ -21,7 +21,7 @@ async function carrier(t: { after(fn: () => Promise<void>): void }) {
       request: (pdu) => {
         if (pdu.command !== 'submit_sm') return {};
         const sm = pdu as PduOf<'submit_sm'>;
-        got.push({ text: sm.short_message.toString(), priority: sm.priority_flag });
+        got.push({ text: sm.short_message.toString(), priority: sm.priority_flag, ...(sm.schedule_delivery_time ? { schedule: sm.schedule_delivery_time } : {}) });
         return { message_id: String(got.length) };
       },
     },
@@ -32,15 +32,15 @@ async function carrier(t: { after(fn: () => Promise<void>): void }) {
 }
 
 let nextId = 1;
-function msg(accountId: number, text: string, flag: number, priority: boolean): Outgoing {
-  const pdu = encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'S', destination_addr: '447700900001', priority_flag: flag, short_message: Buffer.from(text) });
+function msg(accountId: number, text: string, flag: number, priority: boolean, schedule = ''): Outgoing {
+  const pdu = encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'S', destination_addr: '447700900001', priority_flag: flag, schedule_delivery_time: schedule, short_message: Buffer.from(text) });
   return { id: nextId++, accountId, pdu, connectors: ['c'], tried: 0, attempts: 0, expiresAt: Date.now() + 60_000, submittedAt: Date.now(), priority };
 }
 
-async function link(t: { after(fn: () => Promise<void>): void }, port: number, forwardPriority: boolean) {
+async function link(t: { after(fn: () => Promise<void>): void }, port: number, forwardPriority: boolean, schedule: 'forward' | 'hold' = 'forward') {
   const results: string[] = [];
   const l = new ConnectorLink({
-    config: connector('c', { port, forwardPriority, window: 1 }), clock: systemClock, logger: silentLogger,
+    config: connector('c', { port, forwardPriority, schedule, window: 1 }), clock: systemClock, logger: silentLogger,
     hooks: { inbound: async () => ({}), result: (m, outcome) => void results.push(outcome.kind), state: () => undefined },
   });
   t.after(() => l.stop(1_000));
@@ -68,4 +68,17 @@ test('--forward-priority no: the carrier sees priority_flag 0; the lane still co
   l.start();
   await waitFor(() => results.length === 2, 'two answers');
   assert.deepEqual(got, [{ text: 'otp', priority: 0 }, { text: 'bulk', priority: 0 }]);
+});
+
+test('--schedule hold: the carrier gets no schedule_delivery_time (the gateway held it); forward: as sent', async (t) => {
+  const { port, got } = await carrier(t);
+  const held = await link(t, port, true, 'hold');
+  held.l.enqueue(msg(1, 'held', 0, false, '000000001000000R'));
+  held.l.start();
+  await waitFor(() => held.results.length === 1, 'one answer');
+  const forwarded = await link(t, port, true, 'forward');
+  forwarded.l.enqueue(msg(1, 'forwarded', 0, false, '000000001000000R'));
+  forwarded.l.start();
+  await waitFor(() => forwarded.results.length === 1, 'one answer');
+  assert.deepEqual(got, [{ text: 'held', priority: 0 }, { text: 'forwarded', priority: 0, schedule: '000000001000000R' }]);
 });
