@@ -10,7 +10,7 @@ import { Metrics } from '../../../src/metrics.js';
 import { MtRouter } from '../../../src/routing/mt.js';
 import { decode } from '../../../src/smpp/codec.js';
 import type { PduOf } from '../../../src/smpp/pdu.js';
-import type { Outgoing } from '../../../src/smsc/connector.js';
+import type { Outgoing } from '../../../src/smsc/link.js';
 import type { Account } from '../../../src/store/accounts.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Ledger } from '../../../src/store/ledger.js';
