@@ -12,7 +12,8 @@ import { backupCommand, initCommand, restoreCommand } from './cli/store.js';
 import { checkFiles, DEFAULTS, loadConfig, type Config } from './config.js';
 import { ConfigError, EXIT, exitCodeFor, GatewayError, UnavailableError, UsageError } from './errors.js';
 import { asStoreError } from './store/health.js';
-import { Gateway, type GatewayStatus } from './gateway.js';
+import { Gateway } from './gateway.js';
+import type { GatewayStatus } from './status.js';
 import { createLogger } from './log.js';
 
 function portArg(value: string): number {
@@ -70,7 +71,14 @@ program
     const config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides, flags });
     checkFiles(config);
     const log = createLogger({ level: config.log.level });
-    const gateway = new Gateway(config, log, undefined, { initStore: opts.init === true });
+    const gateway = new Gateway(config, log, {
+      initStore: opts.init === true,
+      // After a failed fsync the page cache cannot be trusted; a restart recovers from the last durable commit.
+      onFatal: (err) => {
+        log.fatal({ err: err.message }, 'could not flush the database to disk; exiting');
+        process.exit(70);
+      },
+    });
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;

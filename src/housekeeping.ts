@@ -3,9 +3,9 @@
 // event loop; bulk deletes and updates run in chunks with the event loop free between them, and
 // only while the store takes writes.
 import type { Config } from './config.js';
-import { MessageState } from './dlr/receipt.js';
+import { MessageState } from './smpp/message-state.js';
 import type { ReceiptService } from './dlr/service.js';
-import type { OutboxDelivery } from './esme/outbox-delivery.js';
+import type { OutboxDelivery } from './messages/outbox-delivery.js';
 import type { Logger } from './log.js';
 import type { Dispatcher } from './smsc/dispatcher.js';
 import { logWriteError } from './store/health.js';

@@ -5,7 +5,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { LockoutFilter } from './esme/lockout.js';
 import { operatorAccess } from './http-access.js';
 import { droppedLogLines, type Logger } from './log.js';
 import { RateMeter } from './rate/meter.js';
@@ -288,6 +287,12 @@ export interface HealthSource {
     list(filter: LockoutFilter): unknown[];
     clear(filter: LockoutFilter): number;
   };
+}
+
+/** Which lockouts an operator lists or clears (address= and system_id= of the query). */
+export interface LockoutFilter {
+  address?: string;
+  systemId?: string;
 }
 
 /** address= and system_id= of a query string. */

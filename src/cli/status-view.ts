@@ -1,6 +1,6 @@
 // `smppgw status` for a person: readiness, then accounts and connectors with their rates, queues
 // and binds, then lockouts. `--json` prints the endpoint's answer as it is.
-import type { GatewayStatus } from '../gateway.js';
+import type { GatewayStatus } from '../status.js';
 
 /** Columns, left-aligned, two spaces apart. */
 function table(head: string[], rows: string[][]): string {

@@ -1,21 +1,8 @@
 // Delivery receipts: read from a carrier's deliver_sm (TLVs first, then the text of SMPP 3.4
 // Appendix B), and written for an account with the gateway's own id.
 import { TLVS } from '../smpp/defs.js';
+import { MessageState, type MessageStateValue } from '../smpp/message-state.js';
 import type { PduOf, Tlv } from '../smpp/pdu.js';
-
-/** message_state values (SMPP 3.4 §5.2.28); 0 is our own "queued here". */
-export const MessageState = {
-  QUEUED: 0,
-  ENROUTE: 1,
-  DELIVERED: 2,
-  EXPIRED: 3,
-  DELETED: 4,
-  UNDELIVERABLE: 5,
-  ACCEPTED: 6,
-  UNKNOWN: 7,
-  REJECTED: 8,
-} as const;
-export type MessageStateValue = (typeof MessageState)[keyof typeof MessageState];
 
 const STAT_OF_STATE: Record<number, string> = { 1: 'ENROUTE', 2: 'DELIVRD', 3: 'EXPIRED', 4: 'DELETED', 5: 'UNDELIV', 6: 'ACCEPTD', 7: 'UNKNOWN', 8: 'REJECTD' };
 const STATE_OF_STAT: Record<string, MessageStateValue> = {
@@ -24,11 +11,6 @@ const STATE_OF_STAT: Record<string, MessageStateValue> = {
 
 export function statOf(state: number): string {
   return STAT_OF_STATE[state] ?? 'UNKNOWN';
-}
-
-/** A final state ends a message's life; ENROUTE (and our QUEUED) do not. */
-export function isFinal(state: number): boolean {
-  return state >= 2 && state <= 8;
 }
 
 export interface Receipt {

@@ -1,16 +1,18 @@
 // Receipts end to end: record the carrier's id when a submit is accepted, match the carrier's
 // receipt to the ledger (parking it when it beat its submit_sm_resp), and put the receipt the
-// account asked for, carrying the gateway's own id, into the account's outbox. Every change is
-// committed before the caller's promise settles (the SMSC gets deliver_sm_resp only then).
+// account asked for into the account's outbox, as a record naming the message (its ledger row):
+// the receiver renders the gateway's own id, in the account's format, when it sends it. Every
+// change is committed before the caller's promise settles (the SMSC gets deliver_sm_resp only then).
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { decode, encode } from '../smpp/codec.js';
+import { decode } from '../smpp/codec.js';
 import type { PduOf } from '../smpp/pdu.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Ledger, Origin } from '../store/ledger.js';
-import type { Outbox, OutboxItem } from '../store/outbox.js';
-import { foldId, formatMessageId, parkedIdCandidates, receiptIdCandidates, type IdHint } from './ids.js';
-import { MessageState, isFinal, receiptBody, statOf, type Receipt } from './receipt.js';
+import type { Outbox, OutboxItem, OutboxRecord } from '../store/outbox.js';
+import { foldId, parkedIdCandidates, receiptIdCandidates, type IdHint } from './ids.js';
+import { MessageState, isFinal } from '../smpp/message-state.js';
+import { statOf, type Receipt } from './receipt.js';
 
 export interface ReceiptServiceOptions {
   commit: GroupCommit;
@@ -18,11 +20,9 @@ export interface ReceiptServiceOptions {
   outbox: Outbox;
   /** Takes receipts to deliver, after their commit. */
   deliver: (items: OutboxItem[]) => void;
-  /** A live account by internal id (how it sees ids); undefined once removed: it gets no receipts. */
-  account: (accountId: number) => { idFormat: 'hex' | 'dec' } | undefined;
+  /** A live account by internal id; undefined once removed: it gets no receipts. */
+  account: (accountId: number) => object | undefined;
   idHint: (connector: string) => IdHint;
-  /** The id an account sees for a message (default: the row number in its format). */
-  formatId?: (id: number, format: 'hex' | 'dec') => string;
   /** How long a receipt waits in the outbox for its account to bind. */
   ttlMs: number;
   metrics: Metrics;
@@ -46,6 +46,9 @@ interface Applied {
   item: OutboxItem | undefined;
   finalAfterMs: number | undefined;
 }
+
+const EMPTY = Buffer.alloc(0);
+const NO_TLVS: never[] = [];
 
 /** The stored error is an integer column: a receipt's err is three digits, anything longer is not kept. */
 function errorCode(err: string): number | null {
@@ -163,28 +166,16 @@ export class ReceiptService {
     // Removed since: its messages keep their state for billing, but nobody is there to tell.
     const account = this.o.account(msg.accountId);
     if (!account) return undefined;
-    const body = receiptBody({
-      id: (this.o.formatId ?? formatMessageId)(msg.id, account.idFormat),
-      state,
-      err,
-      submittedAt: msg.submittedAt,
-      doneAt: now,
-      text: sm.short_message.toString('latin1', 0, Math.min(20, sm.short_message.length)),
-    });
-    const pdu = encode({
-      command: 'deliver_sm',
-      sequence_number: 1,
-      source_addr_ton: sm.dest_addr_ton,
-      source_addr_npi: sm.dest_addr_npi,
-      source_addr: sm.destination_addr,
-      dest_addr_ton: sm.source_addr_ton,
-      dest_addr_npi: sm.source_addr_npi,
-      destination_addr: sm.source_addr,
-      esm_class: 0x04,
-      short_message: body.short_message,
-      tlvs: body.tlvs,
-    });
-    return this.o.outbox.add(msg.accountId, 'dlr', pdu, msg.id, now, this.o.ttlMs);
+    // From the handset to the sender; the text and TLVs are rendered when sent.
+    const record: OutboxRecord = {
+      kind: 'dlr',
+      source: { addr: sm.destination_addr, ton: sm.dest_addr_ton, npi: sm.dest_addr_npi },
+      destination: { addr: sm.source_addr, ton: sm.source_addr_ton, npi: sm.source_addr_npi },
+      serviceType: '', esmClass: 0x04, protocolId: 0, priorityFlag: 0, registeredDelivery: 0, dataCoding: 0,
+      body: EMPTY, tlvs: NO_TLVS, messageId: msg.id,
+      receipt: { state, err, submittedAt: msg.submittedAt, doneAt: now, text: sm.short_message.toString('latin1', 0, Math.min(20, sm.short_message.length)) },
+    };
+    return this.o.outbox.add(msg.accountId, record, now, this.o.ttlMs);
   }
 
   private deliver(items: OutboxItem[]): void {

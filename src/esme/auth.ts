@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { Status } from '../smpp/defs.js';
 import type { BindPdu, ResponseInit, Session } from '../smpp/session.js';
 import type { Account, BindType } from '../store/accounts.js';
-import { VerifiedPasswords, addressFilter } from './credentials.js';
+import { VerifiedPasswords, addressFilter } from '../store/credentials.js';
 import type { BindLockout } from './lockout.js';
 import type { BindRegistry } from './registry.js';
 

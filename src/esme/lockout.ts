@@ -4,6 +4,7 @@
 // shared host) keep binding. An address guessing across many system_ids is locked as a whole only
 // past a much higher count (`addressFailures`). A stranger cannot lock a provider out of its own
 // account from elsewhere. Each lockout is logged and counted; `list` and `clear` serve the operator.
+import type { LockoutFilter } from '../metrics.js';
 import type { Clock } from '../clock.js';
 
 export interface LockoutPolicy {
@@ -25,11 +26,6 @@ export interface LockoutInfo {
   systemId?: string;
   /** When the lockout ends (ms since the epoch). */
   until: number;
-}
-
-export interface LockoutFilter {
-  address?: string;
-  systemId?: string;
 }
 
 interface Entry {

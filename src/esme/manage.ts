@@ -1,7 +1,7 @@
 // query_sm, cancel_sm and replace_sm from an account, about one of its own messages: answered
 // from the ledger while the message is here, forwarded to the carrier (with the carrier's id)
 // once it has left.
-import { MessageState, isFinal } from '../dlr/receipt.js';
+import { MessageState, isFinal } from '../smpp/message-state.js';
 import { SmppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { IdFormat } from '../messages/ids.js';

@@ -1,5 +1,5 @@
 // A message of several parts has one state for its account: what its parts' states add up to.
-import { MessageState, isFinal } from '../dlr/receipt.js';
+import { MessageState, isFinal } from '../smpp/message-state.js';
 
 /**
  * The state of a message from its parts' states, in part order: queued while no part has left,

@@ -5,7 +5,8 @@
 // handed to the delivery lines). cancel_sm and replace_sm are refused, anything else is
 // ESME_RINVCMDID. Counting and duplicate detection by message key are done here too.
 import type { Clock } from '../clock.js';
-import { MessageState, receiptBody } from '../dlr/receipt.js';
+import { MessageState } from '../smpp/message-state.js';
+import { receiptBody } from '../dlr/receipt.js';
 import { SmppError } from '../errors.js';
 import { Fifo } from '../smpp/fifo.js';
 import type { Logger } from '../log.js';

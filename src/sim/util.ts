@@ -1,7 +1,8 @@
 // Small pieces the SMSC simulator and the load generator share: address ranges, weighted receipt
 // states, status arguments, seeded randomness, percentiles and text encoding.
 import { InvalidInputError } from '../errors.js';
-import { MessageState, statOf } from '../dlr/receipt.js';
+import { MessageState } from '../smpp/message-state.js';
+import { statOf } from '../dlr/receipt.js';
 import { Status, TLVS } from '../smpp/defs.js';
 import type { Tlv } from '../smpp/pdu.js';
 

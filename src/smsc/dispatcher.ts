@@ -4,7 +4,7 @@
 // table), placement.ts (choice and failover), outcome.ts (what an answer means), retries.ts
 // (backoff), paging.ts (memory bounded, the rest paged in from the ledger).
 import type { Clock } from '../clock.js';
-import { MessageState, isFinal } from '../dlr/receipt.js';
+import { MessageState, isFinal } from '../smpp/message-state.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Connector } from '../store/connectors.js';

@@ -12,7 +12,7 @@ import type { Pdu, PduOf } from '../smpp/pdu.js';
 import type { ResponseInit } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError } from '../store/health.js';
-import type { Outbox, OutboxItem } from '../store/outbox.js';
+import type { Outbox, OutboxItem, OutboxRecord } from '../store/outbox.js';
 
 const PAYLOAD = TLVS.get('message_payload')!.tag;
 
@@ -95,11 +95,22 @@ export class Inbound {
       this.log.warn({ connector, to: pdu.destination_addr }, 'MO matches no MO route; refused');
       throw new SmppError(Status.ESME_RINVDSTADR!, 'no MO route');
     }
-    // Passed on as the carrier sent it (TLVs included); the sequence number is set when sent.
-    const bytes = encodeAs('deliver_sm', 1, 0, pdu);
     // A data_sm at the size limit grows as a deliver_sm: refuse it rather than store what no account could take.
-    if (bytes.length > this.o.maxPduSize) throw new SmppError(ESME_RINVMSGLEN, `MO is ${bytes.length} bytes as a deliver_sm; the limit is ${this.o.maxPduSize}`);
-    const item = await this.o.commit.run(() => this.o.outbox.add(accountId, 'mo', bytes, null, this.now(), this.o.ttlMs));
+    const size = encodeAs('deliver_sm', 1, 0, pdu).length;
+    if (size > this.o.maxPduSize) throw new SmppError(ESME_RINVMSGLEN, `MO is ${size} bytes as a deliver_sm; the limit is ${this.o.maxPduSize}`);
+    // Passed on as the carrier sent it (TLVs included). Copies: the decoded fields are views into
+    // the socket's buffer.
+    const record: OutboxRecord = {
+      kind: 'mo',
+      source: { addr: pdu.source_addr, ton: pdu.source_addr_ton, npi: pdu.source_addr_npi },
+      destination: { addr: pdu.destination_addr, ton: pdu.dest_addr_ton, npi: pdu.dest_addr_npi },
+      serviceType: pdu.service_type, esmClass: pdu.esm_class, protocolId: pdu.protocol_id, priorityFlag: pdu.priority_flag,
+      registeredDelivery: pdu.registered_delivery, dataCoding: pdu.data_coding,
+      body: Buffer.from(pdu.short_message),
+      tlvs: pdu.tlvs ? pdu.tlvs.map((t) => ({ tag: t.tag, value: Buffer.from(t.value) })) : [],
+      messageId: null, receipt: null,
+    };
+    const item = await this.o.commit.run(() => this.o.outbox.add(accountId, record, this.now(), this.o.ttlMs));
     this.o.metrics.mos.inc({ result: 'routed' });
     this.o.deliver([item]);
     return {};

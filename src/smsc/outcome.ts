@@ -1,7 +1,7 @@
 // What a submit's outcome means for the message: record the carrier's id, end it (with the state
 // its receipt will carry), fail over to another connector of its route, retry later, or nothing
 // yet (a late answer may come). Counts what it sees; acts on nothing itself (dispatcher.ts does).
-import { MessageState } from '../dlr/receipt.js';
+import { MessageState } from '../smpp/message-state.js';
 import type { Metrics } from '../metrics.js';
 import { ESME_RTHROTTLED, statusName } from '../smpp/defs.js';
 import type { Outgoing, SubmitOutcome } from './link.js';

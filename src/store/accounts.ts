@@ -2,9 +2,9 @@
 // is never reused: its messages and outbox items belong to that id, not to the system_id, so a
 // re-created account starts with nothing of the old one's. Removing an account keeps its row as a
 // tombstone (for billing) and refuses while it still has work here, unless purged.
-import { MessageState } from '../dlr/receipt.js';
+import { MessageState } from '../smpp/message-state.js';
 import { InvalidInputError } from '../errors.js';
-import { hashPassword, parseCidr } from '../esme/credentials.js';
+import { hashPassword, parseCidr } from './credentials.js';
 import { bumpConfigVersion, type Db } from './db.js';
 import { checkOctets } from './octets.js';
 

@@ -12,6 +12,15 @@ import { MIGRATIONS } from './schema.js';
 
 export type Db = Database.Database;
 
+/** A schema step: SQL, or a function for a step SQL alone cannot do (it runs in the step's transaction). */
+export type Migration = string | ((db: Db) => void);
+
+/** Runs one schema step (without recording the version). */
+export function applyMigration(db: Db, step: Migration): void {
+  if (typeof step === 'string') db.exec(step);
+  else step(db);
+}
+
 export interface OpenOptions {
   /** `full` (default): a commit survives power loss. `normal`: it survives a process crash. */
   synchronous?: 'full' | 'normal';
@@ -115,7 +124,7 @@ export function migrate(db: Db): number {
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
+      applyMigration(db, MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }

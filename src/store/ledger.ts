@@ -2,7 +2,7 @@
 // one part of a message (a message of one part is one row); each part has its own carrier
 // connector, carrier id, state and receipt. Methods are synchronous statements meant to run
 // inside GroupCommit.run, so many share one commit.
-import { MessageState } from '../dlr/receipt.js';
+import { MessageState } from '../smpp/message-state.js';
 import type { Db } from './db.js';
 
 /** Where a message came from: an account's SMPP bind or HTTP request, or the gateway itself. */

@@ -1,15 +1,54 @@
-// Per-account outboxes: receipts and MOs (as ready deliver_sm PDUs) waiting for a bound receiver.
+// Per-account outboxes: receipts and MOs waiting for a receiver, as structured records (addresses,
+// body, coding, TLVs, receipt fields), not as the PDU of one kind of receiver: each receiver renders
+// a record its own way when it sends it (an SMPP session: esme/deliver-sm.ts).
 // Statements are synchronous, meant to run inside GroupCommit.run.
+import type { Tlv } from '../smpp/pdu.js';
 import type { Db } from './db.js';
 
-export interface OutboxItem {
+export type OutboxKind = 'dlr' | 'mo';
+
+export interface Address {
+  addr: string;
+  ton: number;
+  npi: number;
+}
+
+/** What a receipt says; its text and TLVs are rendered from these when it is sent. */
+export interface ReceiptFields {
+  state: number;
+  /** Three digits: the carrier's err, or our own status in hex. */
+  err: string;
+  submittedAt: number;
+  doneAt: number;
+  /** The start of the message the receipt is about (its text: field, up to 20 characters). */
+  text: string;
+}
+
+/** A receipt or MO as stored. */
+export interface OutboxRecord {
+  kind: OutboxKind;
+  source: Address;
+  destination: Address;
+  serviceType: string;
+  esmClass: number;
+  protocolId: number;
+  priorityFlag: number;
+  registeredDelivery: number;
+  dataCoding: number;
+  /** An MO's text as the carrier sent it; empty for a receipt (rendered from `receipt`). */
+  body: Buffer;
+  /** Passed on as they came (an MO's); a receipt's own TLVs are rendered, not stored. */
+  tlvs: Tlv[];
+  /** A receipt's message (the ledger row): its public id is rendered when sent, in the account's format. */
+  messageId: number | null;
+  /** A receipt's fields; null for an MO, and for a receipt kept as it was stored (body and TLVs as they are). */
+  receipt: ReceiptFields | null;
+}
+
+export interface OutboxItem extends OutboxRecord {
   id: number;
   /** The account's internal id (never reused). */
   accountId: number;
-  kind: 'dlr' | 'mo';
-  /** The deliver_sm, encoded; its sequence number is replaced when sent. */
-  pdu: Buffer;
-  messageId: number | null;
   attempts: number;
   nextAt: number;
   expiresAt: number;
@@ -18,24 +57,91 @@ export interface OutboxItem {
 interface Row {
   id: number;
   account_id: number;
-  kind: 'dlr' | 'mo';
-  pdu: Buffer;
+  kind: OutboxKind;
+  source_addr: string;
+  source_ton: number;
+  source_npi: number;
+  dest_addr: string;
+  dest_ton: number;
+  dest_npi: number;
+  service_type: string;
+  esm_class: number;
+  protocol_id: number;
+  priority_flag: number;
+  registered_delivery: number;
+  data_coding: number;
+  body: Buffer;
+  tlvs: Buffer | null;
   message_id: number | null;
+  receipt_state: number | null;
+  receipt_err: string | null;
+  receipt_text: string | null;
+  submitted_at: number | null;
+  done_at: number | null;
   attempts: number;
   next_at: number;
   expires_at: number;
 }
 
+const NO_TLVS: Tlv[] = [];
+
+/** TLVs in their wire form (tag, length, value), as the column keeps them; null when there are none. */
+export function packTlvs(tlvs: readonly Tlv[]): Buffer | null {
+  if (tlvs.length === 0) return null;
+  let size = 0;
+  for (const t of tlvs) size += 4 + t.value.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const t of tlvs) {
+    out.writeUInt16BE(t.tag, at);
+    out.writeUInt16BE(t.value.length, at + 2);
+    t.value.copy(out, at + 4);
+    at += 4 + t.value.length;
+  }
+  return out;
+}
+
+export function unpackTlvs(bytes: Buffer | null): Tlv[] {
+  if (bytes === null || bytes.length === 0) return NO_TLVS;
+  const out: Tlv[] = [];
+  let at = 0;
+  while (at + 4 <= bytes.length) {
+    const len = bytes.readUInt16BE(at + 2);
+    out.push({ tag: bytes.readUInt16BE(at), value: bytes.subarray(at + 4, at + 4 + len) });
+    at += 4 + len;
+  }
+  return out;
+}
+
 const fromRow = (r: Row): OutboxItem => ({
-  id: r.id, accountId: r.account_id, kind: r.kind, pdu: r.pdu, messageId: r.message_id, attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
+  id: r.id, accountId: r.account_id, kind: r.kind,
+  source: { addr: r.source_addr, ton: r.source_ton, npi: r.source_npi },
+  destination: { addr: r.dest_addr, ton: r.dest_ton, npi: r.dest_npi },
+  serviceType: r.service_type, esmClass: r.esm_class, protocolId: r.protocol_id, priorityFlag: r.priority_flag,
+  registeredDelivery: r.registered_delivery, dataCoding: r.data_coding, body: r.body, tlvs: unpackTlvs(r.tlvs), messageId: r.message_id,
+  receipt: r.receipt_state === null ? null : { state: r.receipt_state, err: r.receipt_err ?? '000', submittedAt: r.submitted_at ?? 0, doneAt: r.done_at ?? 0, text: r.receipt_text ?? '' },
+  attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
 });
+
+export const OUTBOX_COLUMNS = `account_id, kind, source_addr, source_ton, source_npi, dest_addr, dest_ton, dest_npi, service_type, esm_class, protocol_id,
+  priority_flag, registered_delivery, data_coding, body, tlvs, message_id, receipt_state, receipt_err, receipt_text, submitted_at, done_at`;
+
+/** The values of OUTBOX_COLUMNS for a record, in order. */
+export function outboxValues(accountId: number, r: OutboxRecord): unknown[] {
+  const rc = r.receipt;
+  return [
+    accountId, r.kind, r.source.addr, r.source.ton, r.source.npi, r.destination.addr, r.destination.ton, r.destination.npi, r.serviceType, r.esmClass, r.protocolId,
+    r.priorityFlag, r.registeredDelivery, r.dataCoding, r.body, packTlvs(r.tlvs), r.messageId,
+    rc ? rc.state : null, rc ? rc.err : null, rc ? rc.text : null, rc ? rc.submittedAt : null, rc ? rc.doneAt : null,
+  ];
+}
 
 export class Outbox {
   private readonly q;
 
   constructor(db: Db) {
     this.q = {
-      add: db.prepare('INSERT INTO outbox (account_id, kind, pdu, message_id, next_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      add: db.prepare(`INSERT INTO outbox (${OUTBOX_COLUMNS}, next_at, expires_at, created_at) VALUES (${'?, '.repeat(22)}?, ?, ?)`),
       remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
       retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?'),
       all: db.prepare('SELECT * FROM outbox ORDER BY id'),
@@ -46,12 +152,12 @@ export class Outbox {
     };
   }
 
-  add(accountId: number, kind: 'dlr' | 'mo', pdu: Buffer, messageId: number | null, now: number, ttlMs: number): OutboxItem {
-    const r = this.q.add.run(accountId, kind, pdu, messageId, now, now + ttlMs, now);
-    return { id: Number(r.lastInsertRowid), accountId, kind, pdu, messageId, attempts: 0, nextAt: now, expiresAt: now + ttlMs };
+  add(accountId: number, record: OutboxRecord, now: number, ttlMs: number): OutboxItem {
+    const r = this.q.add.run(...outboxValues(accountId, record), now, now + ttlMs, now);
+    return { ...record, id: Number(r.lastInsertRowid), accountId, attempts: 0, nextAt: now, expiresAt: now + ttlMs };
   }
 
-  /** Delivered (deliver_sm_resp OK) or expired: gone. */
+  /** Delivered (the receiver accepted it) or expired: gone. */
   remove(id: number): void {
     this.q.remove.run(id);
   }

@@ -1,3 +1,6 @@
+import type { Migration } from './db.js';
+import { outboxRecords } from './outbox-migration.js';
+
 // Schema migrations, in order. Never edit a shipped step: add the next one.
 // Times are milliseconds since the epoch (INTEGER). Messages keep their submit_sm as the encoded
 // PDU (TLVs and all, byte for byte) plus the columns that queries need.
@@ -207,6 +210,10 @@ ALTER TABLE messages ADD COLUMN origin TEXT NOT NULL DEFAULT 'smpp' CHECK (origi
 CREATE INDEX messages_parts ON messages (msg) WHERE msg IS NOT NULL;
 `;
 
+// Outbox items as structured records (kind, addresses, body, coding, TLVs, receipt fields) rendered
+// by the receiver when sent, instead of encoded deliver_sm: see store/outbox-migration.ts.
+const V7: Migration = outboxRecords;
+
 // Fair, prioritised carrier queues and scheduled delivery (issue 11): an account's priority_flag
 // is honoured up to its max_priority (0: every message in the normal lane); a connector forwards
 // priority_flag to its carrier (1, as before) or sends 0, and forwards schedule_delivery_time (as
@@ -220,4 +227,4 @@ ALTER TABLE connectors ADD COLUMN schedule TEXT NOT NULL DEFAULT 'forward' CHECK
 CREATE INDEX messages_due ON messages (next_at, id) WHERE state = 0 AND next_at > submitted_at;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1, V2, V3, V4, V5, V6, V_PRIORITY];
+export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7, V_PRIORITY];

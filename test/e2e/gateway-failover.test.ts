@@ -12,11 +12,10 @@ import { freePort, waitFor } from '../helpers/wait.js';
 const ESME = { systemId: 'acme', password: 'acme123' };
 const ENV = { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200' };
 
-type Status = { connectors: Record<string, { up: boolean; queued: number; inFlight: number }>; outbox: Record<string, number> };
 
 async function connectorsUp(gw: GatewayProcess, ids: string[]): Promise<void> {
   await waitFor(async () => {
-    const s = (await gw.status()) as Status;
+    const s = await gw.status();
     return ids.every((id) => s.connectors[id]?.up === true);
   }, `connectors ${ids.join(',')} up`, 10_000);
 }
@@ -67,7 +66,7 @@ test('failover past a connector nobody listens on: 200 MT all acked, sent throug
     assert.equal(sim.stats.submitsOk, 200, 'every message reached the carrier behind `up`');
     assert.equal(sim.stats.duplicates, 0);
     assert.deepEqual(ledger(db), { 'up/2': 200 }, 'all delivered, all through `up`');
-    const status = (await gw.status()) as Status;
+    const status = await gw.status();
     assert.equal(status.connectors.down?.up, false);
     assert.deepEqual([status.connectors.down?.queued, status.connectors.up?.queued], [0, 0], 'nothing left waiting on either');
     assert.equal(await metric(gw, 'smppgw_connector_submits_total{connector="up",status="ESME_ROK"}'), 200);

@@ -116,7 +116,7 @@ async function runCase(c: FaultCase): Promise<Outcome> {
       await new Promise((r) => setTimeout(r, Math.max(0, l.lastExpiry - Date.now()) + SWEEP_MS + 1_000));
       l = readLedger(db);
     }
-    const status = (await gw.status()) as { outbox: Record<string, number> };
+    const status = await gw.status();
     outcome = { load, sim: sim.summary(), ledger: l.byStat, stuck: l.stuck, parked: l.parked, outbox: status.outbox, ms: Date.now() - started };
   } catch (err) {
     await gw?.kill();

@@ -1,6 +1,7 @@
 // Bind lockouts through the gateway as a child process: failed binds lock the (address, system_id)
 // pair, not every account behind the address; guessing across many system_ids locks the address;
 // lockouts show in /status and in a gauge, and `smppgw lockout list|clear` ends them while running.
+import type { GatewayStatus } from '../../src/status.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
@@ -53,7 +54,7 @@ test('lockouts: failed binds for an unknown system_id lock that pair only; the a
 
     const listed = JSON.parse(lockoutCli(gw.httpPort, 'list', '--json').stdout) as Array<Record<string, string>>;
     assert.deepEqual(listed.map((r) => `${r.kind}:${r.address}:${r.system_id}`).sort(), ['system_id:127.0.0.1:acme', 'system_id:127.0.0.1:nobody']);
-    const status = JSON.parse(await get(gw.httpPort, '/status')) as { lockouts: Array<Record<string, string>> };
+    const status = JSON.parse(await get(gw.httpPort, '/status')) as GatewayStatus;
     assert.deepEqual(status.lockouts.map((l) => l.systemId).sort(), ['acme', 'nobody']);
     assert.match(await get(gw.httpPort, '/metrics'), /smppgw_bind_lockouts\{kind="system_id"\} 2/);
 

@@ -32,7 +32,7 @@ function rawPassword(db: string): string {
 }
 
 async function connectorUp(gw: GatewayProcess): Promise<boolean> {
-  const s = (await gw.status()) as { connectors: Record<string, { up: boolean }> };
+  const s = await gw.status();
   return s.connectors.sim?.up === true;
 }
 

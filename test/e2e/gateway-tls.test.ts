@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import type tls from 'node:tls';
 import { systemClock, type Clock } from '../../src/clock.js';
 import { foldId } from '../../src/dlr/ids.js';
-import { MessageState, parseReceipt, statOf } from '../../src/dlr/receipt.js';
+import { MessageState } from '../../src/smpp/message-state.js';
+import { parseReceipt, statOf } from '../../src/dlr/receipt.js';
 import { SmscSimulator } from '../../src/sim/smsc.js';
 import { SmppClient, type ClientTlsOptions } from '../../src/smpp/client.js';
 import type { Pdu } from '../../src/smpp/pdu.js';
@@ -25,7 +26,6 @@ const pki = testPki();
 const ESME = { system_id: 'acme', password: 'acme123' };
 
 type Ctx = { after(fn: () => unknown): void };
-type Status = { binds: Record<string, string[]>; connectors: Record<string, { up: boolean; queued: number; inFlight: number }>; outbox: Record<string, number> };
 
 /** An account, a TLS connector to `smscPort` and an MT route to it, in a fresh database. */
 function provision(dir: string, smscPort: number): string {
@@ -157,14 +157,14 @@ describe('gateway over TLS: ESMEs on the TLS listener, the connector to a TLS SM
     const s = sim.summary();
     assert.equal(s.submitsOk, 300, 'every message reached the simulator over its TLS listener');
     assert.equal(s.duplicates, 0);
-    const status = (await gw.status()) as Status;
+    const status = await gw.status();
     assert.deepEqual(status.connectors.sim, { ...status.connectors.sim, up: true, queued: 0, inFlight: 0 });
     assert.deepEqual(status.outbox, {}, 'no receipt left waiting');
   });
 
   test('a client that does not trust the gateway CA refuses it: no bind, the gateway logs the failed handshake', async (t) => {
     // The previous test's ESME has unbound; wait until the gateway has let it go.
-    await waitFor(async () => (((await gw.status()) as Status).binds[ESME.system_id] ?? []).length === 0, 'no ESME bound');
+    await waitFor(async () => ((await gw.status()).binds[ESME.system_id] ?? []).length === 0, 'no ESME bound');
     const failuresBefore = tlsFailures(gw).length;
     const bindsBefore = esmeBinds(gw);
     for (const options of [{}, { ca: pki.otherCa }] as ClientTlsOptions[]) {
@@ -179,7 +179,7 @@ describe('gateway over TLS: ESMEs on the TLS listener, the connector to a TLS SM
     await waitFor(() => tlsFailures(gw).length >= failuresBefore + 1, 'the failed handshake logged by the gateway');
     assert.match(String(tlsFailures(gw)[failuresBefore]!.remote), /^127\.0\.0\.1:\d+$/, 'the line names the peer');
     assert.equal(esmeBinds(gw), bindsBefore);
-    const status = (await gw.status()) as Status;
+    const status = await gw.status();
     assert.deepEqual(status.binds[ESME.system_id] ?? [], [], 'no ESME bound');
   });
 });
@@ -216,7 +216,7 @@ describe('gateway over TLS with requestCert: client certificates', () => {
     const failure = tlsFailures(gw)[failuresBefore]!;
     assert.match(String(failure.err), /certificate/i, JSON.stringify(failure));
     assert.equal(esmeBinds(gw), 0);
-    const status = (await gw.status()) as Status;
+    const status = await gw.status();
     assert.deepEqual(status.binds[ESME.system_id] ?? [], [], 'no ESME bound');
   });
 
@@ -263,7 +263,7 @@ test('connector: an SMSC certificate the gateway cannot verify means no bind, an
     } else {
       await gw.waitLog((l) => l.msg === 'resumed queued work' && l.messages === 20);
     }
-    const status = (await gw.status()) as Status;
+    const status = await gw.status();
     assert.deepEqual(status.connectors.sim, { ...status.connectors.sim, up: false, queued: 20, inFlight: 0 }, `smsc.tlsCa '${smscCa}'`);
     // Every attempt ended in the TLS handshake, and the log line says why.
     for (const l of bindFailures(gw)) assert.equal(l.reason, 'socket error: unable to verify the first certificate', JSON.stringify(l));

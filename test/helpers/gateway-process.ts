@@ -1,5 +1,6 @@
 // Runs the gateway as a real child process (`smppgw start`) on free ports, with its SQLite file in
 // a temp dir, and the operator CLI against the same file.
+import type { GatewayStatus } from '../../src/status.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ export interface GatewayProcess {
   logs: Array<Record<string, unknown>>;
   /** Waits for a log line matching `pred` (bounded). */
   waitLog(pred: (line: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
-  status(): Promise<Record<string, unknown>>;
+  status(): Promise<GatewayStatus>;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
   kill(): Promise<void>;
@@ -82,7 +83,7 @@ export async function startGateway(db: string, extraArgs: string[] = [], env: No
     db,
     logs,
     waitLog,
-    status: async () => (await (await fetch(`http://127.0.0.1:${httpPort}/status`, { signal: AbortSignal.timeout(5_000) })).json()) as Record<string, unknown>,
+    status: async () => (await (await fetch(`http://127.0.0.1:${httpPort}/status`, { signal: AbortSignal.timeout(5_000) })).json()) as GatewayStatus,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');

@@ -2,6 +2,7 @@
 // the SQLite file, opened read-only once the gateway stopped, passes PRAGMA integrity_check and
 // foreign_key_check, holds every message id the gateway acknowledged and a sample of the accepted
 // messages exactly as sent; then the verdict: every check that failed, in words.
+import type { GatewayStatus } from '../../../src/status.js';
 import Database from 'better-sqlite3';
 import net from 'node:net';
 import { decode, encode } from '../../../src/smpp/codec.js';
@@ -88,10 +89,10 @@ export async function finalCheck(port: number, seen: (pdu: PduOf<'deliver_sm'>, 
  * Waits until the gateway has settled: nothing queued or in flight towards a carrier, outboxes
  * empty (or `ms` is up). Every /status read is handed to `onStatus` (null when it failed).
  */
-export async function waitSettled(httpPort: number, ms: number, onStatus: (status: Record<string, unknown> | null) => void): Promise<void> {
+export async function waitSettled(httpPort: number, ms: number, onStatus: (status: GatewayStatus | null) => void): Promise<void> {
   const until = performance.now() + ms;
   for (;;) {
-    const st = await httpGet(httpPort, '/status').then((r) => JSON.parse(r.body) as Record<string, unknown>, () => null);
+    const st = await httpGet(httpPort, '/status').then((r) => JSON.parse(r.body) as GatewayStatus, () => null);
     onStatus(st);
     const conns = Object.values((st?.connectors ?? {}) as Record<string, { queued: number; inFlight: number }>);
     const idle = st !== null && conns.every((c) => c.queued === 0 && c.inFlight === 0) && Object.keys((st.outbox ?? {}) as object).length === 0;

@@ -1,5 +1,6 @@
 // What a gateway fuzz run is asked (GatewayFuzzOptions) and what it reports (GatewayFuzzSummary),
 // with the empty summary a run starts from and the recorder of anomalies.
+import type { GatewayStatus } from '../../../src/status.js';
 import { bump } from './shared.js';
 
 export interface GatewayFuzzOptions {
@@ -106,7 +107,7 @@ export interface GatewayFuzzSummary {
   health: { checks: number; failures: number };
   gateway: { pid: number; aliveAtEnd: boolean; exitCode: number | null; exitSignal: string | null; stderr: string };
   /** The gateway's own view after settling. */
-  status: Record<string, unknown> | null;
+  status: GatewayStatus | null;
   /** A fresh ESME after the run: ten submits, their receipts, and the ids whose receipt did not come (with their ledger state). */
   finalCheck: { submitted: number; accepted: number; receipts: number; missing: string[]; missingStates?: string[] } | null;
   db: {

@@ -3,7 +3,8 @@
 // PDUs go through the real codec (encode, then decode) as they would on the wire.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageState, isFinal, isReceipt, parseReceipt, receiptBody, receiptDate, statOf } from '../../../src/dlr/receipt.js';
+import { MessageState, isFinal } from '../../../src/smpp/message-state.js';
+import { isReceipt, parseReceipt, receiptBody, receiptDate, statOf } from '../../../src/dlr/receipt.js';
 import { decode, encode } from '../../../src/smpp/codec.js';
 import { TLVS } from '../../../src/smpp/defs.js';
 import type { PduOf, Tlv } from '../../../src/smpp/pdu.js';

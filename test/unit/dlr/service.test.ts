@@ -3,8 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatMessageId, type IdHint } from '../../../src/dlr/ids.js';
-import { MessageState, parseReceipt } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
+import { parseReceipt } from '../../../src/dlr/receipt.js';
 import { ReceiptService, wantsReceipt } from '../../../src/dlr/service.js';
+import { renderDeliverSm } from '../../../src/esme/deliver-sm.js';
 import { silentLogger } from '../../../src/log.js';
 import { Metrics } from '../../../src/metrics.js';
 import { decode, encode } from '../../../src/smpp/codec.js';
@@ -65,9 +67,9 @@ function setup(t: Parameters<typeof tmpDb>[0], hint: IdHint, registeredDelivery 
   return { ...h, commit, ledger, outbox, delivered, service, id, newMessage, tick: (ms: number) => (now += ms) };
 }
 
-/** The account's receipt as it would read it. */
+/** The account's receipt as it would read it (rendered as an SMPP receiver sends it). */
 function readReceipt(item: OutboxItem) {
-  const pdu = decode(item.pdu) as PduOf<'deliver_sm'>;
+  const pdu = decode(encode({ ...renderDeliverSm(item, (row) => formatMessageId(row, 'hex')), sequence_number: 1 })) as PduOf<'deliver_sm'>;
   assert.equal(pdu.command, 'deliver_sm');
   assert.equal(pdu.esm_class, 0x04);
   assert.equal(pdu.source_addr, '447700900123', 'from the handset');

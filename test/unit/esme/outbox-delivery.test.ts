@@ -1,13 +1,14 @@
-// OutboxDelivery: receipts and MOs to bound receivers; TTL expiry; memory bounded by paging.
+// OutboxDelivery through SMPP receivers (real sessions): receipts and MOs to bound receivers; TTL expiry; memory bounded by paging.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OutboxDelivery } from '../../../src/esme/outbox-delivery.js';
 import { BindRegistry } from '../../../src/esme/registry.js';
+import { SmppReceivers } from '../../../src/esme/smpp-receivers.js';
 import { silentLogger } from '../../../src/log.js';
+import { OutboxDelivery } from '../../../src/messages/outbox-delivery.js';
 import { Metrics } from '../../../src/metrics.js';
-import { encode } from '../../../src/smpp/codec.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Outbox } from '../../../src/store/outbox.js';
+import { moRecord, receiptRecord } from '../../helpers/outbox-records.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { waitFor } from '../../helpers/wait.js';
 import { receiverPair } from '../../helpers/receiver-pair.js';
@@ -17,6 +18,9 @@ import { tmpDb } from '../../helpers/tmpdb.js';
 const ACME = 1;
 const name = (id: number) => (id === ACME ? 'acme' : `#${id}`);
 
+/** The account's SMPP sessions as receivers. */
+const smpp = (registry = new BindRegistry()) => new SmppReceivers({ registry, metrics: new Metrics(), logger: silentLogger, name, idFormat: () => 'hex' });
+
 test('an outbox item whose TTL runs out while its account is away is dropped, logged and counted', async (t) => {
   const { db } = tmpDb(t);
   const clock = new ManualClock();
@@ -24,11 +28,10 @@ test('an outbox item whose TTL runs out while its account is away is dropped, lo
   const metrics = new Metrics();
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
-  const delivery = new OutboxDelivery({ clock, commit, outbox, registry: new BindRegistry(), metrics, logger: silentLogger, now: () => wall, name });
-  const pdu = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '4917000000', destination_addr: '12345', short_message: Buffer.from('VOTE A') });
+  const delivery = new OutboxDelivery({ clock, commit, outbox, receivers: smpp(), metrics, logger: silentLogger, now: () => wall, name });
   const [short, long] = await Promise.all([
-    commit.run(() => outbox.add(ACME, 'mo', pdu, null, wall, 1_000)),
-    commit.run(() => outbox.add(ACME, 'mo', pdu, null, wall, 60_000)),
+    commit.run(() => outbox.add(ACME, moRecord('VOTE A'), wall, 1_000)),
+    commit.run(() => outbox.add(ACME, moRecord('VOTE A'), wall, 60_000)),
   ]);
   delivery.enqueue([short, long]);
   assert.equal(delivery.size, 2, 'waiting: nobody is bound');
@@ -49,10 +52,10 @@ test('an account holds at most maxInMemory items; the rest wait in the table and
   const clock = new ManualClock();
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
-  const registry = new BindRegistry((account) => delivery.pump(account));
-  const delivery: OutboxDelivery = new OutboxDelivery({ clock, commit, outbox, registry, metrics: new Metrics(), logger: silentLogger, maxInMemory: 5, name });
-  const pdu = (n: number) => encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '4917000000', destination_addr: '12345', short_message: Buffer.from(`MO ${n}`) });
-  for (let n = 0; n < 23; n++) delivery.enqueue([await commit.run(() => outbox.add(ACME, 'mo', pdu(n), null, Date.now(), 60_000))]);
+  const registry = new BindRegistry((account) => receivers.available(account));
+  const receivers = smpp(registry);
+  const delivery = new OutboxDelivery({ clock, commit, outbox, receivers, metrics: new Metrics(), logger: silentLogger, maxInMemory: 5, name });
+  for (let n = 0; n < 23; n++) delivery.enqueue([await commit.run(() => outbox.add(ACME, moRecord(`MO ${n}`), Date.now(), 60_000))]);
   assert.equal(delivery.size, 5, 'only a page in memory');
   assert.deepEqual(delivery.countByAccount(), { acme: 23 });
   assert.equal(outbox.all().length, 23);
@@ -69,9 +72,8 @@ test('resume() reads one page per account and counts everything the table holds'
   const { db } = tmpDb(t);
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
-  const pdu = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') });
-  await Promise.all(Array.from({ length: 12 }, (_, i) => commit.run(() => outbox.add(i < 9 ? 11 : 12, 'dlr', pdu, i, Date.now(), 60_000))));
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry: new BindRegistry(), metrics: new Metrics(), logger: silentLogger, maxInMemory: 4, name: (id) => `a${id - 10}` });
+  await Promise.all(Array.from({ length: 12 }, (_, i) => commit.run(() => outbox.add(i < 9 ? 11 : 12, receiptRecord(i), Date.now(), 60_000))));
+  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, receivers: smpp(), metrics: new Metrics(), logger: silentLogger, maxInMemory: 4, name: (id) => `a${id - 10}` });
   assert.equal(delivery.resume(), 12);
   assert.equal(delivery.size, 4 + 3);
   assert.deepEqual(delivery.countByAccount(), { a1: 9, a2: 3 });
@@ -83,9 +85,8 @@ test('items that expire while only the table holds them are removed by sweep(), 
   const metrics = new Metrics();
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry: new BindRegistry(), metrics, logger: silentLogger, now: () => wall, maxInMemory: 2, name });
-  const pdu = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') });
-  for (let i = 0; i < 7; i++) delivery.enqueue([await commit.run(() => outbox.add(ACME, 'dlr', pdu, i, wall, 1_000))]);
+  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, receivers: smpp(), metrics, logger: silentLogger, now: () => wall, maxInMemory: 2, name });
+  for (let i = 0; i < 7; i++) delivery.enqueue([await commit.run(() => outbox.add(ACME, receiptRecord(i), wall, 1_000))]);
   assert.equal(delivery.size, 2);
   wall += 5_000;
   delivery.sweep();

@@ -2,13 +2,14 @@
 // removed would be delivered again), and everything held goes out once sending resumes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OutboxDelivery } from '../../../src/esme/outbox-delivery.js';
 import { BindRegistry } from '../../../src/esme/registry.js';
+import { SmppReceivers } from '../../../src/esme/smpp-receivers.js';
 import { silentLogger } from '../../../src/log.js';
+import { OutboxDelivery } from '../../../src/messages/outbox-delivery.js';
 import { Metrics } from '../../../src/metrics.js';
-import { encode } from '../../../src/smpp/codec.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Outbox } from '../../../src/store/outbox.js';
+import { moRecord } from '../../helpers/outbox-records.js';
 import { ManualClock } from '../../helpers/clock.js';
 import { receiverPair } from '../../helpers/receiver-pair.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
@@ -22,12 +23,13 @@ test('paused, a bound receiver gets nothing; resumed, it gets every item held me
   const registry = new BindRegistry();
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, registry, metrics: new Metrics(), logger: silentLogger, name: () => 'acme' });
+  const receivers = new SmppReceivers({ registry, metrics: new Metrics(), logger: silentLogger, name: () => 'acme', idFormat: () => 'hex' });
+  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, receivers, metrics: new Metrics(), logger: silentLogger, name: () => 'acme' });
   const { got, bound } = await receiverPair(t, registry, ACME);
   await bound;
   await waitFor(() => registry.nextReceiver(ACME) !== undefined, 'receiver registered');
 
-  const add = (text: string) => commit.run(() => outbox.add(ACME, 'mo', encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '4917000000', destination_addr: '12345', short_message: Buffer.from(text) }), null, Date.now(), 60_000));
+  const add = (text: string) => commit.run(() => outbox.add(ACME, moRecord(text), Date.now(), 60_000));
   delivery.enqueue([await add('before')]);
   await waitFor(() => got.length === 1, 'delivered while not paused');
 

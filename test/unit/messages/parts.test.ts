@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { test } from 'node:test';
-import { MessageState } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
 import { messageIdsFor } from '../../../src/messages/ids-store.js';
 import { messageState } from '../../../src/messages/parts.js';
 import { encode } from '../../../src/smpp/codec.js';
-import { openDb } from '../../../src/store/db.js';
+import { applyMigration, openDb } from '../../../src/store/db.js';
 import { Ledger, type NewMessage } from '../../../src/store/ledger.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
 import { tmpDb, tmpDbPath } from '../../helpers/tmpdb.js';
@@ -64,7 +64,7 @@ test('system messages are marked as such for the receipt side', (t) => {
 test('a database of the schema before: its messages become one-part messages and keep their ids', (t) => {
   const { path } = tmpDbPath(t);
   const old = new Database(path);
-  for (let v = 0; v < 5; v++) old.exec(MIGRATIONS[v]!);
+  for (let v = 0; v < 5; v++) applyMigration(old, MIGRATIONS[v]!);
   old.pragma('user_version = 5');
   old.prepare(`INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES ('a', 'x', 0, 0)`).run();
   const insert = old.prepare(`INSERT INTO messages (account_id, source_addr, dest_addr, registered_delivery, pdu, connectors, state, next_at, expires_at, submitted_at)

@@ -3,7 +3,7 @@
 // with backoff, reconciling links with the connector table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageState } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
 import { ESME_RSYSERR, ESME_RTHROTTLED, Status } from '../../../src/smpp/defs.js';
 import { carrierSide, connector } from '../../helpers/carrier.js';
 

@@ -3,7 +3,7 @@
 // when due; cancel_sm and replace_sm reach it there; a `forward` connector sends it at once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MessageState } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
 import { decode, encode } from '../../../src/smpp/codec.js';
 import type { PduOf } from '../../../src/smpp/pdu.js';
 import { carrierSide, connector } from '../../helpers/carrier.js';

@@ -4,13 +4,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { MessageState } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
 import { InvalidInputError } from '../../../src/errors.js';
 import { AccountStore } from '../../../src/store/accounts.js';
-import { migrate, openDb } from '../../../src/store/db.js';
+import { applyMigration, migrate, openDb } from '../../../src/store/db.js';
 import { Ledger } from '../../../src/store/ledger.js';
 import { Outbox } from '../../../src/store/outbox.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
+import { encode } from '../../../src/smpp/codec.js';
+import { moRecord, receiptRecord } from '../../helpers/outbox-records.js';
 import { tmpDb, tmpDbPath } from '../../helpers/tmpdb.js';
 
 const PDU = Buffer.from('submit_sm bytes');
@@ -49,8 +51,8 @@ test('remove is refused while messages are queued or receipts/MOs wait, and --pu
   const sent = message(ledger, a.id);
   ledger.markSent(sent, 'c', 'abc', 'abc', 1_500);
   const mine = message(ledger, other.id);
-  outbox.add(a.id, 'dlr', Buffer.from('dlr'), sent, 1_000, 60_000);
-  outbox.add(other.id, 'mo', Buffer.from('mo'), null, 1_000, 60_000);
+  outbox.add(a.id, receiptRecord(sent), 1_000, 60_000);
+  outbox.add(other.id, moRecord('mo'), 1_000, 60_000);
   assert.throws(() => accounts.remove('busy'), (err: unknown) => {
     assert.ok(err instanceof InvalidInputError);
     assert.match(err.message, /busy has 2 queued message\(s\) and 1 receipt\(s\)\/MO\(s\) waiting; --purge/);
@@ -70,14 +72,15 @@ test('remove is refused while messages are queued or receipts/MOs wait, and --pu
 test('schema 3 → 4: messages and outbox items keep their owner; removed owners come back as tombstones', (t) => {
   const p = tmpDbPath(t);
   const raw = new Database(p.path);
-  for (let v = 0; v < 3; v++) raw.exec(MIGRATIONS[v]!);
+  for (let v = 0; v < 3; v++) applyMigration(raw, MIGRATIONS[v]!);
   raw.pragma('user_version = 3');
   raw.prepare("INSERT INTO accounts (system_id, password_hash, tps, created_at, updated_at) VALUES ('live', 'h', 7, 1, 1), ('also', 'h2', 0, 2, 2)").run();
   const ins = raw.prepare(
     "INSERT INTO messages (account, source_addr, dest_addr, registered_delivery, pdu, connectors, state, next_at, expires_at, submitted_at) VALUES (?, 's', 'd', 0, x'00', 'c', 0, 0, 0, 0)",
   );
   for (const a of ['live', 'gone', 'live', 'also']) ins.run(a);
-  raw.prepare("INSERT INTO outbox (account, kind, pdu, next_at, expires_at, created_at) VALUES ('gone', 'mo', x'00', 0, 0, 0), ('also', 'dlr', x'00', 0, 0, 0)").run();
+  const mo = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '4917000000', destination_addr: '12345', short_message: Buffer.from('hi') });
+  raw.prepare("INSERT INTO outbox (account, kind, pdu, next_at, expires_at, created_at) VALUES ('gone', 'mo', ?, 0, 0, 0), ('also', 'dlr', ?, 0, 0, 0)").run(mo, mo);
   raw.close();
   const db = openDb(p.path, { synchronous: 'normal' });
   t.after(() => db.close());

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../../src/errors.js';
-import { verifyPassword } from '../../../src/esme/credentials.js';
+import { verifyPassword } from '../../../src/store/credentials.js';
 import { AccountStore, type AccountInput, type BindType } from '../../../src/store/accounts.js';
 import { configVersion } from '../../../src/store/db.js';
 import { RouteStore } from '../../../src/store/routes.js';

@@ -1,8 +1,8 @@
-// src/esme/credentials.ts (what AccountStore keeps): scrypt password hashes, CIDR parsing and the
+// src/store/credentials.ts (what AccountStore keeps): scrypt password hashes, CIDR parsing and the
 // address filter a bind is checked against (IPv4, IPv6, IPv4-mapped IPv6, empty list = any).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VerifiedPasswords, addressFilter, hashPassword, parseCidr, verifyPassword } from '../../../src/esme/credentials.js';
+import { VerifiedPasswords, addressFilter, hashPassword, parseCidr, verifyPassword } from '../../../src/store/credentials.js';
 
 test('hashPassword: scrypt$N$r$p$salt$hash with a 16-byte salt and a 32-byte key, salted per call', () => {
   const h = hashPassword('pw');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { bumpConfigVersion, configVersion, migrate, openDb } from '../../../src/store/db.js';
+import { applyMigration, bumpConfigVersion, configVersion, migrate, openDb } from '../../../src/store/db.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
 import { tmpDb, tmpDbPath } from '../../helpers/tmpdb.js';
 
@@ -148,7 +148,7 @@ test('schema: STRICT tables and CHECK constraints refuse bad rows', (t) => {
   assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, dlr_id, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'oct', 0, 0)").run(), /CHECK/);
   assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, on_timeout, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'drop', 0, 0)").run(), /CHECK/);
   assert.throws(() => db.prepare("INSERT INTO mt_routes (kind, connectors, created_at) VALUES ('random', 'c', 0)").run(), /CHECK/);
-  assert.throws(() => db.prepare("INSERT INTO outbox (account_id, kind, pdu, next_at, expires_at, created_at) VALUES (1, 'sms', x'00', 0, 0, 0)").run(), /CHECK/);
+  assert.throws(() => db.prepare("INSERT INTO outbox (account_id, kind, source_addr, dest_addr, body, next_at, expires_at, created_at) VALUES (1, 'sms', '', '', x'00', 0, 0, 0)").run(), /CHECK/);
   // Defaults of an account row.
   db.prepare("INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES ('d', 'h', 0, 0)").run();
   assert.deepEqual(
@@ -171,7 +171,7 @@ test('schema: message ids are never reused, even after the newest row is deleted
 test('schema 5: connectors of a version 4 file get on_timeout = reconnect', (t) => {
   const p = tmpDbPath(t);
   const old = new Database(p.path);
-  for (let v = 0; v < 4; v++) old.exec(MIGRATIONS[v]!);
+  for (let v = 0; v < 4; v++) applyMigration(old, MIGRATIONS[v]!);
   old.pragma('user_version = 4');
   old.prepare("INSERT INTO connectors (id, host, port, system_id, password, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 0, 0)").run();
   old.close();

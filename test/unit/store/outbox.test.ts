@@ -1,7 +1,9 @@
-// Outbox: deliver_sm PDUs waiting for an account's receiver — add, retry, remove, all, counts.
+// Outbox: receipts and MOs as structured records waiting for an account's receiver — add, retry,
+// remove, all, counts; every field (TLVs and receipt fields included) reads back as stored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Outbox } from '../../../src/store/outbox.js';
+import { Outbox, packTlvs, unpackTlvs } from '../../../src/store/outbox.js';
+import { moRecord, receiptRecord } from '../../helpers/outbox-records.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 
 function setup(t: Parameters<typeof tmpDb>[0]) {
@@ -11,19 +13,32 @@ function setup(t: Parameters<typeof tmpDb>[0]) {
 
 test('add returns the stored item; all() reads it back the same, oldest first', (t) => {
   const { outbox, reopen } = setup(t);
-  const pdu = Buffer.from([0, 0, 0, 0x10, 0x00, 0x00, 0x00, 0x05]);
-  const a = outbox.add(1, 'dlr', pdu, 17, 1_000, 60_000);
-  assert.deepEqual(a, { id: a.id, accountId: 1, kind: 'dlr', pdu, messageId: 17, attempts: 0, nextAt: 1_000, expiresAt: 61_000 });
-  const b = outbox.add(2, 'mo', Buffer.from('mo'), null, 2_000, 5);
+  const dlr = receiptRecord(17, { state: 5, err: '00b', text: 'hello' });
+  const a = outbox.add(1, dlr, 1_000, 60_000);
+  assert.deepEqual(a, { ...dlr, id: a.id, accountId: 1, attempts: 0, nextAt: 1_000, expiresAt: 61_000 });
+  const mo = moRecord('VOTE A', {
+    source: { addr: '4917000000', ton: 1, npi: 1 }, destination: { addr: '12345', ton: 3, npi: 9 }, serviceType: 'CMT',
+    esmClass: 0x40, protocolId: 0x7f, priorityFlag: 1, registeredDelivery: 0x10, dataCoding: 0x08,
+    tlvs: [{ tag: 0x020c, value: Buffer.from([0, 7]) }, { tag: 0x0424, value: Buffer.alloc(0) }, { tag: 0x1401, value: Buffer.from('vendor') }],
+  });
+  const b = outbox.add(2, mo, 2_000, 5);
   assert.ok(b.id > a.id);
   assert.deepEqual(outbox.all(), [a, b]);
   assert.deepEqual(new Outbox(reopen()).all(), [a, b], 'durable: another connection reads the same');
 });
 
+test('TLVs are kept in their wire form: tag, length, value', () => {
+  const tlvs = [{ tag: 0x0204, value: Buffer.from([1, 2]) }, { tag: 0x0427, value: Buffer.alloc(0) }];
+  assert.deepEqual(packTlvs(tlvs), Buffer.from([0x02, 0x04, 0, 2, 1, 2, 0x04, 0x27, 0, 0]));
+  assert.deepEqual(unpackTlvs(packTlvs(tlvs)), tlvs);
+  assert.equal(packTlvs([]), null);
+  assert.deepEqual(unpackTlvs(null), []);
+});
+
 test('retry counts the attempt and moves next_at; remove deletes one item only', (t) => {
   const { outbox } = setup(t);
-  const a = outbox.add(1, 'dlr', Buffer.from('a'), 1, 0, 100);
-  const b = outbox.add(1, 'dlr', Buffer.from('b'), 2, 0, 100);
+  const a = outbox.add(1, receiptRecord(1), 0, 100);
+  const b = outbox.add(1, receiptRecord(2), 0, 100);
   outbox.retry(a.id, 500);
   outbox.retry(a.id, 1_500);
   assert.deepEqual(outbox.all()[0], { ...a, attempts: 2, nextAt: 1_500 });
@@ -38,14 +53,14 @@ test('retry counts the attempt and moves next_at; remove deletes one item only',
 test('countByAccount', (t) => {
   const { outbox } = setup(t);
   assert.deepEqual(outbox.countByAccount(), new Map());
-  outbox.add(1, 'dlr', Buffer.from('1'), 1, 0, 1);
-  outbox.add(1, 'mo', Buffer.from('2'), null, 0, 1);
-  outbox.add(2, 'mo', Buffer.from('3'), null, 0, 1);
+  outbox.add(1, receiptRecord(1), 0, 1);
+  outbox.add(1, moRecord('2'), 0, 1);
+  outbox.add(2, moRecord('3'), 0, 1);
   assert.deepEqual(outbox.countByAccount(), new Map([[1, 2], [2, 1]]));
 });
 
 test('the kind is checked by the schema', (t) => {
   const { outbox } = setup(t);
-  assert.throws(() => outbox.add(1, 'sms' as 'mo', Buffer.from('x'), null, 0, 1), /CHECK/);
+  assert.throws(() => outbox.add(1, moRecord('x', { kind: 'sms' as 'mo' }), 0, 1), /CHECK/);
   assert.deepEqual(outbox.all(), []);
 });

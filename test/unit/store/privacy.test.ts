@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { MessageState } from '../../../src/dlr/receipt.js';
+import { MessageState } from '../../../src/smpp/message-state.js';
 import { encode } from '../../../src/smpp/codec.js';
 import { Ledger } from '../../../src/store/ledger.js';
 import { Outbox } from '../../../src/store/outbox.js';
+import { moRecord, receiptRecord } from '../../helpers/outbox-records.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 
 const otp = (n: number) => encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'BANK', destination_addr: '4915100000001', short_message: Buffer.from(`Your code is ${n}`) });
@@ -48,8 +49,8 @@ test('a dropped body and a delivered outbox item leave no text in the file', (t)
   const ledger = new Ledger(db);
   const outbox = new Outbox(db);
   const ids = Array.from({ length: 50 }, (_, i) => insert(ledger, 900000 + i));
-  const receipt = outbox.add(1, 'dlr', Buffer.from('id:1 stat:DELIVRD text:Your code is 977777'), ids[0]!, 1_000, 60_000);
-  const mo = outbox.add(1, 'mo', Buffer.from('STOP private words 424242'), null, 1_000, 60_000);
+  const receipt = outbox.add(1, receiptRecord(ids[0]!, { text: 'Your code is 977777' }), 1_000, 60_000);
+  const mo = outbox.add(1, moRecord('STOP private words 424242'), 1_000, 60_000);
   assert.ok(fileBytes(db, path).includes('Your code is 900049'), 'the text is in the file while the message needs it');
   for (const id of ids) ledger.markFinal(id, MessageState.DELIVERED, 0, 2_000);
   ledger.dropBodies(3_000, 4_000);

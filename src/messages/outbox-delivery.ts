@@ -1,36 +1,28 @@
-// Delivers outbox items (receipts, MOs) to the account's bound receivers, round-robin. An item
-// leaves the outbox on deliver_sm_resp OK; on an error, a timeout or no bound receiver it waits
-// and is tried again with backoff, until its TTL runs out.
-//
-// A receiver that answers, but slowly, is not sent more than it can take: each session has its own
-// window of outstanding deliver_sm (AIMD: halved on a response timeout, one more per OK, never
-// below 1, at most the session's window), and a deliver_sm that timed out is not sent again while
-// its late answer may still come (lateFactor × the response timeout): a late OK completes the item
-// (no duplicate); no answer by then, an error, or the session's end sends it again.
+// Delivers outbox items (receipts, MOs) to the account's receivers (messages/receiver.ts: SMPP
+// sessions today), round-robin as the receivers choose. An item leaves the outbox when a receiver
+// accepts it (or can never take it); refused, unanswered or with no receiver it waits and is offered
+// again with backoff, until its TTL runs out. While the store cannot record a delivery nothing is
+// offered (an item delivered and not removed would go twice).
 //
 // Memory is bounded: each account holds at most `maxInMemory` items here (queued, in flight or
 // waiting to retry). Past that, new items stay only in the outbox table (they are committed before
 // they reach us), and once the account's items here are all gone the next page is read from the
 // table. An account that never reads its receipts therefore costs a page, not its backlog.
 import type { Clock } from '../clock.js';
-import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { TimerQueue } from '../rate/timer-queue.js';
-import { decode } from '../smpp/codec.js';
 import { Fifo } from '../smpp/fifo.js';
-import type { Pdu, PduOf } from '../smpp/pdu.js';
-import type { Session } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { logWriteError } from '../store/health.js';
 import type { Outbox, OutboxItem } from '../store/outbox.js';
-import type { BindRegistry } from './registry.js';
+import type { Offered, Receiver, Receivers } from './receiver.js';
 
 export interface OutboxDeliveryOptions {
   clock: Clock;
   commit: GroupCommit;
   outbox: Outbox;
-  registry: BindRegistry;
+  receivers: Receivers;
   metrics: Metrics;
   logger: Logger;
   /** First retry delay after a failed delivery; doubles up to maxRetryMs. */
@@ -42,17 +34,6 @@ export interface OutboxDeliveryOptions {
   maxInMemory?: number;
   /** Wall-clock time (TTLs are stored as wall-clock times). */
   now?: () => number;
-  /** After a response timeout, a late answer is still taken for this many response timeouts (default 5). */
-  lateFactor?: number;
-}
-
-/** One receiving session's adaptive window. */
-interface Pace {
-  /** deliver_sm it may have outstanding now (1..max). */
-  allowed: number;
-  /** Sent and not settled: awaiting the answer, or a late one after a timeout. */
-  outstanding: number;
-  max: number;
 }
 
 interface AccountOutbox {
@@ -69,7 +50,6 @@ interface AccountOutbox {
 
 export class OutboxDelivery {
   private readonly accounts = new Map<number, AccountOutbox>();
-  private readonly paces = new WeakMap<Session, Pace>();
   /** Items delivered (an OK, on time or late) whose other attempt may still be queued or waiting: skipped. */
   private readonly done = new WeakSet<OutboxItem>();
   private readonly timers: TimerQueue;
@@ -89,6 +69,7 @@ export class OutboxDelivery {
     this.timers = new TimerQueue(o.clock, (err) => this.log.error({ err: String(err) }, 'outbox retry failed'));
     this.now = o.now ?? Date.now;
     this.maxInMemory = o.maxInMemory ?? 1_000;
+    o.receivers.onAvailable((account) => this.pump(account));
   }
 
   /** Items held in memory (all of them are in the outbox table too). */
@@ -160,15 +141,15 @@ export class OutboxDelivery {
     const a = this.accounts.get(account);
     if (!a || this.paused) return;
     while (a.queue.length > 0) {
-      const session = this.o.registry.nextReceiver(account, (s) => this.hasRoom(s));
-      if (!session) return;
+      const receiver = this.o.receivers.next(account);
+      if (!receiver) return;
       const item = a.queue.shift()!;
       if (this.done.has(item)) continue;
       if (item.expiresAt <= this.now()) {
         this.expire(a, item);
         continue;
       }
-      this.send(session, a, item);
+      this.send(receiver, a, item);
     }
   }
 
@@ -244,53 +225,36 @@ export class OutboxDelivery {
     this.refill(account, a);
   }
 
-  private send(session: Session, a: AccountOutbox, item: OutboxItem): void {
-    let pdu: PduOf<'deliver_sm'>;
-    try {
-      pdu = decode(item.pdu) as PduOf<'deliver_sm'>;
-    } catch (err) {
-      // Not something any account could take (stored by an older version, or damaged): it goes.
-      this.log.error({ account: this.o.name(item.accountId), kind: item.kind, item: item.id, err: (err as Error).message }, 'outbox item is not a sendable deliver_sm; removed');
+  private send(receiver: Receiver, a: AccountOutbox, item: OutboxItem): void {
+    a.outstanding++;
+    receiver.offer(item).then(
+      (outcome) => this.settled(a, item, outcome),
+      (err: unknown) => {
+        this.log.error({ account: this.o.name(item.accountId), item: item.id, err: String(err) }, 'receiver failed; will retry');
+        this.settled(a, item, 'retry');
+      },
+    );
+  }
+
+  /** An offer's outcome: delivered, dropped, or offered again later. */
+  private settled(a: AccountOutbox, item: OutboxItem, outcome: Offered): void {
+    if (outcome === 'accepted') {
+      this.delivered(a, item);
+    } else if (this.done.has(item)) {
+      a.outstanding--;
+    } else if (outcome === 'rejected') {
+      // No receiver of this kind can take it: it goes (logged by the receiver).
+      a.outstanding--;
+      this.done.add(item);
       this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
         () => this.removed(a, item.accountId, item.id, true),
         () => this.removed(a, item.accountId, item.id, false),
       );
-      return;
+    } else {
+      a.outstanding--;
+      this.retry(a, item);
     }
-    a.outstanding++;
-    const pace = this.pace(session);
-    pace.outstanding++;
-    let settled = false;
-    /** The attempt's end: an answer (on time or late), or none. Runs once. */
-    const settle = (resp: Pdu | undefined, onTime: boolean) => {
-      if (settled) return;
-      settled = true;
-      pace.outstanding--;
-      if (resp !== undefined && resp.command_status === 0) {
-        if (onTime) pace.allowed = Math.min(pace.max, pace.allowed + 1);
-        this.delivered(a, item);
-      } else if (this.done.has(item)) {
-        a.outstanding--;
-      } else {
-        a.outstanding--;
-        if (resp !== undefined) this.log.debug({ account: this.o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
-        this.retry(a, item);
-      }
-      this.pump(item.accountId);
-    };
-    const late = { ms: (this.o.lateFactor ?? 5) * session.responseTimeoutMs, handle: (resp: Pdu | undefined) => settle(resp, false) };
-    session.request(pdu, late).then(
-      (resp) => settle(resp, true),
-      (err: unknown) => {
-        if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') {
-          // A slow reader: send it less; the answer may still come (late.handle settles it).
-          pace.allowed = Math.max(1, Math.floor(pace.allowed / 2));
-          this.o.metrics.outboxTimeouts.inc({ account: this.o.name(item.accountId) });
-          return;
-        }
-        settle(undefined, false);
-      },
-    );
+    this.pump(item.accountId);
   }
 
   /** The account's OK: the item leaves the table (once, whichever attempt's OK came first). */
@@ -313,23 +277,6 @@ export class OutboxDelivery {
         this.removed(a, item.accountId, item.id, false);
       },
     );
-  }
-
-  private pace(session: Session): Pace {
-    let p = this.paces.get(session);
-    if (!p) this.paces.set(session, (p = { allowed: session.windowSize, outstanding: 0, max: session.windowSize }));
-    return p;
-  }
-
-  /** The session's adaptive window has room for one more deliver_sm. */
-  private hasRoom(session: Session): boolean {
-    const p = this.paces.get(session);
-    return p === undefined || p.outstanding < p.allowed;
-  }
-
-  /** A session's adaptive window now (for tests and status). */
-  windowOf(session: Session): number | undefined {
-    return this.paces.get(session)?.allowed;
   }
 
   private retry(a: AccountOutbox, item: OutboxItem): void {
