@@ -41,7 +41,9 @@ async function bind(port: number, systemId: string, limitMs: number): Promise<{ 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${systemId}: no bind within ${limitMs} ms`)), limitMs);
     const client: SmppClient = new SmppClient({
-      host: '127.0.0.1', port, bind: { command: 'bind_transceiver', system_id: systemId, password: 'pw' },
+      host: '127.0.0.1',
+      port,
+      bind: { command: 'bind_transceiver', system_id: systemId, password: 'pw' },
       session: { window: 100 },
       handlers: { request: () => ({}) }, // receipts, if any: answered
       onBound: (session) => {
@@ -60,7 +62,8 @@ export async function runPriorityBench(o: PriorityOptions): Promise<PriorityResu
   let bulkArrived = 0;
   let carrierIds = 0;
   const carrier = new SmppServer({
-    host: '127.0.0.1', port: 0,
+    host: '127.0.0.1',
+    port: 0,
     handlers: {
       bind: () => ({ system_id: 'carrier' }),
       request: (pdu) => {
@@ -79,9 +82,33 @@ export async function runPriorityBench(o: PriorityOptions): Promise<PriorityResu
     operator(db, o.limitMs, 'init');
     operator(db, o.limitMs, 'account', 'add', 'bulk', '--password', 'pw', '--window', '100');
     operator(db, o.limitMs, 'account', 'add', 'otp', '--password', 'pw', '--window', '100', '--max-priority', '1');
-    operator(db, o.limitMs, 'connector', 'add', 'carrier', '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', 'pw', '--tps', String(o.tps), '--window', '10');
+    operator(
+      db,
+      o.limitMs,
+      'connector',
+      'add',
+      'carrier',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--system-id',
+      'gw',
+      '--password',
+      'pw',
+      '--tps',
+      String(o.tps),
+      '--window',
+      '10',
+    );
     operator(db, o.limitMs, 'route', 'add', 'mt', '--connector', 'carrier');
-    gw = startLongLived('gateway', ['start', '--db', db, '--port', '0', '--http-port', '0'], { SMPPGW_SMPP__HOST: '127.0.0.1', SMPPGW_HTTP__HOST: '127.0.0.1' }, clkTck(), dir);
+    gw = startLongLived(
+      'gateway',
+      ['start', '--db', db, '--port', '0', '--http-port', '0'],
+      { SMPPGW_SMPP__HOST: '127.0.0.1', SMPPGW_HTTP__HOST: '127.0.0.1' },
+      clkTck(),
+      dir,
+    );
     const ready = await gw.waitLine((l) => l.msg === 'smppgw ready', o.limitMs);
     await waitConnectorUp(ready.http as number, o.limitMs, 'carrier');
     const bulk = await bind(ready.smpp as number, 'bulk', o.limitMs);
@@ -91,7 +118,14 @@ export async function runPriorityBench(o: PriorityOptions): Promise<PriorityResu
     const body = Buffer.from('bulk promotion', 'latin1');
     const sends: Promise<unknown>[] = [];
     for (let i = 0; i < o.bulk; i++) {
-      sends.push(bulk.session.request({ command: 'submit_sm', source_addr: 'SHOP', destination_addr: `4477009${String(i % 100_000).padStart(5, '0')}`, short_message: body }));
+      sends.push(
+        bulk.session.request({
+          command: 'submit_sm',
+          source_addr: 'SHOP',
+          destination_addr: `4477009${String(i % 100_000).padStart(5, '0')}`,
+          short_message: body,
+        }),
+      );
       if (sends.length >= 1_000) await Promise.all(sends.splice(0));
     }
     await Promise.all(sends);
@@ -101,7 +135,13 @@ export async function runPriorityBench(o: PriorityOptions): Promise<PriorityResu
     const t0 = performance.now();
     for (let i = 0; i < o.priority; i++) {
       sentAt.set(i, performance.now());
-      void otp.session.request({ command: 'submit_sm', source_addr: 'BANK', destination_addr: '447700900999', priority_flag: o.lane === 'priority' ? 1 : 0, short_message: Buffer.from(`otp ${i}`, 'latin1') });
+      void otp.session.request({
+        command: 'submit_sm',
+        source_addr: 'BANK',
+        destination_addr: '447700900999',
+        priority_flag: o.lane === 'priority' ? 1 : 0,
+        short_message: Buffer.from(`otp ${i}`, 'latin1'),
+      });
       await sleep(o.gapMs);
     }
     const deadline = performance.now() + o.limitMs;
@@ -111,7 +151,10 @@ export async function runPriorityBench(o: PriorityOptions): Promise<PriorityResu
     const latencies = [...sentAt].map(([i, at]) => arrived.get(i)! - at);
     return {
       config: { bulk: o.bulk, priority: o.priority, gapMs: o.gapMs, tps: o.tps, lane: o.lane, limitMs: o.limitMs },
-      latencyMs: spread(latencies), bulkDuring: bulkArrived - bulkBefore, windowS: Math.round(windowS * 10) / 10, bulkLeft: o.bulk - bulkArrived,
+      latencyMs: spread(latencies),
+      bulkDuring: bulkArrived - bulkBefore,
+      windowS: Math.round(windowS * 10) / 10,
+      bulkLeft: o.bulk - bulkArrived,
     };
   } finally {
     await Promise.allSettled(clients.map((c) => c.close(2_000)));

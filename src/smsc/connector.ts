@@ -9,7 +9,7 @@ import { SmppClient } from '../smpp/client.js';
 import { decode, encode } from '../smpp/codec.js';
 import type { PduOf, Pdu } from '../smpp/pdu.js';
 import type { SessionDefaults } from '../smpp/server.js';
-import type { ResponseInit, Session } from '../smpp/session.js';
+import type { Session } from '../smpp/session.js';
 import { registeredDeliveryOffset } from '../smpp/patch.js';
 import { Status } from '../smpp/defs.js';
 import type { Connector } from '../store/connectors.js';

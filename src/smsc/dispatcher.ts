@@ -38,7 +38,10 @@ export interface OutcomeRecords {
   recordFinal(msg: ReceiptSubject, state: number, status: number | null, connector: string | null): Promise<void>;
 }
 
-export type DispatcherLedger = Pick<Ledger, 'queuedPage' | 'countQueued' | 'maxId' | 'markRetry' | 'expiredQueued' | 'get' | 'replacePdu' | 'duePage' | 'nextDue'>;
+export type DispatcherLedger = Pick<
+  Ledger,
+  'queuedPage' | 'countQueued' | 'maxId' | 'markRetry' | 'expiredQueued' | 'get' | 'replacePdu' | 'duePage' | 'nextDue'
+>;
 
 export interface DispatcherOptions {
   clock: Clock;
@@ -83,7 +86,9 @@ export class Dispatcher {
     this.due = new DuePaging(o.ledger, o.clock, (m) => this.dueNow(m));
     this.ids = new CarrierIdCheck(o.metrics, this.log, () => o.clock.wallNow());
     this.linkSet = new Links({
-      build: o.link, inbound: o.inbound, logger: this.log,
+      build: o.link,
+      inbound: o.inbound,
+      logger: this.log,
       result: (msg, outcome, connector) => this.onResult(msg, outcome, connector),
       state: (link, up) => this.onState(link, up),
     });
@@ -160,13 +165,11 @@ export class Dispatcher {
       n++;
     }
     if (n > 0) for (const link of this.links.values()) link.dropCancelled();
-    {
-      // Those only the ledger holds: paged out while memory was full, or scheduled for later.
-      for (const m of this.o.ledger.expiredQueued(now, 5_000)) {
-        if (this.paging.busy(m.id)) continue;
-        this.finish({ ...m, connectors: [], tried: 0, attempts: 0, expiresAt: now }, MessageState.EXPIRED, null, null);
-        n++;
-      }
+    // Those only the ledger holds: paged out while memory was full, or scheduled for later.
+    for (const m of this.o.ledger.expiredQueued(now, 5_000)) {
+      if (this.paging.busy(m.id)) continue;
+      this.finish({ ...m, connectors: [], tried: 0, attempts: 0, expiresAt: now }, MessageState.EXPIRED, null, null);
+      n++;
     }
     return n;
   }
@@ -238,10 +241,12 @@ export class Dispatcher {
     const scheduled = request.schedule_delivery_time ? parseSmppTime(request.schedule_delivery_time, this.o.clock.wallNow()) : undefined;
     const dueAt = scheduled !== undefined && scheduled > this.o.clock.wallNow() ? scheduled : null;
     const store = (next: Buffer) =>
-      this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, rd, dueAt)).catch((err: unknown) => {
-        if (err instanceof StoreUnavailableError) throw err;
-        return false;
-      });
+      this.o.commit
+        .run(() => this.o.ledger.replacePdu(record.id, next, rd, dueAt))
+        .catch((err: unknown) => {
+          if (err instanceof StoreUnavailableError) throw err;
+          return false;
+        });
     const gone: Change = { ok: false, why: 'the message left meanwhile' };
     const held = this.paging.get(record.id);
     if (held && !held.inFlight) {
@@ -349,7 +354,12 @@ export class Dispatcher {
       case 'kept': {
         this.log.debug({ msgId: msg.id, connector }, 'no answer to a submit on a wait connector; kept as sent without a carrier id');
         const sentAt = this.o.clock.wallNow() - outcome.ms - 1;
-        this.paging.release(msg, this.o.receipts.recordSent(msg.id, connector, '', sentAt).catch((err: unknown) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record the message as sent')));
+        this.paging.release(
+          msg,
+          this.o.receipts
+            .recordSent(msg.id, connector, '', sentAt)
+            .catch((err: unknown) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record the message as sent')),
+        );
         return;
       }
       case 'sent': {
@@ -357,7 +367,10 @@ export class Dispatcher {
         const { smscId } = decision;
         this.ids.check(connector, smscId, msg.id);
         const record = () => this.o.receipts.recordSent(msg.id, connector, smscId, sentAt);
-        this.paging.release(msg, record().catch((err: unknown) => this.retries.rewrite(err, record, msg.id, 'could not record the carrier id')));
+        this.paging.release(
+          msg,
+          record().catch((err: unknown) => this.retries.rewrite(err, record, msg.id, 'could not record the carrier id')),
+        );
         return;
       }
       case 'final':
@@ -373,6 +386,9 @@ export class Dispatcher {
   private finish(msg: Outgoing, state: number, status: number | null, connector: string | null): void {
     this.o.metrics.finalStates.inc({ state: String(state) });
     const record = () => this.o.receipts.recordFinal(msg, state, status, connector);
-    this.paging.release(msg, record().catch((err: unknown) => this.retries.rewrite(err, record, msg.id, 'could not record final state')));
+    this.paging.release(
+      msg,
+      record().catch((err: unknown) => this.retries.rewrite(err, record, msg.id, 'could not record final state')),
+    );
   }
 }

@@ -18,8 +18,16 @@ export interface LinksOptions {
 
 /** Settings that only a new bind takes. */
 function needsRebind(next: Connector, s: Connector): boolean {
-  return next.host !== s.host || next.port !== s.port || next.systemId !== s.systemId || next.password !== s.password
-    || next.systemType !== s.systemType || next.bind !== s.bind || next.tls !== s.tls || next.window !== s.window;
+  return (
+    next.host !== s.host ||
+    next.port !== s.port ||
+    next.systemId !== s.systemId ||
+    next.password !== s.password ||
+    next.systemType !== s.systemType ||
+    next.bind !== s.bind ||
+    next.tls !== s.tls ||
+    next.window !== s.window
+  );
 }
 
 export class Links {

@@ -89,10 +89,12 @@ export class Paging {
   /** Keeps message `id` (the ledger's only) from being paged in until `work` settles. */
   keepOut(id: number, work: Promise<unknown>): void {
     this.settling.add(id);
-    void work.catch(() => undefined).finally(() => {
-      this.settling.delete(id);
-      this.refill();
-    });
+    void work
+      .catch(() => undefined)
+      .finally(() => {
+        this.settling.delete(id);
+        this.refill();
+      });
   }
 
   /** Pages queued messages in from the ledger while there is room (half the limit free). */

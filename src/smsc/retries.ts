@@ -33,7 +33,9 @@ export class Retries {
   later(msg: Outgoing, status: number | null, rules: ErrorRules, resend: (msg: Outgoing) => void): void {
     const delay = rules.delayMs(msg.attempts, status);
     const nextAt = this.o.clock.wallNow() + delay;
-    this.o.commit.run(() => this.o.ledger.markRetry(msg.id, nextAt, status ?? 0)).catch((err: Error) => logWriteError(this.o.logger, err, { msgId: msg.id }, 'could not record retry'));
+    this.o.commit
+      .run(() => this.o.ledger.markRetry(msg.id, nextAt, status ?? 0))
+      .catch((err: Error) => logWriteError(this.o.logger, err, { msgId: msg.id }, 'could not record retry'));
     this.queue.add(delay, () => resend(msg));
   }
 
@@ -44,9 +46,7 @@ export class Retries {
    */
   rewrite(err: unknown, again: () => Promise<void>, msgId: number, what: string): Promise<void> | void {
     if (!(err instanceof StoreUnavailableError) || err.reason === 'lost') return logWriteError(this.o.logger, err, { msgId }, what);
-    return new Promise<void>((resolve) =>
-      this.queue.add(1_000, () => resolve(again().catch((next: unknown) => this.rewrite(next, again, msgId, what)))),
-    );
+    return new Promise<void>((resolve) => this.queue.add(1_000, () => resolve(again().catch((next: unknown) => this.rewrite(next, again, msgId, what)))));
   }
 
   /** Drops every pending retry (they stay queued in the ledger for the next start). */

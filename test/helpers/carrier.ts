@@ -128,11 +128,28 @@ export class FakeLink implements CarrierLink {
 }
 
 export const connector = (id: string, over: Partial<Connector> = {}): Connector => ({
-  id, host: '127.0.0.1', port: 1, systemId: 'gw', password: 'pw', systemType: '', bind: 'trx', tps: 0, window: 10, tls: false, dlrId: 'auto',
-  onTimeout: 'reconnect', forwardPriority: true, schedule: 'forward', enabled: true, ...over,
+  id,
+  host: '127.0.0.1',
+  port: 1,
+  systemId: 'gw',
+  password: 'pw',
+  systemType: '',
+  bind: 'trx',
+  tps: 0,
+  window: 10,
+  tls: false,
+  dlrId: 'auto',
+  onTimeout: 'reconnect',
+  forwardPriority: true,
+  schedule: 'forward',
+  enabled: true,
+  ...over,
 });
 
-export function carrierSide(t: Pick<TestContext, 'after'>, o: { maxHeld?: number; policy?: Partial<RetryPolicy>; maxPriority?: (accountId: number) => number } = {}) {
+export function carrierSide(
+  t: Pick<TestContext, 'after'>,
+  o: { maxHeld?: number; policy?: Partial<RetryPolicy>; maxPriority?: (accountId: number) => number } = {},
+) {
   const h = tmpDb(t);
   const clock = new ManualClock(Date.UTC(2026, 11, 5, 12));
   const commit = new GroupCommit(h.db);
@@ -140,14 +157,30 @@ export function carrierSide(t: Pick<TestContext, 'after'>, o: { maxHeld?: number
   const outbox = new Outbox(h.db);
   const metrics = new Metrics();
   const receipts = new ReceiptService({
-    commit, ledger, outbox, deliver: () => undefined, account: () => ({ idFormat: 'hex' }), idHint: () => 'auto', ttlMs: 60_000,
-    metrics, logger: silentLogger, now: () => clock.wallNow(),
+    commit,
+    ledger,
+    outbox,
+    deliver: () => undefined,
+    account: () => ({ idFormat: 'hex' }),
+    idHint: () => 'auto',
+    ttlMs: 60_000,
+    metrics,
+    logger: silentLogger,
+    now: () => clock.wallNow(),
   });
   const links = new Map<string, FakeLink>();
   const built: FakeLink[] = [];
   const rules = new ErrorRules(undefined, { maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 300_000, ...o.policy });
   const dispatcher = new Dispatcher({
-    clock, logger: silentLogger, metrics, commit, ledger, receipts, rules, maxHeld: o.maxHeld, ...(o.maxPriority ? { maxPriority: o.maxPriority } : {}),
+    clock,
+    logger: silentLogger,
+    metrics,
+    commit,
+    ledger,
+    receipts,
+    rules,
+    maxHeld: o.maxHeld,
+    ...(o.maxPriority ? { maxPriority: o.maxPriority } : {}),
     inbound: async () => ({}),
     link: (c, hooks) => {
       const link = new FakeLink(c, hooks);
@@ -157,13 +190,49 @@ export function carrierSide(t: Pick<TestContext, 'after'>, o: { maxHeld?: number
     },
   });
   /** Stores a message routed to `connectors` (committed) and hands it over as intake does. */
-  const accept = async (connectors: string[], over: { accountId?: number; validMs?: number; flag?: number; priority?: boolean; storeOnly?: boolean; dueAt?: number; text?: string } = {}): Promise<number> => {
+  const accept = async (
+    connectors: string[],
+    over: { accountId?: number; validMs?: number; flag?: number; priority?: boolean; storeOnly?: boolean; dueAt?: number; text?: string } = {},
+  ): Promise<number> => {
     const now = clock.wallNow();
-    const pdu = encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'SHOP', destination_addr: '447700900001', registered_delivery: 1, priority_flag: over.flag ?? 0, short_message: Buffer.from(over.text ?? 'hi') });
+    const pdu = encode({
+      command: 'submit_sm',
+      sequence_number: 1,
+      source_addr: 'SHOP',
+      destination_addr: '447700900001',
+      registered_delivery: 1,
+      priority_flag: over.flag ?? 0,
+      short_message: Buffer.from(over.text ?? 'hi'),
+    });
     const expiresAt = (over.dueAt ?? now) + (over.validMs ?? 3_600_000);
     const accountId = over.accountId ?? 1;
-    const id = await commit.run(() => ledger.insert({ accountId, sourceAddr: 'SHOP', destAddr: '447700900001', registeredDelivery: 1, pdu, routeId: 1, connectors, expiresAt, now, ...(over.dueAt !== undefined ? { dueAt: over.dueAt } : {}) }));
-    if (!over.storeOnly) dispatcher.accept({ id, accountId, pdu, connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now, priority: over.priority ?? false, dueAt: over.dueAt });
+    const id = await commit.run(() =>
+      ledger.insert({
+        accountId,
+        sourceAddr: 'SHOP',
+        destAddr: '447700900001',
+        registeredDelivery: 1,
+        pdu,
+        routeId: 1,
+        connectors,
+        expiresAt,
+        now,
+        ...(over.dueAt !== undefined ? { dueAt: over.dueAt } : {}),
+      }),
+    );
+    if (!over.storeOnly)
+      dispatcher.accept({
+        id,
+        accountId,
+        pdu,
+        connectors,
+        tried: 0,
+        attempts: 0,
+        expiresAt,
+        submittedAt: now,
+        priority: over.priority ?? false,
+        dueAt: over.dueAt,
+      });
     return id;
   };
   /** Lets pending commits (and what they start) finish. */

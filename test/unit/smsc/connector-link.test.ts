@@ -15,13 +15,18 @@ import { waitFor } from '../../helpers/wait.js';
 async function carrier(t: { after(fn: () => Promise<void>): void }) {
   const got: Array<{ text: string; priority: number; schedule?: string }> = [];
   const server = new SmppServer({
-    host: '127.0.0.1', port: 0,
+    host: '127.0.0.1',
+    port: 0,
     handlers: {
       bind: () => ({ system_id: 'carrier' }),
       request: (pdu) => {
         if (pdu.command !== 'submit_sm') return {};
         const sm = pdu as PduOf<'submit_sm'>;
-        got.push({ text: sm.short_message.toString(), priority: sm.priority_flag, ...(sm.schedule_delivery_time ? { schedule: sm.schedule_delivery_time } : {}) });
+        got.push({
+          text: sm.short_message.toString(),
+          priority: sm.priority_flag,
+          ...(sm.schedule_delivery_time ? { schedule: sm.schedule_delivery_time } : {}),
+        });
         return { message_id: String(got.length) };
       },
     },
@@ -33,15 +38,25 @@ async function carrier(t: { after(fn: () => Promise<void>): void }) {
 
 let nextId = 1;
 function msg(accountId: number, text: string, flag: number, priority: boolean, schedule = ''): Outgoing {
-  const pdu = encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'S', destination_addr: '447700900001', priority_flag: flag, schedule_delivery_time: schedule, short_message: Buffer.from(text) });
+  const pdu = encode({
+    command: 'submit_sm',
+    sequence_number: 1,
+    source_addr: 'S',
+    destination_addr: '447700900001',
+    priority_flag: flag,
+    schedule_delivery_time: schedule,
+    short_message: Buffer.from(text),
+  });
   return { id: nextId++, accountId, pdu, connectors: ['c'], tried: 0, attempts: 0, expiresAt: Date.now() + 60_000, submittedAt: Date.now(), priority };
 }
 
 async function link(t: { after(fn: () => Promise<void>): void }, port: number, forwardPriority: boolean, schedule: 'forward' | 'hold' = 'forward') {
   const results: string[] = [];
   const l = new ConnectorLink({
-    config: connector('c', { port, forwardPriority, schedule, window: 1 }), clock: systemClock, logger: silentLogger,
-    hooks: { inbound: async () => ({}), result: (m, outcome) => void results.push(outcome.kind), state: () => undefined },
+    config: connector('c', { port, forwardPriority, schedule, window: 1 }),
+    clock: systemClock,
+    logger: silentLogger,
+    hooks: { inbound: async () => ({}), result: (_m, outcome) => void results.push(outcome.kind), state: () => undefined },
   });
   t.after(() => l.stop(1_000));
   return { l, results };
@@ -56,8 +71,14 @@ test('queued before the bind: accounts in turn, the priority lane first; priorit
   l.enqueue(msg(4, 'flagged', 3, false)); // a flag its account is not granted: normal lane, flag forwarded
   l.start();
   await waitFor(() => results.length === 7, 'seven answers');
-  assert.deepEqual(got.map((g) => g.text), ['otp', 'bulk0', 'other', 'flagged', 'bulk1', 'bulk2', 'bulk3']);
-  assert.deepEqual(got.map((g) => g.priority), [1, 0, 0, 3, 0, 0, 0]);
+  assert.deepEqual(
+    got.map((g) => g.text),
+    ['otp', 'bulk0', 'other', 'flagged', 'bulk1', 'bulk2', 'bulk3'],
+  );
+  assert.deepEqual(
+    got.map((g) => g.priority),
+    [1, 0, 0, 3, 0, 0, 0],
+  );
 });
 
 test('--forward-priority no: the carrier sees priority_flag 0; the lane still counts', async (t) => {
@@ -67,7 +88,10 @@ test('--forward-priority no: the carrier sees priority_flag 0; the lane still co
   l.enqueue(msg(2, 'otp', 2, true));
   l.start();
   await waitFor(() => results.length === 2, 'two answers');
-  assert.deepEqual(got, [{ text: 'otp', priority: 0 }, { text: 'bulk', priority: 0 }]);
+  assert.deepEqual(got, [
+    { text: 'otp', priority: 0 },
+    { text: 'bulk', priority: 0 },
+  ]);
 });
 
 test('--schedule hold: the carrier gets no schedule_delivery_time (the gateway held it); forward: as sent', async (t) => {
@@ -80,5 +104,8 @@ test('--schedule hold: the carrier gets no schedule_delivery_time (the gateway h
   forwarded.l.enqueue(msg(1, 'forwarded', 0, false, '000000001000000R'));
   forwarded.l.start();
   await waitFor(() => forwarded.results.length === 1, 'one answer');
-  assert.deepEqual(got, [{ text: 'held', priority: 0 }, { text: 'forwarded', priority: 0, schedule: '000000001000000R' }]);
+  assert.deepEqual(got, [
+    { text: 'held', priority: 0 },
+    { text: 'forwarded', priority: 0, schedule: '000000001000000R' },
+  ]);
 });

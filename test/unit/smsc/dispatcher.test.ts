@@ -17,7 +17,11 @@ test('a message goes to the first of its connectors that is up, and waits on the
   assert.deepEqual(c.link('b').sentIds, [first], 'a is down: b takes it');
   c.link('b').setUp(false);
   const second = await c.accept(['a', 'b']);
-  assert.deepEqual(c.link('a').queue.map((m) => m.id), [second], 'none up: it waits on its first connector');
+  assert.deepEqual(
+    c.link('a').queue.map((m) => m.id),
+    [second],
+    'none up: it waits on its first connector',
+  );
   c.link('a').setUp(true);
   assert.deepEqual(c.link('a').sentIds, [second]);
 });
@@ -40,7 +44,10 @@ test('a link coming up gathers the messages waiting on down links whose route na
   const onlyA = await c.accept(['a']);
   c.link('b').setUp(true);
   assert.deepEqual(c.link('b').sentIds, [both]);
-  assert.deepEqual(c.link('a').queue.map((m) => m.id), [onlyA]);
+  assert.deepEqual(
+    c.link('a').queue.map((m) => m.id),
+    [onlyA],
+  );
 });
 
 test('ok: the carrier id is recorded and the message leaves memory', async (t) => {
@@ -157,15 +164,26 @@ test('reconcile starts, updates in place, rebinds on changed bind settings, and 
   assert.deepEqual([a.started, b.started, cc.started], [1, 1, 1]);
   const queued = await c.accept(['b']);
   c.dispatcher.reconcile([connector('a', { tps: 50 }), connector('b', { port: 2 }), connector('c', { enabled: false })]);
-  assert.deepEqual(a.updates.map((u) => u.tps), [50], 'a rate change is taken in place');
+  assert.deepEqual(
+    a.updates.map((u) => u.tps),
+    [50],
+    'a rate change is taken in place',
+  );
   assert.equal(a.stopped, false);
   assert.equal(b.stopped, true, 'a new port needs a new bind');
   assert.notEqual(c.link('b'), b);
-  assert.deepEqual(c.link('b').queue.map((m) => m.id), [queued], 'its queue moved to the new link');
+  assert.deepEqual(
+    c.link('b').queue.map((m) => m.id),
+    [queued],
+    'its queue moved to the new link',
+  );
   assert.equal(cc.stopped, true);
   assert.deepEqual([...c.dispatcher.links.keys()].sort(), ['a', 'b']);
   b.setUp(false); // a replaced link's late report must not touch its successor
-  assert.deepEqual(c.link('b').queue.map((m) => m.id), [queued]);
+  assert.deepEqual(
+    c.link('b').queue.map((m) => m.id),
+    [queued],
+  );
 });
 
 test('a message whose connectors all stopped waits, and goes out when the table names one again', async (t) => {

@@ -33,7 +33,10 @@ test("one account's 1,000 queued messages delay another's by a turn, not by the 
   const r = new FairQueue();
   const sent = [1, 1, 1, 2, 2, 3].map((a) => msg(a));
   for (const m of sent) r.push(m);
-  assert.deepEqual(take(r, 6).map((m) => m.accountId), [1, 2, 3, 1, 2, 1]);
+  assert.deepEqual(
+    take(r, 6).map((m) => m.accountId),
+    [1, 2, 3, 1, 2, 1],
+  );
   assert.equal(r.shift(), undefined);
 });
 
@@ -62,7 +65,11 @@ test('the parts of one message go out one after another, across turns and lanes'
   for (let i = 0; i < 3; i++) q.push(msg(2));
   const order = take(q, 7).map((m) => m.id);
   const at = order.indexOf(parts[0]!.id);
-  assert.deepEqual(order.slice(at, at + 3), parts.map((p) => p.id), 'no other account between the parts');
+  assert.deepEqual(
+    order.slice(at, at + 3),
+    parts.map((p) => p.id),
+    'no other account between the parts',
+  );
   // A long normal message is not split by the priority lane's turn.
   const l = new FairQueue();
   for (let i = 0; i < 20; i++) l.push(msg(3, { priority: true }));
@@ -71,7 +78,10 @@ test('the parts of one message go out one after another, across turns and lanes'
   for (const p of normalParts) l.push(p);
   const sends = take(l, 24).map((m) => m.id);
   const first = sends.indexOf(normalParts[0]!.id);
-  assert.deepEqual(sends.slice(first, first + 4), normalParts.map((p) => p.id));
+  assert.deepEqual(
+    sends.slice(first, first + 4),
+    normalParts.map((p) => p.id),
+  );
 });
 
 test('drain gives every message back, each account in order; the oldest per lane is its submit time', () => {
@@ -81,8 +91,14 @@ test('drain gives every message back, each account in order; the oldest per lane
   assert.equal(q.oldest(true), ms[1]!.submittedAt);
   assert.equal(q.oldest(false), ms[0]!.submittedAt);
   const all = q.drain();
-  assert.deepEqual(all.map((m) => m.id).sort((a, b) => a - b), ms.map((m) => m.id));
-  assert.deepEqual(all.filter((m) => m.accountId === 1).map((m) => m.id), [ms[0]!.id, ms[2]!.id]);
+  assert.deepEqual(
+    all.map((m) => m.id).sort((a, b) => a - b),
+    ms.map((m) => m.id),
+  );
+  assert.deepEqual(
+    all.filter((m) => m.accountId === 1).map((m) => m.id),
+    [ms[0]!.id, ms[2]!.id],
+  );
   assert.equal(q.length, 0);
   assert.equal(q.oldest(false), undefined);
   q.push(ms[3]!);
@@ -90,8 +106,21 @@ test('drain gives every message back, each account in order; the oldest per lane
 });
 
 test('priority_flag counts up to the account grant; its offset in an encoded submit_sm', () => {
-  assert.deepEqual([inPriorityLane(1, 0), inPriorityLane(3, 0), inPriorityLane(0, 3), inPriorityLane(3, 1), inPriorityLane(1, 1)], [false, false, false, true, true]);
-  const pdu = encode({ command: 'submit_sm', sequence_number: 1, service_type: 'CMT', source_addr: 'SHOP', destination_addr: '447700900001', esm_class: 0x40, protocol_id: 7, priority_flag: 2, short_message: Buffer.from('x') });
+  assert.deepEqual(
+    [inPriorityLane(1, 0), inPriorityLane(3, 0), inPriorityLane(0, 3), inPriorityLane(3, 1), inPriorityLane(1, 1)],
+    [false, false, false, true, true],
+  );
+  const pdu = encode({
+    command: 'submit_sm',
+    sequence_number: 1,
+    service_type: 'CMT',
+    source_addr: 'SHOP',
+    destination_addr: '447700900001',
+    esm_class: 0x40,
+    protocol_id: 7,
+    priority_flag: 2,
+    short_message: Buffer.from('x'),
+  });
   const at = priorityFlagOffset(pdu);
   assert.deepEqual([pdu[at - 2], pdu[at - 1], pdu[at]], [0x40, 7, 2]);
 });

@@ -25,7 +25,10 @@ test('past maxHeld, messages wait in the ledger and are paged in oldest first as
     await c.settle();
   }
   assert.deepEqual(c.link('a').sentIds, ids, 'each once, in order');
-  assert.deepEqual(ids.map((id) => c.ledger.get(id)!.state), ids.map(() => MessageState.ENROUTE));
+  assert.deepEqual(
+    ids.map((id) => c.ledger.get(id)!.state),
+    ids.map(() => MessageState.ENROUTE),
+  );
 });
 
 test('resume pages in what the ledger holds queued; a retry in memory is not paged in again', async (t) => {
@@ -59,7 +62,11 @@ test('cancel: a queued message ends DELETED and is never sent; one in the ledger
   c.link('a').answer({ kind: 'ok', smscId: 'C0FFEE' });
   await c.settle();
   assert.deepEqual(await cancel(sent), { ok: true });
-  assert.deepEqual(c.link('a').forwarded.map((p) => [p.command, p.message_id]), [['cancel_sm', 'C0FFEE']], 'named by the carrier id');
+  assert.deepEqual(
+    c.link('a').forwarded.map((p) => [p.command, p.message_id]),
+    [['cancel_sm', 'C0FFEE']],
+    'named by the carrier id',
+  );
   c.link('a').forwardStatus = 0x11;
   assert.equal((await cancel(sent)).ok, false);
   c.link('a').setUp(false);
@@ -84,13 +91,22 @@ test('replace: a queued message is sent as replaced (held, or paged in from the 
   assert.equal(text(), 'new', 'paged in as replaced');
   assert.equal(c.ledger.get(held)!.registeredDelivery, 0);
   assert.deepEqual(await c.dispatcher.replace(c.ledger.get(held)!, request, rewrite), { ok: true });
-  assert.deepEqual(c.link('a').forwarded.map((p) => [p.command, p.message_id]), [['replace_sm', '77']]);
+  assert.deepEqual(
+    c.link('a').forwarded.map((p) => [p.command, p.message_id]),
+    [['replace_sm', '77']],
+  );
   const queued = await c.accept(['a']);
-  await assert.rejects(c.dispatcher.replace(c.ledger.get(queued)!, request, () => { throw new Error('too long'); }), { message: 'too long' }, 'a refused rewrite');
+  await assert.rejects(
+    c.dispatcher.replace(c.ledger.get(queued)!, request, () => {
+      throw new Error('too long');
+    }),
+    { message: 'too long' },
+    'a refused rewrite',
+  );
   assert.equal(c.ledger.get(queued)!.pdu.includes('hi'), true, 'left as it was');
 });
 
-test('a message paged in from the ledger takes its lane by its flag up to its account grant; the gauge sees each lane\'s oldest', async (t) => {
+test("a message paged in from the ledger takes its lane by its flag up to its account grant; the gauge sees each lane's oldest", async (t) => {
   const c = carrierSide(t, { maxPriority: (account) => (account === 2 ? 1 : 0) });
   c.dispatcher.reconcile([connector('a')]);
   const bulk = await c.accept(['a'], { accountId: 1, flag: 3, storeOnly: true });

@@ -55,8 +55,15 @@ test('cancel_sm ends a held message DELETED (never sent); replace_sm changes its
   const replaced = await c.accept(['h'], { dueAt: c.clock.wallNow() + MINUTE, text: 'old' });
   assert.deepEqual(await c.dispatcher.cancel(c.ledger.get(cancelled)!, { command: 'cancel_sm', message_id: 'x' }), { ok: true });
   // A relative schedule: 30 minutes from now.
-  const request = { command: 'replace_sm' as const, message_id: 'x', registered_delivery: 1, schedule_delivery_time: '000000003000000R', short_message: Buffer.from('new') };
-  const rewrite = (pdu: Buffer) => encode({ ...(decode(pdu) as PduOf<'submit_sm'>), short_message: Buffer.from('new'), schedule_delivery_time: '000000003000000R' });
+  const request = {
+    command: 'replace_sm' as const,
+    message_id: 'x',
+    registered_delivery: 1,
+    schedule_delivery_time: '000000003000000R',
+    short_message: Buffer.from('new'),
+  };
+  const rewrite = (pdu: Buffer) =>
+    encode({ ...(decode(pdu) as PduOf<'submit_sm'>), short_message: Buffer.from('new'), schedule_delivery_time: '000000003000000R' });
   assert.deepEqual(await c.dispatcher.replace(c.ledger.get(replaced)!, request, rewrite), { ok: true });
   await c.settle();
   c.clock.advance(MINUTE);
