@@ -9,6 +9,9 @@
 //   node dist/scripts/bench-scale.js --mode soak   [--duration-s N (600)] [--rate N | auto (auto)] [--retention-hours N (1)]
 //        [--sample-s N (5)] [--warmup-s N (duration/5, 10..60)] [--segment-s N (60)] [--count-every-s N (60)]
 //        [--binds B (2)] [--window W (50)] [--max-messages N (20000)] [--sims N | auto (auto)] [--tls]
+//   node dist/scripts/bench-scale.js --mode priority [--bulk N (50000)] [--priority N (200)] [--gap-ms N (50)] [--tps N (100)]
+//        [--lane priority|normal (priority)]: submit→carrier of one account's priority messages while
+//        another account's bulk waits on a throttled connector (scripts/bench/scale-priority.ts)
 //   every mode: [--json] [--out FILE] [--quiet] [--limit-ms N (600000)]
 //
 // Prints one table (or the JSON with --json) and writes the JSON to
@@ -19,20 +22,21 @@ import path from 'node:path';
 import { RESULTS_DIR, intArg, machineInfo, parseArgs, round2, stamp, type MachineInfo } from './bench/common.js';
 import { formatBinds, runBindsBench, type BindsResult } from './bench/scale-binds.js';
 import { formatDlrMap, runDlrMapBench, type DlrMapResult } from './bench/scale-dlrmap.js';
+import { formatPriority, runPriorityBench, type PriorityResult } from './bench/scale-priority.js';
 import { formatSoak, runSoakBench, type SoakResult } from './bench/scale-soak.js';
 
-type Mode = 'binds' | 'dlrmap' | 'soak';
+type Mode = 'binds' | 'dlrmap' | 'soak' | 'priority';
 
 interface ScaleReport {
   meta: MachineInfo;
   mode: Mode;
-  result: BindsResult | DlrMapResult | SoakResult;
+  result: BindsResult | DlrMapResult | SoakResult | PriorityResult;
 }
 
 async function main(argv = process.argv.slice(2)): Promise<void> {
   const args = parseArgs(argv);
   const mode = args.get('mode');
-  if (mode !== 'binds' && mode !== 'dlrmap' && mode !== 'soak') throw new Error('--mode takes binds, dlrmap or soak');
+  if (mode !== 'binds' && mode !== 'dlrmap' && mode !== 'soak' && mode !== 'priority') throw new Error('--mode takes binds, dlrmap, soak or priority');
   const asJson = args.has('json');
   const log = args.has('quiet') ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
   const limitMs = intArg(args, 'limit-ms', 600_000);
@@ -74,6 +78,15 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
     });
     result = r;
     text = formatDlrMap(r);
+  } else if (mode === 'priority') {
+    const lane = args.get('lane') ?? 'priority';
+    if (lane !== 'priority' && lane !== 'normal') throw new Error('--lane takes priority or normal');
+    const r = await runPriorityBench({
+      bulk: intArg(args, 'bulk', 50_000), priority: intArg(args, 'priority', 200), gapMs: intArg(args, 'gap-ms', 50), tps: intArg(args, 'tps', 100),
+      lane, limitMs, log,
+    });
+    result = r;
+    text = formatPriority(r);
   } else {
     const durationS = intArg(args, 'duration-s', 600);
     const rateArg = args.get('rate');

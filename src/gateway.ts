@@ -148,7 +148,7 @@ export class Gateway {
     const dispatcher = (late.dispatcher = new Dispatcher({
       clock, logger: log, metrics, commit, ledger, receipts,
       rules: errorRules(config),
-      maxHeld: config.messages.maxInMemory,
+      maxHeld: config.messages.maxInMemory, maxPriority: (id) => auth.account(id)?.maxPriority ?? 0,
       inbound: (pdu, connector) => inbound.handle(pdu, connector),
       link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, tls: carrierTls }),
     }));
@@ -162,10 +162,11 @@ export class Gateway {
       formatId: (id, format) => ids.format(id, format), noRouteStatus: config.routing.noRouteStatus,
     });
     const manage = new ManageHandler({
-      ledger, commit, dispatcher, account: (id) => auth.account(id), ids, logger: log, maxPduSize: config.smpp.session.maxPduSize,
+      ledger, carrier: dispatcher, account: (id) => auth.account(id), ids, logger: log, maxPduSize: config.smpp.session.maxPduSize,
     });
     const tables = new Tables({ db, routers, connectors, auth, intake, dispatcher, delivery, metrics, logger: log });
     metrics.countQueues = () => Object.fromEntries([...dispatcher.links].map(([id, l]) => [id, l.queued]));
+    metrics.oldestQueued = () => dispatcher.queueAges();
     // A series per live account (0 when nothing waits) and per configured connector (0 until bound).
     metrics.countOutbox = () => ({ ...Object.fromEntries(auth.live().map((a) => [a.systemId, 0])), ...delivery.countByAccount() });
     metrics.countConnectorsUp = () => Object.fromEntries([...tables.connectorIds].map((id) => [id, dispatcher.links.get(id)?.up ? 1 : 0]));

@@ -136,6 +136,21 @@ export class Metrics {
       for (const [connector, n] of Object.entries(this.countQueues())) this.queueDepth.set({ connector }, n);
     },
   });
+  /** Set by the gateway: per connector, the age in seconds of its oldest queued message in each lane (absent: none waits). */
+  oldestQueued: () => Record<string, { priority?: number; normal?: number }> = () => ({});
+  readonly queueAge = new Gauge({
+    name: 'smppgw_connector_oldest_queued_seconds',
+    help: 'Age of the oldest message waiting to be sent, by connector and lane (0: none waits)',
+    labelNames: ['connector', 'lane'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.queueAge.reset();
+      for (const [connector, ages] of Object.entries(this.oldestQueued())) {
+        this.queueAge.set({ connector, lane: 'priority' }, ages.priority ?? 0);
+        this.queueAge.set({ connector, lane: 'normal' }, ages.normal ?? 0);
+      }
+    },
+  });
   // ---- receipts and MO ----
   readonly carrierReceipts = new Counter({
     name: 'smppgw_dlrs_received_total',

@@ -70,12 +70,12 @@ export function printRows(rows: Array<Record<string, unknown>>, json = false): v
 
 /** What `list` and `show` print of an account: never the password hash. */
 function publicAccount(a: Account): Record<string, unknown> {
-  return { system_id: a.systemId, id: a.id, tps: a.tps, window: a.window, max_binds: a.maxBinds, allow: a.allow, bind_types: a.bindTypes, id_format: a.idFormat, enabled: a.enabled };
+  return { system_id: a.systemId, id: a.id, tps: a.tps, window: a.window, max_binds: a.maxBinds, allow: a.allow, bind_types: a.bindTypes, id_format: a.idFormat, max_priority: a.maxPriority, enabled: a.enabled };
 }
 
 /** What `list` and `show` print of a connector: never its password (the store does not even open it). */
 function publicConnector(c: ConnectorInfo): Record<string, unknown> {
-  return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, on_timeout: c.onTimeout, enabled: c.enabled };
+  return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, on_timeout: c.onTimeout, forward_priority: c.forwardPriority, schedule: c.schedule, enabled: c.enabled };
 }
 
 function dbOptions(cmd: Command): Command {
@@ -95,10 +95,11 @@ function accountOptions(cmd: Command, adding: boolean): Command {
     .option('--allow <cidr>', `address allowed to bind (repeat or comma-separate)${dflt(adding, 'any')}`, listArg)
     .addOption(new Option('--bind-types <list>', `allowed bind types, of ${BIND_TYPES.join(',')}${dflt(adding, BIND_TYPES.join(','))}`).argParser(listArg))
     .addOption(new Option('--id-format <f>', `message ids the account sees${dflt(adding, 'hex')}`).choices(['hex', 'dec']))
+    .option('--max-priority <n>', `highest priority_flag honoured (0-3): above 0, its flagged messages take the carriers' priority lane${dflt(adding, 0)}`, intArg(0, 3))
     .option('--disabled', 'refuse binds (keep the account)');
 }
 
-type AccountFlags = DbOptions & { password?: string; tps?: number; window?: number; maxBinds?: number; allow?: string[]; bindTypes?: string[]; idFormat?: 'hex' | 'dec'; disabled?: boolean; enabled?: boolean };
+type AccountFlags = DbOptions & { password?: string; tps?: number; window?: number; maxBinds?: number; allow?: string[]; bindTypes?: string[]; idFormat?: 'hex' | 'dec'; maxPriority?: number; disabled?: boolean; enabled?: boolean };
 
 function accountInput(o: AccountFlags) {
   return {
@@ -109,6 +110,7 @@ function accountInput(o: AccountFlags) {
     ...(o.allow !== undefined ? { allow: o.allow } : {}),
     ...(o.bindTypes !== undefined ? { bindTypes: o.bindTypes as BindType[] } : {}),
     ...(o.idFormat !== undefined ? { idFormat: o.idFormat } : {}),
+    ...(o.maxPriority !== undefined ? { maxPriority: o.maxPriority } : {}),
     ...(o.disabled ? { enabled: false } : o.enabled ? { enabled: true } : {}),
   };
 }
@@ -143,7 +145,7 @@ export function accountCommand(): Command {
   return account;
 }
 
-type ConnectorFlags = DbOptions & { host?: string; port?: number; systemId?: string; password?: string; systemType?: string; bind?: 'trx' | 'txrx'; tps?: number; window?: number; tls?: boolean; dlrId?: 'hex' | 'dec' | 'auto'; onTimeout?: OnTimeout; disabled?: boolean; enabled?: boolean };
+type ConnectorFlags = DbOptions & { host?: string; port?: number; systemId?: string; password?: string; systemType?: string; bind?: 'trx' | 'txrx'; tps?: number; window?: number; tls?: boolean; dlrId?: 'hex' | 'dec' | 'auto'; onTimeout?: OnTimeout; forwardPriority?: 'yes' | 'no'; schedule?: 'forward' | 'hold'; disabled?: boolean; enabled?: boolean };
 
 function connectorOptions(cmd: Command, required: boolean): Command {
   const opt = (flags: string, desc: string) => (required ? cmd.requiredOption(flags, desc) : cmd.option(flags, desc));
@@ -159,12 +161,15 @@ function connectorOptions(cmd: Command, required: boolean): Command {
     .option('--tls', 'connect with TLS (certificate verified)')
     .addOption(new Option('--dlr-id <f>', `ids in receipts: auto = as in submit_sm_resp, hex/dec = in that base when the response used the other${dflt(required, 'auto')}`).choices(['hex', 'dec', 'auto']))
     .addOption(new Option('--on-timeout <m>', `a submit_sm without an answer: reconnect = send again, and after smsc.timeoutsBeforeRebind in a row enquire_link and bind again; requeue = send again only; wait = never send again (a late answer is taken)${dflt(required, 'reconnect')}`).choices([...ON_TIMEOUT]))
+    .addOption(new Option('--schedule <s>', `schedule_delivery_time: forward = sent on to the SMSC; hold = kept here and sent when due (validity counts from then)${dflt(required, 'forward')}`).choices(['forward', 'hold']))
+    .addOption(new Option('--forward-priority <yn>', `send priority_flag to the SMSC as the account set it (yes) or as 0 (no)${dflt(required, 'yes')}`).choices(['yes', 'no']))
     .option('--disabled', 'do not bind');
 }
 
 function connectorInput(o: ConnectorFlags) {
   const out: Record<string, unknown> = {};
-  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout'] as const) if (o[k] !== undefined) out[k] = o[k];
+  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout', 'schedule'] as const) if (o[k] !== undefined) out[k] = o[k];
+  if (o.forwardPriority !== undefined) out.forwardPriority = o.forwardPriority === 'yes';
   if (o.disabled) out.enabled = false;
   else if (o.enabled) out.enabled = true;
   return out;

@@ -12,7 +12,6 @@ import type { PduOf } from '../smpp/pdu.js';
 import type { ResponseInit, Session } from '../smpp/session.js';
 import type { Dispatcher } from '../smsc/dispatcher.js';
 import type { Account } from '../store/accounts.js';
-import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError } from '../store/health.js';
 import type { Ledger, MessageRecord } from '../store/ledger.js';
 import { esmeContext } from './auth.js';
@@ -20,8 +19,8 @@ import { esmeContext } from './auth.js';
 
 export interface ManageOptions {
   ledger: Ledger;
-  commit: GroupCommit;
-  dispatcher: Dispatcher;
+  /** The carrier side: changes a message where it is (here, or at the carrier that took it). */
+  carrier: Pick<Dispatcher, 'cancel' | 'replace'>;
   account: (accountId: number) => Account | undefined;
   /** The ids accounts see (src/messages/ids.ts). */
   ids: { format(id: number, format: IdFormat): string; parse(text: string, format: IdFormat): number | undefined };
@@ -65,22 +64,8 @@ export class ManageHandler {
     const fail = Status.ESME_RCANCELFAIL;
     if (pdu.message_id === '') throw new SmppError(fail, 'cancel by address is not supported; give message_id');
     const { record } = this.own(pdu.message_id, session, fail);
-    const held = this.o.dispatcher.holding(record.id);
-    if (held && !held.inFlight) {
-      await this.o.dispatcher.cancel(held, MessageState.DELETED);
-      return {};
-    }
-    if (!held && record.state === MessageState.QUEUED) {
-      // Queued in the ledger only (memory was full): it ends there.
-      const done = this.o.dispatcher.whileStored(record.id, () => this.o.dispatcher.cancelStored(record, MessageState.DELETED));
-      if (done) {
-        await done;
-        return {};
-      }
-    }
-    const carrier = this.carrierSession(record, fail);
-    const resp = await carrier.request({ ...pdu, message_id: record.smscIdRaw! });
-    if (resp.command_status !== 0) throw new SmppError(fail, `carrier refused cancel_sm (status ${resp.command_status})`);
+    const change = await this.o.carrier.cancel(record, pdu);
+    if (!change.ok) throw new SmppError(fail, change.why);
     return {};
   }
 
@@ -100,34 +85,8 @@ export class ManageHandler {
       if (next.length > this.o.maxPduSize) throw new SmppError(fail, `${next.length} bytes once replaced; the limit is ${this.o.maxPduSize}`);
       return next;
     };
-    const store = (next: Buffer) =>
-      this.o.commit.run(() => this.o.ledger.replacePdu(record.id, next, pdu.registered_delivery)).catch((err: unknown) => {
-        if (err instanceof StoreUnavailableError) throw err;
-        return false;
-      });
-    const held = this.o.dispatcher.holding(record.id);
-    if (held && !held.inFlight) {
-      const next = replaced(held.pdu);
-      // In memory first: the dispatcher may send it while the commit is under way.
-      const previous = held.pdu;
-      held.pdu = next;
-      if (!(await store(next))) {
-        held.pdu = previous;
-        throw new SmppError(fail, 'the message left meanwhile');
-      }
-      return {};
-    }
-    if (!held && record.state === MessageState.QUEUED) {
-      // Queued in the ledger only (memory was full): replaced there, and paged in as replaced.
-      const done = this.o.dispatcher.whileStored(record.id, () => store(replaced(record.pdu)));
-      if (done) {
-        if (!(await done)) throw new SmppError(fail, 'the message left meanwhile');
-        return {};
-      }
-    }
-    const carrier = this.carrierSession(record, fail);
-    const resp = await carrier.request({ ...pdu, message_id: record.smscIdRaw! });
-    if (resp.command_status !== 0) throw new SmppError(fail, `carrier refused replace_sm (status ${resp.command_status})`);
+    const change = await this.o.carrier.replace(record, pdu, replaced);
+    if (!change.ok) throw new SmppError(fail, change.why);
     return {};
   }
 
@@ -143,12 +102,5 @@ export class ManageHandler {
       throw new SmppError(fail === Status.ESME_RQUERYFAIL ? fail : Status.ESME_RINVMSGID, `no message ${messageId} of this account`);
     }
     return { record, account };
-  }
-
-  private carrierSession(record: MessageRecord, fail: number): Session {
-    if (isFinal(record.state) || record.smscIdRaw === null || record.connector === null) throw new SmppError(fail, 'message already final or not yet accepted');
-    const session = this.o.dispatcher.links.get(record.connector)?.session;
-    if (!session) throw new SmppError(fail, `connector ${record.connector} is down`);
-    return session;
   }
 }

@@ -8,8 +8,10 @@ import { TokenBucket } from '../rate/token-bucket.js';
 import type { MtRouter } from '../routing/mt.js';
 import { encode } from '../smpp/codec.js';
 import { MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
+import { parseSmppTime } from '../smpp/time.js';
 import type { PduInput, Tlv } from '../smpp/pdu.js';
-import type { Outgoing } from '../smsc/connector.js';
+import type { Outgoing } from '../smsc/link.js';
+import { inPriorityLane } from '../smsc/priority.js';
 import type { Account } from '../store/accounts.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Ledger, Origin } from '../store/ledger.js';
@@ -47,6 +49,8 @@ export interface MessageRequest {
   serviceType?: string;
   replaceIfPresent?: number;
   defaultMsgId?: number;
+  /** When to deliver (ms since the epoch); default: from scheduleText, else at once. */
+  scheduledAt?: number;
   /** SMPP time texts as the sender wrote them, passed on to the carrier unchanged. */
   scheduleText?: string;
   validityText?: string;
@@ -114,10 +118,15 @@ export class Intake {
     if (dest.length > SMPP_MAX_ADDRESS) throw new Refused('invalid_destination', 'destination is longer than a carrier takes');
     if (req.source.addr.length > SMPP_MAX_ADDRESS) throw new Refused('invalid_source', 'source is longer than a carrier takes');
     const now = this.now();
-    let expiresAt = now + this.o.defaultValidityMs;
+    // A message scheduled for later counts its validity from then (a relative validity_period too).
+    const scheduled = req.scheduledAt ?? (req.scheduleText ? parseSmppTime(req.scheduleText, now) : undefined);
+    const dueAt = scheduled !== undefined && scheduled > now ? scheduled : undefined;
+    const from = dueAt ?? now;
+    let expiresAt = from + this.o.defaultValidityMs;
     if (req.validUntil !== undefined) {
       if (req.validUntil <= now) throw new Refused('invalid_validity', 'validity is in the past');
-      expiresAt = Math.min(req.validUntil, now + 7 * this.o.defaultValidityMs);
+      const until = dueAt !== undefined && req.validityText?.endsWith('R') === true ? req.validUntil - now + from : req.validUntil;
+      expiresAt = Math.min(until, from + 7 * this.o.defaultValidityMs);
     }
     if (!system && this.policy) {
       const refused = this.policy(req, account);
@@ -131,11 +140,13 @@ export class Intake {
     const id = await this.o.commit.run(() =>
       this.o.ledger.insert({
         accountId: account.id, origin: req.origin, sourceAddr: req.source.addr, destAddr: dest, registeredDelivery: req.registeredDelivery,
-        pdu: bytes, routeId: route.routeId, connectors: route.connectors, expiresAt, now,
+        pdu: bytes, routeId: route.routeId, connectors: route.connectors, expiresAt, now, ...(dueAt !== undefined ? { dueAt } : {}),
       }),
     );
     this.o.metrics.accepted.mark(account.systemId);
-    this.o.carrier.accept({ id, accountId: account.id, origin: req.origin, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now });
+    // priority_flag is honoured up to the account's grant: a bulk sender's flag leaves it in the normal lane.
+    const priority = inPriorityLane(req.priority ?? 0, account.maxPriority);
+    this.o.carrier.accept({ id, accountId: account.id, origin: req.origin, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now, priority, dueAt });
     return id;
   }
 

@@ -7,57 +7,20 @@ import { SmppError } from '../smpp/errors.js';
 import type { Logger } from '../log.js';
 import { TokenBucket } from '../rate/token-bucket.js';
 import { SmppClient } from '../smpp/client.js';
+import { decode, encode } from '../smpp/codec.js';
 import type { PduOf, Pdu } from '../smpp/pdu.js';
 import type { SessionDefaults } from '../smpp/server.js';
-import type { ResponseInit, Session } from '../smpp/session.js';
-import { Fifo } from '../util/fifo.js';
+import type { Session } from '../smpp/session.js';
 import { registeredDeliveryOffset } from '../smpp/patch.js';
 import { Status } from '../smpp/defs.js';
-import type { Origin } from '../store/ledger.js';
 import type { Connector } from '../store/connectors.js';
+import { FairQueue } from './fair-queue.js';
+import { priorityFlagOffset } from './priority.js';
+import type { CarrierLink, CarrierRequest, ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
 
 const ESME_RSYSERR = Status.ESME_RSYSERR;
 
-/** A message on its way to a carrier. */
-export interface Outgoing {
-  id: number;
-  accountId: number;
-  /** Where it came from (default 'smpp'): a system message puts no receipt in any outbox. */
-  origin?: Origin;
-  /** The submit_sm as the account sent it, encoded (compact while queued). */
-  pdu: Buffer;
-  /** Candidate connectors from the route, in order; `tried` indexes the current one. */
-  connectors: string[];
-  tried: number;
-  attempts: number;
-  expiresAt: number;
-  submittedAt: number;
-  /** Set by cancel_sm while the message waits here: it is skipped, not sent. */
-  cancelled?: boolean;
-  /** On the wire: sent, response not yet in. */
-  inFlight?: boolean;
-  /** Times sent again after no answer (a response timeout or a lost connection). */
-  resends?: number;
-}
-
-export type SubmitOutcome =
-  | { kind: 'ok'; smscId: string; ms: number }
-  | { kind: 'status'; status: number; ms: number }
-  /** No answer in time. `waiting`: the connector is `--on-timeout wait`: not to be sent again, a late answer still comes here. */
-  | { kind: 'timeout'; ms: number; waiting?: boolean }
-  /** `--on-timeout wait`: no late answer either (or the link went down first); the carrier may have it. */
-  | { kind: 'unanswered'; ms: number }
-  | { kind: 'closed'; ms: number }
-  /** Its validity ran out while it waited here: not sent. */
-  | { kind: 'expired'; ms: number };
-
-export interface ConnectorHooks {
-  /** A request from the SMSC (receipt or MO); the promise settles once its work is committed. */
-  inbound(pdu: Pdu, connector: string): Promise<ResponseInit>;
-  result(msg: Outgoing, outcome: SubmitOutcome, connector: string): void;
-  /** The connector went up (true) or down (false). */
-  state(connector: string, up: boolean): void;
-}
+export type { ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
 
 export interface ConnectorOptions {
   config: Connector;
@@ -68,10 +31,15 @@ export interface ConnectorOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean };
 }
 
-export class ConnectorLink {
+/** A copy of an encoded submit_sm without its schedule_delivery_time. */
+function unscheduled(submitSm: Buffer): Buffer {
+  return encode({ ...(decode(submitSm) as PduOf<'submit_sm'>), schedule_delivery_time: '' });
+}
+
+export class ConnectorLink implements CarrierLink {
   readonly id: string;
   private config: Connector;
-  private readonly queue = new Fifo<Outgoing>();
+  private readonly queue = new FairQueue();
   private readonly bucket: TokenBucket;
   private readonly clients: SmppClient[] = [];
   private tx: Session | undefined;
@@ -95,13 +63,20 @@ export class ConnectorLink {
     return this.queue.length;
   }
 
+  oldest(priority: boolean): number | undefined {
+    return this.queue.oldest(priority);
+  }
+
   get inFlight(): number {
     return this.tx?.inFlight ?? 0;
   }
 
-  /** The bound transmitting session, for requests other than submits (cancel_sm, replace_sm). */
-  get session(): Session | undefined {
-    return this.up ? this.tx : undefined;
+  /** A request other than a submit (cancel_sm, replace_sm) on the bound transmitting session. */
+  forward(pdu: CarrierRequest): Promise<number> | undefined {
+    const session = this.up ? this.tx : undefined;
+    if (!session) return undefined;
+    const sent = pdu.command === 'cancel_sm' ? session.request(pdu) : session.request(pdu);
+    return sent.then((resp) => resp.command_status);
   }
 
   get settings(): Connector {
@@ -190,7 +165,7 @@ export class ConnectorLink {
       }
       const msg = this.queue.shift()!;
       if (msg.cancelled) continue;
-      if (Date.now() >= msg.expiresAt) {
+      if (this.o.clock.wallNow() >= msg.expiresAt) {
         this.o.hooks.result(msg, { kind: 'expired', ms: 0 }, this.id);
         continue;
       }
@@ -211,9 +186,12 @@ export class ConnectorLink {
     msg.inFlight = true;
     // We always ask the carrier for a receipt: the ledger needs the final state even when the
     // account did not ask for one. A copy: the stored PDU stays as the account sent it.
-    const bytes = Buffer.from(msg.pdu);
+    // --schedule hold: the gateway held it until due; the carrier must not hold it again.
+    const bytes = this.config.schedule === 'hold' && msg.pdu[priorityFlagOffset(msg.pdu) + 1] !== 0 ? unscheduled(msg.pdu) : Buffer.from(msg.pdu);
     const rd = registeredDeliveryOffset(bytes);
     bytes[rd] = (bytes[rd]! & ~0x03) | 0x01;
+    // --forward-priority no: the carrier sees every message at its normal priority.
+    if (!this.config.forwardPriority) bytes[priorityFlagOffset(bytes)] = 0;
     // Outcomes are handled synchronously (see Session.requestEncoded): the carrier id is queued
     // for commit before a receipt right behind the response is looked up.
     const answered = (resp: Pdu) => {

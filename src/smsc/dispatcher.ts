@@ -1,132 +1,163 @@
-// Sends accepted MT messages to carriers and decides what each outcome means: record the carrier's
-// id, retry later, fail over to the route's next connector, or end the message (and write the
-// receipt the account asked for). Keeps the running connectors in step with the connector table.
+// The carrier side's front: takes accepted MT messages, places them on carrier links, acts on what
+// each outcome means, and changes (cancel, replace) messages not yet taken by a carrier. The
+// concerns live in their own units: links.ts (the running links, kept in step with the connector
+// table), placement.ts (choice and failover), outcome.ts (what an answer means), retries.ts
+// (backoff), paging.ts (memory bounded, the rest paged in from the ledger).
 import type { Clock } from '../clock.js';
-import type { ReceiptService } from '../dlr/service.js';
-import { MessageState } from '../smpp/message-state.js';
+import { MessageState, isFinal } from '../smpp/message-state.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { TimerQueue } from '../rate/timer-queue.js';
-import { ESME_RTHROTTLED, statusName } from '../smpp/defs.js';
 import type { Connector } from '../store/connectors.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError, logWriteError } from '../store/health.js';
-import type { Ledger } from '../store/ledger.js';
-import { ConnectorLink, type ConnectorOptions, type Outgoing, type SubmitOutcome } from './connector.js';
+import type { Ledger, MessageRecord, QueuedMessage } from '../store/ledger.js';
+import { parseSmppTime } from '../smpp/time.js';
 import { CarrierIdCheck } from './carrier-ids.js';
+import { inPriorityLane, priorityFlagOffset } from './priority.js';
+import type { CarrierLink, CarrierRequest, ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
+import { Links, type LinkFactory } from './links.js';
+import { OutcomePolicy } from './outcome.js';
+import { Paging } from './paging.js';
+import { failOver, gatherOnUp, leaveDownLink, place } from './placement.js';
+import { Retries } from './retries.js';
+import { DuePaging } from './schedule.js';
 import type { ErrorRules } from './rules.js';
+
+/** A message as its receipt needs it. */
+export interface ReceiptSubject {
+  id: number;
+  accountId: number;
+  origin?: Outgoing['origin'];
+  pdu: Buffer;
+  submittedAt: number;
+}
+
+/** Where outcomes are recorded (dlr/service.ts): the carrier's id, or a final state with the account's receipt. */
+export interface OutcomeRecords {
+  recordSent(id: number, connector: string, smscIdRaw: string, sentAt: number): Promise<void>;
+  recordFinal(msg: ReceiptSubject, state: number, status: number | null, connector: string | null): Promise<void>;
+}
+
+export type DispatcherLedger = Pick<
+  Ledger,
+  'queuedPage' | 'countQueued' | 'maxId' | 'markRetry' | 'expiredQueued' | 'get' | 'replacePdu' | 'duePage' | 'nextDue'
+>;
 
 export interface DispatcherOptions {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
   commit: GroupCommit;
-  ledger: Ledger;
-  receipts: ReceiptService;
+  ledger: DispatcherLedger;
+  receipts: OutcomeRecords;
   rules: ErrorRules;
-  /** Builds a link (tests and the gateway pass the session defaults and TLS material). */
-  link: (config: Connector, hooks: ConnectorOptions['hooks']) => ConnectorLink;
-  inbound: ConnectorOptions['hooks']['inbound'];
+  /** Builds a link (the gateway passes the session defaults and TLS material; tests, fakes). */
+  link: LinkFactory;
+  inbound: ConnectorHooks['inbound'];
   /** Messages held in memory at most (default 100,000); past it, new ones wait in the ledger only. */
   maxHeld?: number;
+  /** The highest priority_flag an account is granted (default 0): for messages paged in from the ledger. */
+  maxPriority?: (accountId: number) => number;
 }
 
+/** What became of a cancel or replace: done, or refused with the reason. */
+export type Change = { ok: true } | { ok: false; why: string };
+
+const OK: Change = { ok: true };
+
 export class Dispatcher {
-  readonly links = new Map<string, ConnectorLink>();
-  /** Messages here that no carrier has accepted yet (queued, in flight, or waiting to retry). */
-  private readonly held = new Map<number, Outgoing>();
+  private readonly linkSet: Links;
+  private readonly paging: Paging;
+  private readonly due: DuePaging;
+  private readonly retries: Retries;
+  private readonly policy: OutcomePolicy;
   /** Messages none of whose connectors runs; tried again after each table change. */
   private readonly orphans = new Set<Outgoing>();
-  /** Messages that left `held` whose new state (sent, final) is not committed yet: not to be paged in again. */
-  private readonly settling = new Set<number>();
-  private readonly maxHeld: number;
-  /**
-   * Memory is bounded: past maxHeld, accepted messages stay in the ledger (state queued) and are
-   * paged in, oldest first, as held ones leave. `spillFrom` is the lowest id that may be waiting
-   * there (undefined: none); `seenId` the highest id handed to accept(), so a page never reads a
-   * message whose hand-over is still on its way.
-   */
-  private spillFrom: number | undefined;
-  private seenId = 0;
   /** While the store cannot record outcomes: messages held here instead of going to a link. */
   private paused: Outgoing[] | undefined;
-  private readonly retries: TimerQueue;
   private readonly log: Logger;
   private readonly ids: CarrierIdCheck;
-  /** Submit response timeouts in a row, per connector (reset by any answer). */
-  private readonly timeoutsInRow = new Map<string, number>();
-  /** What carrier errors mean; replaced on a configuration reload. */
-  rules: ErrorRules;
 
   constructor(private readonly o: DispatcherOptions) {
-    this.rules = o.rules;
-    this.maxHeld = o.maxHeld ?? 100_000;
     this.log = o.logger.child({ part: 'dispatcher' });
-    this.retries = new TimerQueue(o.clock, (err) => this.log.error({ err: String(err) }, 'retry job failed'));
-    this.ids = new CarrierIdCheck(o.metrics, this.log);
+    this.policy = new OutcomePolicy(o.rules, o.metrics);
+    this.retries = new Retries({ clock: o.clock, commit: o.commit, ledger: o.ledger, logger: this.log });
+    this.paging = new Paging(o.ledger, o.maxHeld ?? 100_000, (msg) => this.pagedIn(msg), this.log);
+    this.due = new DuePaging(o.ledger, o.clock, (m) => this.dueNow(m));
+    this.ids = new CarrierIdCheck(o.metrics, this.log, () => o.clock.wallNow());
+    this.linkSet = new Links({
+      build: o.link,
+      inbound: o.inbound,
+      logger: this.log,
+      result: (msg, outcome, connector) => this.onResult(msg, outcome, connector),
+      state: (link, up) => this.onState(link, up),
+    });
+  }
+
+  /** What carrier errors mean; replaced on a configuration reload. */
+  get rules(): ErrorRules {
+    return this.policy.rules;
+  }
+
+  set rules(rules: ErrorRules) {
+    this.policy.rules = rules;
+  }
+
+  /** The running links by connector id. */
+  get links(): ReadonlyMap<string, CarrierLink> {
+    return this.linkSet.map;
+  }
+
+  /** Per connector, the age in seconds of the oldest message queued in each lane (for the gauge). */
+  queueAges(): Record<string, { priority?: number; normal?: number }> {
+    const now = this.o.clock.wallNow();
+    const out: Record<string, { priority?: number; normal?: number }> = {};
+    for (const [id, link] of this.links) {
+      const p = link.oldest(true);
+      const n = link.oldest(false);
+      out[id] = { ...(p !== undefined ? { priority: (now - p) / 1000 } : {}), ...(n !== undefined ? { normal: (now - n) / 1000 } : {}) };
+    }
+    return out;
   }
 
   /** Starts, updates and stops links to match the connector table. */
   reconcile(connectors: readonly Connector[]): void {
-    const wanted = new Map(connectors.filter((c) => c.enabled).map((c) => [c.id, c]));
-    for (const [id, link] of this.links) {
-      const next = wanted.get(id);
-      const s = link.settings;
-      const rebind = !next || next.host !== s.host || next.port !== s.port || next.systemId !== s.systemId || next.password !== s.password
-        || next.systemType !== s.systemType || next.bind !== s.bind || next.tls !== s.tls || next.window !== s.window;
-      if (!rebind) {
-        link.update(next);
-        continue;
-      }
-      this.links.delete(id);
-      const orphans = link.drainQueue();
-      void link.stop(5_000);
-      this.log.info({ connector: id, reason: next ? 'settings changed' : 'removed or disabled' }, 'connector stopped');
-      if (next) this.start(next);
-      for (const msg of orphans) this.submit(msg);
-    }
-    for (const c of wanted.values()) if (!this.links.has(c.id)) this.start(c);
-    const waiting = [...this.orphans];
+    const moved = this.linkSet.reconcile(connectors);
+    const waiting = [...moved, ...this.orphans];
     this.orphans.clear();
     for (const msg of waiting) this.submit(msg);
   }
 
   /** A newly accepted (committed) message: held and sent, or left in the ledger while memory is full. */
   accept(msg: Outgoing): void {
-    if (msg.id > this.seenId) this.seenId = msg.id;
-    if (this.spillFrom !== undefined || this.held.size >= this.maxHeld) {
-      if (this.spillFrom === undefined || msg.id < this.spillFrom) {
-        if (this.spillFrom === undefined) this.log.warn({ held: this.held.size }, 'messages held in memory at the limit; new ones wait in the ledger');
-        this.spillFrom = msg.id;
-      }
-      return;
-    }
-    this.submit(msg);
+    if (this.heldUntilDue(msg)) return;
+    if (this.paging.admit(msg)) this.submit(msg);
   }
 
-  /** At start: every message queued in the ledger waits, a page at a time. Returns how many. */
+  /** At start: every message queued in the ledger waits, a page at a time (scheduled ones until due). Returns how many. */
   resume(): number {
-    this.seenId = Math.max(this.seenId, this.o.ledger.maxId());
-    const n = this.o.ledger.countQueued();
-    if (n > 0) {
-      this.spillFrom = 0;
-      this.refill();
-    }
-    return n;
+    this.due.resume();
+    return this.paging.resume();
   }
 
   /** Messages here (queued, in flight or waiting to retry). */
   get heldCount(): number {
-    return this.held.size;
+    return this.paging.size;
+  }
+
+  get queuedTotal(): number {
+    let n = 0;
+    for (const l of this.links.values()) n += l.queued;
+    return n + this.retries.size + this.orphans.size;
   }
 
   /**
    * Ends queued messages whose validity ran out: held ones that are not on the wire (a link that
    * is down keeps its queue), and those only the ledger holds. Called periodically.
    */
-  expireQueued(now = Date.now()): number {
+  expireQueued(now = this.o.clock.wallNow()): number {
     let n = 0;
-    for (const msg of this.held.values()) {
+    for (const msg of this.paging.values()) {
       if (msg.inFlight || msg.cancelled || msg.expiresAt > now) continue;
       msg.cancelled = true; // skipped where it waits (a link queue, a retry timer, the orphans)
       this.orphans.delete(msg);
@@ -134,12 +165,11 @@ export class Dispatcher {
       n++;
     }
     if (n > 0) for (const link of this.links.values()) link.dropCancelled();
-    if (this.spillFrom !== undefined) {
-      for (const m of this.o.ledger.expiredQueued(now, 5_000)) {
-        if (this.held.has(m.id) || this.settling.has(m.id)) continue;
-        this.finish({ ...m, connectors: [], tried: 0, attempts: 0, expiresAt: now }, MessageState.EXPIRED, null, null);
-        n++;
-      }
+    // Those only the ledger holds: paged out while memory was full, or scheduled for later.
+    for (const m of this.o.ledger.expiredQueued(now, 5_000)) {
+      if (this.paging.busy(m.id)) continue;
+      this.finish({ ...m, connectors: [], tried: 0, attempts: 0, expiresAt: now }, MessageState.EXPIRED, null, null);
+      n++;
     }
     return n;
   }
@@ -159,11 +189,107 @@ export class Dispatcher {
     }
   }
 
-  /** Hands a held message to the first of its connectors that is up (or the first, to wait). */
-  submit(msg: Outgoing): void {
+  /**
+   * The account was removed with --purge: its queued messages were ended DELETED in the ledger by
+   * that command, so the ones held here go without being sent (one on the wire stays DELETED: the
+   * ledger refuses to record it as sent). One accepted after the purge, before this process saw
+   * the removal, is still queued in the ledger and goes out. Returns how many were dropped.
+   */
+  forgetAccount(accountId: number): number {
+    let n = 0;
+    for (const msg of this.paging.values()) {
+      if (msg.accountId !== accountId || msg.inFlight || msg.cancelled) continue;
+      if (this.o.ledger.get(msg.id)?.state === MessageState.QUEUED) continue;
+      msg.cancelled = true; // skipped where it waits (a link queue, a retry timer, the orphans)
+      this.orphans.delete(msg);
+      this.paging.forget(msg.id);
+      n++;
+    }
+    if (n > 0) for (const link of this.links.values()) link.dropCancelled();
+    return n;
+  }
+
+  /**
+   * cancel_sm of `record`: one no carrier has taken yet ends DELETED here (held in memory or only
+   * in the ledger); one a carrier has is cancelled there. Rejects when the store cannot commit.
+   */
+  async cancel(record: MessageRecord, request: CarrierRequest & { command: 'cancel_sm' }): Promise<Change> {
+    const held = this.paging.get(record.id);
+    if (held && !held.inFlight) {
+      held.cancelled = true; // skipped where it waits
+      const recorded = this.o.receipts.recordFinal(held, MessageState.DELETED, null, null);
+      this.paging.release(held, recorded);
+      await recorded;
+      return OK;
+    }
+    if (!held && record.state === MessageState.QUEUED && !this.paging.busy(record.id)) {
+      const recorded = this.o.receipts.recordFinal(record, MessageState.DELETED, null, null);
+      this.paging.keepOut(record.id, recorded);
+      await recorded;
+      return OK;
+    }
+    return this.forward(record, request);
+  }
+
+  /**
+   * replace_sm of `record`: one no carrier has taken yet gets `rewrite` of its stored submit_sm
+   * (which may throw to refuse) here and in the ledger; one a carrier has is replaced there.
+   */
+  async replace(record: MessageRecord, request: CarrierRequest & { command: 'replace_sm' }, rewrite: (stored: Buffer) => Buffer): Promise<Change> {
+    const rd = request.registered_delivery ?? 0;
+    // A new schedule_delivery_time moves a message held until due (the ledger's due time).
+    const scheduled = request.schedule_delivery_time ? parseSmppTime(request.schedule_delivery_time, this.o.clock.wallNow()) : undefined;
+    const dueAt = scheduled !== undefined && scheduled > this.o.clock.wallNow() ? scheduled : null;
+    const store = (next: Buffer) =>
+      this.o.commit
+        .run(() => this.o.ledger.replacePdu(record.id, next, rd, dueAt))
+        .catch((err: unknown) => {
+          if (err instanceof StoreUnavailableError) throw err;
+          return false;
+        });
+    const gone: Change = { ok: false, why: 'the message left meanwhile' };
+    const held = this.paging.get(record.id);
+    if (held && !held.inFlight) {
+      const next = rewrite(held.pdu);
+      // In memory first: a link may send it while the commit is under way.
+      const previous = held.pdu;
+      held.pdu = next;
+      if (await store(next)) return OK;
+      held.pdu = previous;
+      return gone;
+    }
+    if (!held && record.state === MessageState.QUEUED && !this.paging.busy(record.id)) {
+      // Queued in the ledger only (memory was full): replaced there, and paged in as replaced.
+      const stored = store(rewrite(record.pdu));
+      this.paging.keepOut(record.id, stored);
+      if (!(await stored)) return gone;
+      if (dueAt !== null) this.due.note(dueAt);
+      return OK;
+    }
+    return this.forward(record, request);
+  }
+
+  /** Stops every link (unbind, in-flight answered up to the deadline); pending retries stay queued in the ledger. */
+  async stop(deadlineMs: number): Promise<void> {
+    this.retries.clear();
+    this.due.stop();
+    await this.linkSet.stop(deadlineMs);
+  }
+
+  /** Sends a cancel_sm/replace_sm for a message a carrier took, naming it by the carrier's id. */
+  private async forward(record: MessageRecord, request: CarrierRequest): Promise<Change> {
+    if (isFinal(record.state) || record.smscIdRaw === null || record.connector === null) return { ok: false, why: 'message already final or not yet accepted' };
+    const sent = this.links.get(record.connector)?.forward({ ...request, message_id: record.smscIdRaw });
+    if (!sent) return { ok: false, why: `connector ${record.connector} is down` };
+    const status = await sent;
+    return status === 0 ? OK : { ok: false, why: `carrier refused ${request.command} (status ${status})` };
+  }
+
+  /** Hands a held message to a link (see placement.ts), or keeps it until one of its connectors runs. */
+  private submit(msg: Outgoing): void {
     if (msg.cancelled) return;
-    this.held.set(msg.id, msg);
-    if (Date.now() >= msg.expiresAt) {
+    this.paging.hold(msg);
+    if (this.o.clock.wallNow() >= msg.expiresAt) {
       this.finish(msg, MessageState.EXPIRED, null, null);
       return;
     }
@@ -171,17 +297,7 @@ export class Dispatcher {
       this.paused.push(msg);
       return;
     }
-    const n = msg.connectors.length;
-    for (let k = 0; k < n; k++) {
-      const i = (msg.tried + k) % n;
-      const link = this.links.get(msg.connectors[i]!);
-      if (link?.up) {
-        msg.tried = i;
-        link.enqueue(msg);
-        return;
-      }
-    }
-    const link = this.links.get(msg.connectors[msg.tried % n]!) ?? [...msg.connectors].map((id) => this.links.get(id)).find((l) => l !== undefined);
+    const link = place(msg, this.links);
     if (link) {
       link.enqueue(msg);
       return;
@@ -191,237 +307,88 @@ export class Dispatcher {
     this.orphans.add(msg);
   }
 
-  /** A message not yet taken by a carrier, if it is here. */
-  holding(id: number): Outgoing | undefined {
-    return this.held.get(id);
-  }
-
   /**
-   * Runs `work` on a queued message that only the ledger holds (memory was full), keeping it from
-   * being paged in until `work` settles; undefined if the message is held here or settling.
+   * A message scheduled for later whose (first) connector is `--schedule hold` stays in the ledger
+   * only until due (DuePaging pages it in then); true if `msg` is one.
    */
-  whileStored<T>(id: number, work: () => Promise<T>): Promise<T> | undefined {
-    if (this.held.has(id) || this.settling.has(id)) return undefined;
-    this.settling.add(id);
-    const done = work();
-    void done.catch(() => undefined).finally(() => {
-      this.settling.delete(id);
-      this.refill();
-    });
-    return done;
+  private heldUntilDue(msg: Outgoing): boolean {
+    if (msg.dueAt === undefined || msg.dueAt <= this.o.clock.wallNow()) return false;
+    if (this.links.get(msg.connectors[0]!)?.settings.schedule !== 'hold') return false;
+    this.due.note(msg.dueAt);
+    return true;
   }
 
-  /**
-   * The account was removed with --purge: its queued messages were ended DELETED in the ledger by
-   * that command, so the ones held here go without being sent (one on the wire stays DELETED: the
-   * ledger refuses to record it as sent). One accepted after the purge, before this process saw
-   * the removal, is still queued in the ledger and goes out. Returns how many were dropped.
-   */
-  forgetAccount(accountId: number): number {
-    let n = 0;
-    for (const msg of this.held.values()) {
-      if (msg.accountId !== accountId || msg.inFlight || msg.cancelled) continue;
-      if (this.o.ledger.get(msg.id)?.state === MessageState.QUEUED) continue;
-      msg.cancelled = true; // skipped where it waits (a link queue, a retry timer, the orphans)
-      this.orphans.delete(msg);
-      this.held.delete(msg.id);
-      n++;
-    }
-    if (n > 0) for (const link of this.links.values()) link.dropCancelled();
-    return n;
+  /** A message fell due in the ledger: held and sent unless it is here already (or memory is full: then paged as usual). */
+  private dueNow(m: QueuedMessage): void {
+    if (this.paging.busy(m.id)) return;
+    const msg: Outgoing = { ...m, tried: 0, dueAt: undefined };
+    if (!this.paging.admit(msg)) return;
+    this.paging.hold(msg);
+    this.pagedIn(msg);
   }
 
-  /** Ends a queued message that only the ledger holds (inside whileStored). */
-  cancelStored(m: { id: number; accountId: number; pdu: Buffer; submittedAt: number }, state: number): Promise<void> {
-    return this.o.receipts.recordFinal(m, state, null, null);
-  }
-
-  /** Pages queued messages in from the ledger while there is room (half the limit free). */
-  private refill(): void {
-    if (this.spillFrom === undefined || this.held.size > this.maxHeld / 2) return;
-    const room = this.maxHeld - this.held.size;
-    const page = this.o.ledger.queuedPage(this.spillFrom, this.seenId, room);
-    this.spillFrom = page.length < room ? undefined : page[page.length - 1]!.id + 1;
-    for (const m of page) if (!this.held.has(m.id) && !this.settling.has(m.id)) this.submit({ ...m, tried: 0 });
-    if (this.spillFrom === undefined) this.log.info({ held: this.held.size }, 'every queued message is held in memory again');
-  }
-
-  /** `msg` left `held`; `recorded` settles once its new state is committed. */
-  private settle(msg: Outgoing, recorded: Promise<void>): void {
-    this.held.delete(msg.id);
-    this.settling.add(msg.id);
-    void recorded.finally(() => {
-      this.settling.delete(msg.id);
-      this.refill();
-    });
-  }
-
-  /** Stops every link (unbind, in-flight answered up to the deadline); pending retries stay queued in the ledger. */
-  async stop(deadlineMs: number): Promise<void> {
-    this.retries.clear();
-    await Promise.all([...this.links.values()].map((l) => l.stop(deadlineMs)));
-  }
-
-  get queuedTotal(): number {
-    let n = 0;
-    for (const l of this.links.values()) n += l.queued;
-    return n + this.retries.size + this.orphans.size;
-  }
-
-  private start(c: Connector): void {
-    const link: ConnectorLink = this.o.link(c, {
-      inbound: this.o.inbound,
-      result: (msg, outcome, connector) => this.onResult(msg, outcome, connector),
-      // A replaced link's late unbind must not act on its successor of the same id.
-      state: (id, up) => {
-        if (this.links.get(id) === link) this.onState(id, up);
-      },
-    });
-    this.links.set(c.id, link);
-    link.start();
-  }
-
-  private onState(id: string, up: boolean): void {
-    const link = this.links.get(id);
-    if (!link) return;
-    if (up) {
-      // Messages parked on a link that is down move to this one when their route names it.
-      for (const other of this.links.values()) {
-        if (other === link || other.up || other.queued === 0) continue;
-        for (const msg of other.drainQueue()) {
-          const i = msg.connectors.indexOf(id);
-          if (i >= 0) msg.tried = i;
-          (i >= 0 ? link : other).enqueue(msg);
-        }
-      }
+  /** A message paged in from the ledger takes its lane as intake gave it (one not due yet goes back there). */
+  private pagedIn(msg: Outgoing): void {
+    if (this.heldUntilDue(msg)) {
+      this.paging.forget(msg.id);
       return;
     }
-    // Failover: messages waiting on a link that went down move to the next connector that is up.
-    for (const msg of link.drainQueue()) {
-      if (msg.connectors.length > 1) msg.tried = (msg.tried + 1) % msg.connectors.length;
-      this.submit(msg);
-    }
+    const granted = this.o.maxPriority?.(msg.accountId) ?? 0;
+    msg.priority = granted > 0 && inPriorityLane(msg.pdu[priorityFlagOffset(msg.pdu)] ?? 0, granted);
+    this.submit(msg);
+  }
+
+  private onState(link: CarrierLink, up: boolean): void {
+    if (up) gatherOnUp(link, this.links);
+    else for (const msg of leaveDownLink(link)) this.submit(msg); // failover
   }
 
   private onResult(msg: Outgoing, outcome: SubmitOutcome, connector: string): void {
-    if (outcome.kind === 'expired') {
-      this.finish(msg, MessageState.EXPIRED, null, null); // never sent: nothing to count as a submit
-      return;
-    }
-    if (outcome.kind === 'unanswered') {
-      // --on-timeout wait, and no late answer: the carrier may have it, so it is not sent again.
-      // Kept as sent without a carrier id (no receipt can name it): its validity ends it.
-      if (msg.cancelled) return;
-      this.log.debug({ msgId: msg.id, connector }, 'no answer to a submit on a wait connector; kept as sent without a carrier id');
-      this.settle(msg, this.o.receipts.recordSent(msg.id, connector, '', Date.now() - outcome.ms - 1).catch((err: unknown) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record the message as sent')));
-      return;
-    }
-    const m = this.o.metrics;
-    const label = outcome.kind === 'ok' ? 'ESME_ROK' : outcome.kind === 'status' ? statusName(outcome.status) : outcome.kind;
-    m.connectorSubmits.inc({ connector, status: m.statusLabel(label) });
-    m.connectorLatency.observe({ connector }, outcome.ms / 1000);
-    if (outcome.kind === 'ok') m.sent.mark(connector);
-    if (outcome.kind === 'timeout') this.timedOut(connector);
-    else if (outcome.kind !== 'closed') this.timeoutsInRow.delete(connector);
-    if (outcome.kind === 'timeout' && outcome.waiting) return; // its late answer (or none) comes back here
-    if (msg.cancelled) return; // cancel_sm ended it meanwhile
-    if (outcome.kind === 'ok') {
-      const sentAt = Date.now() - outcome.ms - 1;
-      const { smscId } = outcome;
-      this.ids.check(connector, smscId, msg.id);
-      this.settle(
-        msg,
-        this.o.receipts.recordSent(msg.id, connector, smscId, sentAt).catch((err: unknown) =>
-          this.stored(err, () => this.o.receipts.recordSent(msg.id, connector, smscId, sentAt), msg.id, 'could not record the carrier id'),
-        ),
-      );
-      return;
-    }
-    if (outcome.kind === 'status' && outcome.status === ESME_RTHROTTLED) {
-      m.connectorThrottled.inc({ connector });
-      this.links.get(connector)?.slowDown();
-    }
-    const status = outcome.kind === 'status' ? outcome.status : null;
-    if (this.rules.classify(status) === 'permanent') {
-      // A refusal is REJECTD; a permanent "no answer" (rules.noResponse) is UNDELIV.
-      this.finish(msg, status === null ? MessageState.UNDELIVERABLE : MessageState.REJECTED, status, connector);
-      return;
-    }
-    if (msg.attempts >= this.rules.policy.maxAttempts) {
-      this.finish(msg, MessageState.UNDELIVERABLE, status, connector);
-      return;
-    }
-    if (outcome.kind === 'timeout' || outcome.kind === 'closed') {
-      // Sent and never answered: the carrier may have it; every resend may be a duplicate, so
-      // they are counted and bounded.
-      if ((msg.resends ?? 0) >= (this.rules.policy.maxResends ?? 2)) {
-        this.finish(msg, MessageState.UNDELIVERABLE, null, connector);
-        return;
-      }
-      msg.resends = (msg.resends ?? 0) + 1;
-      m.carrierResends.inc({ connector });
-    }
-    m.retries.inc({ connector });
-    // Fail over at once when the route has another connector that is up; otherwise back off.
-    const n = msg.connectors.length;
-    for (let k = 1; k < n; k++) {
-      const i = (msg.tried + k) % n;
-      if (this.links.get(msg.connectors[i]!)?.up) {
-        msg.tried = i;
-        this.submit(msg);
-        return;
-      }
-    }
-    this.retryLater(msg, status);
-  }
-
-  /** A `reconnect` connector binds again after timeoutsBeforeRebind response timeouts in a row. */
-  private timedOut(connector: string): void {
-    const n = (this.timeoutsInRow.get(connector) ?? 0) + 1;
     const link = this.links.get(connector);
-    if (n < (this.rules.policy.timeoutsBeforeRebind ?? 3) || link?.settings.onTimeout !== 'reconnect') {
-      this.timeoutsInRow.set(connector, n);
-      return;
+    const { decision, throttled, rebind } = this.policy.judge(msg, outcome, connector, link?.settings.onTimeout === 'reconnect');
+    if (throttled) link?.slowDown();
+    if (rebind !== undefined) link?.rebind(rebind);
+    switch (decision.act) {
+      case 'none':
+        return;
+      case 'kept': {
+        this.log.debug({ msgId: msg.id, connector }, 'no answer to a submit on a wait connector; kept as sent without a carrier id');
+        const sentAt = this.o.clock.wallNow() - outcome.ms - 1;
+        this.paging.release(
+          msg,
+          this.o.receipts
+            .recordSent(msg.id, connector, '', sentAt)
+            .catch((err: unknown) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record the message as sent')),
+        );
+        return;
+      }
+      case 'sent': {
+        const sentAt = this.o.clock.wallNow() - outcome.ms - 1;
+        const { smscId } = decision;
+        this.ids.check(connector, smscId, msg.id);
+        const record = () => this.o.receipts.recordSent(msg.id, connector, smscId, sentAt);
+        this.paging.release(
+          msg,
+          record().catch((err: unknown) => this.retries.rewrite(err, record, msg.id, 'could not record the carrier id')),
+        );
+        return;
+      }
+      case 'final':
+        this.finish(msg, decision.state, decision.status, outcome.kind === 'expired' ? null : connector);
+        return;
+      case 'again':
+        // Fail over at once when the route has another connector that is up; otherwise back off.
+        if (failOver(msg, this.links)) this.submit(msg);
+        else this.retries.later(msg, decision.status, this.policy.rules, (m) => this.submit(m));
     }
-    this.timeoutsInRow.delete(connector);
-    this.o.metrics.carrierRebinds.inc({ connector });
-    link.rebind(n);
-  }
-
-  private retryLater(msg: Outgoing, status: number | null): void {
-    const delay = this.rules.delayMs(msg.attempts, status);
-    const nextAt = Date.now() + delay;
-    this.o.commit.run(() => this.o.ledger.markRetry(msg.id, nextAt, status ?? 0)).catch((err: Error) => logWriteError(this.log, err, { msgId: msg.id }, 'could not record retry'));
-    this.retries.add(delay, () => this.submit(msg));
-  }
-
-  /** Ends a message that is still here (cancel_sm): it will not be sent. */
-  cancel(msg: Outgoing, state: number): Promise<void> {
-    msg.cancelled = true;
-    const recorded = this.o.receipts.recordFinal(msg, state, null, null);
-    this.settle(msg, recorded.catch(() => undefined));
-    return recorded;
   }
 
   private finish(msg: Outgoing, state: number, status: number | null, connector: string | null): void {
     this.o.metrics.finalStates.inc({ state: String(state) });
-    this.settle(
+    const record = () => this.o.receipts.recordFinal(msg, state, status, connector);
+    this.paging.release(
       msg,
-      this.o.receipts.recordFinal(msg, state, status, connector).catch((err: unknown) =>
-        this.stored(err, () => this.o.receipts.recordFinal(msg, state, status, connector), msg.id, 'could not record final state'),
-      ),
-    );
-  }
-
-  /**
-   * A write about a message that left memory failed with `err`. Refused for now (disk full,
-   * locked): `again` runs every second until it commits (the carrier took the message: sending
-   * it again would be a duplicate). A real fault, or the store lost, is logged and left.
-   */
-  private stored(err: unknown, again: () => Promise<void>, msgId: number, what: string): Promise<void> | void {
-    if (!(err instanceof StoreUnavailableError) || err.reason === 'lost') return logWriteError(this.log, err, { msgId }, what);
-    return new Promise<void>((resolve) =>
-      this.retries.add(1_000, () => resolve(again().catch((next: unknown) => this.stored(next, again, msgId, what)))),
+      record().catch((err: unknown) => this.retries.rewrite(err, record, msg.id, 'could not record final state')),
     );
   }
 }

@@ -26,6 +26,8 @@ export interface Account {
   bindTypes: BindType[];
   /** How this account sees its message ids. */
   idFormat: 'hex' | 'dec';
+  /** The highest priority_flag honoured (0..3): above 0 its flagged messages take a connector's priority lane. */
+  maxPriority: number;
   enabled: boolean;
 }
 
@@ -45,6 +47,7 @@ export interface AccountInput {
   allow?: string[];
   bindTypes?: BindType[];
   idFormat?: 'hex' | 'dec';
+  maxPriority?: number;
   enabled?: boolean;
 }
 
@@ -58,6 +61,7 @@ interface Row {
   allow: string;
   bind_types: string;
   id_format: 'hex' | 'dec';
+  max_priority: number;
   enabled: number;
 }
 
@@ -72,6 +76,7 @@ function fromRow(r: Row): Account {
     allow: r.allow ? r.allow.split(',') : [],
     bindTypes: r.bind_types.split(',') as BindType[],
     idFormat: r.id_format,
+    maxPriority: r.max_priority,
     enabled: r.enabled === 1,
   };
 }
@@ -91,6 +96,9 @@ function check(input: AccountInput): void {
   }
   for (const t of input.bindTypes ?? []) if (!BIND_TYPES.includes(t)) throw new InvalidInputError(`bind type ${t} is not one of ${BIND_TYPES.join(', ')}`);
   if (input.bindTypes !== undefined && input.bindTypes.length === 0) throw new InvalidInputError('at least one bind type must be allowed');
+  if (input.maxPriority !== undefined && !(Number.isInteger(input.maxPriority) && input.maxPriority >= 0 && input.maxPriority <= 3)) {
+    throw new InvalidInputError('max priority must be 0, 1, 2 or 3 (an SMPP priority_flag)');
+  }
   if (input.idFormat !== undefined && input.idFormat !== 'hex' && input.idFormat !== 'dec') throw new InvalidInputError('id format must be hex or dec');
 }
 
@@ -105,11 +113,11 @@ export class AccountStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO accounts (system_id, password_hash, tps, window, max_binds, allow, bind_types, id_format, enabled, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO accounts (system_id, password_hash, tps, window, max_binds, allow, bind_types, id_format, max_priority, enabled, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(systemId, hashPassword(input.password), input.tps ?? 0, input.window ?? 10, input.maxBinds ?? 4, (input.allow ?? []).join(','),
-          (input.bindTypes ?? BIND_TYPES).join(','), input.idFormat ?? 'hex', input.enabled === false ? 0 : 1, t, t);
+          (input.bindTypes ?? BIND_TYPES).join(','), input.idFormat ?? 'hex', input.maxPriority ?? 0, input.enabled === false ? 0 : 1, t, t);
       bumpConfigVersion(this.db);
     })();
     return this.get(systemId)!;
@@ -123,11 +131,11 @@ export class AccountStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `UPDATE accounts SET password_hash = ?, tps = ?, window = ?, max_binds = ?, allow = ?, bind_types = ?, id_format = ?, enabled = ?, updated_at = ?
+          `UPDATE accounts SET password_hash = ?, tps = ?, window = ?, max_binds = ?, allow = ?, bind_types = ?, id_format = ?, max_priority = ?, enabled = ?, updated_at = ?
            WHERE id = ?`,
         )
         .run(input.password !== undefined ? hashPassword(input.password) : current.passwordHash, next.tps, next.window, next.maxBinds,
-          next.allow.join(','), next.bindTypes.join(','), next.idFormat, next.enabled ? 1 : 0, this.now(), current.id);
+          next.allow.join(','), next.bindTypes.join(','), next.idFormat, next.maxPriority, next.enabled ? 1 : 0, this.now(), current.id);
       bumpConfigVersion(this.db);
     })();
     return this.get(systemId)!;

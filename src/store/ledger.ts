@@ -22,6 +22,8 @@ export interface NewMessage {
   connectors: string[];
   expiresAt: number;
   now: number;
+  /** When it is due (schedule_delivery_time); default `now`. */
+  dueAt?: number;
 }
 
 /** What the dispatcher needs of a queued message. */
@@ -35,6 +37,8 @@ export interface QueuedMessage {
   nextAt: number;
   expiresAt: number;
   submittedAt: number;
+  /** Its message's first part, for a part of a longer message. */
+  msg?: number;
 }
 
 /** What receipts and queries need of a message (of one part of it). */
@@ -93,6 +97,15 @@ interface RecordRow {
   done_at: number | null;
 }
 
+type QueuedRow = { id: number; account_id: number; origin: Origin; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number; msg: number | null };
+
+function fromQueuedRow(r: QueuedRow): QueuedMessage {
+  return {
+    id: r.id, accountId: r.account_id, origin: r.origin, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
+    submittedAt: r.submitted_at, ...(r.msg !== null ? { msg: r.msg } : {}),
+  };
+}
+
 function toRecord(r: RecordRow): MessageRecord {
   return {
     id: r.id, accountId: r.account_id, origin: r.origin, msg: r.msg ?? r.id, part: r.part, parts: r.parts, sourceAddr: r.source_addr, destAddr: r.dest_addr, registeredDelivery: r.registered_delivery, pdu: r.pdu,
@@ -133,7 +146,7 @@ export class Ledger {
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
       partsOf: db.prepare('SELECT * FROM messages WHERE msg = ? ORDER BY part'),
       queuedPage: db.prepare(
-        'SELECT id, account_id, origin, pdu, connectors, attempts, next_at, expires_at, submitted_at FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
+        'SELECT id, account_id, origin, pdu, connectors, attempts, next_at, expires_at, submitted_at, msg FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
       ),
       expiredQueued: db.prepare('SELECT id, account_id AS accountId, origin, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?'),
       countQueued: db.prepare('SELECT COUNT(*) FROM messages WHERE state = 0').pluck(),
@@ -149,7 +162,13 @@ export class Ledger {
       ),
       headPart: db.prepare('UPDATE messages SET msg = ? WHERE id = ?'),
       unanswered: db.prepare('SELECT * FROM messages WHERE state = 1 AND expires_at < ? LIMIT ?'),
-      replacePdu: db.prepare('UPDATE messages SET pdu = ?, registered_delivery = ? WHERE id = ? AND state = 0'),
+      replacePdu: db.prepare('UPDATE messages SET pdu = ?, registered_delivery = ?, next_at = COALESCE(?, next_at) WHERE id = ? AND state = 0'),
+      // Queued messages due later than their submit (scheduled, or waiting to retry), by due time, after (at, id).
+      duePage: db.prepare(
+        `SELECT id, account_id, origin, pdu, connectors, attempts, next_at, expires_at, submitted_at, msg FROM messages INDEXED BY messages_due
+         WHERE state = 0 AND next_at > submitted_at AND next_at <= ? AND (next_at, id) > (?, ?) ORDER BY next_at, id LIMIT ?`,
+      ),
+      nextDue: db.prepare('SELECT MIN(next_at) FROM messages INDEXED BY messages_due WHERE state = 0 AND next_at > submitted_at AND next_at > ?').pluck(),
       counts: db.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state'),
       anyParked: db.prepare('SELECT EXISTS (SELECT 1 FROM parked_receipts)').pluck(),
     };
@@ -164,7 +183,7 @@ export class Ledger {
 
   /** Stores an accepted message of one part; returns its id (the gateway's message_id). */
   insert(m: NewMessage): number {
-    const r = this.q.insert.run(this.nextId(), m.accountId, m.origin ?? 'smpp', m.sourceAddr, m.destAddr, m.registeredDelivery, m.pdu, m.routeId, m.connectors.join(','), m.now, m.expiresAt, m.now, null, 0, 1);
+    const r = this.q.insert.run(this.nextId(), m.accountId, m.origin ?? 'smpp', m.sourceAddr, m.destAddr, m.registeredDelivery, m.pdu, m.routeId, m.connectors.join(','), m.dueAt ?? m.now, m.expiresAt, m.now, null, 0, 1);
     return Number(r.lastInsertRowid);
   }
 
@@ -177,7 +196,7 @@ export class Ledger {
     const connectors = m.connectors.join(',');
     const ids: number[] = [];
     for (let part = 0; part < pdus.length; part++) {
-      const r = this.q.insert.run(this.nextId(), m.accountId, m.origin ?? 'smpp', m.sourceAddr, m.destAddr, m.registeredDelivery, pdus[part]!, m.routeId, connectors, m.now, m.expiresAt, m.now, ids[0] ?? null, part, pdus.length);
+      const r = this.q.insert.run(this.nextId(), m.accountId, m.origin ?? 'smpp', m.sourceAddr, m.destAddr, m.registeredDelivery, pdus[part]!, m.routeId, connectors, m.dueAt ?? m.now, m.expiresAt, m.now, ids[0] ?? null, part, pdus.length);
       ids.push(Number(r.lastInsertRowid));
     }
     // The first part learns it heads a message once its own id is known.
@@ -241,11 +260,7 @@ export class Ledger {
 
   /** Messages still queued here with ids from `fromId` to `toId`, oldest first, at most `limit` (paged into memory). */
   queuedPage(fromId: number, toId: number, limit: number): QueuedMessage[] {
-    type Row = { id: number; account_id: number; origin: Origin; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number };
-    return (this.q.queuedPage.all(fromId, toId, limit) as Row[]).map((r) => ({
-      id: r.id, accountId: r.account_id, origin: r.origin, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
-      submittedAt: r.submitted_at,
-    }));
+    return (this.q.queuedPage.all(fromId, toId, limit) as QueuedRow[]).map(fromQueuedRow);
   }
 
   /** Queued messages whose validity ran out by `now`, at most `limit`. */
@@ -295,9 +310,19 @@ export class Ledger {
     return this.q.dropBodies.run(now, doneBy, limit).changes;
   }
 
-  /** replace_sm of a message still queued here. */
-  replacePdu(id: number, pdu: Buffer, registeredDelivery: number): boolean {
-    return this.q.replacePdu.run(pdu, registeredDelivery, id).changes > 0;
+  /** replace_sm of a message still queued here (`dueAt`: its new schedule). */
+  replacePdu(id: number, pdu: Buffer, registeredDelivery: number, dueAt: number | null = null): boolean {
+    return this.q.replacePdu.run(pdu, registeredDelivery, dueAt, id).changes > 0;
+  }
+
+  /** Queued messages due by `now` later than their submit, after (`afterAt`, `afterId`) in due order, at most `limit`. */
+  duePage(now: number, afterAt: number, afterId: number, limit: number): QueuedMessage[] {
+    return (this.q.duePage.all(now, afterAt, afterId, limit) as QueuedRow[]).map(fromQueuedRow);
+  }
+
+  /** The earliest due time after `after` of a queued message due later than its submit (undefined: none). */
+  nextDue(after: number): number | undefined {
+    return (this.q.nextDue.get(after) as number | null) ?? undefined;
   }
 
   /** Messages by state. */

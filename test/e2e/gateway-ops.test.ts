@@ -36,6 +36,9 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
     cli(db, 'connector', 'add', 'dead', '--host', '127.0.0.1', '--port', '1', '--system-id', 'gw', '--password', 'x');
     cli(db, 'route', 'add', 'mt', '--connector', 'sim', '--prefix', '49');
     cli(db, 'route', 'add', 'mt', '--connector', 'dead', '--prefix', '44');
+    // The same simulator, with schedule_delivery_time held here until due.
+    cli(db, 'connector', 'add', 'later', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'x', '--schedule', 'hold');
+    cli(db, 'route', 'add', 'mt', '--connector', 'later', '--prefix', '47');
     gw = await startGateway(db);
     client = new SmppClient({ host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transceiver', system_id: 'acme', password: 'pw' } });
     client.start();
@@ -84,6 +87,22 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
     assert.equal((await o.request({ command: 'query_sm', message_id: sent.message_id })).command_status, 0x67, 'not its message');
     await other.close();
     assert.equal((await esme.request({ command: 'query_sm', message_id: 'zzz' })).command_status, 0x67);
+  });
+
+  test('--schedule hold: a message due later is held here (replace_sm and cancel_sm reach it) and one due soon goes out when due', async () => {
+    const held = await esme.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: '4790000001', schedule_delivery_time: '000001000000000R', short_message: Buffer.from('in an hour') });
+    const soon = await esme.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: '4790000002', schedule_delivery_time: '000000000002000R', short_message: Buffer.from('in two seconds') });
+    assert.deepEqual([held.command_status, soon.command_status], [0, 0]);
+    await submit('4790000003', 'at once');
+    await sim.until(() => submits.some((e) => e.key.endsWith('at once')));
+    const q = await esme.request({ command: 'query_sm', message_id: held.message_id, source_addr: 'ACME' });
+    assert.equal(q.message_state, 1, 'ENROUTE while held');
+    const r = await esme.request({ command: 'replace_sm', message_id: held.message_id, source_addr: 'ACME', short_message: Buffer.from('replaced, still in an hour') });
+    assert.equal(r.command_status, 0);
+    await sim.until(() => submits.some((e) => e.key.endsWith('in two seconds')));
+    assert.equal((await esme.request({ command: 'cancel_sm', message_id: held.message_id, source_addr: 'ACME' })).command_status, 0);
+    assert.equal((await esme.request({ command: 'query_sm', message_id: held.message_id, source_addr: 'ACME' })).message_state, 4, 'DELETED');
+    assert.ok(!submits.some((e) => e.key.includes('in an hour')), 'the held message never left');
   });
 
   test('cancel_sm of a message still queued here deletes it: query says DELETED, and it never leaves', async () => {

@@ -8,11 +8,18 @@ const MAX_FIRES_PER_ADVANCE = 100_000;
 
 export class ManualClock implements Clock {
   private t = 0;
+
+  /** `wallStart`: the wall-clock time (ms since the epoch) at which this clock starts. */
+  constructor(private readonly wallStart = Date.UTC(2026, 0, 1)) {}
   private timers: Timer[] = [];
   private nextId = 0;
 
   now(): number {
     return this.t;
+  }
+
+  wallNow(): number {
+    return this.wallStart + this.t;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {

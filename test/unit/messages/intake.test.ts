@@ -10,7 +10,7 @@ import { Metrics } from '../../../src/metrics.js';
 import { MtRouter } from '../../../src/routing/mt.js';
 import { decode } from '../../../src/smpp/codec.js';
 import type { PduOf } from '../../../src/smpp/pdu.js';
-import type { Outgoing } from '../../../src/smsc/connector.js';
+import type { Outgoing } from '../../../src/smsc/link.js';
 import type { Account } from '../../../src/store/accounts.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Ledger } from '../../../src/store/ledger.js';
@@ -24,7 +24,7 @@ function setup(t: Parameters<typeof tmpDb>[0], over: Partial<Account> = {}) {
   const clock = new ManualClock();
   const ledger = new Ledger(h.db);
   const handed: Outgoing[] = [];
-  const account: Account = { id: 7, systemId: 'acme', passwordHash: '', tps: 0, window: 10, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'hex', enabled: true, ...over };
+  const account: Account = { id: 7, systemId: 'acme', passwordHash: '', tps: 0, window: 10, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'hex', maxPriority: 0, enabled: true, ...over };
   let routes = new MtRouter([{ id: 1, order: 100, kind: 'static', account: null, prefix: '44', source: null, timeFrom: null, timeTo: null, connectors: [{ id: 'c1', weight: 1 }] }]);
   const metrics = new Metrics();
   const intake = new Intake({
@@ -116,4 +116,25 @@ test('an unknown account, and rates that change with the table', async (t) => {
   s.account.tps = 0;
   s.intake.reload([s.account]);
   await s.intake.submit(request());
+});
+
+test('priority_flag takes the priority lane only up to the account grant (max_priority)', async (t) => {
+  const bulk = setup(t);
+  await bulk.intake.submit(request({ priority: 3 }));
+  const granted = setup(t, { maxPriority: 1 });
+  await granted.intake.submit(request({ priority: 3 }));
+  await granted.intake.submit(request({ priority: 0 }));
+  assert.deepEqual([bulk.handed[0]!.priority, granted.handed[0]!.priority, granted.handed[1]!.priority], [false, true, false]);
+});
+
+test('a scheduled message counts its validity from its due time (a relative validity too); its due time is stored', async (t) => {
+  const { intake, ledger, handed, db } = setup(t);
+  // Absolute schedule one hour after T0 (YYMMDDhhmmss t nn +), relative validity of 10 minutes.
+  const id = await intake.submit(request({ scheduleText: '261204130000000+', validityText: '000000001000000R', validUntil: T0 + 600_000 }));
+  const due = T0 + 3_600_000;
+  assert.deepEqual([handed[0]!.dueAt, handed[0]!.expiresAt], [due, due + 600_000]);
+  assert.equal(db.prepare('SELECT next_at FROM messages WHERE id = ?').pluck().get(id), due);
+  const plain = await intake.submit(request({ scheduleText: '' }));
+  assert.deepEqual([handed[1]!.dueAt, handed[1]!.expiresAt], [undefined, T0 + 3_600_000]);
+  assert.equal(ledger.get(plain)!.state, 0);
 });

@@ -31,7 +31,7 @@ test('add with defaults, then get and list', (t) => {
   const { accounts, db } = store(t);
   const a = accounts.add('alice', { password: 'secret' });
   assert.deepEqual({ ...a, passwordHash: undefined }, {
-    id: 1, systemId: 'alice', passwordHash: undefined, tps: 0, window: 10, maxBinds: 4, allow: [], bindTypes: ['tx', 'rx', 'trx'], idFormat: 'hex', enabled: true,
+    id: 1, systemId: 'alice', passwordHash: undefined, tps: 0, window: 10, maxBinds: 4, allow: [], bindTypes: ['tx', 'rx', 'trx'], idFormat: 'hex', maxPriority: 0, enabled: true,
   });
   assert.deepEqual(accounts.get('alice'), a);
   assert.equal(accounts.get('bob'), undefined);
@@ -44,8 +44,9 @@ test('add with defaults, then get and list', (t) => {
 test('add with every field given', (t) => {
   const { accounts } = store(t);
   const a = accounts.add('full', {
-    password: '12345678', tps: 2.5, window: 1, maxBinds: 1, allow: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'], bindTypes: ['rx'], idFormat: 'dec', enabled: false,
+    password: '12345678', tps: 2.5, window: 1, maxBinds: 1, allow: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'], bindTypes: ['rx'], idFormat: 'dec', maxPriority: 2, enabled: false,
   });
+  assert.equal(a.maxPriority, 2);
   assert.equal(a.tps, 2.5);
   assert.equal(a.window, 1);
   assert.equal(a.maxBinds, 1);
@@ -148,6 +149,14 @@ test('bind types: only tx, rx, trx, and at least one', (t) => {
   invalid(() => accounts.add('b', { password: 'x', bindTypes: ['tx', 'txrx' as BindType] }), /bind type txrx is not one of tx, rx, trx/);
   invalid(() => accounts.add('b', { password: 'x', bindTypes: [] }), /at least one bind type/);
   assert.deepEqual(accounts.add('b', { password: 'x', bindTypes: ['trx', 'tx'] }).bindTypes, ['trx', 'tx']);
+});
+
+test('max priority: 0 to 3, a whole number; set changes it alone', (t) => {
+  const { accounts } = store(t);
+  accounts.add('a', { password: 'x' });
+  for (const bad of [-1, 4, 1.5]) invalid(() => accounts.set('a', { maxPriority: bad }), /max priority/);
+  assert.equal(accounts.set('a', { maxPriority: 3 }).maxPriority, 3);
+  assert.equal(accounts.set('a', { tps: 5 }).maxPriority, 3);
 });
 
 test('id format: hex or dec', (t) => {

@@ -40,7 +40,7 @@ test('add with defaults, get, list in id order', (t) => {
   const { connectors } = setup(t);
   const c = connectors.add('carrier-b', BASE);
   assert.deepEqual(c, {
-    id: 'carrier-b', host: 'smsc.example', port: 2775, systemId: 'gw', systemType: '', bind: 'trx', tps: 0, window: 10, tls: false, dlrId: 'auto', onTimeout: 'reconnect', enabled: true,
+    id: 'carrier-b', host: 'smsc.example', port: 2775, systemId: 'gw', systemType: '', bind: 'trx', tps: 0, window: 10, tls: false, dlrId: 'auto', onTimeout: 'reconnect', forwardPriority: true, schedule: 'forward', enabled: true,
   }, 'no password: get and list never open it');
   assert.deepEqual(connectors.withPasswords().connectors, [{ ...c, password: 'pw' }]);
   assert.deepEqual(connectors.get('carrier-b'), c);
@@ -54,9 +54,13 @@ test('add with every field', (t) => {
   const { connectors } = setup(t);
   const c = connectors.add('full', {
     host: '192.0.2.1', port: 1, systemId: '123456789012345', password: '12345678', systemType: 'VMA123456789', bind: 'txrx', tps: 12.5, window: 1, tls: true,
-    dlrId: 'dec', enabled: false,
+    dlrId: 'dec', forwardPriority: false, schedule: 'hold', enabled: false,
   });
   assert.deepEqual(connectors.get('full'), c);
+  assert.equal(c.forwardPriority, false);
+  assert.equal(connectors.set('full', { forwardPriority: true }).forwardPriority, true);
+  assert.equal(c.schedule, 'hold');
+  assert.throws(() => connectors.set('full', { schedule: 'later' as 'hold' }), /schedule must be forward or hold/);
   assert.equal(c.port, 1);
   assert.equal(c.bind, 'txrx');
   assert.equal(c.tls, true);

@@ -117,7 +117,7 @@ test('the submit path answers a full store ESME_RMSGQFUL (0x14, "cannot store no
   const health = new StoreHealth({ logger: capture().logger, count: (reason) => metrics.storeErrors.inc({ reason }) });
   const gc = new GroupCommit(h.db, { health });
   const accepted: number[] = [];
-  const account: Account = { id: 1, systemId: 'acme', passwordHash: '', tps: 0, window: 100, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'dec', enabled: true };
+  const account: Account = { id: 1, systemId: 'acme', passwordHash: '', tps: 0, window: 100, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'dec', maxPriority: 0, enabled: true };
   const intake = new Intake({
     clock: systemClock, commit: gc, ledger: new Ledger(h.db), metrics,
     carrier: { accept: (m: { id: number }) => accepted.push(m.id) },
