@@ -35,19 +35,6 @@ export function receiptIdCandidates(raw: string, hint: IdHint): string[] {
   return out;
 }
 
-/** The gateway's own id for a ledger row, as an account sees it. */
-export function formatMessageId(id: number, format: 'hex' | 'dec'): string {
-  return format === 'dec' ? String(id) : id.toString(16);
-}
-
-/** The ledger row for an id the account gave back (query_sm, cancel_sm), or undefined. */
-export function parseMessageId(text: string, format: 'hex' | 'dec'): number | undefined {
-  const t = text.trim().toLowerCase();
-  if (!(format === 'dec' ? /^[0-9]{1,15}$/ : /^[0-9a-f]{1,13}$/).test(t)) return undefined;
-  const n = parseInt(t, format === 'dec' ? 10 : 16);
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
 /** The forms under which receipts for a response id `raw` may have been parked (the reverse of receiptIdCandidates). */
 export function parkedIdCandidates(raw: string, hint: IdHint): string[] {
   return receiptIdCandidates(raw, hint === 'hex' ? 'dec' : hint === 'dec' ? 'hex' : 'auto');

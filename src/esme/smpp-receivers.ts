@@ -130,11 +130,6 @@ export class SmppReceivers implements Receivers {
     for (const l of this.listeners) l(accountId);
   }
 
-  /** A session's adaptive window now (for tests and status). */
-  windowOf(session: Session): number | undefined {
-    return this.bySession.get(session)?.pace.allowed;
-  }
-
   private receiver(session: Session): SessionReceiver {
     let r = this.bySession.get(session);
     if (!r) this.bySession.set(session, (r = new SessionReceiver(session, this.o)));

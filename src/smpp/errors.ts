@@ -26,6 +26,17 @@ export class PduError extends SmppError {
   }
 }
 
+/**
+ * The peer answered one of our requests with a response that cannot be decoded: the request is
+ * not acknowledged (send it again), and nothing is wrong with the request itself (unlike a
+ * PduError from encoding it, which no retry can fix).
+ */
+export class BadResponseError extends SmppError {
+  constructor(status: number, message: string) {
+    super(status, `unreadable response: ${message}`, 'SMPP_BAD_RESPONSE');
+  }
+}
+
 /** The byte stream cannot be split into PDUs any more (bad command_length): the link must close. */
 export class FramingError extends SmppError {
   constructor(

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { Fifo } from '../util/fifo.js';
 import { ESME_RINVCMDID, MAX_SEQUENCE, statusName } from './defs.js';
-import { ResponseTimeoutError, SmppError } from './errors.js';
+import { BadResponseError, ResponseTimeoutError, SmppError } from './errors.js';
 import type { LateResponse } from './options.js';
 import type { CommandName, Pdu } from './pdu.js';
 import { PendingRequests, type PendingRequest } from './pending.js';
@@ -151,8 +151,8 @@ export class Outbound {
   }
 
   /** A response that could not be decoded: the request it answers fails with the decoding error. */
-  onBadResponse(seq: number, err: Error): void {
-    this.pending.take(seq)?.reject(err);
+  onBadResponse(seq: number, err: SmppError): void {
+    this.pending.take(seq)?.reject(new BadResponseError(err.status, err.message));
     this.pump();
     this.host.settled();
   }

@@ -53,11 +53,6 @@ export class Paging {
     return n;
   }
 
-  /** True while some queued messages are in the ledger only. */
-  get spilling(): boolean {
-    return this.spillFrom !== undefined;
-  }
-
   hold(msg: Outgoing): void {
     this.held.set(msg.id, msg);
   }

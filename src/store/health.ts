@@ -13,8 +13,6 @@ import type { Logger } from '../log.js';
 
 export type StoreFailure = 'full' | 'busy' | 'io' | 'readonly' | 'lost';
 
-export const STORE_FAILURES: readonly StoreFailure[] = ['full', 'busy', 'io', 'readonly', 'lost'];
-
 /** A write the store could not take now; callers answer "cannot store now" (ESME_RMSGQFUL, a temporary error). */
 export class StoreUnavailableError extends GatewayError {
   constructor(readonly reason: StoreFailure, cause?: unknown) {

@@ -214,17 +214,17 @@ CREATE INDEX messages_parts ON messages (msg) WHERE msg IS NOT NULL;
 // by the receiver when sent, instead of encoded deliver_sm: see store/outbox-migration.ts.
 const V7: Migration = outboxRecords;
 
-// Fair, prioritised carrier queues and scheduled delivery (issue 11): an account's priority_flag
+// Fair, prioritised carrier queues and scheduled delivery: an account's priority_flag
 // is honoured up to its max_priority (0: every message in the normal lane); a connector forwards
 // priority_flag to its carrier (1, as before) or sends 0, and forwards schedule_delivery_time (as
 // before) or holds the message until then ('hold'). Messages due later (next_at after their
 // submit: scheduled, or waiting to retry) are found by due time; the ones sent at once stay out of
 // that index.
-const V_PRIORITY = `
+const V8 = `
 ALTER TABLE accounts ADD COLUMN max_priority INTEGER NOT NULL DEFAULT 0 CHECK (max_priority BETWEEN 0 AND 3);
 ALTER TABLE connectors ADD COLUMN forward_priority INTEGER NOT NULL DEFAULT 1 CHECK (forward_priority IN (0, 1));
 ALTER TABLE connectors ADD COLUMN schedule TEXT NOT NULL DEFAULT 'forward' CHECK (schedule IN ('forward', 'hold'));
 CREATE INDEX messages_due ON messages (next_at, id) WHERE state = 0 AND next_at > submitted_at;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7, V_PRIORITY];
+export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7, V8];

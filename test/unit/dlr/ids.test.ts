@@ -2,7 +2,7 @@
 // account sees them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldId, formatMessageId, parseMessageId, receiptIdCandidates } from '../../../src/dlr/ids.js';
+import { foldId, receiptIdCandidates } from '../../../src/dlr/ids.js';
 
 test('foldId: trimmed, lower case, no leading zeros, "0" stays "0"', () => {
   assert.equal(foldId('0000A1B2'), 'a1b2');
@@ -65,35 +65,3 @@ test('receiptIdCandidates: long ids beyond 2^53 convert exactly; over 32 charact
   assert.deepEqual(receiptIdCandidates('  ', 'hex'), ['']);
 });
 
-test('formatMessageId: hex (lower case, no padding) or decimal', () => {
-  assert.equal(formatMessageId(1, 'hex'), '1');
-  assert.equal(formatMessageId(41394, 'hex'), 'a1b2');
-  assert.equal(formatMessageId(41394, 'dec'), '41394');
-  assert.equal(formatMessageId(Number.MAX_SAFE_INTEGER, 'hex'), '1fffffffffffff');
-});
-
-test('formatMessageId / parseMessageId round trip in both formats', () => {
-  for (const id of [1, 9, 10, 15, 16, 255, 41394, 1_000_000, 2 ** 32, 999_999_999_999_999]) {
-    for (const format of ['hex', 'dec'] as const) assert.equal(parseMessageId(formatMessageId(id, format), format), id, `${id} ${format}`);
-  }
-  // The limits: 13 hex digits (2^52 - 1) and 15 decimal digits, far beyond any ledger id.
-  assert.equal(parseMessageId(formatMessageId(2 ** 52 - 1, 'hex'), 'hex'), 2 ** 52 - 1);
-  assert.equal(parseMessageId(formatMessageId(2 ** 52, 'hex'), 'hex'), undefined);
-});
-
-test('parseMessageId accepts case and blanks around and leading zeros', () => {
-  assert.equal(parseMessageId('A1B2', 'hex'), 41394);
-  assert.equal(parseMessageId('  a1b2 ', 'hex'), 41394);
-  assert.equal(parseMessageId('000a1b2', 'hex'), 41394);
-  assert.equal(parseMessageId('0041394', 'dec'), 41394);
-});
-
-test('parseMessageId rejects junk, zero, and ids out of range', () => {
-  const hexJunk = ['', ' ', 'g1', '0x1f', '-1', '+1', '1.5', 'a b', '1e3x', '0', '000', 'f'.repeat(14)];
-  for (const t of hexJunk) assert.equal(parseMessageId(t, 'hex'), undefined, JSON.stringify(t));
-  const decJunk = ['', 'a1', '0x10', '-5', '1.0', '1e3', '12 3', '0', '1'.repeat(16), '٣'];
-  for (const t of decJunk) assert.equal(parseMessageId(t, 'dec'), undefined, JSON.stringify(t));
-  // 13 hex digits and 15 decimal digits are the longest accepted.
-  assert.equal(parseMessageId('f'.repeat(13), 'hex'), 2 ** 52 - 1);
-  assert.equal(parseMessageId('9'.repeat(15), 'dec'), 999_999_999_999_999);
-});

@@ -2,7 +2,7 @@
 // receipt to the ledger across id bases, whichever of submit_sm_resp and receipt comes first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatMessageId, type IdHint } from '../../../src/dlr/ids.js';
+import type { IdHint } from '../../../src/dlr/ids.js';
 import { MessageState } from '../../../src/smpp/message-state.js';
 import { parseReceipt } from '../../../src/dlr/receipt.js';
 import { ReceiptService, wantsReceipt } from '../../../src/dlr/service.js';
@@ -69,7 +69,7 @@ function setup(t: Parameters<typeof tmpDb>[0], hint: IdHint, registeredDelivery 
 
 /** The account's receipt as it would read it (rendered as an SMPP receiver sends it). */
 function readReceipt(item: OutboxItem) {
-  const pdu = decode(encode({ ...renderDeliverSm(item, (row) => formatMessageId(row, 'hex')), sequence_number: 1 })) as PduOf<'deliver_sm'>;
+  const pdu = decode(encode({ ...renderDeliverSm(item, (row) => row.toString(16)), sequence_number: 1 })) as PduOf<'deliver_sm'>;
   assert.equal(pdu.command, 'deliver_sm');
   assert.equal(pdu.esm_class, 0x04);
   assert.equal(pdu.source_addr, '447700900123', 'from the handset');
@@ -118,7 +118,7 @@ for (const c of cases) {
     assert.equal(s.ledger.get(id)!.state, MessageState.DELIVERED);
     assert.equal(s.delivered.length, 1);
     const r = readReceipt(s.delivered[0]!);
-    assert.equal(r.id, formatMessageId(id, 'hex'), 'the account sees the gateway\'s id, not the carrier\'s');
+    assert.equal(r.id, id.toString(16), 'the account sees the gateway\'s id, not the carrier\'s');
     assert.equal(r.state, MessageState.DELIVERED);
     assert.deepEqual(s.outbox.all().map((i) => i.messageId), [id], 'committed to the outbox');
   });

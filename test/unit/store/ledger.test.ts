@@ -67,6 +67,23 @@ test('awaitingReceipt: by connector and folded id, only messages still waiting; 
   assert.equal(ledger.awaitingReceipt('c1', 'abc'), undefined);
 });
 
+test('applyReceiptBySmscId: by connector and folded id, only messages still waiting; the newest wins when a carrier reuses an id', (t) => {
+  const { ledger } = setup(t);
+  const old = ledger.insert(msg());
+  const other = ledger.insert(msg());
+  const newer = ledger.insert(msg());
+  ledger.markSent(old, 'c1', 'abc', 'ABC', 1);
+  ledger.markSent(other, 'c2', 'abc', 'abc', 2);
+  ledger.markSent(newer, 'c1', 'abc', 'abc', 3);
+  assert.equal(ledger.applyReceiptBySmscId('c1', 'ABC', MessageState.DELIVERED, null, 4), undefined, 'the lookup is on the stored (folded) form');
+  assert.equal(ledger.applyReceiptBySmscId('c3', 'abc', MessageState.DELIVERED, null, 4), undefined);
+  assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, null, 4)!.id, newer, 'the newest waiting one');
+  assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.UNDELIVERABLE, 1, 5)!.id, old, 'a final message no longer matches; the older one still waiting does');
+  assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, null, 6), undefined);
+  assert.deepEqual(ledger.applyReceiptBySmscId('c2', 'abc', MessageState.DELIVERED, null, 7), { id: other, accountId: 1, origin: 'smpp', pdu: PDU, submittedAt: 1_000 });
+  assert.deepEqual([old, other, newer].map((id) => [ledger.get(id)!.state, ledger.get(id)!.doneAt]), [[MessageState.UNDELIVERABLE, 5], [MessageState.DELIVERED, 7], [MessageState.DELIVERED, 4]]);
+});
+
 test('markRetry keeps the message queued with a later next_at, counting the attempt and the error', (t) => {
   const { ledger, db } = setup(t);
   const id = ledger.insert(msg());
