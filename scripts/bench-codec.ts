@@ -9,6 +9,6 @@ import { ALL_PARTS, runCli, type Part } from './bench/cli.js';
 
 const parts: Part[] = process.env.npm_lifecycle_event === 'bench' ? [...ALL_PARTS] : ['codec'];
 await runCli(parts).catch((err: unknown) => {
-  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

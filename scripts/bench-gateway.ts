@@ -38,14 +38,17 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
   else process.stdout.write(`${formatGatewayReport(report)}\n`);
   log(`bench-gateway: JSON written to ${path.relative(process.cwd(), file) || file}`);
   if (args.has('cpu-prof')) {
-    const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profDir, f));
-    const text = files.length > 0 ? formatSummary('gateway process (whole run: warm-up, full and half load)', summarizeProfiles(files), 30) : 'no profile written';
+    const files = readdirSync(profDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => path.join(profDir, f));
+    const text =
+      files.length > 0 ? formatSummary('gateway process (whole run: warm-up, full and half load)', summarizeProfiles(files), 30) : 'no profile written';
     writeFileSync(path.join(profDir, 'summary.txt'), `${text}\n`);
     process.stderr.write(`CPU profile of the gateway in ${profDir} (profiling slows it: ignore this run's rates)\n${text}\n`);
   }
 }
 
 await main().catch((err: unknown) => {
-  console.error(`bench-gateway failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`bench-gateway failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

@@ -6,6 +6,6 @@
 import { runCli } from './bench/cli.js';
 
 await runCli(['loopback']).catch((err: unknown) => {
-  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

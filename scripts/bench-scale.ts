@@ -82,8 +82,13 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
     const lane = args.get('lane') ?? 'priority';
     if (lane !== 'priority' && lane !== 'normal') throw new Error('--lane takes priority or normal');
     const r = await runPriorityBench({
-      bulk: intArg(args, 'bulk', 50_000), priority: intArg(args, 'priority', 200), gapMs: intArg(args, 'gap-ms', 50), tps: intArg(args, 'tps', 100),
-      lane, limitMs, log,
+      bulk: intArg(args, 'bulk', 50_000),
+      priority: intArg(args, 'priority', 200),
+      gapMs: intArg(args, 'gap-ms', 50),
+      tps: intArg(args, 'tps', 100),
+      lane,
+      limitMs,
+      log,
     });
     result = r;
     text = formatPriority(r);
@@ -114,7 +119,8 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
   }
   meta.loadAvgAtEnd = os.loadavg().map(round2);
   const report: ScaleReport = { meta, mode, result };
-  const file = typeof args.get('out') === 'string' ? path.resolve(args.get('out') as string) : path.join(RESULTS_DIR, `scale-${mode}-${stamp(meta.timestamp)}.json`);
+  const file =
+    typeof args.get('out') === 'string' ? path.resolve(args.get('out') as string) : path.join(RESULTS_DIR, `scale-${mode}-${stamp(meta.timestamp)}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
   const json = JSON.stringify(report, null, 2);
   writeFileSync(file, `${json}\n`);
@@ -122,14 +128,18 @@ async function main(argv = process.argv.slice(2)): Promise<void> {
     process.stdout.write(`${json}\n`);
   } else {
     process.stdout.write(`smppgw scale check (${mode}) — ${meta.timestamp}\n`);
-    process.stdout.write(`node ${meta.node}, ${meta.platform} ${meta.arch}, CPU: ${meta.cpuModel} × ${meta.cpuCount}, git ${meta.gitCommit?.slice(0, 10) ?? '?'}${meta.gitDirty ? ' (dirty tree)' : ''}\n`);
-    process.stdout.write(`load average at start ${meta.loadAvgAtStart.join(' / ')}, at end ${(meta.loadAvgAtEnd ?? []).join(' / ')}; shared 2-core machine: figures are noisy\n\n`);
+    process.stdout.write(
+      `node ${meta.node}, ${meta.platform} ${meta.arch}, CPU: ${meta.cpuModel} × ${meta.cpuCount}, git ${meta.gitCommit?.slice(0, 10) ?? '?'}${meta.gitDirty ? ' (dirty tree)' : ''}\n`,
+    );
+    process.stdout.write(
+      `load average at start ${meta.loadAvgAtStart.join(' / ')}, at end ${(meta.loadAvgAtEnd ?? []).join(' / ')}; shared 2-core machine: figures are noisy\n\n`,
+    );
     process.stdout.write(`${text}\n`);
   }
   log(`bench-scale: JSON written to ${path.relative(process.cwd(), file) || file}`);
 }
 
 await main().catch((err: unknown) => {
-  console.error(`bench-scale failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`bench-scale failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

@@ -29,7 +29,6 @@ import { parseArgs } from 'node:util';
 import { numberArg } from './args.js';
 import { SKIPPABLE, runGatewayFuzz, type Skippable } from '../test/helpers/gateway-fuzzer/index.js';
 
-
 const { values } = parseArgs({
   options: {
     count: { type: 'string' },
@@ -63,7 +62,10 @@ if (synchronous !== 'normal' && synchronous !== 'full') {
   process.exit(2);
 }
 
-const skip = (values.skip ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const skip = (values.skip ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean);
 for (const x of skip) {
   if (!(SKIPPABLE as readonly string[]).includes(x)) {
     process.stderr.write(`--skip: ${x} is not one of ${SKIPPABLE.join(', ')}\n`);

@@ -21,7 +21,6 @@ import { RawPeer } from '../test/helpers/raw-peer.js';
 
 const MB = 1024 * 1024;
 
-
 const { values } = parseArgs({
   options: {
     count: { type: 'string' },
@@ -36,7 +35,9 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  process.stdout.write('usage: node dist/scripts/fuzz.js [--count N] [--seed S] [--concurrency C] [--time-limit MS] [--port P [--host H]] [--replay N,N,...]\n');
+  process.stdout.write(
+    'usage: node dist/scripts/fuzz.js [--count N] [--seed S] [--concurrency C] [--time-limit MS] [--port P [--host H]] [--replay N,N,...]\n',
+  );
   process.exit(0);
 }
 
@@ -53,7 +54,13 @@ async function stillServes(port: number, host: string): Promise<boolean> {
     peer = await RawPeer.connect(port, host);
     const bind = await peer.bind('test', 'secret', 'bind_transmitter', 1);
     if (bind.command_status !== 0) return false;
-    const resp = await peer.request({ command: 'submit_sm', sequence_number: 2, source_addr: '12345', destination_addr: '4915112345678', short_message: Buffer.from('after fuzz') });
+    const resp = await peer.request({
+      command: 'submit_sm',
+      sequence_number: 2,
+      source_addr: '12345',
+      destination_addr: '4915112345678',
+      short_message: Buffer.from('after fuzz'),
+    });
     return resp.command === 'submit_sm_resp' && resp.command_status === 0 && resp.sequence_number === 2;
   } catch {
     return false;
@@ -87,8 +94,13 @@ const summary = await runFuzz({
   ...(replay !== undefined ? { replay } : {}),
   ...(child ? { alive: () => child!.alive } : {}),
   onProgress: (s) => {
-    void child?.memory().then((m) => (peakRss = Math.max(peakRss, m.rss)), () => {});
-    process.stderr.write(`fuzz: ${s.sent} sent, ${s.connections} connections, ${s.responses} responses, ${s.anomalyCount} anomalies, ${s.elapsedMs} ms, rss ${mb(peakRss)} MB (peak so far)\n`);
+    void child?.memory().then(
+      (m) => (peakRss = Math.max(peakRss, m.rss)),
+      () => {},
+    );
+    process.stderr.write(
+      `fuzz: ${s.sent} sent, ${s.connections} connections, ${s.responses} responses, ${s.anomalyCount} anomalies, ${s.elapsedMs} ms, rss ${mb(peakRss)} MB (peak so far)\n`,
+    );
   },
 });
 
@@ -96,7 +108,7 @@ const afterRun = await child?.memory().catch(() => undefined);
 await child?.gc().catch(() => false);
 const after = await child?.memory().catch(() => undefined);
 if (afterRun) peakRss = Math.max(peakRss, afterRun.rss);
-const sessionsLeft = child ? (await child.waitForStats((st) => st.sessions === 0, 10_000).catch(() => undefined))?.sessions ?? null : null;
+const sessionsLeft = child ? ((await child.waitForStats((st) => st.sessions === 0, 10_000).catch(() => undefined))?.sessions ?? null) : null;
 const serves = await stillServes(port, host);
 const alive = child ? child.alive : serves;
 

@@ -31,9 +31,11 @@ function listenError(err: unknown, config: Config): unknown {
   if (e?.syscall !== 'listen' && e?.syscall !== 'bind') return err;
   const key = e.port === config.http.port ? 'http.port' : e.port === config.smpp.tls.port && config.smpp.tls.enabled ? 'smpp.tls.port' : 'smpp.port';
   const where = `${e.address ?? '?'}:${e.port ?? '?'}`;
-  if (e.code === 'EADDRINUSE') return new UnavailableError('PORT_IN_USE', `config ${key}: ${where} is in use (another smppgw, or the previous one still closing?)`);
+  if (e.code === 'EADDRINUSE')
+    return new UnavailableError('PORT_IN_USE', `config ${key}: ${where} is in use (another smppgw, or the previous one still closing?)`);
   if (e.code === 'EACCES') return new ConfigError(key, `no permission to listen on ${where} (ports below 1024 need privileges)`);
-  if (e.code === 'EADDRNOTAVAIL') return new ConfigError(key.startsWith('http') ? 'http.host' : 'smpp.host', `${e.address ?? '?'} is not an address of this machine`);
+  if (e.code === 'EADDRNOTAVAIL')
+    return new ConfigError(key.startsWith('http') ? 'http.host' : 'smpp.host', `${e.address ?? '?'} is not an address of this machine`);
   return err;
 }
 
@@ -45,10 +47,7 @@ function packageVersion(): string {
   }
 }
 
-const program = new Command()
-  .name('smppgw')
-  .description('SMS aggregator gateway speaking SMPP')
-  .version(packageVersion());
+const program = new Command().name('smppgw').description('SMS aggregator gateway speaking SMPP').version(packageVersion());
 
 program
   .command('start')
@@ -113,7 +112,7 @@ program
   .description('binds, queues and rates of the running gateway (from its HTTP endpoint)')
   .option('-c, --config <file>', 'YAML config file (for http.port)')
   .option('--url <url>', 'the gateway HTTP endpoint (default http://127.0.0.1:<http.port>)')
-  .option('--json', 'print the endpoint\'s JSON as it is')
+  .option('--json', "print the endpoint's JSON as it is")
   .action(async (opts: GatewayHttpOptions & { json?: boolean }) => {
     const status = (await askGateway(opts, '/status')) as GatewayStatus;
     process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
@@ -126,7 +125,10 @@ program
   .option('--url <url>', 'the gateway HTTP endpoint (default http://127.0.0.1:<http.port>)')
   .action(async (opts: { config?: string; url?: string }) => {
     const url = `${gatewayEndpoint(opts).base}/healthz`;
-    const status = await fetch(url, { signal: AbortSignal.timeout(3_000) }).then((r) => r.status, (err: Error) => err.message);
+    const status = await fetch(url, { signal: AbortSignal.timeout(3_000) }).then(
+      (r) => r.status,
+      (err: Error) => err.message,
+    );
     if (status === 200) return;
     process.stderr.write(`smppgw: ${url}: ${typeof status === 'number' ? `answered ${status}` : status}\n`);
     process.exitCode = 1;
@@ -148,7 +150,13 @@ program.addCommand(restoreCommand());
  */
 function strict(cmd: Command, path: string): void {
   cmd.exitOverride().configureOutput({
-    outputError: (text, write) => write(`smppgw: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (${path} --help for usage)\n`),
+    outputError: (text, write) =>
+      write(
+        `smppgw: ${text
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .trim()} (${path} --help for usage)\n`,
+      ),
   });
   for (const sub of cmd.commands) strict(sub, `${path} ${sub.name()}`);
 }
@@ -166,7 +174,9 @@ program.hook('preAction', (_program, action) => {
     if (typeof value !== 'string' || !names.has(value.split('=')[0]!)) continue;
     const flag = option.long ?? option.short!;
     if (process.argv.includes(`${flag}=${value}`)) continue;
-    throw new UsageError(`option ${flag} got ${value}, which is an option of this command: give ${flag} its value (or write ${flag}=${value} if that is the value)`);
+    throw new UsageError(
+      `option ${flag} got ${value}, which is an option of this command: give ${flag} its value (or write ${flag}=${value} if that is the value)`,
+    );
   }
 });
 

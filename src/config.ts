@@ -29,7 +29,17 @@ export interface Config {
   store: { path: string; synchronous: string; reloadMs: number; retentionHours: number; bodyRetentionHours: number; keyFile: string; previousKeyFiles: string };
   routing: { mtDefaultRequired: boolean; noRouteStatus: number };
   messages: { defaultValidityMs: number; outboxTtlMs: number; sweepMs: number; maxInMemory: number; outboxPageSize: number };
-  smsc: { rulesFile: string; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; tlsCa: string; tlsCert: string; tlsKey: string; timeoutsBeforeRebind: number; maxResends: number };
+  smsc: {
+    rulesFile: string;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    tlsCa: string;
+    tlsCert: string;
+    tlsKey: string;
+    timeoutsBeforeRebind: number;
+    maxResends: number;
+  };
   log: { level: string };
   shutdown: { deadlineMs: number };
   security: { maxConnectionsPerIp: number; bindFailures: number; addressBindFailures: number; bindFailureWindowMs: number; lockoutMs: number };
@@ -72,9 +82,16 @@ const whole = (min: number, max: number, message = `must be a whole number ${min
 const port = whole(0, 65_535, 'is not a port (0..65535; 0 picks a free one)');
 const positive = whole(1, Number.MAX_SAFE_INTEGER, 'must be a whole number ≥ 1');
 const nonNegative = whole(0, Number.MAX_SAFE_INTEGER, 'must be a whole number ≥ 0');
-const timerMs = (min: number) => whole(min, MAX_TIMER_MS, `must be a whole number of ms ${min}..${MAX_TIMER_MS} (about 24.8 days: Node's timers cannot wait longer)`);
+const timerMs = (min: number) =>
+  whole(min, MAX_TIMER_MS, `must be a whole number of ms ${min}..${MAX_TIMER_MS} (about 24.8 days: Node's timers cannot wait longer)`);
 const durationMs = whole(1, MAX_DURATION_MS, `must be a whole number of ms 1..${MAX_DURATION_MS} (365 days)`);
-const hours = (min: number, note = '') => z.number().finite().refine((v) => (min === 0 ? v >= 0 : v > 0) && v <= 24 * 365 * 10, { message: `must be a number of hours ${min === 0 ? '≥ 0' : '> 0'} and at most 87600 (10 years)${note}` });
+const hours = (min: number, note = '') =>
+  z
+    .number()
+    .finite()
+    .refine((v) => (min === 0 ? v >= 0 : v > 0) && v <= 24 * 365 * 10, {
+      message: `must be a number of hours ${min === 0 ? '≥ 0' : '> 0'} and at most 87600 (10 years)${note}`,
+    });
 const nonEmpty = z.string().min(1, { message: 'must not be empty' });
 
 /**
@@ -128,7 +145,7 @@ function schemaOf(defaults: Tree, path = ''): z.ZodTypeAny {
   for (const [k, d] of Object.entries(defaults)) {
     const key = path ? `${path}.${k}` : k;
     const byType = typeof d === 'number' ? (k.endsWith('Ms') ? timerMs(0) : z.number().finite()) : typeof d === 'string' ? z.string() : z.boolean();
-    shape[k] = isTree(d) ? schemaOf(d, key) : RULES[key] ?? byType;
+    shape[k] = isTree(d) ? schemaOf(d, key) : (RULES[key] ?? byType);
   }
   return z.object(shape).strict();
 }
@@ -204,7 +221,10 @@ export function envOverrides(env: NodeJS.ProcessEnv, defaults: Tree = DEFAULTS a
       node = (node as Tree)[k];
     }
     if (node === undefined) {
-      throw new ConfigError(name, `not a configuration variable${didYouMean(name, defaults)}: SMPPGW_ + the key path in capitals, __ between levels (SMPPGW_SMPP__PORT), or one of ${ENV_EXTRAS.join(', ')}`);
+      throw new ConfigError(
+        name,
+        `not a configuration variable${didYouMean(name, defaults)}: SMPPGW_ + the key path in capitals, __ between levels (SMPPGW_SMPP__PORT), or one of ${ENV_EXTRAS.join(', ')}`,
+      );
     }
     const key = keys.join('.');
     const source = `environment ${name}`;
@@ -291,7 +311,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   envLogLevel(env); // SMPPGW_LOG_LEVEL wins over log.level: refused here, before anything starts
   const config = tree as unknown as Config;
   if (Boolean(config.smsc.tlsCert) !== Boolean(config.smsc.tlsKey)) {
-    throw new ConfigError(config.smsc.tlsCert ? 'smsc.tlsKey' : 'smsc.tlsCert', 'a client certificate towards carriers needs both smsc.tlsCert and smsc.tlsKey');
+    throw new ConfigError(
+      config.smsc.tlsCert ? 'smsc.tlsKey' : 'smsc.tlsCert',
+      'a client certificate towards carriers needs both smsc.tlsCert and smsc.tlsKey',
+    );
   }
   if (config.smpp.tls.enabled && (!config.smpp.tls.cert || !config.smpp.tls.key)) {
     throw new ConfigError('smpp.tls.cert', 'TLS is enabled but smpp.tls.cert or smpp.tls.key is empty');
@@ -301,8 +324,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
 /** Keys that name a PEM file (TLS) or another file the gateway reads at start. */
 const FILE_KEYS: Array<{ key: string; pem: boolean }> = [
-  { key: 'smpp.tls.cert', pem: true }, { key: 'smpp.tls.key', pem: true }, { key: 'smpp.tls.ca', pem: true },
-  { key: 'smsc.tlsCa', pem: true }, { key: 'smsc.tlsCert', pem: true }, { key: 'smsc.tlsKey', pem: true },
+  { key: 'smpp.tls.cert', pem: true },
+  { key: 'smpp.tls.key', pem: true },
+  { key: 'smpp.tls.ca', pem: true },
+  { key: 'smsc.tlsCa', pem: true },
+  { key: 'smsc.tlsCert', pem: true },
+  { key: 'smsc.tlsKey', pem: true },
   { key: 'smsc.rulesFile', pem: false },
 ];
 
@@ -321,7 +348,8 @@ export function checkFiles(config: Config): void {
       text = readFileSync(file, 'latin1');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
-      const why = ({ ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'a directory, not a file' } as Record<string, string>)[code] ?? (err as Error).message;
+      const why =
+        ({ ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'a directory, not a file' } as Record<string, string>)[code] ?? (err as Error).message;
       throw new ConfigError(key, `cannot read ${file}: ${why}`);
     }
     if (pem && !text.includes('-----BEGIN ')) throw new ConfigError(key, `${file} is not a PEM file (no -----BEGIN line)`);

@@ -11,7 +11,10 @@ export class GatewayError extends Error {
 
 /** A configuration value is missing or invalid; `key` names it. */
 export class ConfigError extends GatewayError {
-  constructor(readonly key: string, message: string) {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
     super('CONFIG_INVALID', `config ${key}: ${message}`);
   }
 }
@@ -39,7 +42,12 @@ export class SecretError extends GatewayError {
  * not creatable. `code` says which (see EXIT_CODES); `path` is the absolute path at fault.
  */
 export class StoreError extends GatewayError {
-  constructor(code: StoreErrorCode, readonly path: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: StoreErrorCode,
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(code, message, options);
   }
 }

@@ -70,7 +70,11 @@ export class Gateway {
   private parts: Parts | undefined;
   private ready = false;
 
-  constructor(private config: Config, private readonly log: Logger, private readonly options: GatewayOptions = {}) {
+  constructor(
+    private config: Config,
+    private readonly log: Logger,
+    private readonly options: GatewayOptions = {},
+  ) {
     this.clock = options.clock ?? systemClock;
   }
 
@@ -89,7 +93,10 @@ export class Gateway {
     // Late-bound: the store's health reaches the carrier side and the outbox, built after it.
     const late: { dispatcher?: Dispatcher; delivery?: OutboxDelivery } = {};
     const store = new LiveStore({
-      config, logger: log, metrics, initStore: this.options.initStore ?? false,
+      config,
+      logger: log,
+      metrics,
+      initStore: this.options.initStore ?? false,
       onWritable: (failing) => {
         late.dispatcher?.pauseSending(failing);
         late.delivery?.pauseSending(failing);
@@ -100,9 +107,12 @@ export class Gateway {
     const ids = messageIdsFor(db, { node: config.cluster.node });
     const ledger = new Ledger(db, { nextId: () => ids.next() });
     const outbox = new Outbox(db);
-    const connectors = new ConnectorStore(db, keyRingFor(config, {
-      onCreate: (path) => log.warn({ path }, 'created the key that seals connector passwords; back it up apart from the database'),
-    }));
+    const connectors = new ConnectorStore(
+      db,
+      keyRingFor(config, {
+        onCreate: (path) => log.warn({ path }, 'created the key that seals connector passwords; back it up apart from the database'),
+      }),
+    );
     try {
       // Databases from before sealing: their plain passwords are sealed now (they bind either way).
       const { changed, keyId } = connectors.reseal(false);
@@ -114,29 +124,53 @@ export class Gateway {
     const registry = new BindRegistry((account) => receivers.available(account));
     const lockout = new BindLockout(lockoutPolicy(config), clock, (lock) => {
       metrics.lockouts.inc({ kind: lock.kind });
-      log.warn({ kind: lock.kind, remote: lock.address, systemId: lock.systemId, forMs: Math.round(lock.until - clock.now()) }, 'locked out after repeated failed binds');
+      log.warn(
+        { kind: lock.kind, remote: lock.address, systemId: lock.systemId, forMs: Math.round(lock.until - clock.now()) },
+        'locked out after repeated failed binds',
+      );
     });
     metrics.countLockouts = () => lockout.counts();
     const auth = new EsmeAuth(registry, log, lockout);
     const receivers = new SmppReceivers({
-      registry, metrics, logger: log, name: (id) => auth.name(id),
-      idFormat: (id) => auth.account(id)?.idFormat, formatId: (row, format) => ids.format(row, format),
+      registry,
+      metrics,
+      logger: log,
+      name: (id) => auth.name(id),
+      idFormat: (id) => auth.account(id)?.idFormat,
+      formatId: (row, format) => ids.format(row, format),
     });
     const delivery = (late.delivery = new OutboxDelivery({
-      clock, commit, outbox, receivers, metrics, logger: log, maxInMemory: config.messages.outboxPageSize,
+      clock,
+      commit,
+      outbox,
+      receivers,
+      metrics,
+      logger: log,
+      maxInMemory: config.messages.outboxPageSize,
       name: (id) => auth.name(id),
     }));
     const receipts = new ReceiptService({
-      commit, ledger, outbox, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
+      commit,
+      ledger,
+      outbox,
+      metrics,
+      logger: log,
+      ttlMs: config.messages.outboxTtlMs,
       deliver: (items) => delivery.enqueue(items),
       account: (id) => auth.account(id),
       idHint: (connector) => late.dispatcher?.links.get(connector)?.settings.dlrId ?? 'auto',
     });
     const routers = emptyRouters();
     const inbound = new Inbound({
-      commit, outbox, receipts, metrics, logger: log, ttlMs: config.messages.outboxTtlMs,
+      commit,
+      outbox,
+      receipts,
+      metrics,
+      logger: log,
+      ttlMs: config.messages.outboxTtlMs,
       maxPduSize: config.smpp.session.maxPduSize,
-      router: () => routers.mo, deliver: (items) => delivery.enqueue(items),
+      router: () => routers.mo,
+      deliver: (items) => delivery.enqueue(items),
       accountId: (systemId) => auth.bySystemId(systemId)?.id,
     });
     const { tlsCa, tlsCert, tlsKey } = config.smsc;
@@ -146,23 +180,44 @@ export class Gateway {
     };
     const sessionDefaults: SessionDefaults = { ...config.smpp.session };
     const dispatcher = (late.dispatcher = new Dispatcher({
-      clock, logger: log, metrics, commit, ledger, receipts,
+      clock,
+      logger: log,
+      metrics,
+      commit,
+      ledger,
+      receipts,
       rules: errorRules(config),
-      maxHeld: config.messages.maxInMemory, maxPriority: (id) => auth.account(id)?.maxPriority ?? 0,
+      maxHeld: config.messages.maxInMemory,
+      maxPriority: (id) => auth.account(id)?.maxPriority ?? 0,
       inbound: (pdu, connector) => inbound.handle(pdu, connector),
       link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, tls: carrierTls }),
     }));
     const intake = new Intake({
-      clock, commit, ledger, carrier: dispatcher, metrics,
-      account: (id) => auth.account(id), router: () => routers.mt,
-      defaultValidityMs: config.messages.defaultValidityMs, maxPduSize: config.smpp.session.maxPduSize,
+      clock,
+      commit,
+      ledger,
+      carrier: dispatcher,
+      metrics,
+      account: (id) => auth.account(id),
+      router: () => routers.mt,
+      defaultValidityMs: config.messages.defaultValidityMs,
+      maxPduSize: config.smpp.session.maxPduSize,
     });
     const submits = new SubmitHandler({
-      clock, intake, metrics, account: (id) => auth.account(id),
-      formatId: (id, format) => ids.format(id, format), noRouteStatus: config.routing.noRouteStatus,
+      clock,
+      intake,
+      metrics,
+      account: (id) => auth.account(id),
+      formatId: (id, format) => ids.format(id, format),
+      noRouteStatus: config.routing.noRouteStatus,
     });
     const manage = new ManageHandler({
-      ledger, carrier: dispatcher, account: (id) => auth.account(id), ids, logger: log, maxPduSize: config.smpp.session.maxPduSize,
+      ledger,
+      carrier: dispatcher,
+      account: (id) => auth.account(id),
+      ids,
+      logger: log,
+      maxPduSize: config.smpp.session.maxPduSize,
     });
     const tables = new Tables({ db, routers, connectors, auth, intake, dispatcher, delivery, metrics, logger: log });
     metrics.countQueues = () => Object.fromEntries([...dispatcher.links].map(([id, l]) => [id, l.queued]));
@@ -179,41 +234,73 @@ export class Gateway {
 
     const { smpp } = config;
     const handlers = esmeHandlers({ auth, registry, submits, manage, metrics, logger: log });
-    const perIp = { maxConnectionsPerIp: config.security.maxConnectionsPerIp, onRefused: (reason: 'per_ip' | 'total') => metrics.connectionsRefused.inc({ reason }) };
-    const plain = new SmppServer({ host: smpp.host, port: smpp.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log, ...perIp });
+    const perIp = {
+      maxConnectionsPerIp: config.security.maxConnectionsPerIp,
+      onRefused: (reason: 'per_ip' | 'total') => metrics.connectionsRefused.inc({ reason }),
+    };
+    const plain = new SmppServer({
+      host: smpp.host,
+      port: smpp.port,
+      handlers,
+      session: sessionDefaults,
+      maxConnections: smpp.maxConnections,
+      logger: log,
+      ...perIp,
+    });
     const listeners = [plain];
     let tls: SmppServer | undefined;
     if (smpp.tls.enabled) {
       tls = new SmppServer({
-        host: smpp.host, port: smpp.tls.port, handlers, session: sessionDefaults, maxConnections: smpp.maxConnections, logger: log, ...perIp,
+        host: smpp.host,
+        port: smpp.tls.port,
+        handlers,
+        session: sessionDefaults,
+        maxConnections: smpp.maxConnections,
+        logger: log,
+        ...perIp,
         tls: {
-          cert: readFileSync(smpp.tls.cert), key: readFileSync(smpp.tls.key), ...(smpp.tls.ca ? { ca: readFileSync(smpp.tls.ca) } : {}),
-          requestCert: smpp.tls.requestCert, rejectUnauthorized: smpp.tls.requestCert,
-          ciphers: smpp.tls.ciphers, handshakeTimeoutMs: smpp.tls.handshakeTimeoutMs,
+          cert: readFileSync(smpp.tls.cert),
+          key: readFileSync(smpp.tls.key),
+          ...(smpp.tls.ca ? { ca: readFileSync(smpp.tls.ca) } : {}),
+          requestCert: smpp.tls.requestCert,
+          rejectUnauthorized: smpp.tls.requestCert,
+          ciphers: smpp.tls.ciphers,
+          handshakeTimeoutMs: smpp.tls.handshakeTimeoutMs,
         },
       });
       listeners.push(tls);
     }
     metrics.countConnections = () => ({ smpp: plain.connectionCount, ...(tls ? { 'smpp-tls': tls.connectionCount } : {}) });
-    const http = new MetricsServer(metrics, {
-      // Liveness: this answer itself shows the event loop turns (a probe's timeout is the bound);
-      // the database handle must still read. Not the store's writability: that is readiness, and a
-      // container killed for it would restart-loop exactly when it must hold its state.
-      alive: () => store.readable(),
-      ready: () => this.accepting,
-      notReadyReason: () => (store.health.reason ? `store ${store.health.reason}` : this.ready ? undefined : 'starting or stopping'),
-      status: () => this.status(),
-      lockouts: {
-        list: (filter) => lockout.list(filter),
-        clear: (filter) => {
-          const cleared = lockout.clear(filter);
-          log.info({ cleared, remote: filter.address, systemId: filter.systemId }, 'lockouts cleared by the operator');
-          return cleared;
+    const http = new MetricsServer(
+      metrics,
+      {
+        // Liveness: this answer itself shows the event loop turns (a probe's timeout is the bound);
+        // the database handle must still read. Not the store's writability: that is readiness, and a
+        // container killed for it would restart-loop exactly when it must hold its state.
+        alive: () => store.readable(),
+        ready: () => this.accepting,
+        notReadyReason: () => (store.health.reason ? `store ${store.health.reason}` : this.ready ? undefined : 'starting or stopping'),
+        status: () => this.status(),
+        lockouts: {
+          list: (filter) => lockout.list(filter),
+          clear: (filter) => {
+            const cleared = lockout.clear(filter);
+            log.info({ cleared, remote: filter.address, systemId: filter.systemId }, 'lockouts cleared by the operator');
+            return cleared;
+          },
         },
       },
-    }, log, config.http.token);
+      log,
+      config.http.token,
+    );
     const housekeeping = new Housekeeping({
-      config, logger: log, ledger, dispatcher, delivery, receipts, canWrite: () => this.accepting,
+      config,
+      logger: log,
+      ledger,
+      dispatcher,
+      delivery,
+      receipts,
+      canWrite: () => this.accepting,
     });
     this.parts = { store, tables, auth, registry, lockout, dispatcher, delivery, intake, ids, listeners, http, housekeeping };
     const addresses: GatewayAddresses = {
@@ -252,7 +339,9 @@ export class Gateway {
    */
   reloadConfig(next: Config): void {
     const p = this.started();
-    const needRestart: string[] = (['smpp', 'http', 'store', 'log', 'messages', 'routing', 'cluster'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]));
+    const needRestart: string[] = (['smpp', 'http', 'store', 'log', 'messages', 'routing', 'cluster'] as const).filter(
+      (k) => JSON.stringify(next[k]) !== JSON.stringify(this.config[k]),
+    );
     // Read when links start.
     for (const k of ['tlsCa', 'tlsCert', 'tlsKey'] as const) if (next.smsc[k] !== this.config.smsc[k]) needRestart.push(`smsc.${k}`);
     p.dispatcher.rules = errorRules(next);
@@ -260,7 +349,10 @@ export class Gateway {
     p.tables.invalidate();
     p.tables.sync();
     this.config = { ...this.config, smsc: next.smsc, security: next.security, shutdown: next.shutdown };
-    this.log.info({ applied: ['smsc', 'security', 'shutdown'], needRestart }, needRestart.length ? 'configuration reloaded; some changes need a restart' : 'configuration reloaded');
+    this.log.info(
+      { applied: ['smsc', 'security', 'shutdown'], needRestart },
+      needRestart.length ? 'configuration reloaded; some changes need a restart' : 'configuration reloaded',
+    );
   }
 
   /** What `smppgw status` shows: binds, queues, rates. */
@@ -276,7 +368,10 @@ export class Gateway {
       ...(p.tables.unreadableIds.length ? { connectorsUnreadable: p.tables.unreadableIds } : {}),
       outbox: p.delivery.countByAccount(),
       // Bounded: an address guessing across many system_ids is locked as a whole.
-      lockouts: p.lockout.list().slice(0, 100).map((l) => ({ ...l, until: new Date(l.until).toISOString() })),
+      lockouts: p.lockout
+        .list()
+        .slice(0, 100)
+        .map((l) => ({ ...l, until: new Date(l.until).toISOString() })),
       outboxInMemory: p.delivery.size,
       messagesInMemory: p.dispatcher.heldCount,
       commits: p.store.commit.commits,

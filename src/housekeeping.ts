@@ -44,18 +44,30 @@ export class Housekeeping {
       const expired = dispatcher.expireQueued();
       if (expired > 0) log.info({ expired }, 'queued messages expired before a carrier took them');
       for (const record of ledger.unanswered(Date.now(), 1_000)) {
-        receipts.recordFinal(record, MessageState.EXPIRED, null, null).catch((err: Error) => logWriteError(log, err, { msgId: record.id }, 'could not expire a message'));
+        receipts
+          .recordFinal(record, MessageState.EXPIRED, null, null)
+          .catch((err: Error) => logWriteError(log, err, { msgId: record.id }, 'could not expire a message'));
       }
     });
     // Retention; a receipt parked for an hour will not find its message any more.
     this.every(60_000, () => {
       const cut = Date.now() - config.store.retentionHours * 3_600_000;
-      this.chunked('pruning', CHUNK, () => ledger.prune(cut, CHUNK, Date.now() - 3_600_000), (pruned) => log.info({ pruned }, 'pruned final messages past retention'));
+      this.chunked(
+        'pruning',
+        CHUNK,
+        () => ledger.prune(cut, CHUNK, Date.now() - 3_600_000),
+        (pruned) => log.info({ pruned }, 'pruned final messages past retention'),
+      );
     });
     // Privacy: the text of final messages goes after store.bodyRetentionHours (0: within seconds).
     this.every(Math.min(5_000, config.messages.sweepMs), () => {
       const cut = Date.now() - config.store.bodyRetentionHours * 3_600_000;
-      this.chunked('dropping message bodies', BODY_CHUNK, () => ledger.dropBodies(cut, Date.now(), BODY_CHUNK), (dropped) => log.debug({ dropped }, 'dropped the bodies of final messages'));
+      this.chunked(
+        'dropping message bodies',
+        BODY_CHUNK,
+        () => ledger.dropBodies(cut, Date.now(), BODY_CHUNK),
+        (dropped) => log.debug({ dropped }, 'dropped the bodies of final messages'),
+      );
     });
   }
 

@@ -33,7 +33,8 @@ export function createLogger(options: LoggerOptions = {}, destination?: Destinat
 export function envLogLevel(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const level = env.SMPPGW_LOG_LEVEL;
   if (level === undefined) return undefined;
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError('log.level', `environment SMPPGW_LOG_LEVEL: ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new ConfigError('log.level', `environment SMPPGW_LOG_LEVEL: ${JSON.stringify(level)} is not one of ${LOG_LEVELS.join(', ')}`);
   return level;
 }
 
@@ -77,7 +78,10 @@ export class LogSink implements DestinationStream {
     this.next();
   };
 
-  constructor(private readonly fd: number, private readonly maxBuffered = MAX_BUFFERED) {}
+  constructor(
+    private readonly fd: number,
+    private readonly maxBuffered = MAX_BUFFERED,
+  ) {}
 
   write(line: string): boolean {
     const n = line.length;

@@ -70,7 +70,7 @@ export class Metrics {
   });
   readonly esmeLatency = new Histogram({
     name: 'smppgw_esme_submit_seconds',
-    help: 'Time from an account\'s submit_sm to our submit_sm_resp (includes the commit)',
+    help: "Time from an account's submit_sm to our submit_sm_resp (includes the commit)",
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
@@ -107,7 +107,7 @@ export class Metrics {
   });
   readonly connectorLatency = new Histogram({
     name: 'smppgw_connector_submit_seconds',
-    help: 'Time from our submit_sm to the carrier\'s submit_sm_resp',
+    help: "Time from our submit_sm to the carrier's submit_sm_resp",
     labelNames: ['connector'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],
@@ -209,7 +209,7 @@ export class Metrics {
   });
   readonly storeRetries = new Counter({
     name: 'smppgw_store_busy_retries_total',
-    help: 'Commits tried again because another process held the database\'s write lock',
+    help: "Commits tried again because another process held the database's write lock",
     registers: [this.registry],
   });
   readonly storeLost = new Gauge({
@@ -219,7 +219,7 @@ export class Metrics {
   });
   readonly storeWalBytes = new Gauge({
     name: 'smppgw_store_wal_bytes',
-    help: 'Size of the database\'s WAL file (grows while an outside reader keeps checkpoints from finishing)',
+    help: "Size of the database's WAL file (grows while an outside reader keeps checkpoints from finishing)",
     registers: [this.registry],
   });
   // ---- the log ----
@@ -255,7 +255,7 @@ export class Metrics {
   });
   readonly carrierIdAnomalies = new Counter({
     name: 'smppgw_carrier_id_anomalies_total',
-    help: 'submit_sm_resp OK with a message_id receipts cannot use (empty, or longer than SMPP\'s 64), by connector and kind',
+    help: "submit_sm_resp OK with a message_id receipts cannot use (empty, or longer than SMPP's 64), by connector and kind",
     labelNames: ['connector', 'kind'] as const,
     registers: [this.registry],
   });
@@ -331,7 +331,12 @@ export async function forgetSeries(registry: Registry, label: 'account' | 'conne
 export class MetricsServer {
   private readonly server: http.Server;
 
-  constructor(metrics: Metrics, health: HealthSource, private readonly log: Logger, private readonly token = '') {
+  constructor(
+    metrics: Metrics,
+    health: HealthSource,
+    private readonly log: Logger,
+    private readonly token = '',
+  ) {
     this.server = http.createServer((req, res) => {
       const [path, query = ''] = (req.url ?? '/').split('?');
       if (path === '/status' || path === '/lockouts') {

@@ -86,7 +86,10 @@ export class Tables {
       metrics.sent.forget(id);
     }
     this.configured = configured;
-    log.info({ version: v, accounts: accounts.length, connectors: dispatcher.links.size, mtRoutes: this.o.routers.mt.size }, first ? 'tables loaded' : 'tables reloaded');
+    log.info(
+      { version: v, accounts: accounts.length, connectors: dispatcher.links.size, mtRoutes: this.o.routers.mt.size },
+      first ? 'tables loaded' : 'tables reloaded',
+    );
   }
 
   /** The enabled connectors whose password opens; each one that does not is logged once and left down. */

@@ -5,6 +5,6 @@
 import { ALL_PARTS, runCli } from './cli.js';
 
 await runCli([...ALL_PARTS]).catch((err: unknown) => {
-  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

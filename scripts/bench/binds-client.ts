@@ -269,7 +269,7 @@ if (process.send === undefined) {
 }
 const fail = (err: unknown) => {
   try {
-    send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+    send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   } finally {
     setTimeout(() => process.exit(1), 500).unref();
   }

@@ -57,13 +57,17 @@ export function formatReport(r: BenchReport): string {
   const m = r.meta;
   const out: string[] = [];
   out.push(`smppgw benchmarks — ${m.timestamp}`);
-  out.push(`node ${m.node} (V8 ${m.v8}), ${m.platform} ${m.arch}, CPU: ${m.cpuModel} × ${m.cpuCount}, git ${m.gitCommit?.slice(0, 10) ?? '?'}${m.gitDirty ? ' (dirty tree)' : ''}`);
+  out.push(
+    `node ${m.node} (V8 ${m.v8}), ${m.platform} ${m.arch}, CPU: ${m.cpuModel} × ${m.cpuCount}, git ${m.gitCommit?.slice(0, 10) ?? '?'}${m.gitDirty ? ' (dirty tree)' : ''}`,
+  );
   out.push(`load average (1/5/15 min) at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}`);
   out.push('Shared machine: others may be using the CPU. Compare the ratios (both sides measured in this run), not absolute rates.');
   if (r.codec) {
     const c = r.codec;
     out.push('');
-    out.push(`submit_sm codec — ops/s, median of ${c.config.rounds} rounds (timed loops of ${fmtInt(c.config.counts.ours)} ops ours, ${fmtInt(c.config.counts.smpp)} smpp; warm-up ${fmtInt(c.config.warmup)})`);
+    out.push(
+      `submit_sm codec — ops/s, median of ${c.config.rounds} rounds (timed loops of ${fmtInt(c.config.counts.ours)} ops ours, ${fmtInt(c.config.counts.smpp)} smpp; warm-up ${fmtInt(c.config.warmup)})`,
+    );
     const rows = [['case', 'ours', 'smpp', 'ours/smpp', 'per-round ratios']];
     for (const k of c.cases) {
       rows.push([
@@ -117,7 +121,9 @@ export function formatReport(r: BenchReport): string {
   }
   if (r.gateway) {
     out.push('');
-    out.push('gateway end to end: `smppgw load` → gateway → `smppgw sim smsc` against `smppgw load` → the same simulator (direct), separate processes on 127.0.0.1');
+    out.push(
+      'gateway end to end: `smppgw load` → gateway → `smppgw sim smsc` against `smppgw load` → the same simulator (direct), separate processes on 127.0.0.1',
+    );
     out.push(formatGatewayReport({ meta: r.meta, gateway: r.gateway }, false));
   }
   out.push('');

@@ -59,12 +59,16 @@ const channel = childChannel<ToClient>(async (msg) => {
       limitTimer = setTimeout(() => {
         throw new Error(`client did not finish within ${config.limitMs} ms`);
       }, config.limitMs);
-      clients = Array.from({ length: config.binds }, () => new SmppClient({
-        host: '127.0.0.1',
-        port: config.port,
-        bind: { command: 'bind_transceiver', system_id: 'bench', password: 'bench' },
-        session: { window: config.window },
-      }));
+      clients = Array.from(
+        { length: config.binds },
+        () =>
+          new SmppClient({
+            host: '127.0.0.1',
+            port: config.port,
+            bind: { command: 'bind_transceiver', system_id: 'bench', password: 'bench' },
+            session: { window: config.window },
+          }),
+      );
       for (const c of clients) c.start();
       sessions = await Promise.all(clients.map((c) => c.whenBound()));
       await send(config.warmup);

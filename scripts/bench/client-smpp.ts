@@ -60,7 +60,7 @@ function send(count: number): Promise<Run> {
         );
       }
     };
-    sessions.forEach((_s, b) => pump(b));
+    for (let b = 0; b < sessions.length; b++) pump(b);
   });
 }
 

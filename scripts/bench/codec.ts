@@ -112,7 +112,8 @@ function crossCheck(msg: Buffer): Buffer {
   const theirs = new smpp.PDU('submit_sm', fields).toBuffer();
   if (!ours.equals(theirs)) throw new Error(`encoders disagree:\n ours ${ours.toString('hex')}\n smpp ${theirs.toString('hex')}`);
   const d = decode(theirs);
-  if (d.command !== 'submit_sm' || d.destination_addr !== MT.destination_addr || !d.short_message.equals(msg)) throw new Error('our decoder misreads smpp output');
+  if (d.command !== 'submit_sm' || d.destination_addr !== MT.destination_addr || !d.short_message.equals(msg))
+    throw new Error('our decoder misreads smpp output');
   const s = new smpp.PDU(ours);
   if (s.command !== 'submit_sm' || s.destination_addr !== MT.destination_addr || s.sequence_number !== 7) throw new Error('smpp misreads our output');
   return ours;

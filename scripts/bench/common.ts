@@ -16,7 +16,7 @@ export const MT = {
 export const SHORT_TEXT = 'Your code is 123456';
 export const SHORT_MESSAGE = Buffer.from(SHORT_TEXT, 'latin1');
 /** A full single-part message: 140 octets (160 GSM septets' worth). */
-export const LONG_MESSAGE = Buffer.from(('Your code is 123456. ' + 'x'.repeat(140)).slice(0, 140), 'latin1');
+export const LONG_MESSAGE = Buffer.from(`Your code is 123456. ${'x'.repeat(140)}`.slice(0, 140), 'latin1');
 
 export function messageFor(size: 'short' | 'long'): Buffer {
   return size === 'short' ? SHORT_MESSAGE : LONG_MESSAGE;
@@ -103,8 +103,15 @@ export function fmtRatio(x: number): string {
 /** Left-aligns the first column and right-aligns the others. */
 export function table(rows: string[][]): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+  for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Parses `--name value` and `--flag` arguments. */
@@ -142,5 +149,8 @@ export function spread(xs: readonly number[]): { p50: number; p95: number; p99: 
 
 /** 2026-11-22T00:14:37.123Z → 20261122-001437Z (file names). */
 export function stamp(iso: string): string {
-  return iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+  return iso
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+    .replace('T', '-');
 }

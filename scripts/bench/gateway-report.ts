@@ -25,7 +25,9 @@ export function formatGatewayReport(r: GatewayReport, header = true): string {
   const out: string[] = [];
   if (header) {
     out.push(`smppgw gateway benchmark — ${m.timestamp}`);
-    out.push(`node ${m.node}, ${m.platform} ${m.arch}, CPU: ${m.cpuModel} × ${m.cpuCount}, git ${m.gitCommit?.slice(0, 10) ?? '?'}${m.gitDirty ? ' (dirty tree)' : ''}`);
+    out.push(
+      `node ${m.node}, ${m.platform} ${m.arch}, CPU: ${m.cpuModel} × ${m.cpuCount}, git ${m.gitCommit?.slice(0, 10) ?? '?'}${m.gitDirty ? ' (dirty tree)' : ''}`,
+    );
     out.push(`load average at start ${m.loadAvgAtStart.join(' / ')}, at end ${(m.loadAvgAtEnd ?? []).join(' / ')}`);
   }
   out.push(
@@ -37,16 +39,51 @@ export function formatGatewayReport(r: GatewayReport, header = true): string {
   const hg = ph('half gateway');
   const hd = ph('half direct');
   const rows = [['', 'gateway', 'direct', 'gateway/direct, added']];
-  rows.push([`MT/s${c.dlr ? ' with receipts' : ''} (full load; first submit → last resp)`, fmtInt(d.mtPerSec.gateway), fmtInt(d.mtPerSec.direct), fmtRatio(d.mtPerSec.ratio)]);
-  rows.push(['msgs ÷ load-process wall time (start-up … last receipt … unbind)', fmtInt(d.wallMtPerSec.gateway), fmtInt(d.wallMtPerSec.direct), fmtRatio(d.wallMtPerSec.ratio)]);
-  rows.push(['submit→resp ms p50 / p95 / p99, full load', pct(d.respLatencyMs.full.gateway), pct(d.respLatencyMs.full.direct), pct(d.respLatencyMs.full.added)]);
-  rows.push([`submit→resp ms p50 / p95 / p99, half load`, pct(d.respLatencyMs.half.gateway), pct(d.respLatencyMs.half.direct), pct(d.respLatencyMs.half.added)]);
-  rows.push([`MT/s achieved in the half-load run (--rate ${fmtInt(d.halfRate)})`, fmtInt(hg.summary.msgsPerSec), fmtInt(hd.summary.msgsPerSec), fmtRatio(hg.summary.msgsPerSec / hd.summary.msgsPerSec)]);
-  if (d.dlrLatencyMs) rows.push(['submit→DLR ms p50 / p95 / p99, full load', pct(d.dlrLatencyMs.gateway), pct(d.dlrLatencyMs.direct), pct(d.dlrLatencyMs.added)]);
-  if (d.dlrLatencyMs) rows.push(['submit→DLR ms p50 / p95 / p99, half load', pct(hg.summary.dlrLatencyMs), pct(hd.summary.dlrLatencyMs), pct(hg.summary.dlrLatencyMs && hd.summary.dlrLatencyMs ? minus(hg.summary.dlrLatencyMs, hd.summary.dlrLatencyMs) : undefined)]);
-  const matched = (p: PhaseResult) => `${fmtInt(p.summary.dlrsMatched)}/${fmtInt(p.summary.acked)}${p.summary.dlrsUnmatched ? ` (+${p.summary.dlrsUnmatched} unmatched)` : ''}`;
+  rows.push([
+    `MT/s${c.dlr ? ' with receipts' : ''} (full load; first submit → last resp)`,
+    fmtInt(d.mtPerSec.gateway),
+    fmtInt(d.mtPerSec.direct),
+    fmtRatio(d.mtPerSec.ratio),
+  ]);
+  rows.push([
+    'msgs ÷ load-process wall time (start-up … last receipt … unbind)',
+    fmtInt(d.wallMtPerSec.gateway),
+    fmtInt(d.wallMtPerSec.direct),
+    fmtRatio(d.wallMtPerSec.ratio),
+  ]);
+  rows.push([
+    'submit→resp ms p50 / p95 / p99, full load',
+    pct(d.respLatencyMs.full.gateway),
+    pct(d.respLatencyMs.full.direct),
+    pct(d.respLatencyMs.full.added),
+  ]);
+  rows.push([
+    `submit→resp ms p50 / p95 / p99, half load`,
+    pct(d.respLatencyMs.half.gateway),
+    pct(d.respLatencyMs.half.direct),
+    pct(d.respLatencyMs.half.added),
+  ]);
+  rows.push([
+    `MT/s achieved in the half-load run (--rate ${fmtInt(d.halfRate)})`,
+    fmtInt(hg.summary.msgsPerSec),
+    fmtInt(hd.summary.msgsPerSec),
+    fmtRatio(hg.summary.msgsPerSec / hd.summary.msgsPerSec),
+  ]);
+  if (d.dlrLatencyMs)
+    rows.push(['submit→DLR ms p50 / p95 / p99, full load', pct(d.dlrLatencyMs.gateway), pct(d.dlrLatencyMs.direct), pct(d.dlrLatencyMs.added)]);
+  if (d.dlrLatencyMs)
+    rows.push([
+      'submit→DLR ms p50 / p95 / p99, half load',
+      pct(hg.summary.dlrLatencyMs),
+      pct(hd.summary.dlrLatencyMs),
+      pct(hg.summary.dlrLatencyMs && hd.summary.dlrLatencyMs ? minus(hg.summary.dlrLatencyMs, hd.summary.dlrLatencyMs) : undefined),
+    ]);
+  const matched = (p: PhaseResult) =>
+    `${fmtInt(p.summary.dlrsMatched)}/${fmtInt(p.summary.acked)}${p.summary.dlrsUnmatched ? ` (+${p.summary.dlrsUnmatched} unmatched)` : ''}`;
   const acked = (p: PhaseResult) => {
-    const errs = Object.entries(p.summary.errors).map(([k, v]) => `${k}:${v}`).join(',');
+    const errs = Object.entries(p.summary.errors)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(',');
     return `${fmtInt(p.summary.acked)}/${fmtInt(p.summary.requested)}${errs ? ` err ${errs}` : ''}`;
   };
   rows.push(['acked / requested (full)', acked(fg), acked(fd), '']);
@@ -55,7 +92,22 @@ export function formatGatewayReport(r: GatewayReport, header = true): string {
   out.push(table(rows));
   out.push('');
   out.push('Per process, per phase — CPU seconds (utime+stime) and peak RSS MiB (VmHWM reset at phase start; load tool: its whole life)');
-  const urows = [['phase', 'msgs', 'wall s', 'commits (writes/commit) WAL syncs', 'peak outbox / conn. queued / in flight', 'load CPU s', 'sim CPU s', 'gateway CPU s', 'CPU µs/msg total', 'load RSS', 'sim RSS', 'gateway RSS']];
+  const urows = [
+    [
+      'phase',
+      'msgs',
+      'wall s',
+      'commits (writes/commit) WAL syncs',
+      'peak outbox / conn. queued / in flight',
+      'load CPU s',
+      'sim CPU s',
+      'gateway CPU s',
+      'CPU µs/msg total',
+      'load RSS',
+      'sim RSS',
+      'gateway RSS',
+    ],
+  ];
   for (const p of g.phases) {
     const u = p.usage;
     const total = u.load.cpuSec + u.sim.cpuSec + (u.gateway?.cpuSec ?? 0);
@@ -63,7 +115,9 @@ export function formatGatewayReport(r: GatewayReport, header = true): string {
       p.name + (p.rate > 0 ? ` @${fmtInt(p.rate)}/s ×${p.binds} binds (got ${fmtInt(p.summary.msgsPerSec)})` : ''),
       fmtInt(p.count),
       (p.wallMs / 1000).toFixed(1),
-      p.store ? `${fmtInt(p.store.commits)} (${(p.store.writes / p.store.commits).toFixed(1)})${p.store.syncs !== undefined ? ` ${fmtInt(p.store.syncs)}` : ''}` : '-',
+      p.store
+        ? `${fmtInt(p.store.commits)} (${(p.store.writes / p.store.commits).toFixed(1)})${p.store.syncs !== undefined ? ` ${fmtInt(p.store.syncs)}` : ''}`
+        : '-',
       p.peaks ? `${fmtInt(p.peaks.outbox)} / ${fmtInt(p.peaks.connectorQueued)} / ${fmtInt(p.peaks.connectorInFlight)}` : '-',
       sec(u.load.cpuSec),
       sec(u.sim.cpuSec),
@@ -77,7 +131,9 @@ export function formatGatewayReport(r: GatewayReport, header = true): string {
   out.push(table(urows));
   const gwUs = fg.usage.gateway ? (fg.usage.gateway.cpuSec / fg.count) * 1e6 : NaN;
   out.push('');
-  out.push(`gateway CPU per MT (full load, incl. its receipt): ${fmtInt(gwUs)} µs, i.e. one core saturates at ~${fmtInt(1e6 / gwUs)} MT/s for the gateway process alone.`);
+  out.push(
+    `gateway CPU per MT (full load, incl. its receipt): ${fmtInt(gwUs)} µs, i.e. one core saturates at ~${fmtInt(1e6 / gwUs)} MT/s for the gateway process alone.`,
+  );
   return out.join('\n');
 }
 
@@ -86,7 +142,12 @@ export function formatGatewayReport(r: GatewayReport, header = true): string {
  * whole suite shares with other parts (`gw-` there: --gw-messages, --gw-binds, --gw-window,
  * --gw-warmup, --gw-limit-ms); the others keep their names.
  */
-export function gatewayOptionsFromArgs(args: Map<string, string | true>, log: (line: string) => void, p = '', quick = false): Omit<GatewayBenchOptions, 'cpuProfDir'> {
+export function gatewayOptionsFromArgs(
+  args: Map<string, string | true>,
+  log: (line: string) => void,
+  p = '',
+  quick = false,
+): Omit<GatewayBenchOptions, 'cpuProfDir'> {
   const messages = intArg(args, `${p}messages`, quick ? 2_000 : 20_000);
   const binds = intArg(args, `${p}binds`, 2);
   const window = intArg(args, `${p}window`, 50);

@@ -207,8 +207,24 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     simPorts.forEach((port, i) => {
       const id = i === 0 ? 'sim' : `sim${i + 1}`;
       connectors.push(id);
-      operator(db, o.limitMs, 'connector', 'add', id, '--host', '127.0.0.1', '--port', String(port), '--system-id', 'gw', '--password', 'pw',
-        '--window', String(o.connectorWindow), ...(pki ? ['--tls'] : []));
+      operator(
+        db,
+        o.limitMs,
+        'connector',
+        'add',
+        id,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--system-id',
+        'gw',
+        '--password',
+        'pw',
+        '--window',
+        String(o.connectorWindow),
+        ...(pki ? ['--tls'] : []),
+      );
     });
     operator(db, o.limitMs, 'route', 'add', 'mt', '--connector', connectors.join(','), ...(connectors.length > 1 ? ['--kind', 'roundrobin'] : []));
     gw = startLongLived(
@@ -231,9 +247,19 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     if (typeof gwPort !== 'number') throw new Error(`gateway ready line without the ${pki ? 'TLS ' : ''}SMPP port: ${JSON.stringify(ready)}`);
     const httpPort = ready.http as number;
     for (const c of connectors) await waitConnectorUp(httpPort, o.limitMs, c);
-    o.log(`bench: gateway pid ${gw.pid} on 127.0.0.1:${gwPort}${pki ? ' (TLS)' : ''} (http ${httpPort}), store.synchronous=${String(storeLine.synchronous)}, connector bound`);
+    o.log(
+      `bench: gateway pid ${gw.pid} on 127.0.0.1:${gwPort}${pki ? ' (TLS)' : ''} (http ${httpPort}), store.synchronous=${String(storeLine.synchronous)}, connector bound`,
+    );
     return {
-      dir, db, sim: sims[0]!, sims, connectors, gw, simPort, gwPort, httpPort,
+      dir,
+      db,
+      sim: sims[0]!,
+      sims,
+      connectors,
+      gw,
+      simPort,
+      gwPort,
+      httpPort,
       synchronous: String(storeLine.synchronous),
       tls: o.tls,
       load: pki ? tlsClientShim(pki) : { nodeArgs: [], env: {} },
@@ -264,13 +290,18 @@ export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBe
   const { sim, gw, simPort, gwPort, httpPort, synchronous } = stack;
   try {
     const common = (count: number, rate: number, binds: number) => [
-      '-n', String(count),
-      '--window', String(o.window),
-      '--binds', String(binds),
+      '-n',
+      String(count),
+      '--window',
+      String(o.window),
+      '--binds',
+      String(binds),
       ...(rate > 0 ? ['--rate', String(rate)] : []),
       ...(o.dlr ? ['--dlr'] : []),
-      '--timeout-ms', '60000',
-      '--response-timeout-ms', '30000',
+      '--timeout-ms',
+      '60000',
+      '--response-timeout-ms',
+      '30000',
     ];
     const targets = {
       direct: ['--port', String(simPort), '--system-id', 'bench', '--password', 'pw'],
@@ -287,7 +318,9 @@ export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBe
       const st0 = target === 'gateway' ? await storeCounts(httpPort) : undefined;
       o.log(`bench-gateway: ${name}: ${count} msgs → ${target} on ${binds} binds${rate > 0 ? ` at ${rate}/s` : ''}`);
       const poller = target === 'gateway' ? pollPeaks(httpPort) : undefined;
-      const r = await runLoadProcess([...targets[target], ...common(count, rate, binds)], o.limitMs, name, stack.load.nodeArgs, stack.load.env).finally(() => poller?.stop());
+      const r = await runLoadProcess([...targets[target], ...common(count, rate, binds)], o.limitMs, name, stack.load.nodeArgs, stack.load.env).finally(() =>
+        poller?.stop(),
+      );
       const usage: PhaseResult['usage'] = {
         load: r.usage,
         sim: { cpuSec: s.cpuSec() - simCpu0, peakRssMiB: s.peakRssMiB() },
@@ -303,7 +336,11 @@ export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBe
       if (poller) result.peaks = await poller.result;
       if (st0) {
         const st1 = await storeCounts(httpPort);
-        result.store = { commits: st1.commits - st0.commits, writes: st1.writes - st0.writes, ...(Number.isFinite(st1.syncs) ? { syncs: st1.syncs - st0.syncs } : {}) };
+        result.store = {
+          commits: st1.commits - st0.commits,
+          writes: st1.writes - st0.writes,
+          ...(Number.isFinite(st1.syncs) ? { syncs: st1.syncs - st0.syncs } : {}),
+        };
       }
       if (keep) phases.push(result);
       // Let the gateway finish what the phase left behind (outbox commits, receipt bookkeeping).
@@ -334,7 +371,11 @@ export async function runGatewayBench(o: GatewayBenchOptions): Promise<GatewayBe
       },
     };
     if (o.dlr && fullGw.summary.dlrLatencyMs && fullDirect.summary.dlrLatencyMs) {
-      derived.dlrLatencyMs = { gateway: fullGw.summary.dlrLatencyMs, direct: fullDirect.summary.dlrLatencyMs, added: minus(fullGw.summary.dlrLatencyMs, fullDirect.summary.dlrLatencyMs) };
+      derived.dlrLatencyMs = {
+        gateway: fullGw.summary.dlrLatencyMs,
+        direct: fullDirect.summary.dlrLatencyMs,
+        added: minus(fullGw.summary.dlrLatencyMs, fullDirect.summary.dlrLatencyMs),
+      };
     }
     const { log: _log, ...config } = o;
     return { config: { ...config, clkTck: tck, storeSynchronous: synchronous }, phases, derived };
@@ -355,7 +396,10 @@ function pollPeaks(httpPort: number): { stop(): void; result: Promise<NonNullabl
           connectors?: Record<string, { queued?: number; inFlight?: number }>;
         };
         peaks.samples++;
-        peaks.outbox = Math.max(peaks.outbox, Object.values(st.outbox ?? {}).reduce((a, b) => a + b, 0));
+        peaks.outbox = Math.max(
+          peaks.outbox,
+          Object.values(st.outbox ?? {}).reduce((a, b) => a + b, 0),
+        );
         for (const c of Object.values(st.connectors ?? {})) {
           peaks.connectorQueued = Math.max(peaks.connectorQueued, c.queued ?? 0);
           peaks.connectorInFlight = Math.max(peaks.connectorInFlight, c.inFlight ?? 0);

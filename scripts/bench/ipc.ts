@@ -77,7 +77,7 @@ export function childChannel<In extends { type: string }>(onMessage: (msg: In) =
     }
   };
   const fail = (err: unknown): void => {
-    sendThenExit({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) }, 1);
+    sendThenExit({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 1);
   };
   process.on('uncaughtException', fail);
   process.on('unhandledRejection', fail);

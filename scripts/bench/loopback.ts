@@ -279,7 +279,15 @@ export async function runLoopbackBench(options: LoopbackOptions = DEFAULT_LOOPBA
               options.variants.map((v) => {
                 const xs = of(v.label);
                 const rate = summarize(xs.map((x) => x.msgsPerSec));
-                return [v.label, { rate, ratioVsOurs: rate.median / o.median, roundRatiosVsOurs: xs.map((x, i) => x.msgsPerSec / (ours[i]?.msgsPerSec ?? NaN)), cpuUsPerMsg: cpu(xs) }];
+                return [
+                  v.label,
+                  {
+                    rate,
+                    ratioVsOurs: rate.median / o.median,
+                    roundRatiosVsOurs: xs.map((x, i) => x.msgsPerSec / (ours[i]?.msgsPerSec ?? NaN)),
+                    cpuUsPerMsg: cpu(xs),
+                  },
+                ];
               }),
             ),
           }

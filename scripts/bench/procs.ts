@@ -77,7 +77,12 @@ export class LongLived {
       for (const w of this.watchers) w(obj);
     });
     proc.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-8192)));
-    this.closed = new Promise((resolve) => proc.once('close', (code) => ((this.done = true), resolve(code))));
+    this.closed = new Promise((resolve) =>
+      proc.once('close', (code) => {
+        this.done = true;
+        resolve(code);
+      }),
+    );
   }
 
   get pid(): number {
@@ -173,7 +178,10 @@ export interface LoadRun {
  */
 export function runLoadProcess(args: string[], limitMs: number, name: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<LoadRun> {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, ['--import', USAGE_PRELOAD, ...nodeArgs, CLI, 'load', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const proc = spawn(process.execPath, ['--import', USAGE_PRELOAD, ...nodeArgs, CLI, 'load', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   let err = '';
   proc.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
@@ -183,12 +191,21 @@ export function runLoadProcess(args: string[], limitMs: number, name: string, no
       proc.kill('SIGKILL');
       reject(new Error(`${name}: load tool still running after ${limitMs} ms (killed); stderr: ${err.slice(-2000)}`));
     }, limitMs);
-    proc.once('error', (e) => (clearTimeout(timer), reject(e)));
+    proc.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
     proc.once('close', (code) => {
       clearTimeout(timer);
       const wallMs = performance.now() - t0;
-      const jsonLine = out.split('\n').filter((l) => l.startsWith('{')).pop();
-      const usageLine = err.split('\n').filter((l) => l.startsWith('BENCH_USAGE ')).pop();
+      const jsonLine = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
+      const usageLine = err
+        .split('\n')
+        .filter((l) => l.startsWith('BENCH_USAGE '))
+        .pop();
       if (jsonLine === undefined) return reject(new Error(`${name}: load tool printed no summary (exit ${code}); stderr: ${err.slice(-2000)}`));
       const u = usageLine ? (JSON.parse(usageLine.slice('BENCH_USAGE '.length)) as { cpuUserUs: number; cpuSystemUs: number; maxRssKiB: number }) : undefined;
       resolve({

@@ -158,7 +158,10 @@ export function formatSummary(title: string, s: ProfileSummary, top = 20): strin
   lines.push('-- self time by area');
   for (const a of s.areas.slice(0, 16)) lines.push(`${a.selfPct.toFixed(1).padStart(5)}%  ${a.selfMs.toFixed(0).padStart(6)} ms  ${a.area}`);
   lines.push('-- our code (src/) by inclusive time');
-  for (const f of [...s.functions].filter((x) => x.where.startsWith('src/')).sort((a, b) => b.totalMs - a.totalMs).slice(0, top)) {
+  for (const f of [...s.functions]
+    .filter((x) => x.where.startsWith('src/'))
+    .sort((a, b) => b.totalMs - a.totalMs)
+    .slice(0, top)) {
     lines.push(`${f.totalPct.toFixed(1).padStart(5)}%  self ${f.selfPct.toFixed(1).padStart(4)}%  ${f.name}  ${f.where}`);
   }
   return lines.join('\n');

@@ -53,7 +53,16 @@ export interface BindsResult {
     /** Gateway CPU seconds while the traffic step ran. */
     cpuTrafficSec: number;
   };
-  bind: { bound: number; failed: Record<string, number>; totalMs: number; bindMs: ReturnType<typeof spread>; connectMs: ReturnType<typeof spread>; over10s: number; clientCpuSec: number; clientRssMiB: number };
+  bind: {
+    bound: number;
+    failed: Record<string, number>;
+    totalMs: number;
+    bindMs: ReturnType<typeof spread>;
+    connectMs: ReturnType<typeof spread>;
+    over10s: number;
+    clientCpuSec: number;
+    clientRssMiB: number;
+  };
   traffic: Omit<BindsSent, 'type' | 'respMs' | 'dlrMs'> & { respMs: ReturnType<typeof spread>; dlrMs: ReturnType<typeof spread> };
   unbind: { elapsedMs: number; lost: number };
   /** RSS target: every reading below the limit; all: every bind bound. */
@@ -84,8 +93,14 @@ export async function runBindsBench(o: BindsOptions): Promise<BindsResult> {
   const inbox: BindsFromChild[] = [];
   let wake: (() => void) | undefined;
   let exited = false;
-  child.on('message', (m: BindsFromChild) => (inbox.push(m), wake?.()));
-  child.once('exit', () => ((exited = true), wake?.()));
+  child.on('message', (m: BindsFromChild) => {
+    inbox.push(m);
+    wake?.();
+  });
+  child.once('exit', () => {
+    exited = true;
+    wake?.();
+  });
   const next = async <T extends BindsFromChild['type']>(type: T, what: string): Promise<Extract<BindsFromChild, { type: T }>> => {
     const deadline = Date.now() + o.limitMs;
     for (;;) {
@@ -95,7 +110,10 @@ export async function runBindsBench(o: BindsOptions): Promise<BindsResult> {
       if (m) continue;
       if (exited) throw new Error(`binds client exited while ${what}`);
       if (Date.now() > deadline) throw new Error(`binds client: no answer within ${o.limitMs} ms while ${what}`);
-      await new Promise<void>((r) => ((wake = r), setTimeout(r, 1_000)));
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 1_000);
+      });
       wake = undefined;
     }
   };
@@ -106,15 +124,28 @@ export async function runBindsBench(o: BindsOptions): Promise<BindsResult> {
     const rssIdle = gw.rssMiB();
     gw.resetPeak();
     const cpu0 = gw.cpuSec();
-    o.log(`bench-scale binds: gateway idle at ${rssIdle.toFixed(1)} MiB; opening ${o.binds} binds (${o.concurrency >= o.binds ? 'all at once' : `${o.concurrency} at a time`}${o.tls ? ', TLS' : ''})`);
-    tell({ type: 'bind', port: stack.gwPort, binds: o.binds, concurrency: o.concurrency, responseTimeoutMs: o.responseTimeoutMs, systemId: 'bench', password: 'pw', ...(stack.ca ? { ca: stack.ca } : {}) });
+    o.log(
+      `bench-scale binds: gateway idle at ${rssIdle.toFixed(1)} MiB; opening ${o.binds} binds (${o.concurrency >= o.binds ? 'all at once' : `${o.concurrency} at a time`}${o.tls ? ', TLS' : ''})`,
+    );
+    tell({
+      type: 'bind',
+      port: stack.gwPort,
+      binds: o.binds,
+      concurrency: o.concurrency,
+      responseTimeoutMs: o.responseTimeoutMs,
+      systemId: 'bench',
+      password: 'pw',
+      ...(stack.ca ? { ca: stack.ca } : {}),
+    });
     const bound: BindsBound = await next('bound', 'binding');
     const cpuBinds = gw.cpuSec() - cpu0;
     const rssBound = gw.rssMiB();
     const peak = gw.peakRssMiB();
     const st = await fetchStatus(stack.httpPort, 30_000);
     const statusBound = (st.binds?.bench ?? []).filter((s) => s.startsWith('bound')).length;
-    o.log(`bench-scale binds: ${bound.bound}/${o.binds} bound in ${(bound.totalMs / 1000).toFixed(1)} s (failed ${JSON.stringify(bound.failed)}); gateway ${rssBound.toFixed(1)} MiB (peak ${peak.toFixed(1)}), /status lists ${statusBound}`);
+    o.log(
+      `bench-scale binds: ${bound.bound}/${o.binds} bound in ${(bound.totalMs / 1000).toFixed(1)} s (failed ${JSON.stringify(bound.failed)}); gateway ${rssBound.toFixed(1)} MiB (peak ${peak.toFixed(1)}), /status lists ${statusBound}`,
+    );
     await sleep(o.settleMs);
     const rssSettled = gw.rssMiB();
     o.log(`bench-scale binds: after ${o.settleMs} ms: gateway ${rssSettled.toFixed(1)} MiB; sending ${o.perBind} message(s) with receipt on each bind`);
@@ -124,7 +155,9 @@ export async function runBindsBench(o: BindsOptions): Promise<BindsResult> {
     const cpuTraffic = gw.cpuSec() - cpu1;
     await sleep(1_000);
     const rssTraffic = gw.rssMiB();
-    o.log(`bench-scale binds: acked ${sent.acked}/${sent.sent}, receipts matched ${sent.matched} (on ${sent.sessionsWithReceipts} sessions), lost sessions ${sent.lost}; gateway ${rssTraffic.toFixed(1)} MiB`);
+    o.log(
+      `bench-scale binds: acked ${sent.acked}/${sent.sent}, receipts matched ${sent.matched} (on ${sent.sessionsWithReceipts} sessions), lost sessions ${sent.lost}; gateway ${rssTraffic.toFixed(1)} MiB`,
+    );
     tell({ type: 'unbind' });
     const closed: BindsClosed = await next('closed', 'unbinding');
     await sleep(o.settleMs);
@@ -192,12 +225,20 @@ export function formatBinds(r: BindsResult): string {
     `binds: ${fmtInt(r.config.binds)} bind_transceiver on one account from one client process, ${r.config.concurrency >= r.config.binds ? 'all started at once' : `${r.config.concurrency} under way at a time`}` +
       `${r.config.tls ? ', over TLS' : ''}; then ${r.config.perBind} submit_sm with receipt per bind`,
   );
-  const failed = Object.entries(r.bind.failed).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const failed = Object.entries(r.bind.failed)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
   out.push(
     table([
       ['', 'value'],
-      ['bound / requested (gateway /status lists)', `${fmtInt(r.bind.bound)} / ${fmtInt(r.config.binds)} (${fmtInt(g.statusBound)})${failed ? `; failed: ${failed}` : ''}`],
-      ['time to all bound (first connect → last bind_resp)', `${(r.bind.totalMs / 1000).toFixed(2)} s (${fmtInt((r.bind.bound * 1000) / r.bind.totalMs)} binds/s)`],
+      [
+        'bound / requested (gateway /status lists)',
+        `${fmtInt(r.bind.bound)} / ${fmtInt(r.config.binds)} (${fmtInt(g.statusBound)})${failed ? `; failed: ${failed}` : ''}`,
+      ],
+      [
+        'time to all bound (first connect → last bind_resp)',
+        `${(r.bind.totalMs / 1000).toFixed(2)} s (${fmtInt((r.bind.bound * 1000) / r.bind.totalMs)} binds/s)`,
+      ],
       ['bind latency ms p50 / p95 / p99 / max (connect → bind_resp)', dist(r.bind.bindMs)],
       [`connect ms p50 / p95 / p99 / max (${r.config.tls ? 'TCP + TLS handshake' : 'TCP'})`, dist(r.bind.connectMs)],
       ['binds slower than 10 s (a common ESME bind timeout)', fmtInt(r.bind.over10s)],
@@ -205,14 +246,29 @@ export function formatBinds(r: BindsResult): string {
       ['gateway RSS MiB: idle → all bound → settled', `${g.rssIdleMiB.toFixed(1)} → ${g.rssBoundMiB.toFixed(1)} → ${g.rssSettledMiB.toFixed(1)}`],
       ['gateway peak RSS MiB during the binds (VmHWM)', g.peakDuringBindsMiB.toFixed(1)],
       ['gateway RSS per bind (settled − idle)', `${g.perBindKiB.toFixed(1)} KiB`],
-      ['traffic: acked / sent, receipts matched', `${fmtInt(r.traffic.acked)} / ${fmtInt(r.traffic.sent)}, ${fmtInt(r.traffic.matched)}${Object.keys(r.traffic.errors).length ? `; errors ${JSON.stringify(r.traffic.errors)}` : ''}`],
+      [
+        'traffic: acked / sent, receipts matched',
+        `${fmtInt(r.traffic.acked)} / ${fmtInt(r.traffic.sent)}, ${fmtInt(r.traffic.matched)}${Object.keys(r.traffic.errors).length ? `; errors ${JSON.stringify(r.traffic.errors)}` : ''}`,
+      ],
       ['traffic: sessions that received receipts; sessions lost', `${fmtInt(r.traffic.sessionsWithReceipts)}; ${fmtInt(r.traffic.lost)}`],
-      ['traffic: submit→resp / submit→DLR ms p50 / p99', `${ms(r.traffic.respMs.p50)} / ${ms(r.traffic.respMs.p99)}; ${ms(r.traffic.dlrMs.p50)} / ${ms(r.traffic.dlrMs.p99)} (${(r.traffic.elapsedMs / 1000).toFixed(2)} s in all)`],
+      [
+        'traffic: submit→resp / submit→DLR ms p50 / p99',
+        `${ms(r.traffic.respMs.p50)} / ${ms(r.traffic.respMs.p99)}; ${ms(r.traffic.dlrMs.p50)} / ${ms(r.traffic.dlrMs.p99)} (${(r.traffic.elapsedMs / 1000).toFixed(2)} s in all)`,
+      ],
       ['gateway RSS MiB after traffic, after all unbound', `${g.rssAfterTrafficMiB.toFixed(1)}, ${g.rssAfterUnbindMiB.toFixed(1)}`],
       ['unbind all', `${(r.unbind.elapsedMs / 1000).toFixed(2)} s`],
       ['client process: CPU during binds, RSS', `${r.bind.clientCpuSec.toFixed(2)} s, ${r.bind.clientRssMiB.toFixed(0)} MiB`],
       ['gateway CPU during the traffic step', `${g.cpuTrafficSec.toFixed(2)} s`],
-      ['gateway log lines at warn or above', `${fmtInt(g.warnings)}${g.warnings ? ` (${Object.entries(g.warningsByMsg).map(([k, v]) => `"${k}": ${v}`).join(', ')})` : ''}`],
+      [
+        'gateway log lines at warn or above',
+        `${fmtInt(g.warnings)}${
+          g.warnings
+            ? ` (${Object.entries(g.warningsByMsg)
+                .map(([k, v]) => `"${k}": ${v}`)
+                .join(', ')})`
+            : ''
+        }`,
+      ],
     ]),
   );
   const highest = Math.max(g.rssBoundMiB, g.rssSettledMiB, g.rssAfterTrafficMiB, g.peakDuringBindsMiB);

@@ -142,7 +142,7 @@ FROM ids`;
 
 /** The schema as SQL text (tables and indexes), to tell whether a kept file is the current one. */
 function schemaOf(db: Db): string {
-  return (db.prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name").pluck().all() as string[]).join(';\n');
+  return (db.prepare('SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name').pluck().all() as string[]).join(';\n');
 }
 
 const currentSchema = (() => {
@@ -276,7 +276,7 @@ function freshId(c: number, i: number): string {
     case 2:
       return (400_000_000_000_000 + i).toString(16);
     default:
-      return (BigInt(0x7f00_0000) * BigInt(2 ** 32) * BigInt(2 ** 32) + BigInt(i) * BigInt(0x9e37_79b9_7f4a_7c15)).toString(16);
+      return (BigInt(0x7f00_0000) * BigInt(2 ** 32) * BigInt(2 ** 32) + BigInt(i) * 0x9e37_79b9_7f4a_7c15n).toString(16);
   }
 }
 
@@ -357,8 +357,15 @@ async function round(m: OpenMap, o: DlrMapOptions, r: number, now: number, warm:
         const smsc = freshId(c, base + i);
         t.time(() => {
           const id = ledger.insert({
-            accountId: 1 + (i % 50), sourceAddr: 'BRAND', destAddr: MT.destination_addr, registeredDelivery: 1, pdu: PDU, routeId: 1,
-            connectors: [CONNECTORS[c]!], expiresAt: now + 2 * DAY, now,
+            accountId: 1 + (i % 50),
+            sourceAddr: 'BRAND',
+            destAddr: MT.destination_addr,
+            registeredDelivery: 1,
+            pdu: PDU,
+            routeId: 1,
+            connectors: [CONNECTORS[c]!],
+            expiresAt: now + 2 * DAY,
+            now,
           });
           ledger.markSent(id, CONNECTORS[c]!, smsc, smsc, now);
         });
@@ -400,8 +407,15 @@ async function round(m: OpenMap, o: DlrMapOptions, r: number, now: number, warm:
         jobs.push(
           m.commit.run(() => {
             const id = ledger.insert({
-              accountId: 1 + (k % 50), sourceAddr: 'BRAND', destAddr: MT.destination_addr, registeredDelivery: 1, pdu: PDU, routeId: 1,
-              connectors: [CONNECTORS[c]!], expiresAt: now + 2 * DAY, now,
+              accountId: 1 + (k % 50),
+              sourceAddr: 'BRAND',
+              destAddr: MT.destination_addr,
+              registeredDelivery: 1,
+              pdu: PDU,
+              routeId: 1,
+              connectors: [CONNECTORS[c]!],
+              expiresAt: now + 2 * DAY,
+              now,
             });
             ledger.markSent(id, CONNECTORS[c]!, smsc, smsc, now);
           }),
@@ -443,7 +457,10 @@ export async function runDlrMapBench(o: DlrMapOptions): Promise<DlrMapResult> {
   const fs = statfsSync(dir);
   const free = fs.bavail * fs.bsize;
   o.log(`bench-scale dlrmap: files in ${dir}; ~${(need / 2 ** 30).toFixed(1)} GiB needed, ${(free / 2 ** 30).toFixed(1)} GiB free`);
-  if (free < need * 1.2) throw new Error(`not enough disk in ${dir}: ~${(need / 2 ** 30).toFixed(1)} GiB needed, ${(free / 2 ** 30).toFixed(1)} GiB free (use --dir, or fewer --rows)`);
+  if (free < need * 1.2)
+    throw new Error(
+      `not enough disk in ${dir}: ~${(need / 2 ** 30).toFixed(1)} GiB needed, ${(free / 2 ** 30).toFixed(1)} GiB free (use --dir, or fewer --rows)`,
+    );
   const maps: OpenMap[] = [];
   try {
     for (const p of plan) {
@@ -466,10 +483,18 @@ export async function runDlrMapBench(o: DlrMapOptions): Promise<DlrMapResult> {
       const counts = db.prepare('SELECT COUNT(*) AS rows, COALESCE(SUM(state = 1), 0) AS awaiting FROM messages').get() as { rows: number; awaiting: number };
       const objects = p.rows >= 1_000_000 || p.rows === o.smallRows ? objectSizes(db) : undefined;
       const info: MapInfo = {
-        name: p.name, rows: counts.rows, awaiting: counts.awaiting, fillSec: round2(fillSec), reused,
-        fileMiB: round2(fileMiB(file)), walMiB: round2(fileMiB(`${file}-wal`)), ...(objects ? { objectsMiB: objects } : {}),
+        name: p.name,
+        rows: counts.rows,
+        awaiting: counts.awaiting,
+        fillSec: round2(fillSec),
+        reused,
+        fileMiB: round2(fileMiB(file)),
+        walMiB: round2(fileMiB(`${file}-wal`)),
+        ...(objects ? { objectsMiB: objects } : {}),
       };
-      o.log(`bench-scale dlrmap: ${p.name}: ${fmtInt(info.rows)} rows (${fmtInt(info.awaiting)} awaiting a receipt), ${info.fileMiB.toFixed(0)} MiB${fillSec ? `, filled in ${fillSec.toFixed(0)} s` : ''}`);
+      o.log(
+        `bench-scale dlrmap: ${p.name}: ${fmtInt(info.rows)} rows (${fmtInt(info.awaiting)} awaiting a receipt), ${info.fileMiB.toFixed(0)} MiB${fillSec ? `, filled in ${fillSec.toFixed(0)} s` : ''}`,
+      );
       maps.push({ info, file, db, ledger: new Ledger(db), commit: new GroupCommit(db, { walFile: `${file}-wal` }), keys, timers: {} });
     }
     o.log(`bench-scale dlrmap: warm-up round, then ${o.rounds} rounds × ${fmtInt(o.ops)} ops per kind and map`);
@@ -528,9 +553,18 @@ const OP_LABEL: Record<OpName, string> = {
 export function formatDlrMap(r: DlrMapResult): string {
   const out: string[] = [];
   const names = r.maps.map((m) => m.name);
-  out.push(`dlrmap: the ledger as the receipt map — µs per operation: median over ${r.config.rounds} rounds of each round's mean (p50 / p99 of all ops), ${fmtInt(r.config.ops)} ops per kind, map and round`);
-  const tuned = [r.config.cacheMiB !== undefined ? `cache_size ${r.config.cacheMiB} MiB` : '', r.config.mmapMiB !== undefined ? `mmap_size ${r.config.mmapMiB} MiB` : ''].filter(Boolean);
-  out.push(tuned.length ? `NOT the gateway's settings: ${tuned.join(', ')} on the measuring connections` : "SQLite settings as the gateway opens the file (WAL, synchronous NORMAL, default 2 MiB page cache, no mmap)");
+  out.push(
+    `dlrmap: the ledger as the receipt map — µs per operation: median over ${r.config.rounds} rounds of each round's mean (p50 / p99 of all ops), ${fmtInt(r.config.ops)} ops per kind, map and round`,
+  );
+  const tuned = [
+    r.config.cacheMiB !== undefined ? `cache_size ${r.config.cacheMiB} MiB` : '',
+    r.config.mmapMiB !== undefined ? `mmap_size ${r.config.mmapMiB} MiB` : '',
+  ].filter(Boolean);
+  out.push(
+    tuned.length
+      ? `NOT the gateway's settings: ${tuned.join(', ')} on the measuring connections`
+      : 'SQLite settings as the gateway opens the file (WAL, synchronous NORMAL, default 2 MiB page cache, no mmap)',
+  );
   out.push(
     table([
       ['map', 'rows', 'awaiting receipt', 'file MiB', 'filled in', 'largest objects (MiB)'],
@@ -540,7 +574,12 @@ export function formatDlrMap(r: DlrMapResult): string {
         fmtInt(m.awaiting),
         m.fileMiB.toFixed(0),
         m.reused ? 'reused' : `${m.fillSec.toFixed(0)} s`,
-        m.objectsMiB ? Object.entries(m.objectsMiB).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ') : '-',
+        m.objectsMiB
+          ? Object.entries(m.objectsMiB)
+              .slice(0, 4)
+              .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+              .join(', ')
+          : '-',
       ]),
     ]),
   );

@@ -122,7 +122,11 @@ function countTables(file: string): { counts: Record<string, number>; ms: number
     db.pragma('busy_timeout = 5000');
     const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
     const counts: Record<string, number> = {};
-    for (const n of names) counts[n] = db.prepare(`SELECT COUNT(*) FROM "${n.replace(/"/g, '""')}"`).pluck().get() as number;
+    for (const n of names)
+      counts[n] = db
+        .prepare(`SELECT COUNT(*) FROM "${n.replace(/"/g, '""')}"`)
+        .pluck()
+        .get() as number;
     return { counts, ms: Math.round(performance.now() - t0) };
   } finally {
     db.close();
@@ -153,10 +157,24 @@ function med(xs: number[]): number {
 
 function loadArgs(stack: Stack, count: number, window: number, binds: number, rate: number): string[] {
   return [
-    '--port', String(stack.gwPort), '--system-id', 'bench', '--password', 'pw',
-    '-n', String(count), '--window', String(window), '--binds', String(binds),
+    '--port',
+    String(stack.gwPort),
+    '--system-id',
+    'bench',
+    '--password',
+    'pw',
+    '-n',
+    String(count),
+    '--window',
+    String(window),
+    '--binds',
+    String(binds),
     ...(rate > 0 ? ['--rate', String(rate)] : []),
-    '--dlr', '--timeout-ms', '60000', '--response-timeout-ms', '30000',
+    '--dlr',
+    '--timeout-ms',
+    '60000',
+    '--response-timeout-ms',
+    '30000',
   ];
 }
 
@@ -188,9 +206,18 @@ export async function runSoakBench(o: SoakOptions): Promise<SoakResult> {
       await sleep(500);
       const r = await load(loadArgs(probe, o.maxMessages, o.window, o.binds, 0), 'max probe');
       const wallRate = (r.summary.acked / r.wallMs) * 1000;
-      maxProbe = { messages: o.maxMessages, wallMs: Math.round(r.wallMs), wallRate: Math.round(wallRate), acceptRate: Math.round(r.summary.msgsPerSec), acked: r.summary.acked, dlrsMatched: r.summary.dlrsMatched };
+      maxProbe = {
+        messages: o.maxMessages,
+        wallMs: Math.round(r.wallMs),
+        wallRate: Math.round(wallRate),
+        acceptRate: Math.round(r.summary.msgsPerSec),
+        acked: r.summary.acked,
+        dlrsMatched: r.summary.dlrsMatched,
+      };
       rate = Math.max(1, Math.floor(wallRate / 2));
-      o.log(`bench-scale soak: maximum with receipts ${fmtInt(wallRate)} msg/s (accept rate ${fmtInt(r.summary.msgsPerSec)}/s); soaking at ${fmtInt(rate)} msg/s`);
+      o.log(
+        `bench-scale soak: maximum with receipts ${fmtInt(wallRate)} msg/s (accept rate ${fmtInt(r.summary.msgsPerSec)}/s); soaking at ${fmtInt(rate)} msg/s`,
+      );
     } finally {
       await probe.stop();
     }
@@ -268,9 +295,18 @@ export async function runSoakBench(o: SoakOptions): Promise<SoakResult> {
         const r = await load(loadArgs(stack, n, o.window, binds, rate), `segment ${i + 1}`);
         const s = r.summary;
         segments.push({
-          index: i + 1, startS: round2(startS), wallS: round2(r.wallMs / 1000), requested: s.requested, acked: s.acked, errors: s.errors,
-          dlrsMatched: s.dlrsMatched, msgsPerSec: s.msgsPerSec, respP50: s.latencyMs.p50, respP99: s.latencyMs.p99,
-          ...(s.dlrLatencyMs ? { dlrP50: s.dlrLatencyMs.p50, dlrP99: s.dlrLatencyMs.p99 } : {}), ok: s.ok,
+          index: i + 1,
+          startS: round2(startS),
+          wallS: round2(r.wallMs / 1000),
+          requested: s.requested,
+          acked: s.acked,
+          errors: s.errors,
+          dlrsMatched: s.dlrsMatched,
+          msgsPerSec: s.msgsPerSec,
+          respP50: s.latencyMs.p50,
+          respP99: s.latencyMs.p99,
+          ...(s.dlrLatencyMs ? { dlrP50: s.dlrLatencyMs.p50, dlrP99: s.dlrLatencyMs.p99 } : {}),
+          ok: s.ok,
         });
         const last = samples[samples.length - 1];
         o.log(
@@ -286,8 +322,16 @@ export async function runSoakBench(o: SoakOptions): Promise<SoakResult> {
     await sleep(2_000);
     const endT = now();
     samples.push({
-      t: round2(endT), rssMiB: round2(gw.rssMiB()), simRssMiB: round2(simSum((x) => x.rssMiB())), simCpuSec: round2(simSum((x) => x.cpuSec())), dbMiB: round2(fileMiB(db)), walMiB: round2(fileMiB(`${db}-wal`)),
-      gatewayCpuSec: round2(gw.cpuSec()), outbox: NaN, queued: NaN, inFlight: NaN,
+      t: round2(endT),
+      rssMiB: round2(gw.rssMiB()),
+      simRssMiB: round2(simSum((x) => x.rssMiB())),
+      simCpuSec: round2(simSum((x) => x.cpuSec())),
+      dbMiB: round2(fileMiB(db)),
+      walMiB: round2(fileMiB(`${db}-wal`)),
+      gatewayCpuSec: round2(gw.cpuSec()),
+      outbox: NaN,
+      queued: NaN,
+      inFlight: NaN,
     });
     counts.push({ t: round2(endT), ...countTables(db) });
 
@@ -314,7 +358,8 @@ export async function runSoakBench(o: SoakOptions): Promise<SoakResult> {
       const b = lastCounts[name] ?? 0;
       const grows = b > a * 1.1 + 100;
       let verdict = grows ? 'grows' : 'flat';
-      if (name === 'messages' && grows) verdict = pruneLines > 0 ? 'grows (pruning started)' : `grows: bounded by retention (${o.retentionHours} h), not reached in this run`;
+      if (name === 'messages' && grows)
+        verdict = pruneLines > 0 ? 'grows (pruning started)' : `grows: bounded by retention (${o.retentionHours} h), not reached in this run`;
       return { name, atWarm: a, atEnd: b, verdict };
     });
     const tablesBounded = tables.every((t) => t.verdict === 'flat' || t.name === 'messages');
@@ -336,14 +381,24 @@ export async function runSoakBench(o: SoakOptions): Promise<SoakResult> {
         endMiB: round2(endRss),
         maxMiB: round2(Math.max(...post.map((s) => s.rssMiB))),
         growthPct: round2(growthPct),
-        slopeMiBPerMin: round2(slope(post.map((s) => s.t), post.map((s) => s.rssMiB)) * 60),
+        slopeMiBPerMin: round2(
+          slope(
+            post.map((s) => s.t),
+            post.map((s) => s.rssMiB),
+          ) * 60,
+        ),
         midMiB: round2(midRss),
         secondHalfGrowthPct: round2(((endRss - midRss) / midRss) * 100),
       },
       db: {
         warmMiB: round2(warmDb),
         endMiB: round2(endDb),
-        slopeMiBPerMin: round2(slope(post.map((s) => s.t), post.map(dbTotal)) * 60),
+        slopeMiBPerMin: round2(
+          slope(
+            post.map((s) => s.t),
+            post.map(dbTotal),
+          ) * 60,
+        ),
         bytesPerMessage: Math.round(bytesPerMessage),
         projectedRows,
         projectedMiB: round2((projectedRows * bytesPerMessage) / 2 ** 20),
@@ -373,12 +428,22 @@ export function formatSoak(r: SoakResult): string {
       ['achieved rate over the soak', `${fmtInt(r.achieved.perSec)} msg/s over ${r.achieved.durationS.toFixed(0)} s`],
       ['gateway RSS MiB: after warm-up → end (max)', `${r.rss.warmMiB.toFixed(1)} → ${r.rss.endMiB.toFixed(1)} (${r.rss.maxMiB.toFixed(1)})`],
       ['gateway RSS growth after warm-up; trend', `${r.rss.growthPct.toFixed(1)} %; ${r.rss.slopeMiBPerMin.toFixed(2)} MiB/min`],
-      ['gateway RSS MiB at mid-run → end (growth over the second half)', `${r.rss.midMiB.toFixed(1)} → ${r.rss.endMiB.toFixed(1)} (${r.rss.secondHalfGrowthPct.toFixed(1)} %)`],
+      [
+        'gateway RSS MiB at mid-run → end (growth over the second half)',
+        `${r.rss.midMiB.toFixed(1)} → ${r.rss.endMiB.toFixed(1)} (${r.rss.secondHalfGrowthPct.toFixed(1)} %)`,
+      ],
       ['database + WAL MiB: after warm-up → end; trend', `${r.db.warmMiB.toFixed(0)} → ${r.db.endMiB.toFixed(0)}; ${r.db.slopeMiBPerMin.toFixed(1)} MiB/min`],
       ['database bytes per retained message', fmtInt(r.db.bytesPerMessage)],
       [`messages at steady state (rate × ${c.retentionHours} h retention), file size`, `${fmtInt(r.db.projectedRows)}, ~${fmtInt(r.db.projectedMiB)} MiB`],
       ['prune runs seen (rows pruned)', `${fmtInt(r.pruneLines)} (${fmtInt(r.pruned)})`],
-      ['gateway log lines at warn or above', Object.keys(r.gatewayWarnings).length ? Object.entries(r.gatewayWarnings).map(([k, v]) => `"${k}": ${v}`).join(', ') : '0'],
+      [
+        'gateway log lines at warn or above',
+        Object.keys(r.gatewayWarnings).length
+          ? Object.entries(r.gatewayWarnings)
+              .map(([k, v]) => `"${k}": ${v}`)
+              .join(', ')
+          : '0',
+      ],
     ]),
   );
   out.push('');
@@ -390,7 +455,17 @@ export function formatSoak(r: SoakResult): string {
   const rows = [['t s', 'gateway RSS MiB', 'db MiB', 'WAL MiB', 'gateway CPU s', 'outbox', 'conn. queued', 'sim RSS MiB', 'sim CPU s']];
   r.samples.forEach((s, i) => {
     if (i % step === 0 || i === r.samples.length - 1) {
-      rows.push([s.t.toFixed(0), s.rssMiB.toFixed(1), s.dbMiB.toFixed(0), s.walMiB.toFixed(0), s.gatewayCpuSec.toFixed(1), Number.isFinite(s.outbox) ? fmtInt(s.outbox) : '-', Number.isFinite(s.queued) ? fmtInt(s.queued) : '-', s.simRssMiB.toFixed(0), s.simCpuSec.toFixed(1)]);
+      rows.push([
+        s.t.toFixed(0),
+        s.rssMiB.toFixed(1),
+        s.dbMiB.toFixed(0),
+        s.walMiB.toFixed(0),
+        s.gatewayCpuSec.toFixed(1),
+        Number.isFinite(s.outbox) ? fmtInt(s.outbox) : '-',
+        Number.isFinite(s.queued) ? fmtInt(s.queued) : '-',
+        s.simRssMiB.toFixed(0),
+        s.simCpuSec.toFixed(1),
+      ]);
     }
   });
   out.push(table(rows));
@@ -399,7 +474,15 @@ export function formatSoak(r: SoakResult): string {
   out.push(
     table([
       ['#', 'start s', 'acked', 'msg/s', 'resp p50 / p99 ms', 'DLR p50 / p99 ms', 'ok'],
-      ...r.segments.map((s) => [String(s.index), s.startS.toFixed(0), fmtInt(s.acked), fmtInt(s.msgsPerSec), `${s.respP50} / ${s.respP99}`, s.dlrP50 !== undefined ? `${s.dlrP50} / ${s.dlrP99}` : '-', s.ok ? 'yes' : 'NO']),
+      ...r.segments.map((s) => [
+        String(s.index),
+        s.startS.toFixed(0),
+        fmtInt(s.acked),
+        fmtInt(s.msgsPerSec),
+        `${s.respP50} / ${s.respP99}`,
+        s.dlrP50 !== undefined ? `${s.dlrP50} / ${s.dlrP99}` : '-',
+        s.ok ? 'yes' : 'NO',
+      ]),
     ]),
   );
   out.push('');

@@ -16,6 +16,7 @@ export type SmppCallback = (pdu: SmppPduObject) => void;
 
 export interface SmppSessionObject {
   socket: net.Socket;
+  // biome-ignore lint/suspicious/noExplicitAny: the package's events carry different arguments each
   on(event: string, listener: (...args: any[]) => void): this;
   send(pdu: SmppPduObject, responseCallback?: SmppCallback): boolean;
   bind_transceiver(options: Record<string, unknown>, responseCallback: SmppCallback): boolean;

@@ -48,7 +48,7 @@ const loops: Record<string, (n: number) => number> = {
   },
   '{ ...pdu, sequence_number }, no encode': (n) => {
     let sink = 0;
-    for (let i = 1; i <= n; i++) sink += ({ ...make(), sequence_number: i }).sequence_number;
+    for (let i = 1; i <= n; i++) sink += { ...make(), sequence_number: i }.sequence_number;
     return sink;
   },
 };

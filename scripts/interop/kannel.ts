@@ -45,8 +45,20 @@ export interface KannelInteropOptions {
 
 /** The checks, by stable id (tests look them up by id; `name` says what was checked). */
 export const CHECK_IDS = [
-  'setup', 'gateway-connector', 'mo-queued', 'kannel-online', 'sendsms', 'sim-mt', 'dlr-delivered', 'dlr-text',
-  'dlr-ids', 'dlr-ack', 'sim-receipts', 'mo', 'mo-after-bind-resp', 'shutdown',
+  'setup',
+  'gateway-connector',
+  'mo-queued',
+  'kannel-online',
+  'sendsms',
+  'sim-mt',
+  'dlr-delivered',
+  'dlr-text',
+  'dlr-ids',
+  'dlr-ack',
+  'sim-receipts',
+  'mo',
+  'mo-after-bind-resp',
+  'shutdown',
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
@@ -74,7 +86,13 @@ export interface KannelInteropResult {
   checks: Check[];
   /** The first failure, if any. */
   error?: string;
-  mt?: { count: number; from: string; first: { ref: string; to: string; text: string }; sendsms: { status: number; body: string }; simulatorMessageId?: string };
+  mt?: {
+    count: number;
+    from: string;
+    first: { ref: string; to: string; text: string };
+    sendsms: { status: number; body: string };
+    simulatorMessageId?: string;
+  };
   dlrs: Array<Record<string, string>>;
   mo?: { sent?: { from: string; to: string; text: string }; received?: Record<string, string>; msAfterAccountOpened?: number };
   simulator?: Record<string, unknown>;
@@ -127,7 +145,10 @@ class Timeout extends Error {}
 
 class Deadline {
   private readonly end: number;
-  constructor(ms: number, private readonly signal?: AbortSignal) {
+  constructor(
+    ms: number,
+    private readonly signal?: AbortSignal,
+  ) {
     this.end = Date.now() + ms;
   }
   get left(): number {
@@ -148,7 +169,9 @@ class Deadline {
         lastErr = err;
       }
       if (Date.now() >= stop) {
-        throw new Timeout(`${what}: not within ${budget} ms${budget < ms ? ' (the run\'s deadline)' : ''}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
+        throw new Timeout(
+          `${what}: not within ${budget} ms${budget < ms ? " (the run's deadline)" : ''}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`,
+        );
       }
       await sleep(Math.min(everyMs, Math.max(1, stop - Date.now())), this.signal);
     }
@@ -197,7 +220,9 @@ function isExecutable(file: string): boolean {
 
 /** bearerbox and smsbox, or undefined when Kannel is not installed. */
 export function findKannel(binDir?: string): { bearerbox: string; smsbox: string } | undefined {
-  const dirs = [binDir, process.env.KANNEL_BIN_DIR, '/usr/sbin', '/usr/local/sbin', ...(process.env.PATH ?? '').split(path.delimiter)].filter((d): d is string => !!d);
+  const dirs = [binDir, process.env.KANNEL_BIN_DIR, '/usr/sbin', '/usr/local/sbin', ...(process.env.PATH ?? '').split(path.delimiter)].filter(
+    (d): d is string => !!d,
+  );
   for (const dir of dirs) {
     const bearerbox = path.join(dir, 'bearerbox');
     const smsbox = path.join(dir, 'smsbox');
@@ -210,7 +235,7 @@ function run(file: string, args: string[], timeoutMs: number): Promise<{ code: n
   return new Promise((resolve) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8', killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       if (!err) return resolve({ code: 0, stdout, stderr });
-      const code = typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1;
+      const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
       resolve({ code, stdout, stderr: stderr || err.message });
     });
   });
@@ -219,7 +244,10 @@ function run(file: string, args: string[], timeoutMs: number): Promise<{ code: n
 function tail(file: string, lines = 40): string {
   try {
     const text = readFileSync(file, 'utf8');
-    return text.split('\n').slice(-lines - 1).join('\n');
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n');
   } catch (err) {
     return `(cannot read ${file}: ${(err as Error).message})`;
   }
@@ -232,7 +260,12 @@ class Child {
   exit: { code: number | null; signal: string | null } | undefined;
   private readonly out: WriteStream;
 
-  constructor(readonly name: string, readonly proc: ChildProcess, readonly logFile: string, onLine?: (line: string) => void) {
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+    readonly logFile: string,
+    onLine?: (line: string) => void,
+  ) {
     this.out = createWriteStream(logFile, { flags: 'a' });
     this.exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
@@ -414,7 +447,8 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
 
   try {
     const kannel = findKannel(options.binDir);
-    if (!kannel) throw Object.assign(new Error('Kannel is not installed: bearerbox/smsbox not found (install the Debian package `kannel`)'), { notInstalled: true });
+    if (!kannel)
+      throw Object.assign(new Error('Kannel is not installed: bearerbox/smsbox not found (install the Debian package `kannel`)'), { notInstalled: true });
     const version = await run(kannel.bearerbox, ['--version'], 10_000);
     result.kannelVersion = /version `([^']+)'/.exec(version.stdout + version.stderr)?.[1];
     say(`Kannel ${result.kannelVersion ?? '(unknown version)'} at ${path.dirname(kannel.bearerbox)}; dir ${dir}`);
@@ -439,7 +473,10 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
     // 2. The gateway's tables, with its own CLI, then the gateway.
     const db = path.join(dir, 'smppgw.db');
     const gwConfig = path.join(dir, 'smppgw.yaml');
-    writeFileSync(gwConfig, `smpp:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\nstore:\n  synchronous: normal\n  reloadMs: 200\nshutdown:\n  deadlineMs: 2000\n`);
+    writeFileSync(
+      gwConfig,
+      `smpp:\n  host: 127.0.0.1\nhttp:\n  host: 127.0.0.1\nstore:\n  synchronous: normal\n  reloadMs: 200\nshutdown:\n  deadlineMs: 2000\n`,
+    );
     const admin = async (...args: string[]) => {
       const r = await run(process.execPath, [GATEWAY_CLI, ...args, '--db', db, '--config', gwConfig], Math.min(20_000, Math.max(1_000, dl.left)));
       if (r.code !== 0) throw new Error(`smppgw ${args.slice(0, 2).join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
@@ -460,7 +497,10 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
     logs.smppgw = gwLog;
     const gw = new Child(
       'smppgw',
-      spawn(process.execPath, [GATEWAY_CLI, 'start', '--config', gwConfig, '--db', db, '--port', '0', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } }),
+      spawn(process.execPath, [GATEWAY_CLI, 'start', '--config', gwConfig, '--db', db, '--port', '0', '--http-port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env },
+      }),
       gwLog,
       (line) => {
         if (ready !== undefined || !line.includes('smppgw ready')) return;
@@ -473,10 +513,15 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
       },
     );
     children.push(gw);
-    const gwPorts = await dl.until('smppgw ready', () => {
-      if (!gw.alive) throw new Fatal(`smppgw exited ${JSON.stringify(gw.exit)}`);
-      return ready;
-    }, 15_000, 50);
+    const gwPorts = await dl.until(
+      'smppgw ready',
+      () => {
+        if (!gw.alive) throw new Fatal(`smppgw exited ${JSON.stringify(gw.exit)}`);
+        return ready;
+      },
+      15_000,
+      50,
+    );
     result.ports.smppgwSmpp = gwPorts.smpp;
     result.ports.smppgwHttp = gwPorts.http;
     say(`smppgw ready: SMPP ${gwPorts.smpp}, HTTP ${gwPorts.http}`);
@@ -491,7 +536,12 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
     // account kannel: Kannel's bind makes smppgw send it at once (see mo-after-bind-resp).
     let moSent: Extract<SmscEvent, { type: 'mo' }> | undefined;
     if (wantMo) {
-      moSent = await dl.until('simulator MO acknowledged by smppgw', () => simEvents.find((e): e is Extract<SmscEvent, { type: 'mo' }> => e.type === 'mo'), 10_000, 20);
+      moSent = await dl.until(
+        'simulator MO acknowledged by smppgw',
+        () => simEvents.find((e): e is Extract<SmscEvent, { type: 'mo' }> => e.type === 'mo'),
+        10_000,
+        20,
+      );
       result.mo = { sent: { from: moSent.from, to: moSent.to, text: moSent.text } };
       check('mo-queued', 'MO to the short code taken by smppgw before Kannel binds (queued for account kannel)', moSent.status === 0, moSent);
     }
@@ -500,7 +550,8 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
     sink = await startSink();
     result.ports.httpSink = sink.port;
     const conf = path.join(dir, 'kannel.conf');
-    for (const f of ['bearerbox.log', 'smsc-smppgw.log', 'smsbox.log', 'bearerbox.out', 'smsbox.out']) logs[f.replace(/\.(log|out)$/, (m) => (m === '.out' ? '-stdout' : ''))] = path.join(dir, f);
+    for (const f of ['bearerbox.log', 'smsc-smppgw.log', 'smsbox.log', 'bearerbox.out', 'smsbox.out'])
+      logs[f.replace(/\.(log|out)$/, (m) => (m === '.out' ? '-stdout' : ''))] = path.join(dir, f);
     // Kannel takes fixed ports from its config: free ones are picked just before, and when one was
     // taken in between (bearerbox or smsbox exits), Kannel is started again on others (3 tries).
     let bb: Child | undefined;
@@ -514,28 +565,42 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
       writeFileSync(conf, kannelConf({ dir, adminPort: a, smsboxPort: b, sendsmsPort: h, gatewayPort: gwPorts.smpp, sinkPort: sink.port }));
       const started: Child[] = [];
       try {
-        bb = new Child('bearerbox', spawn(kannel.bearerbox, ['-v', '1', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }), path.join(dir, 'bearerbox.out'));
+        bb = new Child(
+          'bearerbox',
+          spawn(kannel.bearerbox, ['-v', '1', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }),
+          path.join(dir, 'bearerbox.out'),
+        );
         started.push(bb);
         children.push(bb);
         const bearerbox = bb;
-        await dl.until('bearerbox listening (admin and smsbox ports)', async () => {
-          if (!bearerbox.alive) throw new Fatal(`bearerbox exited ${JSON.stringify(bearerbox.exit)}`);
-          // The admin port answers as Kannel (not some other process that took the port).
-          const status = await fetch(`http://127.0.0.1:${a}/status.txt?password=${ADMIN_PASSWORD}`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text());
-          return status.includes('Kannel bearerbox') && (await canConnect(b)) ? true : undefined;
-        }, 8_000);
+        await dl.until(
+          'bearerbox listening (admin and smsbox ports)',
+          async () => {
+            if (!bearerbox.alive) throw new Fatal(`bearerbox exited ${JSON.stringify(bearerbox.exit)}`);
+            // The admin port answers as Kannel (not some other process that took the port).
+            const status = await fetch(`http://127.0.0.1:${a}/status.txt?password=${ADMIN_PASSWORD}`, { signal: AbortSignal.timeout(2_000) }).then((r) =>
+              r.text(),
+            );
+            return status.includes('Kannel bearerbox') && (await canConnect(b)) ? true : undefined;
+          },
+          8_000,
+        );
         sb = new Child('smsbox', spawn(kannel.smsbox, ['-v', '1', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }), path.join(dir, 'smsbox.out'));
         started.push(sb);
         children.push(sb);
         const smsbox = sb;
-        await dl.until('smsbox listening (sendsms port)', async () => {
-          if (!smsbox.alive) throw new Fatal(`smsbox exited ${JSON.stringify(smsbox.exit)}`);
-          if (!bearerbox.alive) throw new Fatal(`bearerbox exited ${JSON.stringify(bearerbox.exit)}`);
-          // sendsms without credentials: Kannel's HTTP server refuses it (403), naming itself.
-          const res = await fetch(`http://127.0.0.1:${h}/cgi-bin/sendsms`, { signal: AbortSignal.timeout(2_000) });
-          await res.arrayBuffer();
-          return res.headers.get('server')?.startsWith('Kannel/') ? true : undefined;
-        }, 8_000);
+        await dl.until(
+          'smsbox listening (sendsms port)',
+          async () => {
+            if (!smsbox.alive) throw new Fatal(`smsbox exited ${JSON.stringify(smsbox.exit)}`);
+            if (!bearerbox.alive) throw new Fatal(`bearerbox exited ${JSON.stringify(bearerbox.exit)}`);
+            // sendsms without credentials: Kannel's HTTP server refuses it (403), naming itself.
+            const res = await fetch(`http://127.0.0.1:${h}/cgi-bin/sendsms`, { signal: AbortSignal.timeout(2_000) });
+            await res.arrayBuffer();
+            return res.headers.get('server')?.startsWith('Kannel/') ? true : undefined;
+          },
+          8_000,
+        );
         say(`bearerbox and smsbox up (admin ${a}, smsbox ${b}, sendsms ${h})`);
         break;
       } catch (err) {
@@ -558,14 +623,21 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
       const res = await fetch(`http://127.0.0.1:${adminPort}/status.txt?password=${ADMIN_PASSWORD}`, { signal: AbortSignal.timeout(2_000) });
       return res.text();
     };
-    const online = await dl.until('Kannel SMSC link online and bound at smppgw', async () => {
-      if (!kb.alive) throw new Fatal(`bearerbox exited ${JSON.stringify(kb.exit)}`);
-      const [st, gws] = await Promise.all([kannelStatus(), gwStatus()]);
-      const lines = st.split('\n');
-      const smsc = lines.find((l) => l.includes(`${SMSC_ID}[${SMSC_ID}]`));
-      const box = lines.find((l) => /^\s*smsbox:/.test(l) && l.includes('on-line'));
-      return smsc && /\(online /.test(smsc) && box && (gws.binds?.[ACCOUNT] ?? []).includes('bound_trx') ? { smsc: smsc.trim(), smsbox: box.trim(), binds: gws.binds } : undefined;
-    }, 20_000, 200);
+    const online = await dl.until(
+      'Kannel SMSC link online and bound at smppgw',
+      async () => {
+        if (!kb.alive) throw new Fatal(`bearerbox exited ${JSON.stringify(kb.exit)}`);
+        const [st, gws] = await Promise.all([kannelStatus(), gwStatus()]);
+        const lines = st.split('\n');
+        const smsc = lines.find((l) => l.includes(`${SMSC_ID}[${SMSC_ID}]`));
+        const box = lines.find((l) => /^\s*smsbox:/.test(l) && l.includes('on-line'));
+        return smsc && /\(online /.test(smsc) && box && (gws.binds?.[ACCOUNT] ?? []).includes('bound_trx')
+          ? { smsc: smsc.trim(), smsbox: box.trim(), binds: gws.binds }
+          : undefined;
+      },
+      20_000,
+      200,
+    );
     check('kannel-online', 'Kannel SMSC link online (bind_transceiver as account kannel, bound_trx at smppgw)', true, online);
 
     // 5. MTs through sendsms, each with its own dlr-url (ref=N). Twenty of them, so smppgw's hex
@@ -579,15 +651,27 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
     const answers: Array<{ status: number; body: string }> = [];
     for (const mt of mts) {
       const qs = new URLSearchParams({
-        username: SENDSMS_USER, password: SENDSMS_PASSWORD, smsc: SMSC_ID,
-        from: SHORT_CODE, to: mt.to, text: mt.text,
-        'dlr-mask': '31', 'dlr-url': dlrUrl(sink.port, mt.ref),
+        username: SENDSMS_USER,
+        password: SENDSMS_PASSWORD,
+        smsc: SMSC_ID,
+        from: SHORT_CODE,
+        to: mt.to,
+        text: mt.text,
+        'dlr-mask': '31',
+        'dlr-url': dlrUrl(sink.port, mt.ref),
       });
-      answers.push(await dl.until('smsbox sendsms answering', async () => {
-        if (!ks.alive) throw new Fatal(`smsbox exited ${JSON.stringify(ks.exit)}`);
-        const res = await fetch(`http://127.0.0.1:${sendsmsPort}/cgi-bin/sendsms?${qs}`, { signal: AbortSignal.timeout(5_000) });
-        return { status: res.status, body: (await res.text()).trim() };
-      }, 15_000, 200));
+      answers.push(
+        await dl.until(
+          'smsbox sendsms answering',
+          async () => {
+            if (!ks.alive) throw new Fatal(`smsbox exited ${JSON.stringify(ks.exit)}`);
+            const res = await fetch(`http://127.0.0.1:${sendsmsPort}/cgi-bin/sendsms?${qs}`, { signal: AbortSignal.timeout(5_000) });
+            return { status: res.status, body: (await res.text()).trim() };
+          },
+          15_000,
+          200,
+        ),
+      );
     }
     result.mt = { count, from: SHORT_CODE, first: mts[0]!, sendsms: answers[0]! };
     const refused = answers.filter((a) => a.status !== 202);
@@ -600,51 +684,99 @@ export async function runKannelInterop(options: KannelInteropOptions = {}): Prom
       const [source, destination, text] = e.key.split('\u0000');
       return { systemId: e.systemId, source, destination, text, messageId: e.messageId };
     });
-    const missing = mts.filter((mt) => !got.some((g) => g.systemId === SIM_SYSTEM_ID && g.source === SHORT_CODE && g.destination === mt.to && g.text === mt.text));
+    const missing = mts.filter(
+      (mt) => !got.some((g) => g.systemId === SIM_SYSTEM_ID && g.source === SHORT_CODE && g.destination === mt.to && g.text === mt.text),
+    );
     result.mt.simulatorMessageId = got[0]?.messageId;
-    check('sim-mt', `simulator received all ${count} MTs from smppgw (source, destination and text as sent)`, missing.length === 0 && got.length === count,
-      missing.length || got.length !== count ? { missing, received: got.length } : got[0]);
+    check(
+      'sim-mt',
+      `simulator received all ${count} MTs from smppgw (source, destination and text as sent)`,
+      missing.length === 0 && got.length === count,
+      missing.length || got.length !== count ? { missing, received: got.length } : got[0],
+    );
 
     // 7. Every receipt reaches its dlr-url as type 1 (delivered), matched to the right message.
     const dlrHits = () => sink!.hits.filter((h) => h.path === '/dlr');
-    await dl.until(`dlr-url called with types 8 and 1 for all ${count} MTs`, () => (mts.every((mt) => ['1', '8'].every((type) => dlrHits().some((h) => h.query.ref === mt.ref && h.query.type === type))) ? true : undefined), 20_000, 50).catch(() => undefined);
+    await dl
+      .until(
+        `dlr-url called with types 8 and 1 for all ${count} MTs`,
+        () => (mts.every((mt) => ['1', '8'].every((type) => dlrHits().some((h) => h.query.ref === mt.ref && h.query.type === type))) ? true : undefined),
+        20_000,
+        50,
+      )
+      .catch(() => undefined);
     result.dlrs = dlrHits().map((h) => h.query);
     const delivered = mts.map((mt) => ({ mt, hit: result.dlrs.find((d) => d.ref === mt.ref && d.type === '1') }));
     const noDlr = delivered.filter((d) => d.hit === undefined).map((d) => d.mt.ref);
-    check('dlr-delivered', `dlr-url called with type 1 (delivered) for all ${count} MTs`, noDlr.length === 0, noDlr.length ? { missing: noDlr, got: result.dlrs } : delivered[0]!.hit);
+    check(
+      'dlr-delivered',
+      `dlr-url called with type 1 (delivered) for all ${count} MTs`,
+      noDlr.length === 0,
+      noDlr.length ? { missing: noDlr, got: result.dlrs } : delivered[0]!.hit,
+    );
     // The receipt text is smppgw's (its id, stat:DELIVRD, the first 20 characters of this MT).
-    const wrongText = delivered.filter((d) => d.hit && !(/stat:DELIVRD/.test(d.hit.text ?? '') && (d.hit.text ?? '').endsWith(`text:${d.mt.text.slice(0, 20)}`)));
-    check('dlr-text', 'each receipt text says stat:DELIVRD and quotes its own MT (text: field)', wrongText.length === 0, wrongText.map((d) => ({ mt: d.mt, dlr: d.hit })));
+    const wrongText = delivered.filter(
+      (d) => d.hit && !(/stat:DELIVRD/.test(d.hit.text ?? '') && (d.hit.text ?? '').endsWith(`text:${d.mt.text.slice(0, 20)}`)),
+    );
+    check(
+      'dlr-text',
+      'each receipt text says stat:DELIVRD and quotes its own MT (text: field)',
+      wrongText.length === 0,
+      wrongText.map((d) => ({ mt: d.mt, dlr: d.hit })),
+    );
     // msg-id-type 0x03: Kannel read smppgw's hex ids as hex in submit_sm_resp and in the receipt and
     // keeps them in decimal (%F): %F must be the receipt's id read as hex, never the carrier's id.
     const carrierIds = new Set(got.map((g) => g.messageId));
-    const ids = delivered.filter((d) => d.hit).map((d) => {
-      const receiptId = /(?:^|\s)id:(\S+)/.exec(d.hit!.text ?? '')?.[1] ?? '';
-      const asDec = /^[0-9a-f]+$/i.test(receiptId) ? BigInt(`0x${receiptId}`).toString(10) : undefined;
-      return { ref: d.mt.ref, receiptId, kannelForeignId: d.hit!.smscid, ok: asDec !== undefined && asDec === d.hit!.smscid && !carrierIds.has(receiptId) };
-    });
+    const ids = delivered
+      .filter((d) => d.hit)
+      .map((d) => {
+        const receiptId = /(?:^|\s)id:(\S+)/.exec(d.hit!.text ?? '')?.[1] ?? '';
+        const asDec = /^[0-9a-f]+$/i.test(receiptId) ? BigInt(`0x${receiptId}`).toString(10) : undefined;
+        return { ref: d.mt.ref, receiptId, kannelForeignId: d.hit!.smscid, ok: asDec !== undefined && asDec === d.hit!.smscid && !carrierIds.has(receiptId) };
+      });
     const distinct = new Set(ids.map((i) => i.receiptId)).size === ids.length;
-    check('dlr-ids', 'receipts carry smppgw\'s own hex ids, matched by Kannel with msg-id-type 0x03 (%F = id read as hex)', ids.length > 0 && distinct && ids.every((i) => i.ok), {
-      ids: ids.map((i) => `${i.receiptId}=${i.kannelForeignId}`).join(' '), ...(ids.every((i) => i.ok) ? {} : { wrong: ids.filter((i) => !i.ok) }),
-    });
+    check(
+      'dlr-ids',
+      "receipts carry smppgw's own hex ids, matched by Kannel with msg-id-type 0x03 (%F = id read as hex)",
+      ids.length > 0 && distinct && ids.every((i) => i.ok),
+      {
+        ids: ids.map((i) => `${i.receiptId}=${i.kannelForeignId}`).join(' '),
+        ...(ids.every((i) => i.ok) ? {} : { wrong: ids.filter((i) => !i.ok) }),
+      },
+    );
     const acks = mts.filter((mt) => result.dlrs.some((d) => d.ref === mt.ref && d.type === '8'));
     check('dlr-ack', 'dlr-url called with type 8 (SMSC accepted) for every MT (dlr-mask bit 8)', acks.length === count, { acks: acks.length });
-    await dl.until('simulator receipts acknowledged', () => (simEvents.filter((e) => e.type === 'receipt').length >= count ? true : undefined), 5_000, 50).catch(() => undefined);
+    await dl
+      .until('simulator receipts acknowledged', () => (simEvents.filter((e) => e.type === 'receipt').length >= count ? true : undefined), 5_000, 50)
+      .catch(() => undefined);
     const rcpts = simEvents.filter((e): e is Extract<SmscEvent, { type: 'receipt' }> => e.type === 'receipt');
-    check('sim-receipts', `simulator receipts (${count}) acknowledged by smppgw`, rcpts.length === count && rcpts.every((r) => r.status === 0), { receipts: rcpts.length, refused: rcpts.filter((r) => r.status !== 0) });
+    check('sim-receipts', `simulator receipts (${count}) acknowledged by smppgw`, rcpts.length === count && rcpts.every((r) => r.status === 0), {
+      receipts: rcpts.length,
+      refused: rcpts.filter((r) => r.status !== 0),
+    });
 
     // 8. The MO to the short code reaches Kannel's sms-service.
     if (wantMo && moSent) {
       const hit = await dl.until('sms-service get-url called with the MO', () => sink!.hits.find((h) => h.path === '/mo'), 15_000, 50);
       result.mo = { ...result.mo, received: hit.query, msAfterAccountOpened: hit.at - openedAt };
-      check('mo', 'MO from the simulator reached Kannel\'s sms-service (get-url: sender, short code, text)',
-        (hit.query.from ?? '').replace(/^\+/, '') === MO_FROM && hit.query.to === SHORT_CODE && hit.query.text === MO_TEXT, { sent: result.mo.sent, received: hit.query });
+      check(
+        'mo',
+        "MO from the simulator reached Kannel's sms-service (get-url: sender, short code, text)",
+        (hit.query.from ?? '').replace(/^\+/, '') === MO_FROM && hit.query.to === SHORT_CODE && hit.query.text === MO_TEXT,
+        { sent: result.mo.sent, received: hit.query },
+      );
       // A deliver_sm written before bind_transceiver_resp is dropped by Kannel ("SMSC sent
       // deliver_sm PDU while session not bound, ignored") and unanswered: smppgw gets it through
       // only after its response timeout (10 s) and a retry.
-      const dropped = readFileSync(path.join(dir, 'smsc-smppgw.log'), 'utf8').split('\n').filter((l) => /deliver_sm PDU while session not bound/.test(l));
-      check('mo-after-bind-resp', 'MO queued before the bind is sent after bind_transceiver_resp (not dropped by Kannel as "not bound"), within 5 s of opening the account',
-        dropped.length === 0 && hit.at - openedAt < 5_000, { msAfterAccountOpened: hit.at - openedAt, kannelDropped: dropped.map((l) => l.replace(/^.*?WARNING: /, '')) });
+      const dropped = readFileSync(path.join(dir, 'smsc-smppgw.log'), 'utf8')
+        .split('\n')
+        .filter((l) => /deliver_sm PDU while session not bound/.test(l));
+      check(
+        'mo-after-bind-resp',
+        'MO queued before the bind is sent after bind_transceiver_resp (not dropped by Kannel as "not bound"), within 5 s of opening the account',
+        dropped.length === 0 && hit.at - openedAt < 5_000,
+        { msAfterAccountOpened: hit.at - openedAt, kannelDropped: dropped.map((l) => l.replace(/^.*?WARNING: /, '')) },
+      );
     }
 
     result.simulator = sim.summary() as unknown as Record<string, unknown>;

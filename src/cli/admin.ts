@@ -25,7 +25,13 @@ function numberArg(value: string): number {
 }
 
 function listArg(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 interface DbOptions {
@@ -64,22 +70,54 @@ export function printRows(rows: Array<Record<string, unknown>>, json = false): v
   const keys = Object.keys(rows[0]!);
   const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') || '-' : String(v));
   const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => cell(r[k]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(keys)}\n${rows.map((r) => line(keys.map((k) => cell(r[k])))).join('\n')}\n`);
 }
 
 /** What `list` and `show` print of an account: never the password hash. */
 function publicAccount(a: Account): Record<string, unknown> {
-  return { system_id: a.systemId, id: a.id, tps: a.tps, window: a.window, max_binds: a.maxBinds, allow: a.allow, bind_types: a.bindTypes, id_format: a.idFormat, max_priority: a.maxPriority, enabled: a.enabled };
+  return {
+    system_id: a.systemId,
+    id: a.id,
+    tps: a.tps,
+    window: a.window,
+    max_binds: a.maxBinds,
+    allow: a.allow,
+    bind_types: a.bindTypes,
+    id_format: a.idFormat,
+    max_priority: a.maxPriority,
+    enabled: a.enabled,
+  };
 }
 
 /** What `list` and `show` print of a connector: never its password (the store does not even open it). */
 function publicConnector(c: ConnectorInfo): Record<string, unknown> {
-  return { id: c.id, host: c.host, port: c.port, system_id: c.systemId, bind: c.bind, tps: c.tps, window: c.window, tls: c.tls, dlr_id: c.dlrId, on_timeout: c.onTimeout, forward_priority: c.forwardPriority, schedule: c.schedule, enabled: c.enabled };
+  return {
+    id: c.id,
+    host: c.host,
+    port: c.port,
+    system_id: c.systemId,
+    bind: c.bind,
+    tps: c.tps,
+    window: c.window,
+    tls: c.tls,
+    dlr_id: c.dlrId,
+    on_timeout: c.onTimeout,
+    forward_priority: c.forwardPriority,
+    schedule: c.schedule,
+    enabled: c.enabled,
+  };
 }
 
 function dbOptions(cmd: Command): Command {
-  return cmd.option('--db <file>', 'SQLite database (default: store.path of the config)').option('-c, --config <file>', 'YAML config file').option('--json', 'print JSON');
+  return cmd
+    .option('--db <file>', 'SQLite database (default: store.path of the config)')
+    .option('-c, --config <file>', 'YAML config file')
+    .option('--json', 'print JSON');
 }
 
 /** `(default: …)` in help for `add`, where leaving a flag out means the default; `set` keeps the value. */
@@ -95,11 +133,26 @@ function accountOptions(cmd: Command, adding: boolean): Command {
     .option('--allow <cidr>', `address allowed to bind (repeat or comma-separate)${dflt(adding, 'any')}`, listArg)
     .addOption(new Option('--bind-types <list>', `allowed bind types, of ${BIND_TYPES.join(',')}${dflt(adding, BIND_TYPES.join(','))}`).argParser(listArg))
     .addOption(new Option('--id-format <f>', `message ids the account sees${dflt(adding, 'hex')}`).choices(['hex', 'dec']))
-    .option('--max-priority <n>', `highest priority_flag honoured (0-3): above 0, its flagged messages take the carriers' priority lane${dflt(adding, 0)}`, intArg(0, 3))
+    .option(
+      '--max-priority <n>',
+      `highest priority_flag honoured (0-3): above 0, its flagged messages take the carriers' priority lane${dflt(adding, 0)}`,
+      intArg(0, 3),
+    )
     .option('--disabled', 'refuse binds (keep the account)');
 }
 
-type AccountFlags = DbOptions & { password?: string; tps?: number; window?: number; maxBinds?: number; allow?: string[]; bindTypes?: string[]; idFormat?: 'hex' | 'dec'; maxPriority?: number; disabled?: boolean; enabled?: boolean };
+type AccountFlags = DbOptions & {
+  password?: string;
+  tps?: number;
+  window?: number;
+  maxBinds?: number;
+  allow?: string[];
+  bindTypes?: string[];
+  idFormat?: 'hex' | 'dec';
+  maxPriority?: number;
+  disabled?: boolean;
+  enabled?: boolean;
+};
 
 function accountInput(o: AccountFlags) {
   return {
@@ -117,9 +170,15 @@ function accountInput(o: AccountFlags) {
 
 export function accountCommand(): Command {
   const account = new Command('account').description('ESME accounts (SMS software providers that bind to us)');
-  accountOptions(dbOptions(account.command('add <system_id>').description('add an account').requiredOption('--password <p>', 'bind password (1 to 8 octets: ASCII)')), true)
-    .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).add(systemId, { ...accountInput(o), password: o.password! }))], o.json)));
-  dbOptions(account.command('list').description('list accounts')).action((o: DbOptions) => withDb(o, (db) => printRows(new AccountStore(db).list().map(publicAccount), o.json)));
+  accountOptions(
+    dbOptions(account.command('add <system_id>').description('add an account').requiredOption('--password <p>', 'bind password (1 to 8 octets: ASCII)')),
+    true,
+  ).action((systemId: string, o: AccountFlags) =>
+    withDb(o, (db) => printRows([publicAccount(new AccountStore(db).add(systemId, { ...accountInput(o), password: o.password! }))], o.json)),
+  );
+  dbOptions(account.command('list').description('list accounts')).action((o: DbOptions) =>
+    withDb(o, (db) => printRows(new AccountStore(db).list().map(publicAccount), o.json)),
+  );
   dbOptions(account.command('show <system_id>').description('show one account')).action((systemId: string, o: DbOptions) =>
     withDb(o, (db) => {
       const a = new AccountStore(db).get(systemId);
@@ -127,8 +186,16 @@ export function accountCommand(): Command {
       printRows([publicAccount(a)], o.json);
     }),
   );
-  accountOptions(dbOptions(account.command('set <system_id>').description('change an account (what is not given stays)').option('--password <p>', 'new bind password (1 to 8 octets: ASCII)').option('--enabled', 'accept binds again')), false)
-    .action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).set(systemId, accountInput(o)))], o.json)));
+  accountOptions(
+    dbOptions(
+      account
+        .command('set <system_id>')
+        .description('change an account (what is not given stays)')
+        .option('--password <p>', 'new bind password (1 to 8 octets: ASCII)')
+        .option('--enabled', 'accept binds again'),
+    ),
+    false,
+  ).action((systemId: string, o: AccountFlags) => withDb(o, (db) => printRows([publicAccount(new AccountStore(db).set(systemId, accountInput(o)))], o.json)));
   dbOptions(
     account
       .command('remove <system_id>')
@@ -145,12 +212,28 @@ export function accountCommand(): Command {
   return account;
 }
 
-type ConnectorFlags = DbOptions & { host?: string; port?: number; systemId?: string; password?: string; systemType?: string; bind?: 'trx' | 'txrx'; tps?: number; window?: number; tls?: boolean; dlrId?: 'hex' | 'dec' | 'auto'; onTimeout?: OnTimeout; forwardPriority?: 'yes' | 'no'; schedule?: 'forward' | 'hold'; disabled?: boolean; enabled?: boolean };
+type ConnectorFlags = DbOptions & {
+  host?: string;
+  port?: number;
+  systemId?: string;
+  password?: string;
+  systemType?: string;
+  bind?: 'trx' | 'txrx';
+  tps?: number;
+  window?: number;
+  tls?: boolean;
+  dlrId?: 'hex' | 'dec' | 'auto';
+  onTimeout?: OnTimeout;
+  forwardPriority?: 'yes' | 'no';
+  schedule?: 'forward' | 'hold';
+  disabled?: boolean;
+  enabled?: boolean;
+};
 
 function connectorOptions(cmd: Command, required: boolean): Command {
   const opt = (flags: string, desc: string) => (required ? cmd.requiredOption(flags, desc) : cmd.option(flags, desc));
   opt('--host <h>', 'SMSC host');
-  (required ? cmd.requiredOption('--port <n>', 'SMSC port', intArg(1, 65_535)) : cmd.option('--port <n>', 'SMSC port', intArg(1, 65_535)));
+  required ? cmd.requiredOption('--port <n>', 'SMSC port', intArg(1, 65_535)) : cmd.option('--port <n>', 'SMSC port', intArg(1, 65_535));
   opt('--system-id <s>', 'our system_id at the SMSC');
   opt('--password <p>', 'our password at the SMSC (at most 8 octets)');
   return cmd
@@ -159,16 +242,37 @@ function connectorOptions(cmd: Command, required: boolean): Command {
     .option('--tps <n>', `messages per second towards the SMSC (0: no limit)${dflt(required, 0)}`, numberArg)
     .option('--window <n>', `open submit_sm towards the SMSC${dflt(required, 10)}`, intArg(1))
     .option('--tls', 'connect with TLS (certificate verified)')
-    .addOption(new Option('--dlr-id <f>', `ids in receipts: auto = as in submit_sm_resp, hex/dec = in that base when the response used the other${dflt(required, 'auto')}`).choices(['hex', 'dec', 'auto']))
-    .addOption(new Option('--on-timeout <m>', `a submit_sm without an answer: reconnect = send again, and after smsc.timeoutsBeforeRebind in a row enquire_link and bind again; requeue = send again only; wait = never send again (a late answer is taken)${dflt(required, 'reconnect')}`).choices([...ON_TIMEOUT]))
-    .addOption(new Option('--schedule <s>', `schedule_delivery_time: forward = sent on to the SMSC; hold = kept here and sent when due (validity counts from then)${dflt(required, 'forward')}`).choices(['forward', 'hold']))
-    .addOption(new Option('--forward-priority <yn>', `send priority_flag to the SMSC as the account set it (yes) or as 0 (no)${dflt(required, 'yes')}`).choices(['yes', 'no']))
+    .addOption(
+      new Option(
+        '--dlr-id <f>',
+        `ids in receipts: auto = as in submit_sm_resp, hex/dec = in that base when the response used the other${dflt(required, 'auto')}`,
+      ).choices(['hex', 'dec', 'auto']),
+    )
+    .addOption(
+      new Option(
+        '--on-timeout <m>',
+        `a submit_sm without an answer: reconnect = send again, and after smsc.timeoutsBeforeRebind in a row enquire_link and bind again; requeue = send again only; wait = never send again (a late answer is taken)${dflt(required, 'reconnect')}`,
+      ).choices([...ON_TIMEOUT]),
+    )
+    .addOption(
+      new Option(
+        '--schedule <s>',
+        `schedule_delivery_time: forward = sent on to the SMSC; hold = kept here and sent when due (validity counts from then)${dflt(required, 'forward')}`,
+      ).choices(['forward', 'hold']),
+    )
+    .addOption(
+      new Option('--forward-priority <yn>', `send priority_flag to the SMSC as the account set it (yes) or as 0 (no)${dflt(required, 'yes')}`).choices([
+        'yes',
+        'no',
+      ]),
+    )
     .option('--disabled', 'do not bind');
 }
 
 function connectorInput(o: ConnectorFlags) {
   const out: Record<string, unknown> = {};
-  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout', 'schedule'] as const) if (o[k] !== undefined) out[k] = o[k];
+  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout', 'schedule'] as const)
+    if (o[k] !== undefined) out[k] = o[k];
   if (o.forwardPriority !== undefined) out.forwardPriority = o.forwardPriority === 'yes';
   if (o.disabled) out.enabled = false;
   else if (o.enabled) out.enabled = true;
@@ -178,9 +282,12 @@ function connectorInput(o: ConnectorFlags) {
 /** The connector table, its passwords sealed with the key found as the daemon finds it (keyRingFor). */
 function connectorStore(o: DbOptions, db: Db): ConnectorStore {
   const config = loadConfig({ ...(o.config ? { file: o.config } : {}), ...(o.db ? { overrides: { store: { path: o.db } } } : {}) });
-  return new ConnectorStore(db, keyRingFor(config, {
-    onCreate: (path) => process.stderr.write(`smppgw: created ${path} (0600), the key that seals connector passwords; back it up apart from the database\n`),
-  }));
+  return new ConnectorStore(
+    db,
+    keyRingFor(config, {
+      onCreate: (path) => process.stderr.write(`smppgw: created ${path} (0600), the key that seals connector passwords; back it up apart from the database\n`),
+    }),
+  );
 }
 
 export function connectorCommand(): Command {
@@ -188,7 +295,9 @@ export function connectorCommand(): Command {
   connectorOptions(dbOptions(connector.command('add <id>').description('add a connector')), true).action((id: string, o: ConnectorFlags) =>
     withDb(o, (db) => printRows([publicConnector(connectorStore(o, db).add(id, connectorInput(o) as Parameters<ConnectorStore['add']>[1]))], o.json)),
   );
-  dbOptions(connector.command('list').description('list connectors')).action((o: DbOptions) => withDb(o, (db) => printRows(connectorStore(o, db).list().map(publicConnector), o.json)));
+  dbOptions(connector.command('list').description('list connectors')).action((o: DbOptions) =>
+    withDb(o, (db) => printRows(connectorStore(o, db).list().map(publicConnector), o.json)),
+  );
   dbOptions(connector.command('show <id>').description('show one connector')).action((id: string, o: DbOptions) =>
     withDb(o, (db) => {
       const c = connectorStore(o, db).get(id);
@@ -196,23 +305,27 @@ export function connectorCommand(): Command {
       printRows([publicConnector(c)], o.json);
     }),
   );
-  connectorOptions(dbOptions(connector.command('set <id>').description('change a connector (what is not given stays)').option('--enabled', 'bind again')), false).action((id: string, o: ConnectorFlags) =>
-    withDb(o, (db) => printRows([publicConnector(connectorStore(o, db).set(id, connectorInput(o)))], o.json)),
-  );
+  connectorOptions(
+    dbOptions(connector.command('set <id>').description('change a connector (what is not given stays)').option('--enabled', 'bind again')),
+    false,
+  ).action((id: string, o: ConnectorFlags) => withDb(o, (db) => printRows([publicConnector(connectorStore(o, db).set(id, connectorInput(o)))], o.json)));
   dbOptions(connector.command('remove <id>').description('remove a connector no route uses')).action((id: string, o: DbOptions) =>
     withDb(o, (db) => {
       if (!connectorStore(o, db).remove(id)) throw new InvalidInputError(`no connector ${id}`);
       process.stdout.write(`removed connector ${id}\n`);
     }),
   );
-  dbOptions(connector.command('rekey').description('seal every connector password under the current key (after a key rotation); previous keys are then no longer needed'))
-    .action((o: DbOptions) =>
-      withDb(o, (db) => {
-        const { changed, plain, keyId } = connectorStore(o, db).reseal(true);
-        if (o.json) printRows([{ resealed: changed, plain, key_id: keyId }], true);
-        else process.stdout.write(`resealed ${changed} connector password(s) under key ${keyId}${plain ? ` (${plain} stored in clear until now)` : ''}\n`);
-      }),
-    );
+  dbOptions(
+    connector
+      .command('rekey')
+      .description('seal every connector password under the current key (after a key rotation); previous keys are then no longer needed'),
+  ).action((o: DbOptions) =>
+    withDb(o, (db) => {
+      const { changed, plain, keyId } = connectorStore(o, db).reseal(true);
+      if (o.json) printRows([{ resealed: changed, plain, key_id: keyId }], true);
+      else process.stdout.write(`resealed ${changed} connector password(s) under key ${keyId}${plain ? ` (${plain} stored in clear until now)` : ''}\n`);
+    }),
+  );
   return connector;
 }
 
@@ -228,14 +341,32 @@ export function routeCommand(): Command {
     .option('--source <s>', 'source address prefix, or /regex/')
     .option('--time-from <HH:MM>', 'active from (UTC)')
     .option('--time-to <HH:MM>', 'active until (UTC)')
-    .action((o: DbOptions & { connector: string; kind: RouteKind; order: number; account?: string; prefix?: string; source?: string; timeFrom?: string; timeTo?: string }) =>
-      withDb(o, (db, requireDefault) => {
-        const r = new RouteStore(db, Date.now, requireDefault).addMt({
-          connectors: parseConnectorList(o.connector), kind: o.kind, order: o.order, account: o.account ?? null,
-          prefix: o.prefix ?? null, source: o.source ?? null, timeFrom: o.timeFrom ?? null, timeTo: o.timeTo ?? null,
-        });
-        printRows([{ table: 'mt', ...r, connectors: r.connectors.map((c) => (c.weight === 1 ? c.id : `${c.id}:${c.weight}`)) }], o.json);
-      }),
+    .action(
+      (
+        o: DbOptions & {
+          connector: string;
+          kind: RouteKind;
+          order: number;
+          account?: string;
+          prefix?: string;
+          source?: string;
+          timeFrom?: string;
+          timeTo?: string;
+        },
+      ) =>
+        withDb(o, (db, requireDefault) => {
+          const r = new RouteStore(db, Date.now, requireDefault).addMt({
+            connectors: parseConnectorList(o.connector),
+            kind: o.kind,
+            order: o.order,
+            account: o.account ?? null,
+            prefix: o.prefix ?? null,
+            source: o.source ?? null,
+            timeFrom: o.timeFrom ?? null,
+            timeTo: o.timeTo ?? null,
+          });
+          printRows([{ table: 'mt', ...r, connectors: r.connectors.map((c) => (c.weight === 1 ? c.id : `${c.id}:${c.weight}`)) }], o.json);
+        }),
     );
   dbOptions(add.command('mo').description('route MO (subscriber → short code) traffic to an account'))
     .requiredOption('--account <a>', 'the account that receives it')
@@ -246,15 +377,41 @@ export function routeCommand(): Command {
     .option('--order <n>', 'lower orders are tried first', intArg(-1_000_000, 1_000_000), 100)
     .action((o: DbOptions & { account: string; shortCode?: string; keyword?: string; sourcePrefix?: string; connector?: string; order: number }) =>
       withDb(o, (db) => {
-        const r = new RouteStore(db).addMo({ account: o.account, shortCode: o.shortCode ?? null, keyword: o.keyword ?? null, sourcePrefix: o.sourcePrefix ?? null, connector: o.connector ?? null, order: o.order });
+        const r = new RouteStore(db).addMo({
+          account: o.account,
+          shortCode: o.shortCode ?? null,
+          keyword: o.keyword ?? null,
+          sourcePrefix: o.sourcePrefix ?? null,
+          connector: o.connector ?? null,
+          order: o.order,
+        });
         printRows([{ table: 'mo', ...r }], o.json);
       }),
     );
   dbOptions(route.command('list').description('list both tables in match order')).action((o: DbOptions) =>
     withDb(o, (db) => {
       const store = new RouteStore(db);
-      const mt = store.listMt().map((r) => ({ table: 'mt', id: r.id, order: r.order, kind: r.kind, connectors: r.connectors.map((c) => (c.weight === 1 ? c.id : `${c.id}:${c.weight}`)).join(','), account: r.account, prefix: r.prefix, source: r.source, time: r.timeFrom ? `${r.timeFrom}-${r.timeTo}` : null }));
-      const mo = store.listMo().map((r) => ({ table: 'mo', id: r.id, order: r.order, account: r.account, short_code: r.shortCode, keyword: r.keyword, source_prefix: r.sourcePrefix, connector: r.connector }));
+      const mt = store.listMt().map((r) => ({
+        table: 'mt',
+        id: r.id,
+        order: r.order,
+        kind: r.kind,
+        connectors: r.connectors.map((c) => (c.weight === 1 ? c.id : `${c.id}:${c.weight}`)).join(','),
+        account: r.account,
+        prefix: r.prefix,
+        source: r.source,
+        time: r.timeFrom ? `${r.timeFrom}-${r.timeTo}` : null,
+      }));
+      const mo = store.listMo().map((r) => ({
+        table: 'mo',
+        id: r.id,
+        order: r.order,
+        account: r.account,
+        short_code: r.shortCode,
+        keyword: r.keyword,
+        source_prefix: r.sourcePrefix,
+        connector: r.connector,
+      }));
       if (o.json) printRows([...mt, ...mo], true);
       else {
         process.stdout.write('MT routes\n');

@@ -23,7 +23,10 @@ interface LockoutRow {
 
 /** Asks the gateway's /lockouts route; a gateway that cannot be reached exits 69 in one line. */
 function ask(o: LockoutOptions, method: 'GET' | 'DELETE'): Promise<unknown> {
-  const query = new URLSearchParams({ ...(o.address !== undefined ? { address: o.address } : {}), ...(o.systemId !== undefined ? { system_id: o.systemId } : {}) });
+  const query = new URLSearchParams({
+    ...(o.address !== undefined ? { address: o.address } : {}),
+    ...(o.systemId !== undefined ? { system_id: o.systemId } : {}),
+  });
   return askGateway(o, `/lockouts${query.size ? `?${query}` : ''}`, method);
 }
 
@@ -39,7 +42,10 @@ export function lockoutCommand(): Command {
   const lockout = new Command('lockout').description('bind lockouts of the running gateway (after repeated failed binds)');
   options(lockout.command('list').description('lockouts in force').option('--json', 'print JSON')).action(async (o: LockoutOptions) => {
     const rows = (await ask(o, 'GET')) as LockoutRow[];
-    printRows(rows.map((r) => ({ kind: r.kind, address: r.address, system_id: r.systemId ?? '*', until: new Date(r.until).toISOString() })), o.json);
+    printRows(
+      rows.map((r) => ({ kind: r.kind, address: r.address, system_id: r.systemId ?? '*', until: new Date(r.until).toISOString() })),
+      o.json,
+    );
   });
   options(lockout.command('clear').description('end lockouts now (all of them without --address or --system-id)')).action(async (o: LockoutOptions) => {
     const { cleared } = (await ask(o, 'DELETE')) as { cleared: number };

@@ -1,7 +1,7 @@
 // `smppgw sim smsc …` runs the SMSC simulator; `smppgw load …` runs the ESME load generator.
 // Both are thin: the work is in src/sim/smsc.ts and src/sim/load.ts. docs/simulator.md describes
 // every flag and the JSON they print.
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
 import { createLogger, type Logger } from '../log.js';
@@ -53,10 +53,19 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function listArg(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
-const addressArg = wrap((v: string) => (new AddressRange(v), v));
+const addressArg = wrap((v: string) => {
+  new AddressRange(v); // throws on a malformed range
+  return v;
+});
 
 /** Logs on stderr: stdout carries the JSON result. */
 function stderrLogger(level: string): Logger {
@@ -113,7 +122,15 @@ export function simCommand(io: CliIo = processIo): Command {
     .addOption(new Option('--id-format <f>', 'message ids in hex or decimal').choices(['hex', 'dec']).default('hex'))
     .option('--id-start <n>', 'first message id, as a number (default: wall-clock ms × 1000)', intArg(0))
     .option('--dlr-delay <ms>', 'receipt delay after the submit response (0: right after it)', intArg(0), 1000)
-    .option('--dlr-stat <weights>', 'receipt stats and weights, e.g. DELIVRD=90,UNDELIV=10', wrap((v) => (parseStatWeights(v), v)), 'DELIVRD=100')
+    .option(
+      '--dlr-stat <weights>',
+      'receipt stats and weights, e.g. DELIVRD=90,UNDELIV=10',
+      wrap((v) => {
+        parseStatWeights(v);
+        return v;
+      }),
+      'DELIVRD=100',
+    )
     .option('--mo-rate <n>', 'MO messages per second to bound receivers', rateArg, 0)
     .option('--mo-from <range>', 'MO senders: an address or FROM..TO', addressArg, '4917000000..4917099999')
     .option('--mo-to <list>', 'MO recipients (short codes), comma-separated or repeated', listArg)
@@ -221,7 +238,9 @@ interface LoadFlags {
 /** `smppgw load`: an ESME load generator that prints one JSON summary line. */
 export function loadCommand(io: CliIo = processIo): Command {
   return new Command('load')
-    .description('send N submit_sm to an SMSC (or the gateway) and print one JSON summary line; exit 0 when every message was acked (and with --dlr every receipt matched)')
+    .description(
+      'send N submit_sm to an SMSC (or the gateway) and print one JSON summary line; exit 0 when every message was acked (and with --dlr every receipt matched)',
+    )
     .option('--host <h>', 'SMSC host', '127.0.0.1')
     .requiredOption('--port <n>', 'SMSC port', intArg(1, 65_535))
     .requiredOption('--system-id <s>', 'bind system_id')

@@ -6,7 +6,11 @@ import type { GatewayStatus } from '../status.js';
 function table(head: string[], rows: string[][]): string {
   if (rows.length === 0) return '  (none)\n';
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+  const line = (cells: string[]) =>
+    `  ${cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()}\n`;
   return line(head) + rows.map(line).join('');
 }
 
@@ -19,7 +23,12 @@ export function formatStatus(s: GatewayStatus): string {
   out += '\naccounts (rates over the last ~10 s)\n';
   out += table(
     ['account', 'accepted/s', 'outbox', 'binds'],
-    accounts.map((a) => [a, rate(s.rates.acceptedPerSecond[a]), String(s.outbox[a] ?? 0), (s.binds[a] ?? []).map((b) => b.replace(/^bound_/, '')).join(',') || '-']),
+    accounts.map((a) => [
+      a,
+      rate(s.rates.acceptedPerSecond[a]),
+      String(s.outbox[a] ?? 0),
+      (s.binds[a] ?? []).map((b) => b.replace(/^bound_/, '')).join(',') || '-',
+    ]),
   );
   out += '\nconnectors\n';
   out += table(
@@ -31,6 +40,9 @@ export function formatStatus(s: GatewayStatus): string {
   );
   if (s.connectorsUnreadable?.length) out += `  left down, password cannot be opened: ${s.connectorsUnreadable.join(', ')}\n`;
   out += '\nbind lockouts\n';
-  out += table(['kind', 'address', 'system_id', 'until'], s.lockouts.map((l) => [l.kind, l.address, l.systemId ?? '*', l.until]));
+  out += table(
+    ['kind', 'address', 'system_id', 'until'],
+    s.lockouts.map((l) => [l.kind, l.address, l.systemId ?? '*', l.until]),
+  );
   return out;
 }

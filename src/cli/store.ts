@@ -18,8 +18,8 @@ function storeOptions(cmd: Command): Command {
 }
 
 export function initCommand(): Command {
-  return storeOptions(new Command('init').description('create an empty database (0600, its directory 0700) without starting the gateway'))
-    .action((o: StoreFlags) => {
+  return storeOptions(new Command('init').description('create an empty database (0600, its directory 0700) without starting the gateway')).action(
+    (o: StoreFlags) => {
       const { path } = storePath(o);
       if (statOrNull(path) !== null) refuseExisting(path);
       // `init` is the operator saying "start empty": traces of an earlier database are kept aside.
@@ -30,7 +30,8 @@ export function initCommand(): Command {
       } finally {
         store.close();
       }
-    });
+    },
+  );
 }
 
 /** `init` over an existing file: an empty one is initialised (by openStore); anything else is refused. */
@@ -61,11 +62,15 @@ export function backupCommand(): Command {
 }
 
 export function restoreCommand(): Command {
-  return storeOptions(new Command('restore').description('replace the database with a backup FILE (the gateway must be stopped; the current database is kept aside)'))
+  return storeOptions(
+    new Command('restore').description('replace the database with a backup FILE (the gateway must be stopped; the current database is kept aside)'),
+  )
     .argument('<file>', 'the backup file to restore')
     .action((file: string, o: StoreFlags) => {
       const { path } = storePath(o);
       const r = restoreDatabase(path, file);
-      process.stdout.write(`restored ${r.path} from ${file} (schema version ${r.version})${r.replaced ? `; the previous database is kept as ${r.replaced}` : ''}\n`);
+      process.stdout.write(
+        `restored ${r.path} from ${file} (schema version ${r.version})${r.replaced ? `; the previous database is kept as ${r.replaced}` : ''}\n`,
+      );
     });
 }

@@ -3,7 +3,10 @@
 
 /** The stored form of an id: trimmed, lower case, without leading zeros ("0" stays "0"). */
 export function foldId(raw: string): string {
-  const s = raw.trim().toLowerCase().replace(/^0+(?=.)/, '');
+  const s = raw
+    .trim()
+    .toLowerCase()
+    .replace(/^0+(?=.)/, '');
   return s;
 }
 

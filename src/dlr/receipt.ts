@@ -5,9 +5,29 @@ import { MessageState, type MessageStateValue } from '../smpp/message-state.js';
 import { formatReceiptDate } from '../smpp/time.js';
 import type { PduOf, Tlv } from '../smpp/pdu.js';
 
-const STAT_OF_STATE: Record<number, string> = { 1: 'ENROUTE', 2: 'DELIVRD', 3: 'EXPIRED', 4: 'DELETED', 5: 'UNDELIV', 6: 'ACCEPTD', 7: 'UNKNOWN', 8: 'REJECTD' };
+const STAT_OF_STATE: Record<number, string> = {
+  1: 'ENROUTE',
+  2: 'DELIVRD',
+  3: 'EXPIRED',
+  4: 'DELETED',
+  5: 'UNDELIV',
+  6: 'ACCEPTD',
+  7: 'UNKNOWN',
+  8: 'REJECTD',
+};
 const STATE_OF_STAT: Record<string, MessageStateValue> = {
-  ENROUTE: 1, DELIVRD: 2, DELIVERED: 2, EXPIRED: 3, DELETED: 4, UNDELIV: 5, UNDELIVERABLE: 5, ACCEPTD: 6, ACCEPTED: 6, UNKNOWN: 7, REJECTD: 8, REJECTED: 8,
+  ENROUTE: 1,
+  DELIVRD: 2,
+  DELIVERED: 2,
+  EXPIRED: 3,
+  DELETED: 4,
+  UNDELIV: 5,
+  UNDELIVERABLE: 5,
+  ACCEPTD: 6,
+  ACCEPTED: 6,
+  UNKNOWN: 7,
+  REJECTD: 8,
+  REJECTED: 8,
 };
 
 export function statOf(state: number): string {
@@ -56,7 +76,8 @@ export function parseReceipt(pdu: PduOf<'deliver_sm'> | PduOf<'data_sm'>): Recei
   const id = idTlv ? idTlv.toString('latin1', 0, idTlv.length > 0 && idTlv[idTlv.length - 1] === 0 ? idTlv.length - 1 : idTlv.length) : field(body, 'id');
   if (!id) return undefined;
   const stateTlv = tlv(pdu.tlvs, TAG.message_state);
-  let state: MessageStateValue | undefined = stateTlv && stateTlv.length === 1 && stateTlv[0]! >= 1 && stateTlv[0]! <= 8 ? (stateTlv[0] as MessageStateValue) : undefined;
+  let state: MessageStateValue | undefined =
+    stateTlv && stateTlv.length === 1 && stateTlv[0]! >= 1 && stateTlv[0]! <= 8 ? (stateTlv[0] as MessageStateValue) : undefined;
   // A stat word we do not know (BUFFRED, SENT, …) is an intermediate state, not a final one: the
   // final receipt that follows must still apply.
   if (state === undefined) state = STATE_OF_STAT[(field(body, 'stat') ?? '').toUpperCase()] ?? MessageState.ENROUTE;

@@ -171,8 +171,15 @@ export class ReceiptService {
       kind: 'dlr',
       source: { addr: sm.destination_addr, ton: sm.dest_addr_ton, npi: sm.dest_addr_npi },
       destination: { addr: sm.source_addr, ton: sm.source_addr_ton, npi: sm.source_addr_npi },
-      serviceType: '', esmClass: 0x04, protocolId: 0, priorityFlag: 0, registeredDelivery: 0, dataCoding: 0,
-      body: EMPTY, tlvs: NO_TLVS, messageId: msg.id,
+      serviceType: '',
+      esmClass: 0x04,
+      protocolId: 0,
+      priorityFlag: 0,
+      registeredDelivery: 0,
+      dataCoding: 0,
+      body: EMPTY,
+      tlvs: NO_TLVS,
+      messageId: msg.id,
       receipt: { state, err, submittedAt: msg.submittedAt, doneAt: now, text: sm.short_message.toString('latin1', 0, Math.min(20, sm.short_message.length)) },
     };
     return this.o.outbox.add(msg.accountId, record, now, this.o.ttlMs);

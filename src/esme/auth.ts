@@ -89,10 +89,13 @@ export class EsmeAuth {
     const locked = this.lockout?.locked(remote, pdu.system_id);
     if (locked) {
       // No password check while locked out: a guesser learns nothing.
-      this.log.warn({ systemId: pdu.system_id, remote, why: locked === 'ip' ? 'address locked out' : 'system_id locked out from this address' }, 'bind refused');
+      this.log.warn(
+        { systemId: pdu.system_id, remote, why: locked === 'ip' ? 'address locked out' : 'system_id locked out from this address' },
+        'bind refused',
+      );
       return { command_status: Status.ESME_RBINDFAIL };
     }
-    if (!entry || !entry.account.enabled) return refuse('ESME_RINVSYSID', entry ? 'account disabled' : 'no such account', true);
+    if (!entry?.account.enabled) return refuse('ESME_RINVSYSID', entry ? 'account disabled' : 'no such account', true);
     const { account } = entry;
     if (!entry.allowed(remote)) return refuse('ESME_RBINDFAIL', 'address not in the account allow-list');
     if (!account.bindTypes.includes(BIND_TYPE[pdu.command])) return refuse('ESME_RBINDFAIL', `bind type ${BIND_TYPE[pdu.command]} not allowed`);

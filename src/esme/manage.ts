@@ -16,7 +16,6 @@ import { StoreUnavailableError } from '../store/health.js';
 import type { Ledger, MessageRecord } from '../store/ledger.js';
 import { esmeContext } from './auth.js';
 
-
 export interface ManageOptions {
   ledger: Ledger;
   /** The carrier side: changes a message where it is (here, or at the carrier that took it). */
@@ -77,7 +76,10 @@ export class ManageHandler {
       // The new text replaces the old wherever it was: a message_payload goes.
       const tlvs = sm.tlvs?.filter((t) => t.tag !== MESSAGE_PAYLOAD_TAG);
       const next = encode({
-        ...sm, short_message: pdu.short_message, registered_delivery: pdu.registered_delivery, sm_default_msg_id: pdu.sm_default_msg_id,
+        ...sm,
+        short_message: pdu.short_message,
+        registered_delivery: pdu.registered_delivery,
+        sm_default_msg_id: pdu.sm_default_msg_id,
         ...(tlvs ? { tlvs } : {}),
         ...(pdu.validity_period ? { validity_period: pdu.validity_period } : {}),
         ...(pdu.schedule_delivery_time ? { schedule_delivery_time: pdu.schedule_delivery_time } : {}),

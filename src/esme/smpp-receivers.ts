@@ -64,7 +64,10 @@ class SessionReceiver implements Receiver {
       const format = o.idFormat(item.accountId) ?? 'hex';
       pdu = renderDeliverSm(item, (row) => (o.formatId ?? plainId)(row, format));
     } catch (err) {
-      o.logger.error({ account: o.name(item.accountId), kind: item.kind, item: item.id, err: (err as Error).message }, 'outbox item cannot be rendered as a deliver_sm');
+      o.logger.error(
+        { account: o.name(item.accountId), kind: item.kind, item: item.id, err: (err as Error).message },
+        'outbox item cannot be rendered as a deliver_sm',
+      );
       return Promise.resolve('rejected');
     }
     pace.outstanding++;
@@ -80,7 +83,8 @@ class SessionReceiver implements Receiver {
           resolve('accepted');
           return;
         }
-        if (resp !== undefined) o.logger.debug({ account: o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
+        if (resp !== undefined)
+          o.logger.debug({ account: o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
         resolve(outcome ?? 'retry');
       };
       const late = { ms: (o.lateFactor ?? 5) * session.responseTimeoutMs, handle: (resp: Pdu | undefined) => settle(resp, false) };

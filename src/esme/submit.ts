@@ -58,8 +58,15 @@ export class SubmitHandler {
   /** data_sm from an account is an MT like submit_sm; its text travels in message_payload. */
   dataSm(pdu: PduOf<'data_sm'>, session: Session): Promise<ResponseInit> {
     const sm: PduOf<'submit_sm'> = {
-      ...pdu, command: 'submit_sm', protocol_id: 0, priority_flag: 0, schedule_delivery_time: '', validity_period: '',
-      replace_if_present_flag: 0, sm_default_msg_id: 0, short_message: EMPTY,
+      ...pdu,
+      command: 'submit_sm',
+      protocol_id: 0,
+      priority_flag: 0,
+      schedule_delivery_time: '',
+      validity_period: '',
+      replace_if_present_flag: 0,
+      sm_default_msg_id: 0,
+      short_message: EMPTY,
     };
     return this.run(session, async (account) => ({ message_id: this.o.formatId(await this.accept(sm, account), account.idFormat) }));
   }
@@ -74,14 +81,24 @@ export class SubmitHandler {
       const results = await Promise.allSettled(
         dests.map((d) => {
           if (d.dest_flag !== 1) return Promise.reject(new SmppError(Status.ESME_RINVDLNAME, 'distribution lists are not kept here'));
-          return this.accept({ ...rest, command: 'submit_sm', dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr }, account);
+          return this.accept(
+            { ...rest, command: 'submit_sm', dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr },
+            account,
+          );
         }),
       );
       const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const unsuccess_sme = results.flatMap((r, i) => {
         if (r.status === 'fulfilled') return [];
         const d = dests[i]!;
-        return [{ dest_addr_ton: d.dest_addr_ton, dest_addr_npi: d.dest_addr_npi, destination_addr: d.destination_addr, error_status_code: this.smppError(r.reason).status }];
+        return [
+          {
+            dest_addr_ton: d.dest_addr_ton,
+            dest_addr_npi: d.dest_addr_npi,
+            destination_addr: d.destination_addr,
+            error_status_code: this.smppError(r.reason).status,
+          },
+        ];
       });
       if (ok.length === 0) throw new SmppError(unsuccess_sme[0]?.error_status_code ?? Status.ESME_RINVNUMDESTS, 'no destination accepted');
       return { message_id: this.o.formatId(ok[0]!, account.idFormat), unsuccess_sme };

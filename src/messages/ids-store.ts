@@ -5,5 +5,13 @@ import { MessageIds } from './ids.js';
 
 export function messageIdsFor(db: Db, o: { node: number; now?: () => number }): MessageIds {
   const s = readIdState(db);
-  return new MessageIds({ node: o.node, key: s.key, legacyMax: s.legacyMax, maxRowId: s.maxRowId, lastEpoch: s.lastEpoch, now: o.now ?? Date.now, saveEpoch: epochSaver(db) });
+  return new MessageIds({
+    node: o.node,
+    key: s.key,
+    legacyMax: s.legacyMax,
+    maxRowId: s.maxRowId,
+    lastEpoch: s.lastEpoch,
+    now: o.now ?? Date.now,
+    saveEpoch: epochSaver(db),
+  });
 }

@@ -139,14 +139,35 @@ export class Intake {
     if (bytes.length > this.o.maxPduSize) throw new Refused('too_large', `${bytes.length} bytes as a submit_sm; the limit is ${this.o.maxPduSize}`);
     const id = await this.o.commit.run(() =>
       this.o.ledger.insert({
-        accountId: account.id, origin: req.origin, sourceAddr: req.source.addr, destAddr: dest, registeredDelivery: req.registeredDelivery,
-        pdu: bytes, routeId: route.routeId, connectors: route.connectors, expiresAt, now, ...(dueAt !== undefined ? { dueAt } : {}),
+        accountId: account.id,
+        origin: req.origin,
+        sourceAddr: req.source.addr,
+        destAddr: dest,
+        registeredDelivery: req.registeredDelivery,
+        pdu: bytes,
+        routeId: route.routeId,
+        connectors: route.connectors,
+        expiresAt,
+        now,
+        ...(dueAt !== undefined ? { dueAt } : {}),
       }),
     );
     this.o.metrics.accepted.mark(account.systemId);
     // priority_flag is honoured up to the account's grant: a bulk sender's flag leaves it in the normal lane.
     const priority = inPriorityLane(req.priority ?? 0, account.maxPriority);
-    this.o.carrier.accept({ id, accountId: account.id, origin: req.origin, pdu: bytes, connectors: route.connectors, tried: 0, attempts: 0, expiresAt, submittedAt: now, priority, dueAt });
+    this.o.carrier.accept({
+      id,
+      accountId: account.id,
+      origin: req.origin,
+      pdu: bytes,
+      connectors: route.connectors,
+      tried: 0,
+      attempts: 0,
+      expiresAt,
+      submittedAt: now,
+      priority,
+      dueAt,
+    });
     return id;
   }
 

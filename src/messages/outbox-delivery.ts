@@ -246,10 +246,12 @@ export class OutboxDelivery {
       // No receiver of this kind can take it: it goes (logged by the receiver).
       a.outstanding--;
       this.done.add(item);
-      this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
-        () => this.removed(a, item.accountId, item.id, true),
-        () => this.removed(a, item.accountId, item.id, false),
-      );
+      this.o.commit
+        .run(() => this.o.outbox.remove(item.id))
+        .then(
+          () => this.removed(a, item.accountId, item.id, true),
+          () => this.removed(a, item.accountId, item.id, false),
+        );
     } else {
       a.outstanding--;
       this.retry(a, item);
@@ -265,18 +267,20 @@ export class OutboxDelivery {
     }
     this.done.add(item);
     this.o.metrics.outboxDelivered.inc({ account: this.o.name(item.accountId), kind: item.kind });
-    this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
-      () => {
-        a.outstanding--;
-        this.removed(a, item.accountId, item.id, true);
-      },
-      (err: Error) => {
-        // Still in the table: it will be read and delivered again (a duplicate, not a loss).
-        logWriteError(this.log, err, { item: item.id }, 'could not remove a delivered outbox item');
-        a.outstanding--;
-        this.removed(a, item.accountId, item.id, false);
-      },
-    );
+    this.o.commit
+      .run(() => this.o.outbox.remove(item.id))
+      .then(
+        () => {
+          a.outstanding--;
+          this.removed(a, item.accountId, item.id, true);
+        },
+        (err: Error) => {
+          // Still in the table: it will be read and delivered again (a duplicate, not a loss).
+          logWriteError(this.log, err, { item: item.id }, 'could not remove a delivered outbox item');
+          a.outstanding--;
+          this.removed(a, item.accountId, item.id, false);
+        },
+      );
   }
 
   private retry(a: AccountOutbox, item: OutboxItem): void {
@@ -284,7 +288,9 @@ export class OutboxDelivery {
     item.attempts++;
     const nextAt = this.now() + delay;
     item.nextAt = nextAt;
-    this.o.commit.run(() => this.o.outbox.retry(item.id, nextAt)).catch((err: Error) => logWriteError(this.log, err, { item: item.id }, 'could not record outbox retry'));
+    this.o.commit
+      .run(() => this.o.outbox.retry(item.id, nextAt))
+      .catch((err: Error) => logWriteError(this.log, err, { item: item.id }, 'could not record outbox retry'));
     // Still held: it goes back to the queue after the delay.
     this.timers.add(delay, () => {
       if (this.done.has(item) || !a.held.has(item.id)) return; // a late OK delivered it meanwhile
@@ -296,12 +302,14 @@ export class OutboxDelivery {
   private expire(a: AccountOutbox, item: OutboxItem): void {
     this.o.metrics.outboxExpired.inc({ account: this.o.name(item.accountId), kind: item.kind });
     this.log.warn({ account: this.o.name(item.accountId), kind: item.kind, item: item.id, messageId: item.messageId }, 'outbox item expired undelivered');
-    this.o.commit.run(() => this.o.outbox.remove(item.id)).then(
-      () => this.removed(a, item.accountId, item.id, true),
-      (err: Error) => {
-        logWriteError(this.log, err, { item: item.id }, 'could not remove an expired outbox item');
-        this.removed(a, item.accountId, item.id, false);
-      },
-    );
+    this.o.commit
+      .run(() => this.o.outbox.remove(item.id))
+      .then(
+        () => this.removed(a, item.accountId, item.id, true),
+        (err: Error) => {
+          logWriteError(this.log, err, { item: item.id }, 'could not remove an expired outbox item');
+          this.removed(a, item.accountId, item.id, false);
+        },
+      );
   }
 }

@@ -32,7 +32,10 @@ function minutes(hhmm: string): number {
 export class MtRouter {
   private readonly routes: CompiledRoute[];
 
-  constructor(routes: readonly MtRoute[], private readonly random: () => number = Math.random) {
+  constructor(
+    routes: readonly MtRoute[],
+    private readonly random: () => number = Math.random,
+  ) {
     this.routes = [...routes]
       .sort((a, b) => a.order - b.order || (b.prefix?.length ?? 0) - (a.prefix?.length ?? 0) || a.id - b.id)
       .map((route) => {

@@ -109,26 +109,24 @@ export class Bind {
         reject(err);
       });
       socket.once('connect', () => {
-        session
-          .bind(this.command, { system_id: opts.systemId, password: opts.password, system_type: opts.systemType })
-          .then(
-            () => {
-              clock.clearTimeout(timer);
-              if (this.closed) {
-                void session.close('load run finished', 2_000);
-                reject(new Abort('closed while binding'));
-                return;
-              }
-              this.session = session;
-              this.run.log.info({ bind: this.index, command: this.command }, 'bound');
-              resolve(session);
-            },
-            (err: Error) => {
-              clock.clearTimeout(timer);
-              session.destroy(`bind failed: ${err.message}`);
-              reject(err);
-            },
-          );
+        session.bind(this.command, { system_id: opts.systemId, password: opts.password, system_type: opts.systemType }).then(
+          () => {
+            clock.clearTimeout(timer);
+            if (this.closed) {
+              void session.close('load run finished', 2_000);
+              reject(new Abort('closed while binding'));
+              return;
+            }
+            this.session = session;
+            this.run.log.info({ bind: this.index, command: this.command }, 'bound');
+            resolve(session);
+          },
+          (err: Error) => {
+            clock.clearTimeout(timer);
+            session.destroy(`bind failed: ${err.message}`);
+            reject(err);
+          },
+        );
       });
     });
   }

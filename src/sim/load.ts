@@ -82,7 +82,11 @@ class LoadRun {
       reconnectDelayMs: options.reconnectDelayMs ?? 100,
       bindType: options.bindType ?? 'trx',
     };
-    for (const [k, min] of [['count', 0], ['window', 1], ['binds', 1]] as const) {
+    for (const [k, min] of [
+      ['count', 0],
+      ['window', 1],
+      ['binds', 1],
+    ] as const) {
       if (!Number.isInteger(o[k]) || o[k] < min) throw new InvalidInputError(`${k} must be a whole number ≥ ${min}`);
     }
     if (!(o.rate >= 0)) throw new InvalidInputError('rate must be ≥ 0');
@@ -90,7 +94,8 @@ class LoadRun {
     this.opts = o;
     this.dest = new AddressRange(o.dest);
     this.source = new AddressRange(o.source);
-    if (encodeText(o.text.replaceAll('{n}', String(o.count))).short_message.length > 254) throw new InvalidInputError('text is longer than one short_message (254 octets)');
+    if (encodeText(o.text.replaceAll('{n}', String(o.count))).short_message.length > 254)
+      throw new InvalidInputError('text is longer than one short_message (254 octets)');
     this.sentAt = new Float64Array(o.count);
     this.latency = new Float64Array(o.count);
     this.dlrLatency = new Float64Array(o.dlr ? o.count : 0);

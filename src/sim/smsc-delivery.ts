@@ -159,8 +159,8 @@ export class Deliveries {
   pending(): { receiptsPending: number; mosPending: number } {
     let receiptsPending = this.receiptLine.length;
     let mosPending = this.anyQueue.length;
-    for (const q of this.queues.values()) for (const o of q.toArray()) (o.kind === 'receipt' ? receiptsPending++ : mosPending++);
-    for (const o of this.retryLine.peekItems()) (o.kind === 'receipt' ? receiptsPending++ : mosPending++);
+    for (const q of this.queues.values()) for (const o of q.toArray()) o.kind === 'receipt' ? receiptsPending++ : mosPending++;
+    for (const o of this.retryLine.peekItems()) o.kind === 'receipt' ? receiptsPending++ : mosPending++;
     return { receiptsPending, mosPending };
   }
 
@@ -314,7 +314,15 @@ export class Deliveries {
       this.log.debug({ session: s.id, messageId: o.messageId, stat: o.stat, status: statusKey(status) }, 'receipt delivered');
       this.host.record({ type: 'receipt', session: s.id, systemId: s.systemId, messageId: o.messageId, stat: o.stat, status });
     } else {
-      this.host.record({ type: 'mo', session: s.id, systemId: s.systemId, from: o.pdu.source_addr ?? '', to: o.pdu.destination_addr ?? '', text: o.text, status });
+      this.host.record({
+        type: 'mo',
+        session: s.id,
+        systemId: s.systemId,
+        from: o.pdu.source_addr ?? '',
+        to: o.pdu.destination_addr ?? '',
+        text: o.text,
+        status,
+      });
     }
     this.schedulePump();
   }

@@ -36,7 +36,6 @@ export function messageKey(pdu: PduOf<'submit_sm'> | PduOf<'data_sm'> | PduOf<'s
   return `${pdu.source_addr}\u0000${dest}\u0000${body ? body.toString('latin1') : ''}`;
 }
 
-
 /** What the request handling needs from the simulator that owns it. */
 export interface SubmitHost {
   readonly options: SmscSimOptions;
@@ -84,7 +83,10 @@ export class SubmitHandler {
     this.errorStatuses = options.errorStatuses && options.errorStatuses.length > 0 ? options.errorStatuses : DEFAULT_ERROR_STATUSES;
     this.nextId = options.idStart ?? Date.now() * 1000;
     if (!Number.isSafeInteger(this.nextId) || this.nextId < 0) throw new RangeError(`idStart ${options.idStart} is not a safe non-negative integer`);
-    for (const [name, v] of [['errorRate', options.errorRate], ['dropRate', options.dropRate]] as const) {
+    for (const [name, v] of [
+      ['errorRate', options.errorRate],
+      ['dropRate', options.dropRate],
+    ] as const) {
       if (v !== undefined && !(v >= 0 && v <= 1)) throw new RangeError(`${name} ${v} is outside 0..1`);
     }
     if ((options.throttle ?? 0) > 0) this.throttleRing = new Float64Array(Math.ceil(options.throttle!));
@@ -211,7 +213,11 @@ export class SubmitHandler {
    * submits still queued in our writer may or may not reach it; submits behind this one in the
    * same read are dropped (the session is closed before they are handled).
    */
-  private cut(c: Conn, pdu: PduOf<'submit_sm'> | PduOf<'data_sm'> | PduOf<'submit_multi'>, base: { session: string; systemId: string; command: string; key: string }): ResponseInit {
+  private cut(
+    c: Conn,
+    pdu: PduOf<'submit_sm'> | PduOf<'data_sm'> | PduOf<'submit_multi'>,
+    base: { session: string; systemId: string; command: string; key: string },
+  ): ResponseInit {
     const s = c.session;
     const { messageId, duplicate } = this.take(pdu, s.systemId, base.key);
     this.stats.submitsLost++;
@@ -237,7 +243,12 @@ export class SubmitHandler {
     if (t === undefined) throw new SmppError(ESME_RQUERYFAIL);
     const now = Date.now();
     const done = now >= t.doneAt;
-    return { message_id: pdu.message_id, final_date: done ? formatSmppTime(t.doneAt) : '', message_state: done ? t.state : MessageState.ENROUTE, error_code: 0 };
+    return {
+      message_id: pdu.message_id,
+      final_date: done ? formatSmppTime(t.doneAt) : '',
+      message_state: done ? t.state : MessageState.ENROUTE,
+      error_code: 0,
+    };
   }
 
   /** An accepted submit: remember it for query_sm and create its receipts. */
@@ -291,4 +302,3 @@ export class SubmitHandler {
 function printable(s: string): string {
   return s.slice(0, 20).replace(/[^\x20-\x7e]/g, '?');
 }
-

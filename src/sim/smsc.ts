@@ -61,8 +61,10 @@ export class SmscSimulator extends EventEmitter {
     this.random = options.random ?? Math.random;
     this.log = (options.logger ?? silentLogger).child({ component: 'sim-smsc' });
     this.bindFailuresLeft = options.bindFailures ?? 0;
-    if (!Number.isSafeInteger(this.bindFailuresLeft) || this.bindFailuresLeft < 0) throw new RangeError(`bindFailures ${options.bindFailures} is not a whole number ≥ 0`);
-    if (options.bindFailRate !== undefined && !(options.bindFailRate >= 0 && options.bindFailRate <= 1)) throw new RangeError(`bindFailRate ${options.bindFailRate} is outside 0..1`);
+    if (!Number.isSafeInteger(this.bindFailuresLeft) || this.bindFailuresLeft < 0)
+      throw new RangeError(`bindFailures ${options.bindFailures} is not a whole number ≥ 0`);
+    if (options.bindFailRate !== undefined && !(options.bindFailRate >= 0 && options.bindFailRate <= 1))
+      throw new RangeError(`bindFailRate ${options.bindFailRate} is outside 0..1`);
     const w = options.dlrStat ?? 'DELIVRD=100';
     const weights = typeof w === 'string' ? parseStatWeights(w) : w;
     const parts = {
@@ -191,7 +193,10 @@ export class SmscSimulator extends EventEmitter {
     }
     if (status === 0) this.stats.binds++;
     else this.stats.bindsRefused++;
-    this.log.info({ session: session.id, systemId: pdu.system_id, command: pdu.command, status: statusKey(status) }, status === 0 ? 'bind accepted' : 'bind refused');
+    this.log.info(
+      { session: session.id, systemId: pdu.system_id, command: pdu.command, status: statusKey(status) },
+      status === 0 ? 'bind accepted' : 'bind refused',
+    );
     this.record({ type: 'bind', session: session.id, systemId: pdu.system_id, command: pdu.command, status });
     return status === 0 ? { system_id: this.options.smscId ?? 'SIMSMSC' } : { command_status: status };
   }

@@ -25,13 +25,18 @@ export function parseStatus(text: string): number {
   if (/^0x[0-9a-f]{1,8}$/i.test(t)) n = parseInt(t.slice(2), 16);
   else if (/^[0-9]{1,10}$/.test(t)) n = Number(t);
   else n = statusByName(t.toUpperCase());
-  if (n === undefined || !Number.isInteger(n) || n <= 0 || n > 0xffffffff) throw new InvalidInputError(`not an error status: ${text} (use 0x45, 69 or ESME_RSUBMITFAIL)`);
+  if (n === undefined || !Number.isInteger(n) || n <= 0 || n > 0xffffffff)
+    throw new InvalidInputError(`not an error status: ${text} (use 0x45, 69 or ESME_RSUBMITFAIL)`);
   return n;
 }
 
 /** A comma-separated list of statuses. */
 export function parseStatusList(text: string): number[] {
-  const out = text.split(',').map((s) => s.trim()).filter(Boolean).map(parseStatus);
+  const out = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parseStatus);
   if (out.length === 0) throw new InvalidInputError('empty status list');
   return out;
 }
@@ -45,7 +50,10 @@ export interface StatWeight {
 /** `DELIVRD=90,UNDELIV=10` → weights (at least one positive). */
 export function parseStatWeights(text: string): StatWeight[] {
   const out: StatWeight[] = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z]+)(?:=([0-9]+(?:\.[0-9]+)?))?$/.exec(part);
     if (!m) throw new InvalidInputError(`bad receipt weight "${part}" (want STAT=weight, e.g. DELIVRD=90)`);
     const stat = m[1]!.toUpperCase();
@@ -89,7 +97,8 @@ export class AddressRange {
       this.width = m[1]!.length;
       this.fixed = undefined;
     } else {
-      if (spec.length === 0 || spec.length > 20 || spec.includes('..')) throw new InvalidInputError(`bad address "${spec}" (an address of up to 20 characters or a range FROM..TO)`);
+      if (spec.length === 0 || spec.length > 20 || spec.includes('..'))
+        throw new InvalidInputError(`bad address "${spec}" (an address of up to 20 characters or a range FROM..TO)`);
       this.fixed = spec;
       this.from = 0;
       this.size = 1;
@@ -148,7 +157,7 @@ export function round2(x: number): number {
 
 /** Text as SMS octets: data_coding 0 (ASCII) when it fits, else UCS-2 (data_coding 8). */
 export function encodeText(text: string): { data_coding: number; short_message: Buffer } {
-  if (/^[\x00-\x7f]*$/.test(text)) return { data_coding: 0, short_message: Buffer.from(text, 'latin1') };
+  if (/^[\p{ASCII}]*$/u.test(text)) return { data_coding: 0, short_message: Buffer.from(text, 'latin1') };
   const b = Buffer.from(text, 'utf16le');
   b.swap16();
   return { data_coding: 8, short_message: b };
@@ -162,4 +171,3 @@ export function decodeText(dataCoding: number, shortMessage: Buffer | undefined,
   if (dataCoding === 8 && bytes.length % 2 === 0) return Buffer.from(bytes).swap16().toString('utf16le');
   return bytes.toString('latin1');
 }
-

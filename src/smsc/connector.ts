@@ -156,10 +156,13 @@ export class ConnectorLink implements CarrierLink {
     while (this.queue.length > 0 && session.canSend) {
       if (!this.bucket.take()) {
         if (this.pumpTimer === undefined) {
-          this.pumpTimer = this.o.clock.setTimeout(() => {
-            this.pumpTimer = undefined;
-            this.pump();
-          }, Math.max(1, this.bucket.waitMs()));
+          this.pumpTimer = this.o.clock.setTimeout(
+            () => {
+              this.pumpTimer = undefined;
+              this.pump();
+            },
+            Math.max(1, this.bucket.waitMs()),
+          );
         }
         return;
       }
@@ -196,13 +199,21 @@ export class ConnectorLink implements CarrierLink {
     // for commit before a receipt right behind the response is looked up.
     const answered = (resp: Pdu) => {
       const ms = this.o.clock.now() - started;
-      this.outcome(msg, resp.command_status === 0 ? { kind: 'ok', smscId: (resp as PduOf<'submit_sm_resp'>).message_id, ms } : { kind: 'status', status: resp.command_status, ms });
+      this.outcome(
+        msg,
+        resp.command_status === 0
+          ? { kind: 'ok', smscId: (resp as PduOf<'submit_sm_resp'>).message_id, ms }
+          : { kind: 'status', status: resp.command_status, ms },
+      );
     };
     // --on-timeout wait: a timed-out submit is not sent again; its answer is listened for as long
     // as the carrier keeps answering others (or 5 response timeouts), then it counts as unanswered.
     const wait = this.config.onTimeout === 'wait';
     const late = wait
-      ? { ms: 5 * session.responseTimeoutMs, handle: (resp: Pdu | undefined) => (resp ? answered(resp) : this.outcome(msg, { kind: 'unanswered', ms: this.o.clock.now() - started })) }
+      ? {
+          ms: 5 * session.responseTimeoutMs,
+          handle: (resp: Pdu | undefined) => (resp ? answered(resp) : this.outcome(msg, { kind: 'unanswered', ms: this.o.clock.now() - started })),
+        }
       : undefined;
     session.requestEncoded(
       'submit_sm',
@@ -229,13 +240,16 @@ export class ConnectorLink implements CarrierLink {
   rebind(timeouts: number): void {
     const session = this.tx;
     if (this.stopped || session === undefined || !session.isBound) return;
-    session.enquireLink().then(
-      () => 'answered',
-      () => 'unanswered',
-    ).then((probe) => {
-      this.log.warn({ timeouts, enquireLink: probe }, 'submit_sm response timeouts in a row; binding again');
-      void session.close('rebind after response timeouts', 2_000);
-    });
+    session
+      .enquireLink()
+      .then(
+        () => 'answered',
+        () => 'unanswered',
+      )
+      .then((probe) => {
+        this.log.warn({ timeouts, enquireLink: probe }, 'submit_sm response timeouts in a row; binding again');
+        void session.close('rebind after response timeouts', 2_000);
+      });
   }
 
   private outcome(msg: Outgoing, outcome: SubmitOutcome): void {

@@ -14,7 +14,6 @@ import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError } from '../store/health.js';
 import type { Outbox, OutboxItem, OutboxRecord } from '../store/outbox.js';
 
-
 export interface InboundOptions {
   commit: GroupCommit;
   outbox: Outbox;
@@ -76,8 +75,15 @@ export class Inbound {
         return { message_id: '' };
       }
       const asDeliver: PduOf<'deliver_sm'> = {
-        ...pdu, command: 'deliver_sm', protocol_id: 0, priority_flag: 0, schedule_delivery_time: '', validity_period: '',
-        replace_if_present_flag: 0, sm_default_msg_id: 0, short_message: Buffer.alloc(0),
+        ...pdu,
+        command: 'deliver_sm',
+        protocol_id: 0,
+        priority_flag: 0,
+        schedule_delivery_time: '',
+        validity_period: '',
+        replace_if_present_flag: 0,
+        sm_default_msg_id: 0,
+        short_message: Buffer.alloc(0),
       };
       await this.mo(asDeliver, connector);
       return { message_id: '' };
@@ -103,11 +109,16 @@ export class Inbound {
       kind: 'mo',
       source: { addr: pdu.source_addr, ton: pdu.source_addr_ton, npi: pdu.source_addr_npi },
       destination: { addr: pdu.destination_addr, ton: pdu.dest_addr_ton, npi: pdu.dest_addr_npi },
-      serviceType: pdu.service_type, esmClass: pdu.esm_class, protocolId: pdu.protocol_id, priorityFlag: pdu.priority_flag,
-      registeredDelivery: pdu.registered_delivery, dataCoding: pdu.data_coding,
+      serviceType: pdu.service_type,
+      esmClass: pdu.esm_class,
+      protocolId: pdu.protocol_id,
+      priorityFlag: pdu.priority_flag,
+      registeredDelivery: pdu.registered_delivery,
+      dataCoding: pdu.data_coding,
       body: Buffer.from(pdu.short_message),
       tlvs: pdu.tlvs ? pdu.tlvs.map((t) => ({ tag: t.tag, value: Buffer.from(t.value) })) : [],
-      messageId: null, receipt: null,
+      messageId: null,
+      receipt: null,
     };
     const item = await this.o.commit.run(() => this.o.outbox.add(accountId, record, this.now(), this.o.ttlMs));
     this.o.metrics.mos.inc({ result: 'routed' });

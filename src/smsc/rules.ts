@@ -72,11 +72,17 @@ export function loadRuleFile(file: string): RuleTable {
     if (typeof r !== 'object' || r === null) throw new ConfigError(key, `${file}: must be a mapping`);
     const { status, verdict: v, retryAfterMs, ...rest } = r as Record<string, unknown>;
     if (Object.keys(rest).length > 0) throw new ConfigError(`${key}.${Object.keys(rest)[0]}`, `${file}: unknown key`);
-    if (!Number.isInteger(status) || (status as number) < 1 || (status as number) > 0xffffffff) throw new ConfigError(`${key}.status`, `${file}: must be a command_status such as 0x58`);
+    if (!Number.isInteger(status) || (status as number) < 1 || (status as number) > 0xffffffff)
+      throw new ConfigError(`${key}.status`, `${file}: must be a command_status such as 0x58`);
     if (seen.has(status as number)) throw new ConfigError(`${key}.status`, `${file}: ${statusName(status as number)} is listed twice`);
     seen.add(status as number);
-    if (retryAfterMs !== undefined && !(Number.isInteger(retryAfterMs) && (retryAfterMs as number) >= 0)) throw new ConfigError(`${key}.retryAfterMs`, `${file}: must be a whole number of ms ≥ 0`);
-    return { status: status as number, verdict: verdict(v, `${key}.verdict`, file), ...(retryAfterMs !== undefined ? { retryAfterMs: retryAfterMs as number } : {}) };
+    if (retryAfterMs !== undefined && !(Number.isInteger(retryAfterMs) && (retryAfterMs as number) >= 0))
+      throw new ConfigError(`${key}.retryAfterMs`, `${file}: must be a whole number of ms ≥ 0`);
+    return {
+      status: status as number,
+      verdict: verdict(v, `${key}.verdict`, file),
+      ...(retryAfterMs !== undefined ? { retryAfterMs: retryAfterMs as number } : {}),
+    };
   });
   return {
     rules,

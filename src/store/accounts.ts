@@ -86,7 +86,8 @@ function check(input: AccountInput): void {
   if (input.password !== undefined) checkOctets(input.password, 'password', 1, 8);
   if (input.tps !== undefined && !(Number.isFinite(input.tps) && input.tps >= 0)) throw new InvalidInputError('tps must be a number ≥ 0 (0: no limit)');
   if (input.window !== undefined && !(Number.isInteger(input.window) && input.window >= 1)) throw new InvalidInputError('window must be a whole number ≥ 1');
-  if (input.maxBinds !== undefined && !(Number.isInteger(input.maxBinds) && input.maxBinds >= 1)) throw new InvalidInputError('max binds must be a whole number ≥ 1');
+  if (input.maxBinds !== undefined && !(Number.isInteger(input.maxBinds) && input.maxBinds >= 1))
+    throw new InvalidInputError('max binds must be a whole number ≥ 1');
   for (const c of input.allow ?? []) {
     try {
       parseCidr(c);
@@ -103,7 +104,10 @@ function check(input: AccountInput): void {
 }
 
 export class AccountStore {
-  constructor(private readonly db: Db, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   add(systemId: string, input: AccountInput & { password: string }): Account {
     if (!/^[\x21-\x7e]{1,15}$/.test(systemId)) throw new InvalidInputError('system_id must be 1 to 15 printable ASCII characters');
@@ -116,8 +120,20 @@ export class AccountStore {
           `INSERT INTO accounts (system_id, password_hash, tps, window, max_binds, allow, bind_types, id_format, max_priority, enabled, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(systemId, hashPassword(input.password), input.tps ?? 0, input.window ?? 10, input.maxBinds ?? 4, (input.allow ?? []).join(','),
-          (input.bindTypes ?? BIND_TYPES).join(','), input.idFormat ?? 'hex', input.maxPriority ?? 0, input.enabled === false ? 0 : 1, t, t);
+        .run(
+          systemId,
+          hashPassword(input.password),
+          input.tps ?? 0,
+          input.window ?? 10,
+          input.maxBinds ?? 4,
+          (input.allow ?? []).join(','),
+          (input.bindTypes ?? BIND_TYPES).join(','),
+          input.idFormat ?? 'hex',
+          input.maxPriority ?? 0,
+          input.enabled === false ? 0 : 1,
+          t,
+          t,
+        );
       bumpConfigVersion(this.db);
     })();
     return this.get(systemId)!;
@@ -134,8 +150,19 @@ export class AccountStore {
           `UPDATE accounts SET password_hash = ?, tps = ?, window = ?, max_binds = ?, allow = ?, bind_types = ?, id_format = ?, max_priority = ?, enabled = ?, updated_at = ?
            WHERE id = ?`,
         )
-        .run(input.password !== undefined ? hashPassword(input.password) : current.passwordHash, next.tps, next.window, next.maxBinds,
-          next.allow.join(','), next.bindTypes.join(','), next.idFormat, next.maxPriority, next.enabled ? 1 : 0, this.now(), current.id);
+        .run(
+          input.password !== undefined ? hashPassword(input.password) : current.passwordHash,
+          next.tps,
+          next.window,
+          next.maxBinds,
+          next.allow.join(','),
+          next.bindTypes.join(','),
+          next.idFormat,
+          next.maxPriority,
+          next.enabled ? 1 : 0,
+          this.now(),
+          current.id,
+        );
       bumpConfigVersion(this.db);
     })();
     return this.get(systemId)!;

@@ -24,7 +24,8 @@ export interface BackupResult {
 export async function backupDatabase(dbPath: string, file: string, options: { force?: boolean } = {}): Promise<BackupResult> {
   const db = resolve(dbPath);
   const dest = resolve(file);
-  if (dest === db || dest.startsWith(`${db}-`) || dest.startsWith(`${db}.lock`)) throw new InvalidInputError(`${dest} is the database itself (or one of its files): back up to another path`);
+  if (dest === db || dest.startsWith(`${db}-`) || dest.startsWith(`${db}.lock`))
+    throw new InvalidInputError(`${dest} is the database itself (or one of its files): back up to another path`);
   const existing = statOrNull(dest);
   if (existing !== null && !existing.isFile()) throw new StoreError('STORE_NOT_FILE', dest, `${dest} is not a file: cannot write a backup there`);
   if (existing !== null && !options.force) throw new StoreError('STORE_EXISTS', dest, `${dest} already exists; --force replaces it`);
@@ -117,7 +118,8 @@ function setAside(db: string): string | null {
     checkpoint(db);
     renameSync(db, kept);
   }
-  for (const suffix of ['-wal', '-journal']) if (existsSync(`${db}${suffix}`)) renameSync(`${db}${suffix}`, hasDb ? `${kept}${suffix}` : asideName(`${db}${suffix}`, 'orphaned'));
+  for (const suffix of ['-wal', '-journal'])
+    if (existsSync(`${db}${suffix}`)) renameSync(`${db}${suffix}`, hasDb ? `${kept}${suffix}` : asideName(`${db}${suffix}`, 'orphaned'));
   removeQuietly(`${db}-shm`);
   return hasDb ? kept : null;
 }

@@ -68,8 +68,20 @@ interface Row {
 
 function fromRow(r: Row): ConnectorInfo {
   return {
-    id: r.id, host: r.host, port: r.port, systemId: r.system_id, systemType: r.system_type,
-    bind: r.bind, tps: r.tps, window: r.window, tls: r.tls === 1, dlrId: r.dlr_id, onTimeout: r.on_timeout, forwardPriority: r.forward_priority === 1, schedule: r.schedule, enabled: r.enabled === 1,
+    id: r.id,
+    host: r.host,
+    port: r.port,
+    systemId: r.system_id,
+    systemType: r.system_type,
+    bind: r.bind,
+    tps: r.tps,
+    window: r.window,
+    tls: r.tls === 1,
+    dlrId: r.dlr_id,
+    onTimeout: r.on_timeout,
+    forwardPriority: r.forward_priority === 1,
+    schedule: r.schedule,
+    enabled: r.enabled === 1,
   };
 }
 
@@ -100,7 +112,11 @@ export class ConnectorStore {
    * `keys`: the daemon and the CLI pass keyRingFor(config); without it, the environment's key or
    * the key file beside the database.
    */
-  constructor(private readonly db: Db, keys?: KeyRing, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly db: Db,
+    keys?: KeyRing,
+    private readonly now: () => number = Date.now,
+  ) {
     this.keys = keys ?? new KeyRing({ dbPath: db.name, keyFile: '', previousKeyFiles: '' });
   }
 
@@ -116,8 +132,25 @@ export class ConnectorStore {
           `INSERT INTO connectors (id, host, port, system_id, password, system_type, bind, tps, window, tls, dlr_id, on_timeout, forward_priority, schedule, enabled, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, input.host, input.port, input.systemId, sealed, input.systemType ?? '', input.bind ?? 'trx', input.tps ?? 0,
-          input.window ?? 10, input.tls ? 1 : 0, input.dlrId ?? 'auto', input.onTimeout ?? 'reconnect', input.forwardPriority === false ? 0 : 1, input.schedule ?? 'forward', input.enabled === false ? 0 : 1, t, t);
+        .run(
+          id,
+          input.host,
+          input.port,
+          input.systemId,
+          sealed,
+          input.systemType ?? '',
+          input.bind ?? 'trx',
+          input.tps ?? 0,
+          input.window ?? 10,
+          input.tls ? 1 : 0,
+          input.dlrId ?? 'auto',
+          input.onTimeout ?? 'reconnect',
+          input.forwardPriority === false ? 0 : 1,
+          input.schedule ?? 'forward',
+          input.enabled === false ? 0 : 1,
+          t,
+          t,
+        );
       bumpConfigVersion(this.db);
     })();
     return this.get(id)!;
@@ -136,7 +169,24 @@ export class ConnectorStore {
           `UPDATE connectors SET host = ?, port = ?, system_id = ?, password = coalesce(?, password), system_type = ?, bind = ?, tps = ?, window = ?, tls = ?,
            dlr_id = ?, on_timeout = ?, forward_priority = ?, schedule = ?, enabled = ?, updated_at = ? WHERE id = ?`,
         )
-        .run(n.host, n.port, n.systemId, sealed, n.systemType, n.bind, n.tps, n.window, n.tls ? 1 : 0, n.dlrId, n.onTimeout, n.forwardPriority ? 1 : 0, n.schedule, n.enabled ? 1 : 0, this.now(), id);
+        .run(
+          n.host,
+          n.port,
+          n.systemId,
+          sealed,
+          n.systemType,
+          n.bind,
+          n.tps,
+          n.window,
+          n.tls ? 1 : 0,
+          n.dlrId,
+          n.onTimeout,
+          n.forwardPriority ? 1 : 0,
+          n.schedule,
+          n.enabled ? 1 : 0,
+          this.now(),
+          id,
+        );
       bumpConfigVersion(this.db);
     })();
     return this.get(id)!;
@@ -195,27 +245,30 @@ export class ConnectorStore {
     let changed = 0;
     let plain = 0;
     let keyId: string | undefined;
-    this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT * FROM connectors ORDER BY id').all() as Row[];
-      // Only what needs it touches the key: a daemon on a database without plain passwords creates no key file.
-      if (!all && !rows.some((r) => isPlain(r.password))) return;
-      keyId = this.keys.currentId();
-      for (const r of rows) {
-        const wasPlain = isPlain(r.password);
-        if (!wasPlain && (!all || sealedKeyId(r.password) === keyId)) continue;
-        this.db.prepare('UPDATE connectors SET password = ? WHERE id = ?').run(this.keys.seal(this.open(r), rowOf(r.id)), r.id);
-        changed++;
-        if (wasPlain) plain++;
-      }
-      // The daemon rereads the table and so shows at once whether it can open the new values.
-      if (all && changed > 0) bumpConfigVersion(this.db);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const rows = this.db.prepare('SELECT * FROM connectors ORDER BY id').all() as Row[];
+        // Only what needs it touches the key: a daemon on a database without plain passwords creates no key file.
+        if (!all && !rows.some((r) => isPlain(r.password))) return;
+        keyId = this.keys.currentId();
+        for (const r of rows) {
+          const wasPlain = isPlain(r.password);
+          if (!wasPlain && (!all || sealedKeyId(r.password) === keyId)) continue;
+          this.db.prepare('UPDATE connectors SET password = ? WHERE id = ?').run(this.keys.seal(this.open(r), rowOf(r.id)), r.id);
+          changed++;
+          if (wasPlain) plain++;
+        }
+        // The daemon rereads the table and so shows at once whether it can open the new values.
+        if (all && changed > 0) bumpConfigVersion(this.db);
+      })
+      .immediate();
     return { changed, plain, keyId };
   }
 
   private open(r: Row): string {
     if (isPlain(r.password)) return r.password;
-    if (!isSealed(r.password)) throw new SecretError('SECRET_UNREADABLE', `connector ${r.id}: the stored password is neither sealed (enc:v1:…) nor a plain SMPP password`);
+    if (!isSealed(r.password))
+      throw new SecretError('SECRET_UNREADABLE', `connector ${r.id}: the stored password is neither sealed (enc:v1:…) nor a plain SMPP password`);
     return this.keys.open(r.password, rowOf(r.id), `connector ${r.id}`);
   }
 }

@@ -45,7 +45,8 @@ export function openDb(path: string, options: OpenOptions = {}): Db {
   const abs = resolve(path);
   const st = statOrNull(abs);
   if (st === null) {
-    if (!options.create || options.readonly) throw new StoreError('STORE_MISSING', abs, `no smppgw database at ${abs} (check --db or store.path; \`smppgw init\` creates one)`);
+    if (!options.create || options.readonly)
+      throw new StoreError('STORE_MISSING', abs, `no smppgw database at ${abs} (check --db or store.path; \`smppgw init\` creates one)`);
     makeDirs(dirname(abs));
     createDbFile(abs);
   } else if (!st.isFile()) {
@@ -98,7 +99,11 @@ export function schemaVersion(db: Db, path: string): number {
     throw new StoreError('STORE_FOREIGN', path, `${path} is an SQLite database but not an smppgw one (tables: ${tables.slice(0, 5).join(', ') || 'none'})`);
   }
   if (version > MIGRATIONS.length) {
-    throw new StoreError('STORE_TOO_NEW', path, `${path}: database schema version ${version} is newer than this smppgw knows (${MIGRATIONS.length}); upgrade smppgw`);
+    throw new StoreError(
+      'STORE_TOO_NEW',
+      path,
+      `${path}: database schema version ${version} is newer than this smppgw knows (${MIGRATIONS.length}); upgrade smppgw`,
+    );
   }
   return version;
 }
@@ -112,7 +117,11 @@ export function quickCheck(db: Db, path: string, pragma: 'quick_check' | 'integr
     throw storeError(path, err);
   }
   if (problems.length !== 1 || problems[0] !== 'ok') {
-    throw new StoreError('STORE_DAMAGED', path, `${path} is damaged (${pragma}: ${problems[0]?.replace(/\s+/g, ' ')}); restore a backup with \`smppgw restore FILE\``);
+    throw new StoreError(
+      'STORE_DAMAGED',
+      path,
+      `${path} is damaged (${pragma}: ${problems[0]?.replace(/\s+/g, ' ')}); restore a backup with \`smppgw restore FILE\``,
+    );
   }
 }
 
@@ -120,7 +129,11 @@ export function quickCheck(db: Db, path: string, pragma: 'quick_check' | 'integr
 export function migrate(db: Db): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new StoreError('STORE_TOO_NEW', db.name, `${db.name}: database schema version ${current} is newer than this smppgw knows (${MIGRATIONS.length}); upgrade smppgw`);
+    throw new StoreError(
+      'STORE_TOO_NEW',
+      db.name,
+      `${db.name}: database schema version ${current} is newer than this smppgw knows (${MIGRATIONS.length}); upgrade smppgw`,
+    );
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
@@ -145,11 +158,14 @@ export function storeError(path: string, err: unknown): unknown {
   if (err instanceof StoreError) return err;
   const code = (err as { code?: string }).code ?? '';
   const why = (err as Error).message;
-  if (code === 'SQLITE_NOTADB') return new StoreError('STORE_FOREIGN', path, `${path} is not an SQLite database (wrong path, or its header is damaged)`, { cause: err });
-  if (code.startsWith('SQLITE_CORRUPT')) return new StoreError('STORE_DAMAGED', path, `${path} is damaged (${why}); restore a backup with \`smppgw restore FILE\``, { cause: err });
+  if (code === 'SQLITE_NOTADB')
+    return new StoreError('STORE_FOREIGN', path, `${path} is not an SQLite database (wrong path, or its header is damaged)`, { cause: err });
+  if (code.startsWith('SQLITE_CORRUPT'))
+    return new StoreError('STORE_DAMAGED', path, `${path} is damaged (${why}); restore a backup with \`smppgw restore FILE\``, { cause: err });
   if (code.startsWith('SQLITE_IOERR')) return new StoreError('STORE_DAMAGED', path, `${path}: I/O error (${why})`, { cause: err });
   if (code.startsWith('SQLITE_CANTOPEN')) return new StoreError('STORE_MISSING', path, `cannot open ${path} (${why})`, { cause: err });
-  if (code === 'SQLITE_BUSY') return new StoreError('STORE_LOCKED', path, `${path} is busy (another process holds a write transaction); try again`, { cause: err });
+  if (code === 'SQLITE_BUSY')
+    return new StoreError('STORE_LOCKED', path, `${path} is busy (another process holds a write transaction); try again`, { cause: err });
   return err;
 }
 
@@ -183,7 +199,11 @@ export function makeDirs(dir: string): void {
       mkdirSync(m, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statOrNull(m)?.isDirectory()) continue;
-      throw new StoreError('STORE_CANNOT_CREATE', m, `cannot create the database directory ${m}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new StoreError(
+        'STORE_CANNOT_CREATE',
+        m,
+        `cannot create the database directory ${m}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
   }
 }
@@ -194,6 +214,10 @@ export function createDbFile(path: string): void {
     createPrivateFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new StoreError(code === 'EEXIST' ? 'STORE_EXISTS' : 'STORE_CANNOT_CREATE', path, `cannot create the database ${path}: ${code ?? (err as Error).message}`);
+    throw new StoreError(
+      code === 'EEXIST' ? 'STORE_EXISTS' : 'STORE_CANNOT_CREATE',
+      path,
+      `cannot create the database ${path}: ${code ?? (err as Error).message}`,
+    );
   }
 }

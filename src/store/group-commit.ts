@@ -86,7 +86,10 @@ export class GroupCommit {
   private readonly savepoint: (run: () => unknown) => unknown;
   private readonly batch: Transaction<(jobs: Job[], results: Array<{ ok: boolean; value: unknown }>, guarded: boolean) => void>;
 
-  constructor(db: Db, private readonly options: GroupCommitOptions = {}) {
+  constructor(
+    db: Db,
+    private readonly options: GroupCommitOptions = {},
+  ) {
     // Made once: better-sqlite3 turns a nested transaction into a savepoint.
     this.savepoint = db.transaction((run: () => unknown) => run());
     this.batch = db.transaction((jobs: Job[], results: Array<{ ok: boolean; value: unknown }>, guarded: boolean) => {

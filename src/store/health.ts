@@ -15,7 +15,10 @@ export type StoreFailure = 'full' | 'busy' | 'io' | 'readonly' | 'lost';
 
 /** A write the store could not take now; callers answer "cannot store now" (ESME_RMSGQFUL, a temporary error). */
 export class StoreUnavailableError extends GatewayError {
-  constructor(readonly reason: StoreFailure, cause?: unknown) {
+  constructor(
+    readonly reason: StoreFailure,
+    cause?: unknown,
+  ) {
     super('STORE_UNAVAILABLE', `cannot store now: ${reason}${cause instanceof Error ? ` (${cause.message})` : ''}`, { cause });
   }
 }
@@ -140,7 +143,12 @@ export class StoreHealth {
     }
     const cause = err instanceof StoreUnavailableError ? err.cause : err;
     this.log.error(
-      { reason, err: cause instanceof Error ? cause.message : cause === undefined ? undefined : String(cause), code: (cause as { code?: string } | undefined)?.code, suppressed: w?.suppressed ?? 0 },
+      {
+        reason,
+        err: cause instanceof Error ? cause.message : cause === undefined ? undefined : String(cause),
+        code: (cause as { code?: string } | undefined)?.code,
+        suppressed: w?.suppressed ?? 0,
+      },
       reason === 'lost'
         ? 'store lost: writes refused'
         : 'store cannot commit: writes refused (ESME_RMSGQFUL to accounts, a temporary error to carriers) and not ready until a commit succeeds',

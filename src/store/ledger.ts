@@ -97,19 +97,53 @@ interface RecordRow {
   done_at: number | null;
 }
 
-type QueuedRow = { id: number; account_id: number; origin: Origin; pdu: Buffer; connectors: string; attempts: number; next_at: number; expires_at: number; submitted_at: number; msg: number | null };
+type QueuedRow = {
+  id: number;
+  account_id: number;
+  origin: Origin;
+  pdu: Buffer;
+  connectors: string;
+  attempts: number;
+  next_at: number;
+  expires_at: number;
+  submitted_at: number;
+  msg: number | null;
+};
 
 function fromQueuedRow(r: QueuedRow): QueuedMessage {
   return {
-    id: r.id, accountId: r.account_id, origin: r.origin, pdu: r.pdu, connectors: r.connectors.split(','), attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
-    submittedAt: r.submitted_at, ...(r.msg !== null ? { msg: r.msg } : {}),
+    id: r.id,
+    accountId: r.account_id,
+    origin: r.origin,
+    pdu: r.pdu,
+    connectors: r.connectors.split(','),
+    attempts: r.attempts,
+    nextAt: r.next_at,
+    expiresAt: r.expires_at,
+    submittedAt: r.submitted_at,
+    ...(r.msg !== null ? { msg: r.msg } : {}),
   };
 }
 
 function toRecord(r: RecordRow): MessageRecord {
   return {
-    id: r.id, accountId: r.account_id, origin: r.origin, msg: r.msg ?? r.id, part: r.part, parts: r.parts, sourceAddr: r.source_addr, destAddr: r.dest_addr, registeredDelivery: r.registered_delivery, pdu: r.pdu,
-    connector: r.connector, state: r.state, error: r.error, smscId: r.smsc_id, smscIdRaw: r.smsc_id_raw, submittedAt: r.submitted_at, doneAt: r.done_at,
+    id: r.id,
+    accountId: r.account_id,
+    origin: r.origin,
+    msg: r.msg ?? r.id,
+    part: r.part,
+    parts: r.parts,
+    sourceAddr: r.source_addr,
+    destAddr: r.dest_addr,
+    registeredDelivery: r.registered_delivery,
+    pdu: r.pdu,
+    connector: r.connector,
+    state: r.state,
+    error: r.error,
+    smscId: r.smsc_id,
+    smscIdRaw: r.smsc_id_raw,
+    submittedAt: r.submitted_at,
+    doneAt: r.done_at,
   };
 }
 
@@ -130,7 +164,9 @@ export class Ledger {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
       ),
       // Only a message still queued: one purged with its account (DELETED) while on the wire stays ended.
-      sent: db.prepare('UPDATE messages SET state = 1, connector = ?, smsc_id = ?, smsc_id_raw = ?, attempts = attempts + 1, sent_at = ? WHERE id = ? AND state = 0'),
+      sent: db.prepare(
+        'UPDATE messages SET state = 1, connector = ?, smsc_id = ?, smsc_id_raw = ?, attempts = attempts + 1, sent_at = ? WHERE id = ? AND state = 0',
+      ),
       retry: db.prepare('UPDATE messages SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ?'),
       final: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ?, connector = COALESCE(?, connector) WHERE id = ? AND state < 2'),
       receipt: db.prepare('UPDATE messages SET state = ?, error = ?, done_at = ? WHERE id = ? AND state < 2'),
@@ -148,7 +184,9 @@ export class Ledger {
       queuedPage: db.prepare(
         'SELECT id, account_id, origin, pdu, connectors, attempts, next_at, expires_at, submitted_at, msg FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
       ),
-      expiredQueued: db.prepare('SELECT id, account_id AS accountId, origin, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?'),
+      expiredQueued: db.prepare(
+        'SELECT id, account_id AS accountId, origin, pdu, submitted_at AS submittedAt FROM messages WHERE state = 0 AND expires_at <= ? LIMIT ?',
+      ),
       countQueued: db.prepare('SELECT COUNT(*) FROM messages WHERE state = 0').pluck(),
       maxId: db.prepare('SELECT COALESCE(MAX(id), 0) FROM messages').pluck(),
       park: db.prepare('INSERT INTO parked_receipts (connector, smsc_id, receipt, received_at) VALUES (?, ?, ?, ?)'),
@@ -183,7 +221,23 @@ export class Ledger {
 
   /** Stores an accepted message of one part; returns its id (the gateway's message_id). */
   insert(m: NewMessage): number {
-    const r = this.q.insert.run(this.nextId(), m.accountId, m.origin ?? 'smpp', m.sourceAddr, m.destAddr, m.registeredDelivery, m.pdu, m.routeId, m.connectors.join(','), m.dueAt ?? m.now, m.expiresAt, m.now, null, 0, 1);
+    const r = this.q.insert.run(
+      this.nextId(),
+      m.accountId,
+      m.origin ?? 'smpp',
+      m.sourceAddr,
+      m.destAddr,
+      m.registeredDelivery,
+      m.pdu,
+      m.routeId,
+      m.connectors.join(','),
+      m.dueAt ?? m.now,
+      m.expiresAt,
+      m.now,
+      null,
+      0,
+      1,
+    );
     return Number(r.lastInsertRowid);
   }
 
@@ -196,7 +250,23 @@ export class Ledger {
     const connectors = m.connectors.join(',');
     const ids: number[] = [];
     for (let part = 0; part < pdus.length; part++) {
-      const r = this.q.insert.run(this.nextId(), m.accountId, m.origin ?? 'smpp', m.sourceAddr, m.destAddr, m.registeredDelivery, pdus[part]!, m.routeId, connectors, m.dueAt ?? m.now, m.expiresAt, m.now, ids[0] ?? null, part, pdus.length);
+      const r = this.q.insert.run(
+        this.nextId(),
+        m.accountId,
+        m.origin ?? 'smpp',
+        m.sourceAddr,
+        m.destAddr,
+        m.registeredDelivery,
+        pdus[part]!,
+        m.routeId,
+        connectors,
+        m.dueAt ?? m.now,
+        m.expiresAt,
+        m.now,
+        ids[0] ?? null,
+        part,
+        pdus.length,
+      );
       ids.push(Number(r.lastInsertRowid));
     }
     // The first part learns it heads a message once its own id is known.

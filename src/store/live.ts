@@ -39,10 +39,17 @@ export class LiveStore {
     // (GroupCommit), so SQLite itself runs NORMAL.
     const full = config.store.synchronous === 'full';
     // The lock first (one daemon per database), then the file: created only on a first start.
-    this.opened = openStore(config.store.path, { synchronous: 'normal', init: o.initStore, holder: { role: 'start', smppPort: config.smpp.port, httpPort: config.http.port } });
+    this.opened = openStore(config.store.path, {
+      synchronous: 'normal',
+      init: o.initStore,
+      holder: { role: 'start', smppPort: config.smpp.port, httpPort: config.http.port },
+    });
     this.db = this.opened.db;
     if (this.opened.setAside.length > 0) log.warn({ files: this.opened.setAside }, 'traces of an earlier database kept aside (--init)');
-    log.info({ path: this.opened.path, created: this.opened.created, synchronous: config.store.synchronous }, this.opened.created ? 'store created' : 'store open');
+    log.info(
+      { path: this.opened.path, created: this.opened.created, synchronous: config.store.synchronous },
+      this.opened.created ? 'store created' : 'store open',
+    );
     // busy_timeout sleeps on the event loop (better-sqlite3 is synchronous): the daemon never waits
     // for another process's lock; GroupCommit retries a locked commit from a timer instead.
     this.db.pragma('busy_timeout = 0');
@@ -59,7 +66,8 @@ export class LiveStore {
     });
     if (config.store.path !== ':memory:') {
       this.watch = new StoreWatch({
-        path: this.opened.path, logger: log,
+        path: this.opened.path,
+        logger: log,
         onLost: (how) => this.lost(how),
         onWalBytes: (bytes) => metrics.storeWalBytes.set(bytes),
         onTick: () => this.probe(),
@@ -80,7 +88,7 @@ export class LiveStore {
     this.opened.close();
     if (this.rescued !== undefined) {
       const removed = this.watch?.removeStaleSidecars() ?? [];
-      if (removed.length > 0) this.o.logger.info({ removed }, 'removed the lost database\'s WAL files from its path');
+      if (removed.length > 0) this.o.logger.info({ removed }, "removed the lost database's WAL files from its path");
     }
   }
 

@@ -129,6 +129,8 @@ export function readHolder(dbPath: string): Holder | null {
 export function describeHolder(h: Holder | null): string {
   if (h === null) return 'another process (it has not said which yet)';
   const what = h.role === 'start' ? 'a running smppgw' : `smppgw ${h.role}`;
-  const ports = [h.smppPort !== undefined ? `SMPP port ${h.smppPort}` : '', h.httpPort !== undefined ? `HTTP port ${h.httpPort}` : ''].filter(Boolean).join(', ');
+  const ports = [h.smppPort !== undefined ? `SMPP port ${h.smppPort}` : '', h.httpPort !== undefined ? `HTTP port ${h.httpPort}` : '']
+    .filter(Boolean)
+    .join(', ');
   return `${what} (pid ${h.pid} on ${h.host}${ports ? `, ${ports}` : ''}, started ${h.startedAt})`;
 }

@@ -8,8 +8,11 @@ export function checkOctets(value: string, what: string, min: number, max: numbe
   for (const c of value) {
     const code = c.codePointAt(0)!;
     if (code === 0 || code > 0xff) {
-      throw new InvalidInputError(`${what} has ${code === 0 ? 'a NUL' : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`}, which SMPP cannot carry (${Buffer.byteLength(value)} octets in UTF-8; SMPP compares octets, one per character: use ASCII)`);
+      throw new InvalidInputError(
+        `${what} has ${code === 0 ? 'a NUL' : `U+${code.toString(16).toUpperCase().padStart(4, '0')}`}, which SMPP cannot carry (${Buffer.byteLength(value)} octets in UTF-8; SMPP compares octets, one per character: use ASCII)`,
+      );
     }
   }
-  if (value.length < min || value.length > max) throw new InvalidInputError(`${what} must be ${min === max ? max : `${min} to ${max}`} octets (the SMPP maximum is ${max}), got ${value.length}`);
+  if (value.length < min || value.length > max)
+    throw new InvalidInputError(`${what} must be ${min === max ? max : `${min} to ${max}`} octets (the SMPP maximum is ${max}), got ${value.length}`);
 }

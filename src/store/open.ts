@@ -41,7 +41,11 @@ export function openStore(path: string, options: StoreOpenOptions): OpenedStore 
     if (!existed) {
       const traces = [...WAL_COMPANIONS.map((s) => `${abs}${s}`).filter((f) => existsSync(f)), ...(lock.created ? [] : [lockPath(abs)])];
       if (traces.length > 0 && !options.init) {
-        throw new StoreError('STORE_GONE', abs, `no database at ${abs}, but ${traces.join(', ')} show${traces.length === 1 ? 's' : ''} one lived there: restore a backup (\`smppgw restore FILE\`) or start empty with --init`);
+        throw new StoreError(
+          'STORE_GONE',
+          abs,
+          `no database at ${abs}, but ${traces.join(', ')} show${traces.length === 1 ? 's' : ''} one lived there: restore a backup (\`smppgw restore FILE\`) or start empty with --init`,
+        );
       }
       // A stale WAL next to a new file would be read as part of it: keep it, but out of the way.
       for (const f of traces) {
@@ -53,7 +57,11 @@ export function openStore(path: string, options: StoreOpenOptions): OpenedStore 
     }
     const db = openDb(abs, { create: true, quickCheck: existed, ...(options.synchronous ? { synchronous: options.synchronous } : {}) });
     return {
-      db, lock, path: abs, created: !existed, setAside,
+      db,
+      lock,
+      path: abs,
+      created: !existed,
+      setAside,
       close: () => {
         try {
           if (db.open) db.close();
@@ -75,7 +83,10 @@ export function openStore(path: string, options: StoreOpenOptions): OpenedStore 
 
 /** 20261204T170102Z: a UTC time for file names, sortable, without colons. */
 export function utcStamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /**

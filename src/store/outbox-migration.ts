@@ -51,7 +51,7 @@ CREATE TABLE outbox_v7 (
 `;
 
 const STATS = ['', 'ENROUTE', 'DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD'];
-const RECEIPT_TEXT = /^id:(\S+) sub:001 dlvrd:(00[01]) submit date:(\d{10}) done date:(\d{10}) stat:([A-Z]+) err:([0-9A-Za-z]{3}) text:([^]*)$/;
+const RECEIPT_TEXT = /^id:(\S+) sub:001 dlvrd:(00[01]) submit date:(\d{10}) done date:(\d{10}) stat:([A-Z]+) err:([0-9A-Za-z]{3}) text:([\s\S]*)$/;
 const TAG_RECEIPTED_ID = 0x001e;
 const TAG_MESSAGE_STATE = 0x0427;
 
@@ -108,12 +108,34 @@ function packTlvs(tlvs: ReadonlyArray<{ tag: number; value: Buffer }>): Buffer |
 function valuesOf(row: OldRow, r: Record7): unknown[] {
   const { pdu, receipt: rc } = r;
   return [
-    row.id, row.account_id, r.kind, pdu.source_addr, pdu.source_addr_ton, pdu.source_addr_npi, pdu.destination_addr, pdu.dest_addr_ton, pdu.dest_addr_npi,
-    pdu.service_type, pdu.esm_class, pdu.protocol_id, pdu.priority_flag, pdu.registered_delivery, pdu.data_coding,
+    row.id,
+    row.account_id,
+    r.kind,
+    pdu.source_addr,
+    pdu.source_addr_ton,
+    pdu.source_addr_npi,
+    pdu.destination_addr,
+    pdu.dest_addr_ton,
+    pdu.dest_addr_npi,
+    pdu.service_type,
+    pdu.esm_class,
+    pdu.protocol_id,
+    pdu.priority_flag,
+    pdu.registered_delivery,
+    pdu.data_coding,
     // A receipt with its fields is rendered from them: no body, no TLVs kept.
-    rc ? Buffer.alloc(0) : Buffer.from(pdu.short_message), rc ? null : packTlvs(pdu.tlvs ?? []), row.message_id,
-    rc ? rc.state : null, rc ? rc.err : null, rc ? rc.text : null, rc ? rc.submittedAt : null, rc ? rc.doneAt : null,
-    row.attempts, row.next_at, row.expires_at, row.created_at,
+    rc ? Buffer.alloc(0) : Buffer.from(pdu.short_message),
+    rc ? null : packTlvs(pdu.tlvs ?? []),
+    row.message_id,
+    rc ? rc.state : null,
+    rc ? rc.err : null,
+    rc ? rc.text : null,
+    rc ? rc.submittedAt : null,
+    rc ? rc.doneAt : null,
+    row.attempts,
+    row.next_at,
+    row.expires_at,
+    row.created_at,
   ];
 }
 

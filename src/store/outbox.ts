@@ -114,13 +114,27 @@ export function unpackTlvs(bytes: Buffer | null): Tlv[] {
 }
 
 const fromRow = (r: Row): OutboxItem => ({
-  id: r.id, accountId: r.account_id, kind: r.kind,
+  id: r.id,
+  accountId: r.account_id,
+  kind: r.kind,
   source: { addr: r.source_addr, ton: r.source_ton, npi: r.source_npi },
   destination: { addr: r.dest_addr, ton: r.dest_ton, npi: r.dest_npi },
-  serviceType: r.service_type, esmClass: r.esm_class, protocolId: r.protocol_id, priorityFlag: r.priority_flag,
-  registeredDelivery: r.registered_delivery, dataCoding: r.data_coding, body: r.body, tlvs: unpackTlvs(r.tlvs), messageId: r.message_id,
-  receipt: r.receipt_state === null ? null : { state: r.receipt_state, err: r.receipt_err ?? '000', submittedAt: r.submitted_at ?? 0, doneAt: r.done_at ?? 0, text: r.receipt_text ?? '' },
-  attempts: r.attempts, nextAt: r.next_at, expiresAt: r.expires_at,
+  serviceType: r.service_type,
+  esmClass: r.esm_class,
+  protocolId: r.protocol_id,
+  priorityFlag: r.priority_flag,
+  registeredDelivery: r.registered_delivery,
+  dataCoding: r.data_coding,
+  body: r.body,
+  tlvs: unpackTlvs(r.tlvs),
+  messageId: r.message_id,
+  receipt:
+    r.receipt_state === null
+      ? null
+      : { state: r.receipt_state, err: r.receipt_err ?? '000', submittedAt: r.submitted_at ?? 0, doneAt: r.done_at ?? 0, text: r.receipt_text ?? '' },
+  attempts: r.attempts,
+  nextAt: r.next_at,
+  expiresAt: r.expires_at,
 });
 
 export const OUTBOX_COLUMNS = `account_id, kind, source_addr, source_ton, source_npi, dest_addr, dest_ton, dest_npi, service_type, esm_class, protocol_id,
@@ -130,9 +144,28 @@ export const OUTBOX_COLUMNS = `account_id, kind, source_addr, source_ton, source
 export function outboxValues(accountId: number, r: OutboxRecord): unknown[] {
   const rc = r.receipt;
   return [
-    accountId, r.kind, r.source.addr, r.source.ton, r.source.npi, r.destination.addr, r.destination.ton, r.destination.npi, r.serviceType, r.esmClass, r.protocolId,
-    r.priorityFlag, r.registeredDelivery, r.dataCoding, r.body, packTlvs(r.tlvs), r.messageId,
-    rc ? rc.state : null, rc ? rc.err : null, rc ? rc.text : null, rc ? rc.submittedAt : null, rc ? rc.doneAt : null,
+    accountId,
+    r.kind,
+    r.source.addr,
+    r.source.ton,
+    r.source.npi,
+    r.destination.addr,
+    r.destination.ton,
+    r.destination.npi,
+    r.serviceType,
+    r.esmClass,
+    r.protocolId,
+    r.priorityFlag,
+    r.registeredDelivery,
+    r.dataCoding,
+    r.body,
+    packTlvs(r.tlvs),
+    r.messageId,
+    rc ? rc.state : null,
+    rc ? rc.err : null,
+    rc ? rc.text : null,
+    rc ? rc.submittedAt : null,
+    rc ? rc.doneAt : null,
   ];
 }
 

@@ -57,12 +57,22 @@ export function isCatchAll(r: Pick<MtRoute, 'account' | 'prefix' | 'source' | 't
 }
 
 export class RouteStore {
-  constructor(private readonly db: Db, private readonly now: () => number = Date.now, private readonly requireDefault = false) {}
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+    private readonly requireDefault = false,
+  ) {}
 
   addMt(input: MtRouteInput): MtRoute {
     const r: Omit<MtRoute, 'id'> = {
-      order: input.order ?? 100, kind: input.kind ?? 'static', connectors: input.connectors, account: input.account ?? null,
-      prefix: input.prefix ?? null, source: input.source ?? null, timeFrom: input.timeFrom ?? null, timeTo: input.timeTo ?? null,
+      order: input.order ?? 100,
+      kind: input.kind ?? 'static',
+      connectors: input.connectors,
+      account: input.account ?? null,
+      prefix: input.prefix ?? null,
+      source: input.source ?? null,
+      timeFrom: input.timeFrom ?? null,
+      timeTo: input.timeTo ?? null,
     };
     this.checkMt(r);
     return this.db.transaction(() => {
@@ -77,11 +87,16 @@ export class RouteStore {
 
   addMo(input: MoRouteInput): MoRoute {
     const r: Omit<MoRoute, 'id'> = {
-      order: input.order ?? 100, account: input.account, shortCode: input.shortCode ?? null,
-      keyword: input.keyword ? input.keyword.toUpperCase() : null, sourcePrefix: input.sourcePrefix ?? null, connector: input.connector ?? null,
+      order: input.order ?? 100,
+      account: input.account,
+      shortCode: input.shortCode ?? null,
+      keyword: input.keyword ? input.keyword.toUpperCase() : null,
+      sourcePrefix: input.sourcePrefix ?? null,
+      connector: input.connector ?? null,
     };
     if (!this.db.prepare('SELECT 1 FROM accounts WHERE system_id = ?').get(r.account)) throw new InvalidInputError(`no account ${r.account}`);
-    if (r.connector !== null && !this.db.prepare('SELECT 1 FROM connectors WHERE id = ?').get(r.connector)) throw new InvalidInputError(`no connector ${r.connector}`);
+    if (r.connector !== null && !this.db.prepare('SELECT 1 FROM connectors WHERE id = ?').get(r.connector))
+      throw new InvalidInputError(`no connector ${r.connector}`);
     if (r.keyword !== null && !/^\S+$/.test(r.keyword)) throw new InvalidInputError('keyword must be one word');
     if (!Number.isInteger(r.order)) throw new InvalidInputError('order must be a whole number');
     return this.db.transaction(() => {
@@ -115,24 +130,36 @@ export class RouteStore {
   listMt(): MtRoute[] {
     const rows = this.db.prepare('SELECT * FROM mt_routes ORDER BY ord, id').all() as Array<Record<string, unknown>>;
     return rows.map((row) => ({
-      id: row.id as number, order: row.ord as number, kind: row.kind as RouteKind, connectors: parseConnectorList(row.connectors as string),
-      account: row.account as string | null, prefix: row.prefix as string | null, source: row.source as string | null,
-      timeFrom: row.time_from as string | null, timeTo: row.time_to as string | null,
+      id: row.id as number,
+      order: row.ord as number,
+      kind: row.kind as RouteKind,
+      connectors: parseConnectorList(row.connectors as string),
+      account: row.account as string | null,
+      prefix: row.prefix as string | null,
+      source: row.source as string | null,
+      timeFrom: row.time_from as string | null,
+      timeTo: row.time_to as string | null,
     }));
   }
 
   listMo(): MoRoute[] {
     const rows = this.db.prepare('SELECT * FROM mo_routes ORDER BY ord, id').all() as Array<Record<string, unknown>>;
     return rows.map((row) => ({
-      id: row.id as number, order: row.ord as number, account: row.account as string, shortCode: row.short_code as string | null,
-      keyword: row.keyword as string | null, sourcePrefix: row.source_prefix as string | null, connector: row.connector as string | null,
+      id: row.id as number,
+      order: row.ord as number,
+      account: row.account as string,
+      shortCode: row.short_code as string | null,
+      keyword: row.keyword as string | null,
+      sourcePrefix: row.source_prefix as string | null,
+      connector: row.connector as string | null,
     }));
   }
 
   private checkMt(r: Omit<MtRoute, 'id'>): void {
     if (!ROUTE_KINDS.includes(r.kind)) throw new InvalidInputError(`kind must be one of ${ROUTE_KINDS.join(', ')}`);
     if (r.connectors.length === 0) throw new InvalidInputError('a route needs at least one connector');
-    if (r.kind === 'static' && r.connectors.length > 1) throw new InvalidInputError('a static route has exactly one connector; use failover, roundrobin or weighted for more');
+    if (r.kind === 'static' && r.connectors.length > 1)
+      throw new InvalidInputError('a static route has exactly one connector; use failover, roundrobin or weighted for more');
     for (const c of r.connectors) if (!Number.isInteger(c.weight) || c.weight < 1) throw new InvalidInputError(`weight of ${c.id} must be a whole number ≥ 1`);
     if (r.kind !== 'weighted' && r.connectors.some((c) => c.weight !== 1)) throw new InvalidInputError('weights only apply to weighted routes');
     const ids = new Set<string>();
@@ -141,8 +168,10 @@ export class RouteStore {
       ids.add(c.id);
       if (!this.db.prepare('SELECT 1 FROM connectors WHERE id = ?').get(c.id)) throw new InvalidInputError(`no connector ${c.id}: add it first`);
     }
-    if (r.account !== null && !this.db.prepare('SELECT 1 FROM accounts WHERE system_id = ?').get(r.account)) throw new InvalidInputError(`no account ${r.account}`);
-    if (r.prefix !== null && !/^\+?[0-9A-Za-z]*$/.test(r.prefix)) throw new InvalidInputError(`prefix ${r.prefix} must be digits (or letters for alphanumeric addresses)`);
+    if (r.account !== null && !this.db.prepare('SELECT 1 FROM accounts WHERE system_id = ?').get(r.account))
+      throw new InvalidInputError(`no account ${r.account}`);
+    if (r.prefix !== null && !/^\+?[0-9A-Za-z]*$/.test(r.prefix))
+      throw new InvalidInputError(`prefix ${r.prefix} must be digits (or letters for alphanumeric addresses)`);
     if (r.source !== null && r.source.length > 1 && r.source.startsWith('/') && r.source.endsWith('/')) {
       try {
         new RegExp(r.source.slice(1, -1));

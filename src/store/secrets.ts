@@ -119,7 +119,9 @@ export class KeyRing {
     const previous = this.found.slice(1);
     return [
       ...this.found.slice(0, 1).map((f) => `${f.source}: ${f.state}`),
-      previous.length ? `previous: ${previous.map((f) => `${f.source}: ${f.state}`).join(', ')}` : `no previous keys (store.previousKeyFiles, ${PREVIOUS_KEYS_ENV})`,
+      previous.length
+        ? `previous: ${previous.map((f) => `${f.source}: ${f.state}`).join(', ')}`
+        : `no previous keys (store.previousKeyFiles, ${PREVIOUS_KEYS_ENV})`,
     ].join('; ');
   }
 
@@ -157,15 +159,25 @@ export class KeyRing {
     else {
       const path = join(dirname(dbPath), DEFAULT_KEY_FILE);
       const source = `key file ${path}`;
-      take(source, () => {
-        const key = readKeyFile(path, source, true) ?? (create ? createKeyFile(path, this.sources.onCreate) : undefined);
-        if (!key) throw new SecretError('SECRET_KEY_MISSING', `${source}: no such file (it is created when a password is first stored)`);
-        return key;
-      }, true);
+      take(
+        source,
+        () => {
+          const key = readKeyFile(path, source, true) ?? (create ? createKeyFile(path, this.sources.onCreate) : undefined);
+          if (!key) throw new SecretError('SECRET_KEY_MISSING', `${source}: no such file (it is created when a password is first stored)`);
+          return key;
+        },
+        true,
+      );
     }
-    const previousEnv = (env[PREVIOUS_KEYS_ENV] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    previousEnv.forEach((value, i) => take(`${PREVIOUS_KEYS_ENV}[${i + 1}]`, () => parseKey(value, `${PREVIOUS_KEYS_ENV}[${i + 1}]`), false));
-    for (const file of previousKeyFiles.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const previousEnv = (env[PREVIOUS_KEYS_ENV] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const [i, value] of previousEnv.entries()) take(`${PREVIOUS_KEYS_ENV}[${i + 1}]`, () => parseKey(value, `${PREVIOUS_KEYS_ENV}[${i + 1}]`), false);
+    for (const file of previousKeyFiles
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       take(`store.previousKeyFiles ${file}`, () => readKeyFile(file, `store.previousKeyFiles ${file}`), false);
     }
   }
@@ -189,7 +201,10 @@ function readKeyFile(path: string, source: string, missingOk = false): Buffer | 
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && missingOk) return undefined;
-    throw new SecretError('SECRET_KEY_MISSING', `${source}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    throw new SecretError(
+      'SECRET_KEY_MISSING',
+      `${source}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`,
+    );
   }
   return parseKey(text, source);
 }

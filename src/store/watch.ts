@@ -74,7 +74,8 @@ export class StoreWatch {
     this.checking = true;
     stat(this.o.path, { bigint: true }, (err, st) => {
       if (this.done) return;
-      const how: LostHow | undefined = err?.code === 'ENOENT' || err?.code === 'ENOTDIR' ? 'gone' : !err && !same(this.db, identity(st)) ? 'replaced' : undefined;
+      const how: LostHow | undefined =
+        err?.code === 'ENOENT' || err?.code === 'ENOTDIR' ? 'gone' : !err && !same(this.db, identity(st)) ? 'replaced' : undefined;
       if (err && how === undefined) this.log.debug({ err: err.message }, 'could not stat the database path');
       if (how !== undefined) {
         this.stop();
@@ -105,7 +106,7 @@ export class StoreWatch {
         unlinkSync(file);
         removed.push(file);
       } catch (err) {
-        this.log.warn({ file, err: (err as Error).message }, 'could not remove the lost database\'s stale file');
+        this.log.warn({ file, err: (err as Error).message }, "could not remove the lost database's stale file");
       }
     }
     return removed;
@@ -130,7 +131,10 @@ export function rescueLost(db: Db, path: string, how: LostHow, logger: Logger, d
       },
       (err: Error) => {
         if (!db.open) return;
-        log.error({ path, err: err.message }, 'could not write the rescue copy of the lost database; trying again in 10 s (do not stop smppgw: this process holds the only copy)');
+        log.error(
+          { path, err: err.message },
+          'could not write the rescue copy of the lost database; trying again in 10 s (do not stop smppgw: this process holds the only copy)',
+        );
         setTimeout(attempt, 10_000).unref();
       },
     );
@@ -140,7 +144,10 @@ export function rescueLost(db: Db, path: string, how: LostHow, logger: Logger, d
 
 /** `2026-12-04T17:05:12.345Z` → `20261204T170512Z`: sortable, no characters a shell or a filesystem minds. */
 export function rescueStamp(at: Date): string {
-  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /**

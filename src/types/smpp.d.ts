@@ -7,9 +7,24 @@ declare module 'smpp' {
     size(value: unknown): number;
     default: unknown;
   }
-  export interface SmppParam { type: SmppType; default?: unknown; filter?: unknown }
-  export interface SmppCommand { id: number; command: string; params?: Record<string, SmppParam>; tlvMap?: Record<string, string> }
-  export interface SmppTlv { id: number; tag: string; type: SmppType; multiple?: boolean; filter?: unknown }
+  export interface SmppParam {
+    type: SmppType;
+    default?: unknown;
+    filter?: unknown;
+  }
+  export interface SmppCommand {
+    id: number;
+    command: string;
+    params?: Record<string, SmppParam>;
+    tlvMap?: Record<string, string>;
+  }
+  export interface SmppTlv {
+    id: number;
+    tag: string;
+    type: SmppType;
+    multiple?: boolean;
+    filter?: unknown;
+  }
   export interface SmppPdu {
     command: string;
     command_id: number;
@@ -33,7 +48,9 @@ declare module 'smpp' {
       maxLength: number;
     };
     createServer(options: Record<string, unknown>, listener?: (session: unknown) => void): import('node:net').Server;
+    // biome-ignore lint/suspicious/noExplicitAny: used only as the differential oracle, through its untyped API
     connect(options: Record<string, unknown>, listener?: () => void): any;
+    // biome-ignore lint/suspicious/noExplicitAny: as above
     Session: any;
   }
   const smpp: SmppModule;

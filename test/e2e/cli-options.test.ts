@@ -15,7 +15,10 @@ test('an option value that is another option of the command is refused (exit 64,
   cli(db, 'init');
   const r = run(db, 'account', 'add', 'a2', '--password', '--json');
   assert.equal(r.status, 64, r.stderr);
-  assert.equal(r.stderr, 'smppgw: option --password got --json, which is an option of this command: give --password its value (or write --password=--json if that is the value)\n');
+  assert.equal(
+    r.stderr,
+    'smppgw: option --password got --json, which is an option of this command: give --password its value (or write --password=--json if that is the value)\n',
+  );
   const short = run(db, 'connector', 'add', 'c', '--host', 'h', '--port', '1', '--system-id', 's', '--password', '-c');
   assert.equal(short.status, 64, short.stderr);
   assert.match(short.stderr, /^smppgw: option --password got -c, which is an option/);
@@ -36,7 +39,7 @@ test('account add with a password SMPP cannot carry: one line, exit 65', (t) => 
   assert.equal(r.stderr, 'smppgw: password has U+1F511, which SMPP cannot carry (16 octets in UTF-8; SMPP compares octets, one per character: use ASCII)\n');
 });
 
-test('--help shows the defaults: the config keys behind start\'s flags, and what add leaves to defaults (set keeps values, so shows none)', () => {
+test("--help shows the defaults: the config keys behind start's flags, and what add leaves to defaults (set keeps values, so shows none)", () => {
   const help = (...args: string[]) => {
     const r = spawnSync(process.execPath, [CLI, ...args, '--help'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
@@ -47,7 +50,12 @@ test('--help shows the defaults: the config keys behind start\'s flags, and what
   assert.match(start, /--http-port <n> .*\(http\.port; default: 8080\)/);
   assert.match(start, /--db <file> .*default: \.\/data\/smppgw\.db/);
   const add = help('account', 'add');
-  for (const d of [/--window <n> open submit_sm per bind \(default: 10\)/, /--max-binds <n> simultaneous binds \(default: 4\)/, /--id-format <f> .*\(default: hex\)/]) assert.match(add, d);
+  for (const d of [
+    /--window <n> open submit_sm per bind \(default: 10\)/,
+    /--max-binds <n> simultaneous binds \(default: 4\)/,
+    /--id-format <f> .*\(default: hex\)/,
+  ])
+    assert.match(add, d);
   assert.doesNotMatch(help('account', 'set'), /default: 10/);
   assert.match(help('connector', 'add'), /--on-timeout <m> .*\(default: reconnect\)/);
 });

@@ -13,7 +13,10 @@ import { SKIPPABLE, runGatewayFuzz, type Skippable } from '../helpers/gateway-fu
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6a7e);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 100_000);
-const SKIP = (process.env.FUZZ_GW_SKIP ?? '').split(',').map((x) => x.trim()).filter(Boolean) as Skippable[];
+const SKIP = (process.env.FUZZ_GW_SKIP ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean) as Skippable[];
 
 test(`fuzz the gateway: ${COUNT} hostile units (seed ${SEED}) through routing, store and receipts`, { timeout: 115_000 }, async (t) => {
   for (const x of SKIP) assert.ok((SKIPPABLE as readonly string[]).includes(x), `FUZZ_GW_SKIP: ${x} is not one of ${SKIPPABLE.join(', ')}`);
@@ -30,7 +33,14 @@ test(`fuzz the gateway: ${COUNT} hostile units (seed ${SEED}) through routing, s
     deliverSm: s.deliverSm,
     rss: s.rss,
     gateway: { aliveAtEnd: s.gateway.aliveAtEnd, exitCode: s.gateway.exitCode },
-    db: s.db && { integrity: s.db.integrity, messages: s.db.messages, byState: s.db.byState, acknowledgedMissing: s.db.acknowledgedMissing, sampleChecked: s.db.sampleChecked, sampleMismatches: s.db.sampleMismatches },
+    db: s.db && {
+      integrity: s.db.integrity,
+      messages: s.db.messages,
+      byState: s.db.byState,
+      acknowledgedMissing: s.db.acknowledgedMissing,
+      sampleChecked: s.db.sampleChecked,
+      sampleMismatches: s.db.sampleMismatches,
+    },
     logs: { lines: s.logs.lines, notJson: s.logs.notJson, rawLineBreaks: s.logs.rawLineBreaks, rawControls: s.logs.rawControls, errors: s.logs.errors },
     responsesByStatus: s.responsesByStatus,
     anomaliesByKind: s.anomaliesByKind,
@@ -39,12 +49,29 @@ test(`fuzz the gateway: ${COUNT} hostile units (seed ${SEED}) through routing, s
   console.log(`fuzz-gateway summary: ${JSON.stringify(report)}`);
 
   // Every check of the run held (process, exit code, memory, database, logs, anomalies, final ESME).
-  assert.deepEqual(s.failures, [], `${s.failures.join('\n')}\nanomalies: ${JSON.stringify(s.anomalies.slice(0, 3))}\nlog samples: ${s.logs.samples.join('\n')}`);
+  assert.deepEqual(
+    s.failures,
+    [],
+    `${s.failures.join('\n')}\nanomalies: ${JSON.stringify(s.anomalies.slice(0, 3))}\nlog samples: ${s.logs.samples.join('\n')}`,
+  );
 
   // The run reached what it meant to: handlers of every kind, the ledger, receipts both ways, MOs, framing losses.
   assert.ok(s.connections >= 20, `only ${s.connections} connections`);
-  assert.ok((s.connectionEnds['framing (bad command_length)'] ?? 0) + (s.connectionEnds['framing (out of step)'] ?? 0) >= 5, `framing losses: ${JSON.stringify(s.connectionEnds)}`);
-  for (const status of ['ESME_ROK', 'ESME_RINVEXPIRY', 'ESME_RINVDSTADR', 'ESME_RINVSRCADR', 'ESME_RINVMSGID', 'ESME_RQUERYFAIL', 'ESME_RINVCMDLEN', 'ESME_RINVTLVLEN', 'ESME_RINVCMDID']) {
+  assert.ok(
+    (s.connectionEnds['framing (bad command_length)'] ?? 0) + (s.connectionEnds['framing (out of step)'] ?? 0) >= 5,
+    `framing losses: ${JSON.stringify(s.connectionEnds)}`,
+  );
+  for (const status of [
+    'ESME_ROK',
+    'ESME_RINVEXPIRY',
+    'ESME_RINVDSTADR',
+    'ESME_RINVSRCADR',
+    'ESME_RINVMSGID',
+    'ESME_RQUERYFAIL',
+    'ESME_RINVCMDLEN',
+    'ESME_RINVTLVLEN',
+    'ESME_RINVCMDID',
+  ]) {
     assert.ok((s.responsesByStatus[status] ?? 0) > 0, `no ${status} response in the run`);
   }
   assert.ok(s.acknowledged >= COUNT / 5, `only ${s.acknowledged} messages acknowledged`);

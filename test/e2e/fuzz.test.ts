@@ -57,7 +57,11 @@ test(`fuzz: ${COUNT} random and mutated PDUs (seed ${SEED}) leave the server up,
     console.log(`fuzz summary: ${JSON.stringify(report)}`);
 
     // The process survived and the run completed.
-    assert.equal(server.exit, undefined, `server exited: ${JSON.stringify(server.exit)}\n${server.stderr}\nlast units: ${JSON.stringify(summary.anomalies.slice(0, 3))}`);
+    assert.equal(
+      server.exit,
+      undefined,
+      `server exited: ${JSON.stringify(server.exit)}\n${server.stderr}\nlast units: ${JSON.stringify(summary.anomalies.slice(0, 3))}`,
+    );
     assert.equal(summary.stoppedEarly, undefined, `the run stopped early: ${summary.stoppedEarly}`);
     assert.ok(summary.sent >= COUNT, `sent ${summary.sent} of ${COUNT}`);
     // Every invariant held, the generic_nack before each framing close included.
@@ -88,7 +92,13 @@ test(`fuzz: ${COUNT} random and mutated PDUs (seed ${SEED}) leave the server up,
       const bind = await peer.bind('test', 'secret', 'bind_transmitter', 1);
       assert.deepEqual([bind.command, bind.command_status, bind.sequence_number], ['bind_transmitter_resp', ESME_ROK, 1]);
       for (let seq = 2; seq < 12; seq++) {
-        const resp = await peer.request({ command: 'submit_sm', sequence_number: seq, source_addr: '12345', destination_addr: '4915112345678', short_message: Buffer.from(`after fuzz ${seq}`) });
+        const resp = await peer.request({
+          command: 'submit_sm',
+          sequence_number: seq,
+          source_addr: '12345',
+          destination_addr: '4915112345678',
+          short_message: Buffer.from(`after fuzz ${seq}`),
+        });
         assert.deepEqual([resp.command, resp.command_status, resp.sequence_number], ['submit_sm_resp', ESME_ROK, seq]);
         assert.match((resp as Pdu & { message_id: string }).message_id, /^m[0-9a-f]+$/);
       }

@@ -14,14 +14,14 @@ import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gate
 import { submitMany } from '../helpers/submit-many.js';
 import { freePort, waitFor } from '../helpers/wait.js';
 
-
-
 /** An ESME (transceiver) that sends with receipts asked for and keeps every receipt's stat by id. */
 async function esme(gw: GatewayProcess) {
   let session: Session | undefined;
   const receipts = new Map<string, string[]>();
   const client = new SmppClient({
-    host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transceiver', system_id: 'acme', password: 'acme123' },
+    host: '127.0.0.1',
+    port: gw.smppPort,
+    bind: { command: 'bind_transceiver', system_id: 'acme', password: 'acme123' },
     session: { window: 100 },
     handlers: {
       request: (pdu) => {

@@ -10,7 +10,12 @@ import { BindError } from '../../src/smpp/errors.js';
 import { cli, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway-process.js';
 
 /** Binds once (no reconnect) and reports the status: 0 when bound. */
-async function bindStatus(port: number, systemId: string, password: string, command: BindCommand = 'bind_transceiver'): Promise<{ status: number; close(): Promise<void> }> {
+async function bindStatus(
+  port: number,
+  systemId: string,
+  password: string,
+  command: BindCommand = 'bind_transceiver',
+): Promise<{ status: number; close(): Promise<void> }> {
   const { Session } = await import('../../src/smpp/session.js');
   const net = await import('node:net');
   const socket = net.connect({ host: '127.0.0.1', port });
@@ -97,9 +102,14 @@ test('repeated failed binds lock out the system_id from that address; too many c
     assert.match(metrics, /smppgw_bind_lockouts_total\{kind="system_id"\} 1/);
     // Per-address cap: the fourth open connection from 127.0.0.1 is closed at once.
     const net = await import('node:net');
-    const open = await Promise.all([1, 2, 3].map(() => new Promise<import('node:net').Socket>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port: gw.smppPort }, () => resolve(s));
-    })));
+    const open = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<import('node:net').Socket>((resolve) => {
+            const s = net.connect({ host: '127.0.0.1', port: gw.smppPort }, () => resolve(s));
+          }),
+      ),
+    );
     const fourth = net.connect({ host: '127.0.0.1', port: gw.smppPort });
     await new Promise<void>((resolve) => fourth.once('close', () => resolve()));
     await gw.waitLog((l) => l.msg === 'too many connections from this address; closed');
@@ -133,7 +143,6 @@ test('a connector bound as a transmitter + receiver pair sends on one and takes 
     tmp.cleanup();
   }
 });
-
 
 test('SIGHUP rereads the config file: new lockout settings apply without a restart; a bad file is refused and logged', async () => {
   const tmp = tempDir();

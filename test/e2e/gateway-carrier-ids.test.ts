@@ -49,14 +49,23 @@ test('an empty carrier id keeps the message sent without one; a 71-character id 
   await submit('long');
 
   const row = (text: string) =>
-    readDb(db, (d) => (d.prepare('SELECT state, smsc_id_raw AS raw FROM messages ORDER BY id').all() as Array<{ state: number; raw: string | null }>)[text === 'empty' ? 0 : 1]!);
+    readDb(
+      db,
+      (d) =>
+        (d.prepare('SELECT state, smsc_id_raw AS raw FROM messages ORDER BY id').all() as Array<{ state: number; raw: string | null }>)[
+          text === 'empty' ? 0 : 1
+        ]!,
+    );
   await waitFor(() => row('empty').state === 1 && row('long').state === 1, 'both recorded as sent', 10_000);
   assert.equal(row('empty').raw, null, 'no id stored for the empty one');
   assert.equal(row('long').raw, LONG_ID, 'the long id stored whole');
 
   // The carrier's receipt for the long id matches its message.
   await carrierSession!.request({
-    command: 'deliver_sm', source_addr: '4917000001', destination_addr: 'ACME', esm_class: 0x04,
+    command: 'deliver_sm',
+    source_addr: '4917000001',
+    destination_addr: 'ACME',
+    esm_class: 0x04,
     short_message: Buffer.from(`id:${LONG_ID} sub:001 dlvrd:001 submit date:2612040000 done date:2612040000 stat:DELIVRD err:000 text:long`),
   });
   await waitFor(() => row('long').state === 2, 'the long-id message DELIVRD', 10_000);

@@ -24,7 +24,9 @@ const outboxRows = (db: string) => readDb(db, (d) => d.prepare('SELECT COUNT(*) 
 async function sendWithReceipts(port: number, n: number): Promise<Set<string>> {
   let session: Session | undefined;
   const client = new SmppClient({
-    host: '127.0.0.1', port, bind: { command: 'bind_transmitter', system_id: 'acme', password: 'acme123' },
+    host: '127.0.0.1',
+    port,
+    bind: { command: 'bind_transmitter', system_id: 'acme', password: 'acme123' },
     onBound: (s) => (session = s),
   });
   client.start();
@@ -59,7 +61,9 @@ test('a receiver that never reads: its receipts wait in the outbox with memory b
     await sim.until(() => sim.summary().receiptsAcked === N, 60_000, 'all receipts taken by the gateway');
     const status = (await gw.status()) as { outbox: Record<string, number>; outboxInMemory: number };
     const rssAfter = rssMb(gw.child.pid!);
-    t.diagnostic(`${N} receipts for a receiver that never reads: in the table ${outboxRows(db)}, in memory ${status.outboxInMemory}; gateway RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB`);
+    t.diagnostic(
+      `${N} receipts for a receiver that never reads: in the table ${outboxRows(db)}, in memory ${status.outboxInMemory}; gateway RSS ${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} MB`,
+    );
     assert.equal(outboxRows(db), N, 'every receipt waits in the outbox table');
     const waiting = status.outbox.acme ?? 0;
     assert.ok(waiting >= N - 10 && waiting <= N, `status counts them (less the stuck receiver's window): ${waiting}`);
@@ -69,7 +73,9 @@ test('a receiver that never reads: its receipts wait in the outbox with memory b
     stuck.destroy();
     const got = new Map<string, number>();
     const receiver = new SmppClient({
-      host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_receiver', system_id: 'acme', password: 'acme123' },
+      host: '127.0.0.1',
+      port: gw.smppPort,
+      bind: { command: 'bind_receiver', system_id: 'acme', password: 'acme123' },
       session: { window: 100 },
       handlers: {
         request: (pdu) => {
@@ -88,7 +94,7 @@ test('a receiver that never reads: its receipts wait in the outbox with memory b
       for (const id of ids) assert.ok(got.has(id.toLowerCase()) || got.has(id), `receipt for ${id}`);
       const extra = [...got.values()].reduce((a, b) => a + b, 0) - N;
       t.diagnostic(`delivered ${got.size} distinct receipts, ${extra} repeated (sent to the stuck receiver before it went)`);
-      assert.ok(extra <= 10, 'at most the stuck receiver\'s window is repeated');
+      assert.ok(extra <= 10, "at most the stuck receiver's window is repeated");
     } finally {
       await receiver.close(2_000);
     }

@@ -12,12 +12,15 @@ import { freePort, waitFor } from '../helpers/wait.js';
 const ESME = { systemId: 'acme', password: 'acme123' };
 const ENV = { SMPPGW_SMSC__RETRYBASEMS: '50', SMPPGW_SMSC__RETRYMAXMS: '200' };
 
-
 async function connectorsUp(gw: GatewayProcess, ids: string[]): Promise<void> {
-  await waitFor(async () => {
-    const s = await gw.status();
-    return ids.every((id) => s.connectors[id]?.up === true);
-  }, `connectors ${ids.join(',')} up`, 10_000);
+  await waitFor(
+    async () => {
+      const s = await gw.status();
+      return ids.every((id) => s.connectors[id]?.up === true);
+    },
+    `connectors ${ids.join(',')} up`,
+    10_000,
+  );
 }
 
 /** Messages by connector and state, from the ledger. */
@@ -25,7 +28,11 @@ function ledger(db: string): Record<string, number> {
   const d = new Database(db, { readonly: true });
   try {
     const out: Record<string, number> = {};
-    for (const r of d.prepare('SELECT connector, state, COUNT(*) AS n FROM messages GROUP BY connector, state').all() as Array<{ connector: string | null; state: number; n: number }>) {
+    for (const r of d.prepare('SELECT connector, state, COUNT(*) AS n FROM messages GROUP BY connector, state').all() as Array<{
+      connector: string | null;
+      state: number;
+      n: number;
+    }>) {
       out[`${r.connector ?? '-'}/${r.state}`] = r.n;
     }
     return out;
@@ -54,7 +61,10 @@ test('failover past a connector nobody listens on: 200 MT all acked, sent throug
   const sim = new SmscSimulator({ dlrDelayMs: 0 });
   await sim.start();
   const db = `${tmp.dir}/gw.db`;
-  setup(db, [{ id: 'down', port: await freePort() }, { id: 'up', port: sim.port }]);
+  setup(db, [
+    { id: 'down', port: await freePort() },
+    { id: 'up', port: sim.port },
+  ]);
   const gw = await startGateway(db, [], ENV);
   try {
     await connectorsUp(gw, ['up']);
@@ -84,7 +94,10 @@ test('failover on a temporary error: every message tried on the first carrier en
   const healthy = new SmscSimulator({ dlrDelayMs: 0 });
   await Promise.all([failing.start(), healthy.start()]);
   const db = `${tmp.dir}/gw.db`;
-  setup(db, [{ id: 'first', port: failing.port }, { id: 'second', port: healthy.port }]);
+  setup(db, [
+    { id: 'first', port: failing.port },
+    { id: 'second', port: healthy.port },
+  ]);
   const gw = await startGateway(db, [], ENV);
   try {
     await connectorsUp(gw, ['first', 'second']);
@@ -116,7 +129,10 @@ test('failover: messages accepted while every connector is down go out through t
   const upPort = await freePort();
   const sim = new SmscSimulator({ port: upPort, dlrDelayMs: 0 });
   const db = `${tmp.dir}/gw.db`;
-  setup(db, [{ id: 'down', port: await freePort() }, { id: 'up', port: upPort }]);
+  setup(db, [
+    { id: 'down', port: await freePort() },
+    { id: 'up', port: upPort },
+  ]);
   const gw = await startGateway(db, [], ENV);
   try {
     const s = await runLoad({ port: gw.smppPort, ...ESME, count: 20, window: 20 });

@@ -30,7 +30,17 @@ const RESPONSE_TIMEOUT_MS = 1_000;
 const SWEEP_MS = 500;
 const FINAL_STATS = new Set(['DELIVRD', 'UNDELIV', 'REJECTD', 'EXPIRED']);
 /** Ledger states (src/dlr/receipt.ts MessageState) as receipt stat words. */
-const STAT_OF_STATE: Record<number, string> = { 0: 'QUEUED', 1: 'ENROUTE', 2: 'DELIVRD', 3: 'EXPIRED', 4: 'DELETED', 5: 'UNDELIV', 6: 'ACCEPTD', 7: 'UNKNOWN', 8: 'REJECTD' };
+const STAT_OF_STATE: Record<number, string> = {
+  0: 'QUEUED',
+  1: 'ENROUTE',
+  2: 'DELIVRD',
+  3: 'EXPIRED',
+  4: 'DELETED',
+  5: 'UNDELIV',
+  6: 'ACCEPTD',
+  7: 'UNKNOWN',
+  8: 'REJECTD',
+};
 
 interface FaultCase {
   name: string;
@@ -69,7 +79,8 @@ function readLedger(db: string): { byStat: Record<string, number>; stuck: Outcom
   const d = new Database(db, { readonly: true, fileMustExist: true });
   try {
     const byStat: Record<string, number> = {};
-    for (const r of d.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state').all() as Array<{ state: number; n: number }>) byStat[STAT_OF_STATE[r.state] ?? String(r.state)] = r.n;
+    for (const r of d.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state').all() as Array<{ state: number; n: number }>)
+      byStat[STAT_OF_STATE[r.state] ?? String(r.state)] = r.n;
     const stuck = d.prepare('SELECT id, state, attempts, expires_at, connector FROM messages WHERE state < 2 ORDER BY id LIMIT 20').all() as Outcome['stuck'];
     const lastExpiry = (d.prepare('SELECT MAX(expires_at) AS t FROM messages').get() as { t: number | null }).t ?? 0;
     const parked = (d.prepare('SELECT COUNT(*) AS n FROM parked_receipts').get() as { n: number }).n;
@@ -149,7 +160,11 @@ function checkEnds(o: Outcome, count: number): void {
   assert.equal(s.sent, count, `all sent: ${JSON.stringify(s.errors)}`);
   assert.equal(s.acked, count, `all acked by the gateway: ${JSON.stringify(s.errors)}`);
   // Exactly one receipt per acked message: none missing (matched = acked), none twice or unknown.
-  assert.equal(s.dlrsMatched, s.acked, `a receipt for every acked message: ${JSON.stringify({ dlrs: s.dlrs, stats: s.dlrStats, ledger: o.ledger, stuck: o.stuck })}`);
+  assert.equal(
+    s.dlrsMatched,
+    s.acked,
+    `a receipt for every acked message: ${JSON.stringify({ dlrs: s.dlrs, stats: s.dlrStats, ledger: o.ledger, stuck: o.stuck })}`,
+  );
   assert.equal(s.dlrsUnmatched, 0, 'no receipt twice, none for an unknown id');
   for (const stat of Object.keys(s.dlrStats)) assert.ok(FINAL_STATS.has(stat), `receipt stat ${stat} is final`);
   // The ledger says the same, state for state, and nothing is left queued or enroute.
@@ -235,18 +250,13 @@ describe('carrier faults: every message ends final, with its one receipt', { con
 
   // The connector never binds: its queued messages must still end EXPIRED at their validity (by
   // the sweep), with the receipt, not wait for the carrier to come back.
-  test(
-    'a carrier refusing every bind past the validity: the queued messages end EXPIRED at their validity',
-    { timeout: 60_000 },
-    async (t) => {
-      const name = 'binds refused for ever (validity 2 s)';
-      const o = await runCase({ name, sim: { bindFailRate: 1 }, count: 50, validityMs: 2_000, receiptWaitMs: 5_000, happened: () => undefined });
-      t.diagnostic(line(name, o));
-      assert.equal(o.sim.binds, 0, 'never bound');
-      assert.ok(o.sim.bindsFailed >= 2);
-      checkEnds(o, 50);
-      assert.deepEqual(o.load.dlrStats, { EXPIRED: 50 });
-    },
-  );
+  test('a carrier refusing every bind past the validity: the queued messages end EXPIRED at their validity', { timeout: 60_000 }, async (t) => {
+    const name = 'binds refused for ever (validity 2 s)';
+    const o = await runCase({ name, sim: { bindFailRate: 1 }, count: 50, validityMs: 2_000, receiptWaitMs: 5_000, happened: () => undefined });
+    t.diagnostic(line(name, o));
+    assert.equal(o.sim.binds, 0, 'never bound');
+    assert.ok(o.sim.bindsFailed >= 2);
+    checkEnds(o, 50);
+    assert.deepEqual(o.load.dlrStats, { EXPIRED: 50 });
+  });
 });
-

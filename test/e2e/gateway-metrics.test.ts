@@ -74,11 +74,15 @@ test('with http.token, /status needs it (Bearer or Basic) while /metrics, /healt
 
   // /lockouts is behind the same rule, and `smppgw lockout list` sends the token too.
   assert.equal((await get('/lockouts')).status, 401);
-  const lockouts = spawnSync(process.execPath, [CLI, 'lockout', 'list', '--json', '--url', `http://127.0.0.1:${gw.httpPort}`], { encoding: 'utf8', env: { ...process.env, SMPPGW_HTTP__TOKEN: token } });
+  const lockouts = spawnSync(process.execPath, [CLI, 'lockout', 'list', '--json', '--url', `http://127.0.0.1:${gw.httpPort}`], {
+    encoding: 'utf8',
+    env: { ...process.env, SMPPGW_HTTP__TOKEN: token },
+  });
   assert.equal(lockouts.status, 0, lockouts.stderr);
   assert.deepEqual(JSON.parse(lockouts.stdout), []);
 
-  const status = (env: NodeJS.ProcessEnv, ...more: string[]) => spawnSync(process.execPath, [CLI, 'status', '--url', `http://127.0.0.1:${gw.httpPort}`, ...more], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const status = (env: NodeJS.ProcessEnv, ...more: string[]) =>
+    spawnSync(process.execPath, [CLI, 'status', '--url', `http://127.0.0.1:${gw.httpPort}`, ...more], { encoding: 'utf8', env: { ...process.env, ...env } });
   const ok = status({ SMPPGW_HTTP__TOKEN: token }, '--json');
   assert.equal(ok.status, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).ready, true);

@@ -104,7 +104,10 @@ async function withGateway(body: (gw: GatewayProcess, sim: SmscSimulator, db: st
 function outboxRows(db: string): Array<{ account: string; kind: string }> {
   const d = new Database(db, { readonly: true });
   try {
-    return d.prepare('SELECT a.system_id AS account, kind FROM outbox JOIN accounts a ON a.id = outbox.account_id ORDER BY outbox.id').all() as Array<{ account: string; kind: string }>;
+    return d.prepare('SELECT a.system_id AS account, kind FROM outbox JOIN accounts a ON a.id = outbox.account_id ORDER BY outbox.id').all() as Array<{
+      account: string;
+      kind: string;
+    }>;
   } finally {
     d.close();
   }
@@ -131,7 +134,10 @@ test('MOs on one short code reach the account of their keyword (any case), uncha
       assert.equal(await sim.sendMo(vote), 0, 'the carrier gets ESME_ROK for a routed MO');
       assert.equal(await sim.sendMo(info), 0);
       await Promise.all([a1.waitCount(1), a2.waitCount(1)]);
-      for (const [esme, mo] of [[a1, vote], [a2, info]] as const) {
+      for (const [esme, mo] of [
+        [a1, vote],
+        [a2, info],
+      ] as const) {
         assert.equal(esme.received.length, 1);
         const got = esme.received[0]!;
         assert.equal(got.esm_class, 0, 'an MO, not a receipt');
@@ -141,7 +147,7 @@ test('MOs on one short code reach the account of their keyword (any case), uncha
         assert.deepEqual([got.dest_addr_ton, got.dest_addr_npi], [3, 0]);
         assert.equal(got.data_coding, 0);
         assert.equal(text(got), mo.text);
-        assert.deepEqual(got.tlvs, MO_TLVS, 'the carrier\'s TLVs are passed on');
+        assert.deepEqual(got.tlvs, MO_TLVS, "the carrier's TLVs are passed on");
       }
       assert.equal(sim.stats.mosAcked, 2);
       assert.equal(sim.stats.mosRefused, 0);
@@ -180,14 +186,14 @@ test('an MO no route matches is refused to the carrier and counted unrouted', as
       await a1.waitCount(1);
       assert.deepEqual(a1.received.map(text), ['VOTE C']);
       assert.equal(a2.received.length, 0);
-      await waitFor(() => outboxRows(gw.db).length === 0, 'the routed MO\'s outbox row removed once delivered');
+      await waitFor(() => outboxRows(gw.db).length === 0, "the routed MO's outbox row removed once delivered");
     } finally {
       await Promise.all([a1.close(), a2.close()]);
     }
   });
 });
 
-test('an MO for an account that is not bound is committed before the carrier\'s deliver_sm_resp, waits in the outbox, and is delivered when it binds', async () => {
+test("an MO for an account that is not bound is committed before the carrier's deliver_sm_resp, waits in the outbox, and is delivered when it binds", async () => {
   await withGateway(async (gw, sim, db) => {
     const a1 = new Esme(gw.smppPort, A1, 'bind_receiver');
     let a2: Esme | undefined;

@@ -31,7 +31,6 @@ async function withGateway(
   }
 }
 
-
 for (const idFormat of ['hex', 'dec'] as const) {
   test(`1,000 MT with receipts: all acked, every receipt back with the gateway's id (simulator ids in ${idFormat})`, async () => {
     await withGateway({ idFormat }, async (gw, sim) => {
@@ -73,18 +72,21 @@ test('an account that ignores its window is answered ESME_RMSGQFUL (0x14)', asyn
 });
 
 test('carrier throttling and errors: every message ends delivered or failed, none stuck', async () => {
-  await withGateway({ sim: { throttle: 200, errorRate: 0.2, errorStatuses: [0x14, 0x58, 0x45] }, env: { SMPPGW_SMSC__MAXATTEMPTS: '4' } }, async (gw, sim, db) => {
-    const s = await runLoad({ port: gw.smppPort, ...ESME, count: 500, window: 50, dlr: true, timeoutMs: 20_000 });
-    assert.equal(s.acked, 500, 'the gateway accepts all: carrier trouble is its problem now');
-    // Every accepted message got a receipt: DELIVRD from the carrier, or one the gateway wrote
-    // (REJECTD for a permanent error, UNDELIV after the attempts ran out).
-    assert.equal(s.dlrsMatched, 500, JSON.stringify(s.dlrStats));
-    const st = messageStates(db);
-    const pending = (st[0] ?? 0) + (st[1] ?? 0);
-    assert.equal(pending, 0, `no message queued or awaiting a receipt: ${JSON.stringify(st)}`);
-    assert.ok((st[8] ?? 0) > 0, 'permanent errors rejected');
-    assert.ok(sim.summary().submitsThrottled + sim.summary().submitsFailed > 0);
-  });
+  await withGateway(
+    { sim: { throttle: 200, errorRate: 0.2, errorStatuses: [0x14, 0x58, 0x45] }, env: { SMPPGW_SMSC__MAXATTEMPTS: '4' } },
+    async (gw, sim, db) => {
+      const s = await runLoad({ port: gw.smppPort, ...ESME, count: 500, window: 50, dlr: true, timeoutMs: 20_000 });
+      assert.equal(s.acked, 500, 'the gateway accepts all: carrier trouble is its problem now');
+      // Every accepted message got a receipt: DELIVRD from the carrier, or one the gateway wrote
+      // (REJECTD for a permanent error, UNDELIV after the attempts ran out).
+      assert.equal(s.dlrsMatched, 500, JSON.stringify(s.dlrStats));
+      const st = messageStates(db);
+      const pending = (st[0] ?? 0) + (st[1] ?? 0);
+      assert.equal(pending, 0, `no message queued or awaiting a receipt: ${JSON.stringify(st)}`);
+      assert.ok((st[8] ?? 0) > 0, 'permanent errors rejected');
+      assert.ok(sim.summary().submitsThrottled + sim.summary().submitsFailed > 0);
+    },
+  );
 });
 
 describe('routing changes while running', () => {

@@ -55,7 +55,12 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
     esme.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: destination, registered_delivery: 1, short_message: Buffer.from(text) });
 
   test('data_sm is an MT: answered with an id, and its payload reaches the carrier', async () => {
-    const resp = await esme.request({ command: 'data_sm', source_addr: 'ACME', destination_addr: '4915100000001', tlvs: [{ tag: PAYLOAD, value: Buffer.from('payload text') }] });
+    const resp = await esme.request({
+      command: 'data_sm',
+      source_addr: 'ACME',
+      destination_addr: '4915100000001',
+      tlvs: [{ tag: PAYLOAD, value: Buffer.from('payload text') }],
+    });
     assert.equal(resp.command_status, 0);
     assert.match(resp.message_id, /^[0-9a-f]+$/);
     await sim.until(() => submits.some((e) => e.key.endsWith('payload text')));
@@ -65,7 +70,12 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
     const resp = await esme.request({
       command: 'submit_multi',
       source_addr: 'ACME',
-      dest_address: ['4915100000002', '3361234567', '4915100000003'].map((a) => ({ dest_flag: 1 as const, dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: a })),
+      dest_address: ['4915100000002', '3361234567', '4915100000003'].map((a) => ({
+        dest_flag: 1 as const,
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: a,
+      })),
       short_message: Buffer.from('multi'),
     });
     assert.equal(resp.command_status, 0);
@@ -90,14 +100,31 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
   });
 
   test('--schedule hold: a message due later is held here (replace_sm and cancel_sm reach it) and one due soon goes out when due', async () => {
-    const held = await esme.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: '4790000001', schedule_delivery_time: '000001000000000R', short_message: Buffer.from('in an hour') });
-    const soon = await esme.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: '4790000002', schedule_delivery_time: '000000000002000R', short_message: Buffer.from('in two seconds') });
+    const held = await esme.request({
+      command: 'submit_sm',
+      source_addr: 'ACME',
+      destination_addr: '4790000001',
+      schedule_delivery_time: '000001000000000R',
+      short_message: Buffer.from('in an hour'),
+    });
+    const soon = await esme.request({
+      command: 'submit_sm',
+      source_addr: 'ACME',
+      destination_addr: '4790000002',
+      schedule_delivery_time: '000000000002000R',
+      short_message: Buffer.from('in two seconds'),
+    });
     assert.deepEqual([held.command_status, soon.command_status], [0, 0]);
     await submit('4790000003', 'at once');
     await sim.until(() => submits.some((e) => e.key.endsWith('at once')));
     const q = await esme.request({ command: 'query_sm', message_id: held.message_id, source_addr: 'ACME' });
     assert.equal(q.message_state, 1, 'ENROUTE while held');
-    const r = await esme.request({ command: 'replace_sm', message_id: held.message_id, source_addr: 'ACME', short_message: Buffer.from('replaced, still in an hour') });
+    const r = await esme.request({
+      command: 'replace_sm',
+      message_id: held.message_id,
+      source_addr: 'ACME',
+      short_message: Buffer.from('replaced, still in an hour'),
+    });
     assert.equal(r.command_status, 0);
     await sim.until(() => submits.some((e) => e.key.endsWith('in two seconds')));
     assert.equal((await esme.request({ command: 'cancel_sm', message_id: held.message_id, source_addr: 'ACME' })).command_status, 0);
@@ -115,12 +142,21 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
     assert.equal((await esme.request({ command: 'cancel_sm', message_id: r.message_id })).command_status, 0x11, 'a final message cannot be cancelled');
   });
 
-  test('cancel_sm of a message the carrier has: forwarded with the carrier id, the carrier\'s refusal is ESME_RCANCELFAIL', async () => {
+  test("cancel_sm of a message the carrier has: forwarded with the carrier id, the carrier's refusal is ESME_RCANCELFAIL", async () => {
     const r = await submit('4915100000005', 'at the carrier');
     await sim.until(() => submits.some((e) => e.key.endsWith('at the carrier')));
     // Once the carrier's id is recorded, cancel_sm goes to the carrier with that id.
     const ledger = new Database(db, { readonly: true });
-    for (let i = 0; i < 200 && !ledger.prepare('SELECT smsc_id FROM messages WHERE id = ?').pluck().get(rowOf(idsOfDb(db), r.message_id)); i++) await new Promise((res) => setTimeout(res, 25));
+    for (
+      let i = 0;
+      i < 200 &&
+      !ledger
+        .prepare('SELECT smsc_id FROM messages WHERE id = ?')
+        .pluck()
+        .get(rowOf(idsOfDb(db), r.message_id));
+      i++
+    )
+      await new Promise((res) => setTimeout(res, 25));
     ledger.close();
     const c = await esme.request({ command: 'cancel_sm', message_id: r.message_id });
     assert.equal(c.command_status, 0x11, 'the simulator refuses cancel_sm');
@@ -128,7 +164,18 @@ describe('data_sm, submit_multi, query_sm, cancel_sm, replace_sm', () => {
 
   test('replace_sm of a queued message: the carrier gets the new text once the connector comes up', async () => {
     const r = await submit('447700900003', 'old text');
-    assert.equal((await esme.request({ command: 'replace_sm', message_id: r.message_id, source_addr: 'ACME', short_message: Buffer.from('new text'), registered_delivery: 1 })).command_status, 0);
+    assert.equal(
+      (
+        await esme.request({
+          command: 'replace_sm',
+          message_id: r.message_id,
+          source_addr: 'ACME',
+          short_message: Buffer.from('new text'),
+          registered_delivery: 1,
+        })
+      ).command_status,
+      0,
+    );
     assert.equal((await esme.request({ command: 'replace_sm', message_id: 'ffffff', short_message: Buffer.from('x') })).command_status, 0x0c, 'unknown id');
     // Point the dead connector at the simulator: the daemon rebinds it and sends what waited.
     cli(db, 'connector', 'set', 'dead', '--port', String(sim.port));

@@ -15,7 +15,11 @@ test('after 200 OTPs and their receipts, the database keeps the messages but non
   const s = await runLoad({ port: gw.smppPort, ...ESME, count: 200, window: 20, dlr: true, text: 'Your code is 7{n}', timeoutMs: 20_000 });
   assert.equal(s.dlrsMatched, 200, JSON.stringify(s));
   const ledger = new Database(db, { readonly: true });
-  await waitFor(() => (ledger.prepare('SELECT COUNT(*) FROM messages WHERE body_dropped_at IS NULL').pluck().get() as number) === 0, 'every body dropped', 15_000);
+  await waitFor(
+    () => (ledger.prepare('SELECT COUNT(*) FROM messages WHERE body_dropped_at IS NULL').pluck().get() as number) === 0,
+    'every body dropped',
+    15_000,
+  );
   assert.equal(ledger.prepare('SELECT COUNT(*) FROM messages WHERE state = 2').pluck().get(), 200, 'the messages stay, DELIVERED');
   assert.equal(ledger.prepare('SELECT COUNT(*) FROM outbox').pluck().get(), 0);
   ledger.close();

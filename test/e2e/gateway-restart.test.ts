@@ -78,9 +78,15 @@ test('queued messages resume after a restart: accepted while the carrier is away
         Array.from({ length: COUNT }, (_, i) =>
           session.request({
             command: 'submit_sm',
-            source_addr_ton: 5, source_addr_npi: 0, source_addr: 'SHOP',
-            dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: String(4917000000 + i),
-            registered_delivery: 1, data_coding: 0, short_message: Buffer.from(`restart ${i + 1}`),
+            source_addr_ton: 5,
+            source_addr_npi: 0,
+            source_addr: 'SHOP',
+            dest_addr_ton: 1,
+            dest_addr_npi: 1,
+            destination_addr: String(4917000000 + i),
+            registered_delivery: 1,
+            data_coding: 0,
+            short_message: Buffer.from(`restart ${i + 1}`),
           }),
         ),
       );
@@ -116,7 +122,10 @@ test('queued messages resume after a restart: accepted while the carrier is away
     receiver = esme(gw.smppPort, 'bind_receiver');
     await waitFor(() => receiver!.received.length >= COUNT, 'receipts delivered', 10_000);
     const receipts = receiver.received.map((pdu) => parseReceipt(pdu));
-    assert.ok(receipts.every((r) => r !== undefined), 'every deliver_sm is a receipt');
+    assert.ok(
+      receipts.every((r) => r !== undefined),
+      'every deliver_sm is a receipt',
+    );
     assert.deepEqual(receipts.map((r) => r!.id).sort(), [...ids].sort(), 'one receipt per message, under the id from submit_sm_resp');
     assert.deepEqual([...new Set(receipts.map((r) => statOf(r!.state)))], ['DELIVRD']);
     await waitFor(() => outbox(db).length === 0, 'outbox emptied');
@@ -152,7 +161,11 @@ test('SIGTERM while an ESME is bound: the ESME is unbound, the gateway exits 0 w
     await withTimeout(session.bind('bind_transceiver', { system_id: ESME.systemId, password: ESME.password }), 5_000, 'bound');
     // It works before the shutdown.
     const resp = await session.request({
-      command: 'submit_sm', source_addr: 'SHOP', destination_addr: '4917000000', registered_delivery: 0, short_message: Buffer.from('before SIGTERM'),
+      command: 'submit_sm',
+      source_addr: 'SHOP',
+      destination_addr: '4917000000',
+      registered_delivery: 0,
+      short_message: Buffer.from('before SIGTERM'),
     });
     assert.equal(resp.command_status, 0);
     await sim.until(() => sim.stats.submitsOk === 1, 5_000, 'message sent');
@@ -208,7 +221,12 @@ test('SIGTERM with an ESME and a carrier that do not answer: the gateway still e
     await withTimeout(connected, 5_000, 'connected');
     await withTimeout(session.bind('bind_transceiver', { system_id: ESME.systemId, password: ESME.password }), 5_000, 'bound');
     await sim.until(() => sim.summary().activeBinds === 1, 10_000, 'connector bound');
-    const resp = await session.request({ command: 'submit_sm', source_addr: 'SHOP', destination_addr: '4917000000', short_message: Buffer.from('never answered') });
+    const resp = await session.request({
+      command: 'submit_sm',
+      source_addr: 'SHOP',
+      destination_addr: '4917000000',
+      short_message: Buffer.from('never answered'),
+    });
     assert.equal(resp.command_status, 0);
     await sim.until(() => sim.stats.submitsDropped === 1, 5_000, 'the submit is in flight at the carrier');
     assert.equal(await sim.sendMo({ from: '4917000001', to: '12345', text: 'hello' }), 0);

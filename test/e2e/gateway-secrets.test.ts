@@ -53,8 +53,12 @@ test('the CLI seals the password and never prints it; the gateway binds with it;
   assert.match(add.stderr, /created .*smppgw\.key \(0600\), the key that seals connector passwords/);
   assert.equal(statSync(keyFile).mode & 0o777, 0o600);
   const printed = [
-    add.stdout, add.stderr,
-    cli(db, 'connector', 'list'), cli(db, 'connector', 'list', '--json'), cli(db, 'connector', 'show', 'sim'), cli(db, 'connector', 'show', 'sim', '--json'),
+    add.stdout,
+    add.stderr,
+    cli(db, 'connector', 'list'),
+    cli(db, 'connector', 'list', '--json'),
+    cli(db, 'connector', 'show', 'sim'),
+    cli(db, 'connector', 'show', 'sim', '--json'),
     cli(db, 'connector', 'set', 'sim', '--window', '20'),
   ];
   assert.match(printed[4]!, /^id\s+host\s+port/);
@@ -110,7 +114,9 @@ test('a database from before sealing: the gateway binds with the plain password 
   t.after(() => sim.stop());
   const db = join(tmp.dir, 'gw.db');
   const legacy = openDb(db, { create: true });
-  legacy.prepare("INSERT INTO connectors (id, host, port, system_id, password, created_at, updated_at) VALUES ('sim', '127.0.0.1', ?, 'gw', ?, 0, 0)").run(port, SECRET);
+  legacy
+    .prepare("INSERT INTO connectors (id, host, port, system_id, password, created_at, updated_at) VALUES ('sim', '127.0.0.1', ?, 'gw', ?, 0, 0)")
+    .run(port, SECRET);
   legacy.close();
   const KEY = 'a1'.repeat(32);
 
@@ -128,7 +134,10 @@ test('a database from before sealing: the gateway binds with the plain password 
     const down = await gw.waitLog((l) => l.msg === 'connector left down: its password cannot be opened');
     assert.equal(down.connector, 'sim');
     assert.equal(down.code, 'SECRET_UNREADABLE');
-    assert.match(String(down.err), /^connector sim: the password is sealed under key [0-9a-f]{8}, which is not among the keys found \(SMPPGW_SECRET_KEY: key [0-9a-f]{8}; no previous keys/);
+    assert.match(
+      String(down.err),
+      /^connector sim: the password is sealed under key [0-9a-f]{8}, which is not among the keys found \(SMPPGW_SECRET_KEY: key [0-9a-f]{8}; no previous keys/,
+    );
     const status = (await gw.status()) as { ready: boolean; connectors: Record<string, unknown>; connectorsUnreadable?: string[] };
     assert.equal(status.ready, true);
     assert.deepEqual(status.connectors, {});
@@ -143,7 +152,10 @@ test('a database from before sealing: the gateway binds with the plain password 
     assert.match(run(db, wrong, 'connector', 'list').stdout, /^id .*\nsim /);
     const rekey = run(db, wrong, 'connector', 'rekey');
     assert.notEqual(rekey.status, 0);
-    assert.match(rekey.stderr, /^smppgw: connector sim: the password is sealed under key [0-9a-f]{8}, which is not among the keys found \(SMPPGW_SECRET_KEY: key [0-9a-f]{8}; .*\)\n$/);
+    assert.match(
+      rekey.stderr,
+      /^smppgw: connector sim: the password is sealed under key [0-9a-f]{8}, which is not among the keys found \(SMPPGW_SECRET_KEY: key [0-9a-f]{8}; .*\)\n$/,
+    );
   } finally {
     assert.equal(await gw.stop(), 0);
   }

@@ -22,8 +22,8 @@ async function carrier(t: { after(fn: () => unknown): void }, neverAnswer: boole
   return sim;
 }
 
-
-const states = (db: string) => readDb(db, (d) => d.prepare('SELECT state, smsc_id_raw AS raw FROM messages ORDER BY id').all() as Array<{ state: number; raw: string | null }>);
+const states = (db: string) =>
+  readDb(db, (d) => d.prepare('SELECT state, smsc_id_raw AS raw FROM messages ORDER BY id').all() as Array<{ state: number; raw: string | null }>);
 const metric = async (gw: GatewayProcess, series: string) => {
   const text = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -90,7 +90,10 @@ test('--on-timeout wait: a message is never sent twice; without a late answer it
   const { submit } = await receiptEsme(t, gw);
   for (let i = 0; i < 4; i++) await submit(`w${i}`);
   await waitFor(() => states(db).every((m) => m.state === 1), 'all kept as sent', 15_000);
-  assert.ok(states(db).every((m) => m.raw === null), 'without a carrier id');
+  assert.ok(
+    states(db).every((m) => m.raw === null),
+    'without a carrier id',
+  );
   assert.equal(silent.summary().submits, 4, 'each sent once');
   assert.equal(await metric(gw, 'smppgw_carrier_resends_total{connector="silent"}'), 0);
   assert.equal(await metric(gw, 'smppgw_carrier_timeout_rebinds_total{connector="silent"}'), 0);

@@ -26,12 +26,18 @@ test('a system-originated MT reaches the carrier, its receipt is recorded, and n
   cli(db, 'account', 'add', 'owner', '--password', 'pw', '--tps', '1');
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');
-  const config = loadConfig({ env: {}, overrides: { store: { path: db, synchronous: 'normal' }, smpp: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } } });
+  const config = loadConfig({
+    env: {},
+    overrides: { store: { path: db, synchronous: 'normal' }, smpp: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } },
+  });
   const gw = new Gateway(config, silentLogger);
   const addresses = await gw.start();
   const heard: Pdu[] = [];
   const receiver = new SmppClient({
-    host: '127.0.0.1', port: addresses.smpp.port, bind: { command: 'bind_receiver', system_id: 'owner', password: 'pw' }, session: { enquireLinkMs: 0 },
+    host: '127.0.0.1',
+    port: addresses.smpp.port,
+    bind: { command: 'bind_receiver', system_id: 'owner', password: 'pw' },
+    session: { enquireLinkMs: 0 },
     handlers: { request: (pdu: Pdu) => void heard.push(pdu) },
   });
   t.after(async () => {
@@ -48,19 +54,31 @@ test('a system-originated MT reaches the carrier, its receipt is recorded, and n
   t.after(() => read.close());
   const owner = new AccountStore(read).get('owner')!;
   const request = {
-    accountId: owner.id, origin: 'system' as const,
-    source: { addr: '12345', ton: 3, npi: 0 }, destination: { addr: '447700900123', ton: 1, npi: 1 },
-    body: Buffer.from('You are unsubscribed. Reply START to opt in.'), dataCoding: 0, esmClass: 0, registeredDelivery: 1,
+    accountId: owner.id,
+    origin: 'system' as const,
+    source: { addr: '12345', ton: 3, npi: 0 },
+    destination: { addr: '447700900123', ton: 1, npi: 1 },
+    body: Buffer.from('You are unsubscribed. Reply START to opt in.'),
+    dataCoding: 0,
+    esmClass: 0,
+    registeredDelivery: 1,
   };
   // The account's rate is 1/s; a system message is counted against it but never refused (unit-tested with a manual clock).
   const ids = await Promise.all([gw.intake.submit(request), gw.intake.submit({ ...request, destination: { ...request.destination, addr: '447700900124' } })]);
   await sim.until(() => submits.length === 2, 10_000, 'both at the carrier');
-  assert.ok(submits.every((s) => s.key.endsWith('You are unsubscribed. Reply START to opt in.')), JSON.stringify(submits.map((s) => s.key)));
+  assert.ok(
+    submits.every((s) => s.key.endsWith('You are unsubscribed. Reply START to opt in.')),
+    JSON.stringify(submits.map((s) => s.key)),
+  );
   const row = read.prepare('SELECT state, origin, account_id, connector, smsc_id FROM messages WHERE id = ?');
   for (let i = 0; i < 200 && ids.some((id) => (row.get(id) as { state: number }).state !== 2); i++) await new Promise((r) => setTimeout(r, 25));
-  for (const id of ids) assert.deepEqual({ ...(row.get(id) as object), smsc_id: typeof (row.get(id) as { smsc_id: unknown }).smsc_id }, { state: 2, origin: 'system', account_id: owner.id, connector: 'sim', smsc_id: 'string' });
+  for (const id of ids)
+    assert.deepEqual(
+      { ...(row.get(id) as object), smsc_id: typeof (row.get(id) as { smsc_id: unknown }).smsc_id },
+      { state: 2, origin: 'system', account_id: owner.id, connector: 'sim', smsc_id: 'string' },
+    );
   assert.equal(read.prepare('SELECT COUNT(*) FROM outbox').pluck().get(), 0, 'no receipt in any outbox');
-  assert.ok(sim.summary().receiptsAcked >= 2, 'the carrier\'s receipts were taken');
+  assert.ok(sim.summary().receiptsAcked >= 2, "the carrier's receipts were taken");
   await new Promise((r) => setTimeout(r, 200));
-  assert.deepEqual(heard, [], 'the account\'s receiver heard nothing');
+  assert.deepEqual(heard, [], "the account's receiver heard nothing");
 });

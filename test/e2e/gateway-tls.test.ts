@@ -113,10 +113,9 @@ async function sendMt(session: Session, n: number, tag: string): Promise<{ ids: 
 async function assertReceipts(e: ReturnType<typeof esme>, ids: string[]): Promise<void> {
   await waitFor(() => e.receipts.length >= ids.length, `${ids.length} receipts (have ${e.receipts.length})`, 20_000);
   assert.equal(e.receipts.length, ids.length, 'no receipt twice');
-  assert.deepEqual([...e.receipts].sort(), [...ids].sort(), "every receipt carries an id the gateway gave, one each");
+  assert.deepEqual([...e.receipts].sort(), [...ids].sort(), 'every receipt carries an id the gateway gave, one each');
   assert.deepEqual(e.stats, { DELIVRD: ids.length });
 }
-
 
 describe('gateway over TLS: ESMEs on the TLS listener, the connector to a TLS SMSC', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -302,7 +301,11 @@ test('connector: a carrier that asks for a client certificate gets smsc.tlsCert;
 
   gw = await startGateway(db, [], gatewayEnv(files, { smscCa: files.ca }));
   const g = gw;
-  await waitFor(() => g.logs.filter((l) => l.connector === 'sim' && l.msg === 'connection lost; reconnecting').length >= 2, 'refused without a client certificate', 10_000);
+  await waitFor(
+    () => g.logs.filter((l) => l.connector === 'sim' && l.msg === 'connection lost; reconnecting').length >= 2,
+    'refused without a client certificate',
+    10_000,
+  );
   assert.equal(gw.logs.filter((l) => l.connector === 'sim' && l.msg === 'bound').length, 0);
   assert.equal(await gw.stop(), 0);
 

@@ -22,7 +22,19 @@ const KNOWN_BUGS: Partial<Record<CheckId, string>> = {};
 
 /** Every check a full run reports; 'setup' appears only when the run stopped early. */
 const EXPECTED: CheckId[] = [
-  'gateway-connector', 'mo-queued', 'kannel-online', 'sendsms', 'sim-mt', 'dlr-delivered', 'dlr-text', 'dlr-ids', 'dlr-ack', 'sim-receipts', 'mo', 'mo-after-bind-resp', 'shutdown',
+  'gateway-connector',
+  'mo-queued',
+  'kannel-online',
+  'sendsms',
+  'sim-mt',
+  'dlr-delivered',
+  'dlr-text',
+  'dlr-ids',
+  'dlr-ack',
+  'sim-receipts',
+  'mo',
+  'mo-after-bind-resp',
+  'shutdown',
 ];
 
 function inCi(): boolean {
@@ -75,47 +87,64 @@ if (missing !== undefined) {
   } else {
     test('interop with Kannel', { skip: missing }, () => {});
   }
-} else describe('interop with Kannel (bearerbox binds to smppgw as its SMSC)', { timeout: 80_000 }, () => {
-  let run: ScriptRun;
-  /** What to print when a check fails: the first failure and the script's stderr (log tails). */
-  const context = () => `first failure: ${run.result?.error ?? '(none)'}\n--- script stderr (tail) ---\n${run.stderr.slice(-12_000)}`;
+} else
+  describe('interop with Kannel (bearerbox binds to smppgw as its SMSC)', { timeout: 80_000 }, () => {
+    let run: ScriptRun;
+    /** What to print when a check fails: the first failure and the script's stderr (log tails). */
+    const context = () => `first failure: ${run.result?.error ?? '(none)'}\n--- script stderr (tail) ---\n${run.stderr.slice(-12_000)}`;
 
-  before(async () => {
-    run = await runScript();
-  }, { timeout: KILL_AFTER_MS + 15_000 });
+    before(
+      async () => {
+        run = await runScript();
+      },
+      { timeout: KILL_AFTER_MS + 15_000 },
+    );
 
-  after(() => {
-    if (run) process.stderr.write(`kannel interop: ${run.ms} ms, exit ${run.code ?? run.signal}, ${run.result?.checks.filter((c) => c.ok).length ?? 0}/${run.result?.checks.length ?? 0} checks ok\n`);
-  });
-
-  test('the script ran to the end and printed its JSON summary', () => {
-    assert.ok(run.result, `no JSON summary on stdout (exit ${run.code ?? run.signal})\n--- stdout ---\n${run.stdout.slice(-4_000)}\n--- stderr ---\n${run.stderr.slice(-12_000)}`);
-    assert.equal(run.result.kannelVersion, '1.4.5', 'Kannel 1.4.5 (Debian) expected');
-    const setup = run.result.checks.find((c) => c.id === 'setup');
-    assert.equal(setup, undefined, `the run stopped early: ${JSON.stringify(setup)}\n${context()}`);
-    assert.ok(run.ms < 60_000, `took ${run.ms} ms`);
-  });
-
-  for (const id of EXPECTED) {
-    const todo = KNOWN_BUGS[id];
-    test(`check ${id}`, todo ? { todo } : {}, () => {
-      assert.ok(run.result, 'no summary (see the first test)');
-      const c = run.result.checks.find((x) => x.id === id);
-      assert.ok(c, `check ${id} was not reached\n${context()}`);
-      // A known bug's failure is expected: its detail is enough (the log tails would only be noise).
-      assert.ok(c.ok, `${c.name}: ${JSON.stringify(c.detail, null, 2)}${todo ? '' : `\n${context()}`}`);
+    after(() => {
+      if (run)
+        process.stderr.write(
+          `kannel interop: ${run.ms} ms, exit ${run.code ?? run.signal}, ${run.result?.checks.filter((c) => c.ok).length ?? 0}/${run.result?.checks.length ?? 0} checks ok\n`,
+        );
     });
-  }
 
-  test('exit status matches the summary (0 only when every check passed)', () => {
-    assert.ok(run.result, 'no summary (see the first test)');
-    assert.equal(run.result.ok, run.result.checks.every((c) => c.ok));
-    assert.equal(run.code, run.result.ok ? 0 : 1, `exit ${run.code ?? run.signal}`);
-  });
+    test('the script ran to the end and printed its JSON summary', () => {
+      assert.ok(
+        run.result,
+        `no JSON summary on stdout (exit ${run.code ?? run.signal})\n--- stdout ---\n${run.stdout.slice(-4_000)}\n--- stderr ---\n${run.stderr.slice(-12_000)}`,
+      );
+      assert.equal(run.result.kannelVersion, '1.4.5', 'Kannel 1.4.5 (Debian) expected');
+      const setup = run.result.checks.find((c) => c.id === 'setup');
+      assert.equal(setup, undefined, `the run stopped early: ${JSON.stringify(setup)}\n${context()}`);
+      assert.ok(run.ms < 60_000, `took ${run.ms} ms`);
+    });
 
-  test('every check other than known smppgw bugs passed', () => {
-    assert.ok(run.result, 'no summary (see the first test)');
-    const failed = run.result.checks.filter((c) => !c.ok && KNOWN_BUGS[c.id] === undefined);
-    assert.deepEqual(failed.map((c) => c.id), [], `${JSON.stringify(failed, null, 2)}\n${context()}`);
+    for (const id of EXPECTED) {
+      const todo = KNOWN_BUGS[id];
+      test(`check ${id}`, todo ? { todo } : {}, () => {
+        assert.ok(run.result, 'no summary (see the first test)');
+        const c = run.result.checks.find((x) => x.id === id);
+        assert.ok(c, `check ${id} was not reached\n${context()}`);
+        // A known bug's failure is expected: its detail is enough (the log tails would only be noise).
+        assert.ok(c.ok, `${c.name}: ${JSON.stringify(c.detail, null, 2)}${todo ? '' : `\n${context()}`}`);
+      });
+    }
+
+    test('exit status matches the summary (0 only when every check passed)', () => {
+      assert.ok(run.result, 'no summary (see the first test)');
+      assert.equal(
+        run.result.ok,
+        run.result.checks.every((c) => c.ok),
+      );
+      assert.equal(run.code, run.result.ok ? 0 : 1, `exit ${run.code ?? run.signal}`);
+    });
+
+    test('every check other than known smppgw bugs passed', () => {
+      assert.ok(run.result, 'no summary (see the first test)');
+      const failed = run.result.checks.filter((c) => !c.ok && KNOWN_BUGS[c.id] === undefined);
+      assert.deepEqual(
+        failed.map((c) => c.id),
+        [],
+        `${JSON.stringify(failed, null, 2)}\n${context()}`,
+      );
+    });
   });
-});

@@ -74,7 +74,7 @@ function recvOf(lines: Line[], cmd: string, seq: number): PerlPdu {
 }
 
 const hex = (b: Uint8Array | string) => (typeof b === 'string' ? Buffer.from(b, 'latin1') : Buffer.from(b)).toString('hex');
-const cstr = (s: string) => hex(s + '\0');
+const cstr = (s: string) => hex(`${s}\0`);
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -150,32 +150,62 @@ const PASSWORD = 'pw-1234';
 /** The submit_sm that netsmpp-client.pl sends in trx mode (its @submits), as we must decode them. */
 const PERL_SUBMITS: Array<SmFields | { rejected: number }> = [
   {
-    source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900001',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900002',
-    registered_delivery: 0x01, short_message: Buffer.from('Hello from Net::SMPP'),
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '447700900001',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900002',
+    registered_delivery: 0x01,
+    short_message: Buffer.from('Hello from Net::SMPP'),
   },
   {
-    service_type: 'CMT', source_addr_ton: 5, source_addr_npi: 0, source_addr: 'Interop',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900003',
-    data_coding: 0x03, short_message: Buffer.from('Caf\xe9 \xa3', 'latin1'),
+    service_type: 'CMT',
+    source_addr_ton: 5,
+    source_addr_npi: 0,
+    source_addr: 'Interop',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900003',
+    data_coding: 0x03,
+    short_message: Buffer.from('Caf\xe9 \xa3', 'latin1'),
     tlvs: [tlv(0x0204, [0xbe, 0xef]), tlv(0x020b, [0x0b, 0x84]), tlv(0x1501, [0x00, 0x01, 0x11, 0x70])],
   },
   {
-    source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900001',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900004',
-    esm_class: 0x40, protocol_id: 0x7f, priority_flag: 3, validity_period: '000001000000000R',
-    registered_delivery: 0x11, data_coding: 0xf6,
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '447700900001',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900004',
+    esm_class: 0x40,
+    protocol_id: 0x7f,
+    priority_flag: 3,
+    validity_period: '000001000000000R',
+    registered_delivery: 0x11,
+    data_coding: 0xf6,
     short_message: Buffer.from([0x06, 0x05, 0x04, 0x0b, 0x84, 0x23, 0xf0, 0x00, 0x01, 0x80, 0xfe, 0xff, 0x00, 0x7f, 0x00]),
   },
   {
-    source_addr_ton: 2, source_addr_npi: 8, source_addr: '7700900001',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900005',
-    data_coding: 0x08, short_message: Buffer.from([0x00, 0x48, 0x00, 0x69, 0x00, 0x20, 0xd8, 0x3d, 0xde, 0x00]),
+    source_addr_ton: 2,
+    source_addr_npi: 8,
+    source_addr: '7700900001',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900005',
+    data_coding: 0x08,
+    short_message: Buffer.from([0x00, 0x48, 0x00, 0x69, 0x00, 0x20, 0xd8, 0x3d, 0xde, 0x00]),
   },
   {
-    source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900001',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900006',
-    data_coding: 0x04, short_message: Buffer.alloc(0), tlvs: [tlv(0x0424, 'payload\x00\xff\x01')],
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '447700900001',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900006',
+    data_coding: 0x04,
+    short_message: Buffer.alloc(0),
+    tlvs: [tlv(0x0424, 'payload\x00\xff\x01')],
   },
   // user_message_reference => 7 by numeric tag: Net::SMPP sends length 1; the codec refuses it.
   { rejected: ESME_RINVTLVLEN },
@@ -186,17 +216,27 @@ function ourDeliveries(receiptFor: string): Array<Omit<PduInput<'deliver_sm'>, '
   return [
     {
       command: 'deliver_sm',
-      source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900002',
-      dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900001',
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: '447700900002',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      destination_addr: '447700900001',
       esm_class: 0x04,
       short_message: Buffer.from(`id:${receiptFor} sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD err:000 text:Hello`),
       tlvs: [tlv(0x001e, `${receiptFor}\0`), tlv(0x0427, [0x02])],
     },
     {
       command: 'deliver_sm',
-      source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900009',
-      dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: '60000',
-      esm_class: 0x40, priority_flag: 1, data_coding: 0x04,
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: '447700900009',
+      dest_addr_ton: 0,
+      dest_addr_npi: 0,
+      destination_addr: '60000',
+      esm_class: 0x40,
+      priority_flag: 1,
+      data_coding: 0x04,
       short_message: Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x02, 0x01, 0x00, 0xff, 0x80, 0x7f, 0x00]),
     },
   ];
@@ -235,9 +275,7 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
             // Once the answer is on its way, deliver to the transceiver: a receipt, then an MO.
             const receiptFor = pdu.message_id;
             setImmediate(() => {
-              delivered = Promise.all(
-                ourDeliveries(receiptFor).map(async (d) => ({ sent: d, resp: await session.request(d) })),
-              );
+              delivered = Promise.all(ourDeliveries(receiptFor).map(async (d) => ({ sent: d, resp: await session.request(d) })));
             });
             return { message_id: pdu.message_id, final_date: '', message_state: 2, error_code: 0 };
           }
@@ -275,18 +313,37 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
 
     // Net::SMPP numbers its requests 1, 2, 3, … and each got the response with its number.
     const sent = sents(lines);
-    assert.deepEqual(sent.map((s) => `${s.cmd}#${s.seq}`), [
-      'bind_transceiver#1', 'submit_sm#2', 'submit_sm#3', 'submit_sm#4', 'submit_sm#5', 'submit_sm#6', 'submit_sm#7',
-      'enquire_link#8', 'query_sm#9', 'unbind#10',
-    ]);
+    assert.deepEqual(
+      sent.map((s) => `${s.cmd}#${s.seq}`),
+      [
+        'bind_transceiver#1',
+        'submit_sm#2',
+        'submit_sm#3',
+        'submit_sm#4',
+        'submit_sm#5',
+        'submit_sm#6',
+        'submit_sm#7',
+        'enquire_link#8',
+        'query_sm#9',
+        'unbind#10',
+      ],
+    );
 
     // bind: decoded exactly as sent; answered OK with our system_id and nothing else in the body.
     assert.equal(binds.length, 1);
     const bind = binds[0]!;
     assert.deepEqual(view(bind.pdu), {
-      command: 'bind_transceiver', command_status: 0, sequence_number: 1,
-      system_id: SYSTEM_ID, password: PASSWORD, system_type: 'interop',
-      interface_version: 0x34, addr_ton: 1, addr_npi: 1, address_range: '', tlvs: undefined,
+      command: 'bind_transceiver',
+      command_status: 0,
+      sequence_number: 1,
+      system_id: SYSTEM_ID,
+      password: PASSWORD,
+      system_type: 'interop',
+      interface_version: 0x34,
+      addr_ton: 1,
+      addr_npi: 1,
+      address_range: '',
+      tlvs: undefined,
     });
     const bindResp = recvOf(lines, 'bind_transceiver_resp', 1);
     assert.equal(bindResp.status, 0);
@@ -310,11 +367,19 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
       const got = submits[next++]!;
       assert.equal(got.session, session);
       const { short_message, tlvs, ...fields } = exp;
-      assert.deepEqual(view(got.pdu), {
-        command: 'submit_sm', command_status: 0, sequence_number: seq,
-        ...SM_DEFAULTS, ...fields, short_message: short_message.toString('hex'),
-        tlvs: tlvs?.map((t) => ({ tag: t.tag, value: t.value.toString('hex') })),
-      }, `submit #${seq} as we decoded it`);
+      assert.deepEqual(
+        view(got.pdu),
+        {
+          command: 'submit_sm',
+          command_status: 0,
+          sequence_number: seq,
+          ...SM_DEFAULTS,
+          ...fields,
+          short_message: short_message.toString('hex'),
+          tlvs: tlvs?.map((t) => ({ tag: t.tag, value: t.value.toString('hex') })),
+        },
+        `submit #${seq} as we decoded it`,
+      );
       const id = issued.get(seq);
       assert.ok(id);
       assert.equal(resp.status, 0, `submit #${seq}: status`);
@@ -332,13 +397,19 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
     assert.ok(query);
     const firstId = issued.get(2)!;
     assert.deepEqual(view(query.pdu), {
-      command: 'query_sm', command_status: 0, sequence_number: 9,
-      message_id: firstId, source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900001', tlvs: undefined,
+      command: 'query_sm',
+      command_status: 0,
+      sequence_number: 9,
+      message_id: firstId,
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: '447700900001',
+      tlvs: undefined,
     });
     const qr = recvOf(lines, 'query_sm_resp', 9);
     assert.equal(qr.status, 0);
     assert.deepEqual(qr.fields, { message_id: firstId, final_date: '', message_state: 2, error_code: 0 });
-    assert.equal(qr.body, cstr(firstId) + '00' + '02' + '00');
+    assert.equal(qr.body, `${cstr(firstId)}000200`);
 
     // deliver_sm from us: Net::SMPP decoded every field and answered deliver_sm_resp (message_id '').
     assert.ok(delivered, 'our server sent deliver_sm');
@@ -371,9 +442,17 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
     const { lines } = await client('tx').success();
     assert.equal(binds.length, 1);
     assert.deepEqual(view(binds[0]!.pdu), {
-      command: 'bind_transmitter', command_status: 0, sequence_number: 1,
-      system_id: SYSTEM_ID, password: PASSWORD, system_type: '',
-      interface_version: 0x34, addr_ton: 0, addr_npi: 0, address_range: '', tlvs: undefined,
+      command: 'bind_transmitter',
+      command_status: 0,
+      sequence_number: 1,
+      system_id: SYSTEM_ID,
+      password: PASSWORD,
+      system_type: '',
+      interface_version: 0x34,
+      addr_ton: 0,
+      addr_npi: 0,
+      address_range: '',
+      tlvs: undefined,
     });
     const br = recvOf(lines, 'bind_transmitter_resp', 1);
     assert.equal(br.status, 0);
@@ -381,9 +460,15 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
 
     assert.equal(requests.length, 1);
     assert.deepEqual(view(requests[0]!.pdu), {
-      command: 'submit_sm', command_status: 0, sequence_number: 2, ...SM_DEFAULTS,
-      dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900099',
-      short_message: hex('transmitter'), tlvs: undefined,
+      command: 'submit_sm',
+      command_status: 0,
+      sequence_number: 2,
+      ...SM_DEFAULTS,
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      destination_addr: '447700900099',
+      short_message: hex('transmitter'),
+      tlvs: undefined,
     });
     const sr = recvOf(lines, 'submit_sm_resp', 2);
     assert.equal(sr.status, 0);
@@ -398,9 +483,10 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
 
   test('wrong password: ESME_RINVPASWD as Net::SMPP sees it; unbound submit refused; rebind works', async () => {
     const { lines } = await client('badpass', 'wrong', PASSWORD).success();
-    assert.deepEqual(sents(lines).map((s) => `${s.cmd}#${s.seq}`), [
-      'enquire_link#1', 'bind_transceiver#2', 'submit_sm#3', 'bind_transceiver#4', 'unbind#5',
-    ]);
+    assert.deepEqual(
+      sents(lines).map((s) => `${s.cmd}#${s.seq}`),
+      ['enquire_link#1', 'bind_transceiver#2', 'submit_sm#3', 'bind_transceiver#4', 'unbind#5'],
+    );
     // enquire_link before any bind is answered.
     assert.equal(recvOf(lines, 'enquire_link_resp', 1).status, 0);
     // The refusal: status 0x0E, and (our style) no body; Net::SMPP decodes system_id as ''.
@@ -408,7 +494,13 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
     assert.equal(refused.status, ESME_RINVPASWD);
     assert.equal(refused.body, '');
     assert.equal(refused.fields.system_id, '');
-    assert.deepEqual(binds.map((b) => [b.pdu.password, b.status]), [['wrong', ESME_RINVPASWD], [PASSWORD, 0]]);
+    assert.deepEqual(
+      binds.map((b) => [b.pdu.password, b.status]),
+      [
+        ['wrong', ESME_RINVPASWD],
+        [PASSWORD, 0],
+      ],
+    );
     // submit_sm while not bound: ESME_RINVBNDSTS, the handler never sees it.
     const unbound = recvOf(lines, 'submit_sm_resp', 3);
     assert.equal(unbound.status, ESME_RINVBNDSTS);
@@ -454,15 +546,23 @@ describe('interop: Net::SMPP ESME → our SmppServer', { skip }, () => {
 /** The deliver_sm netsmpp-server.pl sends after a transceiver bind (its @DELIVERIES). */
 const PERL_DELIVERIES: SmFields[] = [
   {
-    source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900002',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900001',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '447700900002',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900001',
     esm_class: 0x04,
     short_message: Buffer.from('id:perl-1 sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD err:000 text:Hello'),
     tlvs: [tlv(0x001e, 'perl-1\0'), tlv(0x0427, [0x02])],
   },
   {
-    source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900009',
-    destination_addr: '60000', priority_flag: 1, data_coding: 0x08,
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '447700900009',
+    destination_addr: '60000',
+    priority_flag: 1,
+    data_coding: 0x08,
     short_message: Buffer.from([0x00, 0x52, 0x00, 0x65, 0x00, 0x3a, 0x00, 0x20, 0x20, 0xac, 0x00, 0xe9, 0xd8, 0x3d, 0xde, 0x00]),
   },
 ];
@@ -470,23 +570,42 @@ const PERL_DELIVERIES: SmFields[] = [
 /** What our client submits to the Perl SMSC. */
 const OUR_SUBMITS: Array<SmFields & { expect: { status: number; message_id: string } }> = [
   {
-    source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900010',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900011',
-    registered_delivery: 1, short_message: Buffer.from('Hello from smppgw'),
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '447700900010',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900011',
+    registered_delivery: 1,
+    short_message: Buffer.from('Hello from smppgw'),
     expect: { status: 0, message_id: 'perl-1' },
   },
   {
-    service_type: 'CMT', source_addr_ton: 5, source_addr_npi: 0, source_addr: 'SmppGW',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900012',
-    data_coding: 0x03, short_message: Buffer.from('Gr\xfc\xdfe \xa3', 'latin1'),
+    service_type: 'CMT',
+    source_addr_ton: 5,
+    source_addr_npi: 0,
+    source_addr: 'SmppGW',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900012',
+    data_coding: 0x03,
+    short_message: Buffer.from('Gr\xfc\xdfe \xa3', 'latin1'),
     tlvs: [tlv(0x0204, [0x01, 0x02]), tlv(0x020b, [0x0b, 0x84])],
     expect: { status: 0, message_id: 'perl-2' },
   },
   {
-    source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900010',
-    dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900013',
-    esm_class: 0x40, protocol_id: 0x7f, priority_flag: 2, validity_period: '000001000000000R',
-    registered_delivery: 0x11, data_coding: 0xf6,
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '447700900010',
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: '447700900013',
+    esm_class: 0x40,
+    protocol_id: 0x7f,
+    priority_flag: 2,
+    validity_period: '000001000000000R',
+    registered_delivery: 0x11,
+    data_coding: 0xf6,
     short_message: Buffer.from([0x06, 0x05, 0x04, 0x0b, 0x84, 0x23, 0xf0, 0x00, 0xff, 0x80, 0x00, 0x01]),
     tlvs: [tlv(0x0424, [0x00, 0xff, 0x00])],
     expect: { status: 0, message_id: 'perl-3' },
@@ -546,7 +665,13 @@ describe('interop: our SmppClient → Net::SMPP SMSC', { skip }, () => {
     const bind = recvs(lines).find((l) => l.cmd === 'bind_transceiver');
     assert.ok(bind);
     assert.deepEqual(bind.fields, {
-      system_id: 'smppgw', password: 'wrong', system_type: '', interface_version: 0x34, addr_ton: 0, addr_npi: 0, address_range: '',
+      system_id: 'smppgw',
+      password: 'wrong',
+      system_type: '',
+      interface_version: 0x34,
+      addr_ton: 0,
+      addr_npi: 0,
+      address_range: '',
     });
     assert.deepEqual(bind.tlvs, {});
     assert.ok(lines.some((l) => l.ev === 'answered' && l.cmd === 'bind_transceiver_resp' && l.status === ESME_RINVPASWD));
@@ -574,11 +699,14 @@ describe('interop: our SmppClient → Net::SMPP SMSC', { skip }, () => {
       'query_sm_resp',
     );
     // Net::SMPP's server side has no cancel_sm here: generic_nack ESME_RINVCMDID rejects the request.
-    await assert.rejects(within(session.request({ command: 'cancel_sm', message_id: 'perl-1', destination_addr: '447700900011' }), 5_000, 'cancel_sm'), (err: unknown) => {
-      assert.ok(err instanceof SmppError);
-      assert.equal(err.status, ESME_RINVCMDID);
-      return true;
-    });
+    await assert.rejects(
+      within(session.request({ command: 'cancel_sm', message_id: 'perl-1', destination_addr: '447700900011' }), 5_000, 'cancel_sm'),
+      (err: unknown) => {
+        assert.ok(err instanceof SmppError);
+        assert.equal(err.status, ESME_RINVCMDID);
+        return true;
+      },
+    );
     // The Perl SMSC's two deliver_sm and its enquire_link, answered by us.
     await run.waitFor((l) => l.ev === 'recv' && l.cmd === 'deliver_sm_resp' && l.seq === 2, 'deliver_sm_resp #2');
     await run.waitFor((l) => l.ev === 'recv' && l.cmd === 'enquire_link_resp', 'enquire_link_resp');
@@ -588,7 +716,13 @@ describe('interop: our SmppClient → Net::SMPP SMSC', { skip }, () => {
     // bind as Net::SMPP decoded it.
     const bind = recvOf(lines, 'bind_transceiver', 1);
     assert.deepEqual(bind.fields, {
-      system_id: 'smppgw', password: 'secret', system_type: '', interface_version: 0x34, addr_ton: 0, addr_npi: 0, address_range: '',
+      system_id: 'smppgw',
+      password: 'secret',
+      system_type: '',
+      interface_version: 0x34,
+      addr_ton: 0,
+      addr_npi: 0,
+      address_range: '',
     });
     assert.deepEqual(bind.tlvs, {});
 
@@ -609,10 +743,22 @@ describe('interop: our SmppClient → Net::SMPP SMSC', { skip }, () => {
     assert.equal(recvOf(lines, 'enquire_link', el.sequence_number).body, '');
     assert.deepEqual(
       { ...qr },
-      { command: 'query_sm_resp', command_status: 0, sequence_number: qr.sequence_number, message_id: 'perl-1', final_date: '', message_state: 2, error_code: 0, tlvs: undefined },
+      {
+        command: 'query_sm_resp',
+        command_status: 0,
+        sequence_number: qr.sequence_number,
+        message_id: 'perl-1',
+        final_date: '',
+        message_state: 2,
+        error_code: 0,
+        tlvs: undefined,
+      },
     );
     assert.deepEqual(recvOf(lines, 'query_sm', qr.sequence_number).fields, {
-      message_id: 'perl-1', source_addr_ton: 1, source_addr_npi: 1, source_addr: '447700900010',
+      message_id: 'perl-1',
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: '447700900010',
     });
     assert.ok(recvs(lines).some((l) => l.cmd === 'cancel_sm'));
 
@@ -620,7 +766,11 @@ describe('interop: our SmppClient → Net::SMPP SMSC', { skip }, () => {
     assert.deepEqual(
       got.map((p) => view(p)),
       PERL_DELIVERIES.map(({ short_message, tlvs, ...f }, i) => ({
-        command: 'deliver_sm', command_status: 0, sequence_number: i + 1, ...SM_DEFAULTS, ...f,
+        command: 'deliver_sm',
+        command_status: 0,
+        sequence_number: i + 1,
+        ...SM_DEFAULTS,
+        ...f,
         short_message: short_message.toString('hex'),
         tlvs: tlvs?.map((t) => ({ tag: t.tag, value: t.value.toString('hex') })),
       })),
@@ -640,20 +790,19 @@ describe('interop: our SmppClient → Net::SMPP SMSC', { skip }, () => {
     assert.equal(client.session, undefined);
   });
 
-  test(
-    'deliver_sm sent right after bind_transceiver_resp, back to back, reaches the handler',
-    async () => {
-      const { run, port } = await perlServer('conns=1', 'deliver_delay_ms=0');
-      const got: Pdu[] = [];
-      const client = newClient(port, got);
-      client.start();
-      await within(client.whenBound(), 5_000, 'bind');
-      await run.waitFor((l) => l.ev === 'recv' && l.cmd === 'enquire_link_resp', 'enquire_link_resp');
-      await within(client.close(3_000), 5_000, 'client close');
-      const { lines } = await run.success();
-      const statuses = recvs(lines).filter((l) => l.cmd === 'deliver_sm_resp').map((l) => l.status);
-      assert.deepEqual(statuses, [0, 0], 'deliver_sm_resp statuses');
-      assert.equal(got.length, 2);
-    },
-  );
+  test('deliver_sm sent right after bind_transceiver_resp, back to back, reaches the handler', async () => {
+    const { run, port } = await perlServer('conns=1', 'deliver_delay_ms=0');
+    const got: Pdu[] = [];
+    const client = newClient(port, got);
+    client.start();
+    await within(client.whenBound(), 5_000, 'bind');
+    await run.waitFor((l) => l.ev === 'recv' && l.cmd === 'enquire_link_resp', 'enquire_link_resp');
+    await within(client.close(3_000), 5_000, 'client close');
+    const { lines } = await run.success();
+    const statuses = recvs(lines)
+      .filter((l) => l.cmd === 'deliver_sm_resp')
+      .map((l) => l.status);
+    assert.deepEqual(statuses, [0, 0], 'deliver_sm_resp statuses');
+    assert.equal(got.length, 2);
+  });
 });

@@ -67,17 +67,25 @@ test('log output past its size limit: /healthz answers, submits are acknowledged
   cli(db, 'connector', 'add', 'sim', '--host', '127.0.0.1', '--port', String(sim.port), '--system-id', 'gw', '--password', 'pw');
   cli(db, 'route', 'add', 'mt', '--connector', 'sim');
   // stdout appended (O_APPEND) to the file, as `>> file` under a service manager would.
-  const child = spawn('sh', ['-c', `ulimit -f ${blocks} && exec "$0" "$@" >> "${logFile}"`, process.execPath, CLI, 'start', '--db', db, '--port', '0', '--http-port', '0'], {
-    env: { ...process.env, SMPPGW_SMPP__HOST: '127.0.0.1', SMPPGW_HTTP__HOST: '127.0.0.1', SMPPGW_STORE__SYNCHRONOUS: 'normal', SMPPGW_LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    'sh',
+    ['-c', `ulimit -f ${blocks} && exec "$0" "$@" >> "${logFile}"`, process.execPath, CLI, 'start', '--db', db, '--port', '0', '--http-port', '0'],
+    {
+      env: { ...process.env, SMPPGW_SMPP__HOST: '127.0.0.1', SMPPGW_HTTP__HOST: '127.0.0.1', SMPPGW_STORE__SYNCHRONOUS: 'normal', SMPPGW_LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let submitter: Submitter | undefined;
   try {
     let ready: Record<string, unknown> | undefined;
-    await waitFor(() => (ready = existsSync(logFile) ? logLines(logFile).find((l) => l.msg === 'smppgw ready') : undefined) !== undefined, `gateway ready (stderr: ${stderr})`, 15_000);
+    await waitFor(
+      () => (ready = existsSync(logFile) ? logLines(logFile).find((l) => l.msg === 'smppgw ready') : undefined) !== undefined,
+      `gateway ready (stderr: ${stderr})`,
+      15_000,
+    );
     const httpPort = ready!.http as number;
     const smppPort = ready!.smpp as number;
     submitter = await Submitter.start(smppPort, 5);
@@ -99,7 +107,11 @@ test('log output past its size limit: /healthz answers, submits are acknowledged
     // Room again: the next writes succeed; the first line says what was dropped.
     truncateSync(logFile, 0);
     let recovered: Record<string, unknown> | undefined;
-    await waitFor(() => (recovered = logLines(logFile).find((l) => l.msg === 'log output works again; lines were dropped while it failed')) !== undefined, 'logging resumed', 15_000);
+    await waitFor(
+      () => (recovered = logLines(logFile).find((l) => l.msg === 'log output works again; lines were dropped while it failed')) !== undefined,
+      'logging resumed',
+      15_000,
+    );
     assert.equal(recovered!.error, 'EFBIG');
     assert.ok((recovered!.dropped as number) >= 40, `dropped: ${String(recovered!.dropped)}`);
     const dropped = (await metric(httpPort, 'smppgw_log_dropped_total'))!;

@@ -84,10 +84,7 @@ function cstr(s: string): Buffer {
 }
 
 function expectPdu(pdu: Pdu, command: string, status: number, seq: number): void {
-  assert.deepEqual(
-    { command: pdu.command, status: statusName(pdu.command_status), seq: pdu.sequence_number },
-    { command, status: statusName(status), seq },
-  );
+  assert.deepEqual({ command: pdu.command, status: statusName(pdu.command_status), seq: pdu.sequence_number }, { command, status: statusName(status), seq });
 }
 
 /** The connection answers an enquire_link with this sequence number (it is in sync and usable). */
@@ -118,7 +115,10 @@ async function assertFramingLost(bytes: Buffer): Promise<void> {
   expectPdu(first as Pdu, 'generic_nack', ESME_RINVCMDLEN, 0);
   assert.equal(await peer.nextOrClose(), 'closed', 'nothing after the generic_nack but the close');
   assert.deepEqual(await peer.waitClosed(), { error: undefined, gotEnd: true }, 'closed with FIN, not reset');
-  assert.deepEqual(peer.received.map((p) => p.command), ['generic_nack']);
+  assert.deepEqual(
+    peer.received.map((p) => p.command),
+    ['generic_nack'],
+  );
 }
 
 const ENQUIRE_LINK = commandId('enquire_link');
@@ -209,7 +209,10 @@ test('body shorter than command_length: the following PDUs are swallowed into it
   expectPdu(await peer.next(), 'submit_sm_resp', ESME_RINVTLVLEN, 90);
   // Exactly the claimed bytes were consumed, so the next PDU starts where a PDU starts.
   await assertUsable(peer, 103);
-  assert.deepEqual(peer.received.map((p) => `${p.command}#${p.sequence_number}`), ['bind_transceiver_resp#1', 'submit_sm_resp#90', 'enquire_link_resp#103']);
+  assert.deepEqual(
+    peer.received.map((p) => `${p.command}#${p.sequence_number}`),
+    ['bind_transceiver_resp#1', 'submit_sm_resp#90', 'enquire_link_resp#103'],
+  );
 });
 
 test('body longer than its fields (1..3 bytes left over): submit_sm_resp ESME_RINVTLVSTREAM', async () => {
@@ -224,7 +227,7 @@ test('body longer than its fields (1..3 bytes left over): submit_sm_resp ESME_RI
 
 // ---- bad fields ----------------------------------------------------------------------------------
 
-test('cstring with no NUL: cut by the end of the PDU is ESME_RINVCMDLEN; no NUL within the maximum is the field\'s status', async () => {
+test("cstring with no NUL: cut by the end of the PDU is ESME_RINVCMDLEN; no NUL within the maximum is the field's status", async () => {
   const peer = await connect();
   const BIND = commandId('bind_transceiver');
   // system_id "test" and then the PDU ends: the body is cut short.
@@ -296,10 +299,7 @@ test('bind with a wrong password: ESME_RINVPASWD; the session may bind again', a
 // (src/smpp/session.ts, the 'end' listener); this test turns green once it is fixed.
 test('requests followed by a half-close (FIN) are all answered, a slow handler included', async () => {
   const peer = await bound();
-  await peer.send(Buffer.concat([
-    encode({ command: 'data_sm', sequence_number: 20, destination_addr: 'SLOW1' }),
-    encode({ ...SUBMIT, sequence_number: 21 }),
-  ]));
+  await peer.send(Buffer.concat([encode({ command: 'data_sm', sequence_number: 20, destination_addr: 'SLOW1' }), encode({ ...SUBMIT, sequence_number: 21 })]));
   peer.end();
   const got: string[] = [];
   for (let i = 0; i < 3; i++) {

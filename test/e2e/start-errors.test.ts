@@ -10,7 +10,8 @@ import { CLI, cli, tempDir } from '../helpers/gateway-process.js';
 
 function start(db: string, env: NodeJS.ProcessEnv, args: string[] = []): { status: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, 'start', '--db', db, '--http-port', '0', ...args], {
-    encoding: 'utf8', timeout: 20_000,
+    encoding: 'utf8',
+    timeout: 20_000,
     env: { ...process.env, SMPPGW_SMPP__HOST: '127.0.0.1', SMPPGW_HTTP__HOST: '127.0.0.1', ...env },
   });
   return { status: r.status, stderr: r.stderr };
@@ -28,14 +29,38 @@ test('start refuses misspelt variables, bad log levels, empty paths, timers Node
   t.after(() => tmp.cleanup());
   const db = join(tmp.dir, 'gw.db');
   cli(db, 'init');
-  oneLine(start(db, { SMPPGW_SMPP_PORT: '2776' }, ['--port', '0']), 78, /^smppgw: config SMPPGW_SMPP_PORT: not a configuration variable \(did you mean SMPPGW_SMPP__PORT\?\)/);
+  oneLine(
+    start(db, { SMPPGW_SMPP_PORT: '2776' }, ['--port', '0']),
+    78,
+    /^smppgw: config SMPPGW_SMPP_PORT: not a configuration variable \(did you mean SMPPGW_SMPP__PORT\?\)/,
+  );
   oneLine(start(db, { SMPPGW_LOG_LEVEL: 'garbage' }, ['--port', '0']), 78, /^smppgw: config log\.level: environment SMPPGW_LOG_LEVEL: "garbage" is not one of/);
   oneLine(start('', {}, ['--port', '0']), 78, /^smppgw: config store\.path: --db: "" must not be empty$/);
-  const noDb = spawnSync(process.execPath, [CLI, 'start', '--port', '0', '--http-port', '0'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, SMPPGW_STORE__PATH: '' } });
+  const noDb = spawnSync(process.execPath, [CLI, 'start', '--port', '0', '--http-port', '0'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, SMPPGW_STORE__PATH: '' },
+  });
   oneLine({ status: noDb.status, stderr: noDb.stderr }, 78, /^smppgw: config store\.path: environment SMPPGW_STORE__PATH: "" must not be empty$/);
-  oneLine(start(db, { SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: '2147483648' }, ['--port', '0']), 78, /^smppgw: config smpp\.session\.bindTimeoutMs: environment SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: 2147483648 must be a whole number of ms 0\.\.2147483647/);
-  oneLine(start(db, { SMPPGW_SMPP__TLS__ENABLED: 'true', SMPPGW_SMPP__TLS__CERT: join(tmp.dir, 'missing.pem'), SMPPGW_SMPP__TLS__KEY: join(tmp.dir, 'missing.pem'), SMPPGW_SMPP__TLS__PORT: '0' }, ['--port', '0']), 78,
-    /^smppgw: config smpp\.tls\.cert: cannot read .*missing\.pem: no such file$/);
+  oneLine(
+    start(db, { SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: '2147483648' }, ['--port', '0']),
+    78,
+    /^smppgw: config smpp\.session\.bindTimeoutMs: environment SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: 2147483648 must be a whole number of ms 0\.\.2147483647/,
+  );
+  oneLine(
+    start(
+      db,
+      {
+        SMPPGW_SMPP__TLS__ENABLED: 'true',
+        SMPPGW_SMPP__TLS__CERT: join(tmp.dir, 'missing.pem'),
+        SMPPGW_SMPP__TLS__KEY: join(tmp.dir, 'missing.pem'),
+        SMPPGW_SMPP__TLS__PORT: '0',
+      },
+      ['--port', '0'],
+    ),
+    78,
+    /^smppgw: config smpp\.tls\.cert: cannot read .*missing\.pem: no such file$/,
+  );
   const notDb = join(tmp.dir, 'notes.txt');
   writeFileSync(notDb, 'not a database\n'.repeat(100));
   oneLine(start(notDb, {}, ['--port', '0']), 65, /notes\.txt is not an SQLite database/);

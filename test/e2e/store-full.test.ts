@@ -85,7 +85,11 @@ test('disk full under load: 0x14 not 0x08, readyz 503 until a commit succeeds, c
     assert.ok(fullLines.length >= 1 && fullLines.length <= 3, `one error line per 10 s, not one per refusal: ${fullLines.length}`);
     const errorLines = gw.logs.filter((l) => (l.level as number) >= 50);
     assert.ok(errorLines.length <= 5, `a handful of error lines for ${submitter.status(ESME_RMSGQFUL)} refusals: ${JSON.stringify(errorLines.slice(0, 10))}`);
-    assert.deepEqual(gw.logs.filter((l) => /\n\s+at /.test(String(l.err ?? ''))), [], 'no stack traces logged');
+    assert.deepEqual(
+      gw.logs.filter((l) => /\n\s+at /.test(String(l.err ?? ''))),
+      [],
+      'no stack traces logged',
+    );
 
     // Room again: the next commit succeeds, it is ready and accepts again.
     rmSync(filler);

@@ -81,7 +81,10 @@ test('two daemons on one database: the second start is refused at once (75) nami
 
 test('in one process: Gateway.stop() lets the database go, so another Gateway on it starts; while one runs, another is refused', async () => {
   const tmp = tempDir();
-  const config = loadConfig({ env: {}, overrides: { store: { path: join(tmp.dir, 'gw.db'), synchronous: 'normal' }, smpp: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } } });
+  const config = loadConfig({
+    env: {},
+    overrides: { store: { path: join(tmp.dir, 'gw.db'), synchronous: 'normal' }, smpp: { host: '127.0.0.1', port: 0 }, http: { host: '127.0.0.1', port: 0 } },
+  });
   try {
     const first = new Gateway(config, silentLogger);
     await first.start();
@@ -202,7 +205,12 @@ test('backup while the gateway takes messages, restore refused while it runs, th
     cli(db, 'connector', 'add', 'away', '--host', '127.0.0.1', '--port', String(await freePort()), '--system-id', 'gw', '--password', 'pw');
     cli(db, 'route', 'add', 'mt', '--connector', 'away');
     gw = await startGateway(db);
-    client = new SmppClient({ host: '127.0.0.1', port: gw.smppPort, bind: { command: 'bind_transmitter', system_id: 'acme', password: 'pw' }, session: { enquireLinkMs: 0 } });
+    client = new SmppClient({
+      host: '127.0.0.1',
+      port: gw.smppPort,
+      bind: { command: 'bind_transmitter', system_id: 'acme', password: 'pw' },
+      session: { enquireLinkMs: 0 },
+    });
     client.start();
     const session = await client.whenBound();
     const gatewayIds = idsOfDb(db);
@@ -212,7 +220,12 @@ test('backup while the gateway takes messages, restore refused while it runs, th
     const sender = async () => {
       while (!stop && sent < 200_000) {
         const i = sent++;
-        const r = await session.request({ command: 'submit_sm', source_addr: 'SHOP', destination_addr: String(4917000000 + i), short_message: Buffer.from(`backup ${i}`) });
+        const r = await session.request({
+          command: 'submit_sm',
+          source_addr: 'SHOP',
+          destination_addr: String(4917000000 + i),
+          short_message: Buffer.from(`backup ${i}`),
+        });
         assert.equal(r.command_status, 0);
         acked.push(rowOf(gatewayIds, r.message_id));
       }
@@ -243,9 +256,17 @@ test('backup while the gateway takes messages, restore refused while it runs, th
     const resumed = await gw.waitLog((l) => l.msg === 'resumed queued work');
     assert.ok((resumed.messages as number) >= before.length, `resumed ${String(resumed.messages)}`);
     const ids = new Set(query(db, 'SELECT id FROM messages'));
-    assert.deepEqual(before.filter((id) => !ids.has(id)), [], 'every message acknowledged before the backup is in the restored database');
+    assert.deepEqual(
+      before.filter((id) => !ids.has(id)),
+      [],
+      'every message acknowledged before the backup is in the restored database',
+    );
     const all = new Set(query(replaced, 'SELECT id FROM messages'));
-    assert.deepEqual(acked.filter((id) => !all.has(id)), [], 'and every acknowledged message in the one it replaced');
+    assert.deepEqual(
+      acked.filter((id) => !all.has(id)),
+      [],
+      'and every acknowledged message in the one it replaced',
+    );
     assert.equal(await gw.stop(), 0);
     gw = undefined;
   } finally {
@@ -263,4 +284,3 @@ function query(db: string, sql: string): number[] {
     d.close();
   }
 }
-

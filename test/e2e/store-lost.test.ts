@@ -53,7 +53,11 @@ for (const how of ['deleted', 'replaced'] as const) {
       assert.equal(await metric(gw.httpPort, 'smppgw_store_lost'), 1);
       assert.ok(((await metric(gw.httpPort, 'smppgw_store_errors_total{reason="lost"}')) ?? 0) >= 1);
       await submitter.stop();
-      assert.deepEqual([...submitter.statuses.keys()].sort(), [0, ESME_RMSGQFUL], `only ESME_ROK and ESME_RMSGQFUL: ${JSON.stringify([...submitter.statuses])}`);
+      assert.deepEqual(
+        [...submitter.statuses.keys()].sort(),
+        [0, ESME_RMSGQFUL],
+        `only ESME_ROK and ESME_RMSGQFUL: ${JSON.stringify([...submitter.statuses])}`,
+      );
 
       // Every message the ESME was told was accepted is in the rescued file.
       assert.deepEqual(missingFrom(rescued, submitter.acked), [], 'no acknowledged message missing from the rescued file');
@@ -61,7 +65,7 @@ for (const how of ['deleted', 'replaced'] as const) {
 
       // The operator's steps: stop, put the rescued file in place, start.
       assert.equal(await gw.stop(), 0);
-      if (how === 'deleted') assert.equal(existsSync(`${db}-wal`), false, 'the lost database\'s WAL is not left beside the path');
+      if (how === 'deleted') assert.equal(existsSync(`${db}-wal`), false, "the lost database's WAL is not left beside the path");
       rmSync(db, { force: true });
       rmSync(`${db}-wal`, { force: true });
       rmSync(`${db}-shm`, { force: true });

@@ -56,9 +56,12 @@ async function halfOpen(t: Ctx, port: number) {
 /** A real client's TLS bind; resolves once bound. */
 function realBind(t: Ctx, port: number) {
   const client = new SmppClient({
-    host: '127.0.0.1', port, tls: { ca: pki.ca },
+    host: '127.0.0.1',
+    port,
+    tls: { ca: pki.ca },
     bind: { command: 'bind_transceiver', system_id: 'esme', password: 'pw' },
-    clock: new ManualClock(), session: { enquireLinkMs: 0 },
+    clock: new ManualClock(),
+    session: { enquireLinkMs: 0 },
   });
   t.after(() => {
     client.session?.destroy('test over');
@@ -138,8 +141,27 @@ test('tls suites: a client offering only CBC-SHA1 is refused; ECDHE+AEAD on TLS 
 test('tls suites: with an RSA certificate, a client offering only static-RSA suites is refused; ECDHE-RSA+AEAD is accepted', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'smppgw-rsa-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'k.pem',
+      '-out',
+      'c.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 },
+  );
   const rsa = { key: readFileSync(join(dir, 'k.pem'), 'utf8'), cert: readFileSync(join(dir, 'c.pem'), 'utf8') };
   const { port } = await tlsServer(t, {}, rsa);
   const v12 = { ca: rsa.cert, maxVersion: 'TLSv1.2' as const };

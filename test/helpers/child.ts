@@ -47,7 +47,10 @@ export class ChildServer {
   private stderrTail = '';
   private portWaiter: { resolve(port: number): void; reject(err: Error): void } | undefined;
 
-  private constructor(readonly proc: ChildProcess, private readonly replyTimeoutMs: number) {
+  private constructor(
+    readonly proc: ChildProcess,
+    private readonly replyTimeoutMs: number,
+  ) {
     this.exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
         this.exit = { code, signal };

@@ -1,7 +1,11 @@
 // A clock the test advances by hand: timers fire in deadline order, and only when advanced.
 import type { Clock, TimerHandle } from '../../src/clock.js';
 
-interface Timer { at: number; fn: () => void; id: number }
+interface Timer {
+  at: number;
+  fn: () => void;
+  id: number;
+}
 
 /** Timers one advance() may fire before it concludes that a timer re-arms itself without end. */
 const MAX_FIRES_PER_ADVANCE = 100_000;

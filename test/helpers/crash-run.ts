@@ -164,9 +164,15 @@ export async function crashRun(o: CrashOptions): Promise<CrashSummary> {
         sent++;
         const resp = await session.request({
           command: 'submit_sm',
-          source_addr_ton: 5, source_addr_npi: 0, source_addr: SOURCE,
-          dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: destOf(n),
-          registered_delivery: 1, data_coding: 0, short_message: Buffer.from(textOf(n)),
+          source_addr_ton: 5,
+          source_addr_npi: 0,
+          source_addr: SOURCE,
+          dest_addr_ton: 1,
+          dest_addr_npi: 1,
+          destination_addr: destOf(n),
+          registered_delivery: 1,
+          data_coding: 0,
+          short_message: Buffer.from(textOf(n)),
         });
         if (resp.command_status === 0) ackedId.set(n, resp.message_id);
         else rejected++;

@@ -98,8 +98,20 @@ const pick = <T>(rand: () => number, list: readonly T[]): T => list[int(rand, li
 
 /** Requests an ESME sends to an SMSC: most traffic is these, so it reaches the handlers. */
 const ESME_REQUESTS: readonly CommandName[] = [
-  'submit_sm', 'submit_sm', 'submit_sm', 'submit_sm', 'data_sm', 'data_sm', 'query_sm', 'cancel_sm', 'replace_sm',
-  'submit_multi', 'enquire_link', 'broadcast_sm', 'query_broadcast_sm', 'cancel_broadcast_sm',
+  'submit_sm',
+  'submit_sm',
+  'submit_sm',
+  'submit_sm',
+  'data_sm',
+  'data_sm',
+  'query_sm',
+  'cancel_sm',
+  'replace_sm',
+  'submit_multi',
+  'enquire_link',
+  'broadcast_sm',
+  'query_broadcast_sm',
+  'cancel_broadcast_sm',
 ];
 const ALL_COMMANDS = [...COMMANDS.keys()] as CommandName[];
 const KNOWN_IDS = [...COMMANDS.values()].map((c) => c.id);
@@ -176,7 +188,8 @@ export function mutate(rand: () => number, input: Buffer): Buffer {
         break;
       }
       case 7:
-        if (b.length >= 16) b.writeUInt32BE(rand() < 0.5 ? int(rand, 0x100000000) : pick(rand, [0, 1, 0x7fffffff, 0x80000000, 0xffffffff]), rand() < 0.5 ? 8 : 12);
+        if (b.length >= 16)
+          b.writeUInt32BE(rand() < 0.5 ? int(rand, 0x100000000) : pick(rand, [0, 1, 0x7fffffff, 0x80000000, 0xffffffff]), rand() < 0.5 ? 8 : 12);
         break;
       case 8: {
         // Take away a terminator, or add one.
@@ -343,7 +356,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     const anomaly = (kind: Anomaly['kind'], detail: string): void => {
       s.anomalyCount++;
       s.anomaliesByKind[kind] = (s.anomaliesByKind[kind] ?? 0) + 1;
-      if (s.anomalies.length < MAX_ANOMALIES) s.anomalies.push({ kind, connection: n, connectionSeed: seed, detail, lastUnits: recent.map((b) => b.toString('hex')) });
+      if (s.anomalies.length < MAX_ANOMALIES)
+        s.anomalies.push({ kind, connection: n, connectionSeed: seed, detail, lastUnits: recent.map((b) => b.toString('hex')) });
     };
 
     const socket = net.connect({ host, port: options.port });
@@ -416,7 +430,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       const command = pick(rand, ['bind_transceiver', 'bind_transmitter', 'bind_transceiver', 'bind_receiver'] as const);
       const seq = 1 + int(rand, 0x7ffffffe);
       const got = new Promise<Pdu | undefined>((resolve) => (bindWaiter = resolve));
-      socket.write(encode({ command, sequence_number: seq, system_id: options.systemId ?? 'test', password: options.password ?? 'secret', interface_version: 0x34 }));
+      socket.write(
+        encode({ command, sequence_number: seq, system_id: options.systemId ?? 'test', password: options.password ?? 'secret', interface_version: 0x34 }),
+      );
       let timer: NodeJS.Timeout | undefined;
       const resp = await Promise.race([got, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), waitMs)))]);
       clearTimeout(timer);
@@ -424,7 +440,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
         s.boundConnections++;
         bound = true;
       } else {
-        anomaly('bind-failed', resp === 'timeout' ? 'no bind response' : resp === undefined ? 'closed before the bind response' : `${resp.command} ${statusName(resp.command_status)} #${resp.sequence_number}`);
+        anomaly(
+          'bind-failed',
+          resp === 'timeout'
+            ? 'no bind response'
+            : resp === undefined
+              ? 'closed before the bind response'
+              : `${resp.command} ${statusName(resp.command_status)} #${resp.sequence_number}`,
+        );
       }
     }
 
@@ -491,13 +514,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
 
     if (fatalSent && !closed) {
       // The server must answer generic_nack and close.
-      const r = await Promise.race([closedPromise.then(() => 'closed' as const), new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), waitMs).unref())]);
+      const r = await Promise.race([
+        closedPromise.then(() => 'closed' as const),
+        new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), waitMs).unref()),
+      ]);
       if (r === 'timeout') anomaly('unexpected-close', `still open ${waitMs} ms after a command_length outside 16..${MAX_PDU}`);
     }
     if (!closed) {
       weClosed = true;
       socket.end();
-      const r = await Promise.race([closedPromise.then(() => 'closed' as const), new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), waitMs).unref())]);
+      const r = await Promise.race([
+        closedPromise.then(() => 'closed' as const),
+        new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), waitMs).unref()),
+      ]);
       if (r === 'timeout') socket.destroy();
       await closedPromise;
     }
@@ -508,9 +537,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
         s.unbindCloses++;
       } else if (fatalSent) {
         s.framingCloses++;
-        if (!nackAfterFatal) anomaly('no-nack-before-close', `closed after a bad command_length without generic_nack ESME_RINVCMDLEN #0 (${sentHere} units sent, ${responsesHere} responses, socket error ${socketError ?? 'none'})`);
+        if (!nackAfterFatal)
+          anomaly(
+            'no-nack-before-close',
+            `closed after a bad command_length without generic_nack ESME_RINVCMDLEN #0 (${sentHere} units sent, ${responsesHere} responses, socket error ${socketError ?? 'none'})`,
+          );
       } else if (inStep && !(unbindSent && bound)) {
-        anomaly('unexpected-close', `the server closed a connection that was in step, sent no bad length and no unbind (${sentHere} units sent, ${responsesHere} responses, socket error ${socketError ?? 'none'})`);
+        anomaly(
+          'unexpected-close',
+          `the server closed a connection that was in step, sent no bad length and no unbind (${sentHere} units sent, ${responsesHere} responses, socket error ${socketError ?? 'none'})`,
+        );
       }
     }
   }

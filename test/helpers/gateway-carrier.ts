@@ -12,7 +12,11 @@ export const ESME = { systemId: 'acme', password: 'acme123' };
  * An account, a simulator as its carrier (receipts at once; a receipt refused with a temporary
  * error is sent again every 200 ms) and a route to it, then the gateway.
  */
-export async function gatewayWithCarrier(db: string, env: NodeJS.ProcessEnv = {}, connectorArgs: string[] = []): Promise<{ gw: GatewayProcess; sim: SmscSimulator }> {
+export async function gatewayWithCarrier(
+  db: string,
+  env: NodeJS.ProcessEnv = {},
+  connectorArgs: string[] = [],
+): Promise<{ gw: GatewayProcess; sim: SmscSimulator }> {
   const sim = new SmscSimulator({ dlrDelayMs: 0, retryDelayMs: 200, maxAttempts: 1_000 });
   await sim.start();
   cli(db, 'init');
@@ -23,7 +27,6 @@ export async function gatewayWithCarrier(db: string, env: NodeJS.ProcessEnv = {}
   await sim.until(() => sim.summary().activeBinds >= 1, 10_000, 'the gateway bound to the carrier');
   return { gw, sim };
 }
-
 
 /**
  * gatewayWithCarrier in a fresh temp directory, with everything (gateway, simulator, directory)
@@ -52,7 +55,8 @@ export async function carrierGatewayForTest(
 export async function receiptEsme(t: { after(fn: () => unknown): void }, gw: GatewayProcess) {
   const receipts: string[] = [];
   const client = new SmppClient({
-    host: '127.0.0.1', port: gw.smppPort,
+    host: '127.0.0.1',
+    port: gw.smppPort,
     bind: { command: 'bind_transceiver', system_id: ESME.systemId, password: ESME.password },
     session: { enquireLinkMs: 0 },
     handlers: {
@@ -66,7 +70,13 @@ export async function receiptEsme(t: { after(fn: () => unknown): void }, gw: Gat
   t.after(() => client.close(1_000));
   const session = await client.whenBound();
   const submit = async (text: string) => {
-    const r = await session.request({ command: 'submit_sm', source_addr: 'ACME', destination_addr: '4917000001', registered_delivery: 1, short_message: Buffer.from(text) });
+    const r = await session.request({
+      command: 'submit_sm',
+      source_addr: 'ACME',
+      destination_addr: '4917000001',
+      registered_delivery: 1,
+      short_message: Buffer.from(text),
+    });
     assert.equal(r.command_status, 0);
   };
   return { receipts, submit };

@@ -67,7 +67,10 @@ export async function startGateway(db: string, extraArgs: string[] = [], env: No
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const seen = logs.find(pred);
       if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`no such log line within ${ms} ms; stderr: ${stderr}; last logs: ${JSON.stringify(logs.slice(-5))}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`no such log line within ${ms} ms; stderr: ${stderr}; last logs: ${JSON.stringify(logs.slice(-5))}`)),
+        ms,
+      );
       waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       void exited.then((code) => {
         clearTimeout(timer);

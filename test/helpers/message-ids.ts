@@ -9,7 +9,15 @@ export function idsOfDb(path: string): MessageIds {
   const d = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const s = readIdState(d);
-    return new MessageIds({ node: 0, key: s.key, legacyMax: s.legacyMax, maxRowId: s.maxRowId, lastEpoch: s.lastEpoch, now: Date.now, saveEpoch: () => undefined });
+    return new MessageIds({
+      node: 0,
+      key: s.key,
+      legacyMax: s.legacyMax,
+      maxRowId: s.maxRowId,
+      lastEpoch: s.lastEpoch,
+      now: Date.now,
+      saveEpoch: () => undefined,
+    });
   } finally {
     d.close();
   }

@@ -154,7 +154,9 @@ export async function connectPeer(port: number): Promise<Peer> {
 }
 
 /** A Session on one end of a fresh connection and a Peer on the other; the clock is manual. */
-export async function sessionWithPeer(options: Partial<SessionOptions> & Pick<SessionOptions, 'role'>): Promise<{ session: Session; peer: Peer; clock: ManualClock; ours: net.Socket }> {
+export async function sessionWithPeer(
+  options: Partial<SessionOptions> & Pick<SessionOptions, 'role'>,
+): Promise<{ session: Session; peer: Peer; clock: ManualClock; ours: net.Socket }> {
   const { ours, theirs } = await socketPair();
   const clock = (options.clock as ManualClock | undefined) ?? new ManualClock();
   const session = new Session(ours, { enquireLinkMs: 0, bindTimeoutMs: 0, ...options, clock });

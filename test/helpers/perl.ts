@@ -13,7 +13,7 @@ function findRoot(): string {
   for (;;) {
     if (existsSync(path.join(dir, 'scripts', 'interop', 'netsmpp-client.pl'))) return dir;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error('cannot find scripts/interop above ' + fileURLToPath(import.meta.url));
+    if (up === dir) throw new Error(`cannot find scripts/interop above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }
@@ -35,7 +35,10 @@ export function checkNetSmpp(): PerlCheck {
   const r = spawnSync('perl', ['-MNet::SMPP', '-e1'], { timeout: 10_000, encoding: 'utf8' });
   if (r.error) return { ok: false, reason: `cannot run perl: ${r.error.message}` };
   if (r.status !== 0) {
-    const why = (r.stderr ?? '').trim().split('\n')[0]!.replace(/ \(@INC contains:.*$/, '');
+    const why = (r.stderr ?? '')
+      .trim()
+      .split('\n')[0]!
+      .replace(/ \(@INC contains:.*$/, '');
     return { ok: false, reason: `perl -MNet::SMPP -e1 exited ${r.status ?? r.signal}: ${why}` };
   }
   return { ok: true, reason: '' };
@@ -71,7 +74,11 @@ export class PerlRun {
   private timedOut = false;
   private partial = '';
 
-  constructor(readonly script: string, readonly args: string[], readonly timeoutMs = 10_000) {
+  constructor(
+    readonly script: string,
+    readonly args: string[],
+    readonly timeoutMs = 10_000,
+  ) {
     this.child = spawn('perl', [interopScript(script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(this);
     const timer = setTimeout(() => {
@@ -133,7 +140,10 @@ export class PerlRun {
   /** Waits for the exit and insists on code 0. */
   async success(): Promise<PerlExit> {
     const r = await this.exited;
-    if (r.code !== 0) throw new Error(`${this.script} ${this.args.join(' ')} failed (code ${r.code}, signal ${r.signal}${r.timedOut ? ', timed out' : ''})\n${this.describe()}`);
+    if (r.code !== 0)
+      throw new Error(
+        `${this.script} ${this.args.join(' ')} failed (code ${r.code}, signal ${r.signal}${r.timedOut ? ', timed out' : ''})\n${this.describe()}`,
+      );
     return r;
   }
 

@@ -259,6 +259,7 @@ export const HOSTILE_TEXTS: readonly string[] = [
   '\u0007\u0008\u007f',
   '\u0085', // NEL: a line break to some log readers
   '%s%s%n%x',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile text, not a template
   '${process.exit(1)}',
   '__proto__',
   'constructor',
@@ -335,10 +336,30 @@ export function hostileSmppTime(rand: () => number): string {
   const r = rand();
   if (r < 0.35) return '';
   if (r < 0.6) return randomSmppTime(rand);
-  if (r < 0.7) return pick(rand, ['000000000000000R', '000000000100000R', '990000000000000R', '000001000000000R', '991231235959948+', '000101000000000+', '010101000000000-']);
+  if (r < 0.7)
+    return pick(rand, [
+      '000000000000000R',
+      '000000000100000R',
+      '990000000000000R',
+      '000001000000000R',
+      '991231235959948+',
+      '000101000000000+',
+      '010101000000000-',
+    ]);
   if (r < 0.8) {
     // Shaped like a time but out of range: month 13, day 32, hour 24, nn 49, 31 February, …
-    return pick(rand, ['991331000000000+', '990132000000000+', '990101240000000+', '990101006000000+', '990101000060000+', '990101000000049+', '990231000000000+', '9901010000000001', '99010100000000 +', '-90101000000000+']);
+    return pick(rand, [
+      '991331000000000+',
+      '990132000000000+',
+      '990101240000000+',
+      '990101006000000+',
+      '990101000060000+',
+      '990101000000049+',
+      '990231000000000+',
+      '9901010000000001',
+      '99010100000000 +',
+      '-90101000000000+',
+    ]);
   }
   let s = '';
   for (let i = 0; i < 16; i++) s += String.fromCharCode(1 + int(rand, 0xff));

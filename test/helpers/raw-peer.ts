@@ -150,7 +150,12 @@ export class RawPeer {
   }
 
   /** Binds (transceiver by default) and returns the response, whatever its status. */
-  bind(system_id: string, password: string, command: 'bind_transceiver' | 'bind_transmitter' | 'bind_receiver' = 'bind_transceiver', sequence_number = 1): Promise<Pdu> {
+  bind(
+    system_id: string,
+    password: string,
+    command: 'bind_transceiver' | 'bind_transmitter' | 'bind_receiver' = 'bind_transceiver',
+    sequence_number = 1,
+  ): Promise<Pdu> {
     return this.request({ command, sequence_number, system_id, password, interface_version: 0x34 });
   }
 

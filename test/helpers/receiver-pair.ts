@@ -9,9 +9,11 @@ import { SmppServer } from '../../src/smpp/server.js';
 export async function receiverPair(t: { after(fn: () => unknown): void }, registry: BindRegistry, account: number) {
   const got: string[] = [];
   const server = new SmppServer({
-    host: '127.0.0.1', port: 0, logger: silentLogger,
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
     handlers: {
-      bind: (pdu, session) => {
+      bind: (_pdu, session) => {
         registry.add(account, session);
         return { system_id: 'gw' };
       },
@@ -23,7 +25,9 @@ export async function receiverPair(t: { after(fn: () => unknown): void }, regist
   const { port } = await server.listen();
   const bound = new Promise<void>((resolve) => {
     const client = new SmppClient({
-      host: '127.0.0.1', port, logger: silentLogger,
+      host: '127.0.0.1',
+      port,
+      logger: silentLogger,
       bind: { command: 'bind_receiver', system_id: `acct${account}`, password: 'x' },
       handlers: {
         request: (pdu) => {

@@ -44,7 +44,11 @@ export class Submitter {
         const i = s.n++;
         try {
           const resp = await session.request({
-            command: 'submit_sm', source_addr: 'SHOP', destination_addr: String(4917000000 + (i % 100_000)), registered_delivery: 1, short_message: Buffer.from(`store ${i}`),
+            command: 'submit_sm',
+            source_addr: 'SHOP',
+            destination_addr: String(4917000000 + (i % 100_000)),
+            registered_delivery: 1,
+            short_message: Buffer.from(`store ${i}`),
           });
           s.count(resp.command_status);
           if (resp.command_status === 0) s.acked.push(resp.message_id);

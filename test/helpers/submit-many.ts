@@ -12,7 +12,13 @@ export async function submitMany(session: Session, n: number, tag: string, inFli
   const worker = async () => {
     while (next < n) {
       const i = next++;
-      const resp = await session.request({ command: 'submit_sm', source_addr: 'SHOP', destination_addr: String(4917000000 + i), registered_delivery: 1, short_message: Buffer.from(`${tag} ${i}`) });
+      const resp = await session.request({
+        command: 'submit_sm',
+        source_addr: 'SHOP',
+        destination_addr: String(4917000000 + i),
+        registered_delivery: 1,
+        short_message: Buffer.from(`${tag} ${i}`),
+      });
       assert.equal(resp.command_status, 0);
       ids[i] = resp.message_id;
     }

@@ -53,7 +53,10 @@ export class TestReceivers implements Receivers {
   }
 
   unbind(account: number, r: TestReceiver): void {
-    this.byAccount.set(account, (this.byAccount.get(account) ?? []).filter((x) => x !== r));
+    this.byAccount.set(
+      account,
+      (this.byAccount.get(account) ?? []).filter((x) => x !== r),
+    );
   }
 
   next(account: number): Receiver | undefined {

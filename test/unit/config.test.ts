@@ -45,9 +45,12 @@ test('file < environment < command line', () => {
 });
 
 test('environment names map case-insensitively onto camelCase keys, typed by the default', () => {
-  assert.deepEqual(envOverrides({ SMPPGW_SMPP__SESSION__RESPONSETIMEOUTMS: '500', SMPPGW_SMPP__TLS__ENABLED: 'false', OTHER: 'x', SMPPGW_LOG_LEVEL: 'debug' }), {
-    smpp: { session: { responseTimeoutMs: 500 }, tls: { enabled: false } },
-  });
+  assert.deepEqual(
+    envOverrides({ SMPPGW_SMPP__SESSION__RESPONSETIMEOUTMS: '500', SMPPGW_SMPP__TLS__ENABLED: 'false', OTHER: 'x', SMPPGW_LOG_LEVEL: 'debug' }),
+    {
+      smpp: { session: { responseTimeoutMs: 500 }, tls: { enabled: false } },
+    },
+  );
 });
 
 test('errors name the key at fault', () => {
@@ -64,8 +67,11 @@ test('errors name the key at fault', () => {
 });
 
 test('every timer key refuses 2^31 ms and more (Node would fire it after 1 ms), naming the variable it came from', () => {
-  configError(() => loadConfig({ env: { SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: '2147483648' } }), 'smpp.session.bindTimeoutMs',
-    /^config smpp\.session\.bindTimeoutMs: environment SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: 2147483648 must be a whole number of ms 0\.\.2147483647 \(about 24\.8 days/);
+  configError(
+    () => loadConfig({ env: { SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: '2147483648' } }),
+    'smpp.session.bindTimeoutMs',
+    /^config smpp\.session\.bindTimeoutMs: environment SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: 2147483648 must be a whole number of ms 0\.\.2147483647 \(about 24\.8 days/,
+  );
   assert.equal(loadConfig({ env: { SMPPGW_SMPP__SESSION__BINDTIMEOUTMS: String(MAX_TIMER_MS) } }).smpp.session.bindTimeoutMs, MAX_TIMER_MS);
   // Every *Ms key, those added later included (they get the timer rule unless RULES says otherwise).
   const leaves = (tree: object, path: string[] = []): string[][] =>
@@ -76,21 +82,41 @@ test('every timer key refuses 2^31 ms and more (Node would fire it after 1 ms), 
     const name = `SMPPGW_${p.map((s) => s.toUpperCase()).join('__')}`;
     // Durations added to timestamps (validity, outbox TTL) may be longer than a timer, up to a year.
     const tooLong = ['defaultValidityMs', 'outboxTtlMs'].includes(p[p.length - 1]!) ? 366 * 86_400_000 : 2 ** 31;
-    configError(() => loadConfig({ env: { [name]: String(tooLong) } }), p.join('.'), new RegExp(`environment ${name}: ${tooLong} must be a whole number of ms`));
+    configError(
+      () => loadConfig({ env: { [name]: String(tooLong) } }),
+      p.join('.'),
+      new RegExp(`environment ${name}: ${tooLong} must be a whole number of ms`),
+    );
   }
 });
 
 test('an SMPPGW_ variable that is no config key stops the start, with a suggestion; the documented extras pass', () => {
-  configError(() => loadConfig({ env: { SMPPGW_SMPP_PORT: '2776' } }), 'SMPPGW_SMPP_PORT', /^config SMPPGW_SMPP_PORT: not a configuration variable \(did you mean SMPPGW_SMPP__PORT\?\)/);
+  configError(
+    () => loadConfig({ env: { SMPPGW_SMPP_PORT: '2776' } }),
+    'SMPPGW_SMPP_PORT',
+    /^config SMPPGW_SMPP_PORT: not a configuration variable \(did you mean SMPPGW_SMPP__PORT\?\)/,
+  );
   configError(() => loadConfig({ env: { SMPPGW_STORE__PATHS: 'x' } }), 'SMPPGW_STORE__PATHS', /not a configuration variable: SMPPGW_ \+ the key path/);
   const c = loadConfig({ env: { SMPPGW_LOG_LEVEL: 'debug', SMPPGW_SECRET_KEY: 'x', SMPPGW_PREVIOUS_SECRET_KEYS: 'y', SMPPGWX: 'not ours', OTHER: 'z' } });
   assert.deepEqual(c, DEFAULTS);
 });
 
 test('SMPPGW_LOG_LEVEL, empty values and flags: one line naming the key and where the value came from', () => {
-  configError(() => loadConfig({ env: { SMPPGW_LOG_LEVEL: 'garbage' } }), 'log.level', /^config log\.level: environment SMPPGW_LOG_LEVEL: "garbage" is not one of fatal, error/);
-  configError(() => loadConfig({ env: { SMPPGW_STORE__PATH: '' } }), 'store.path', /^config store\.path: environment SMPPGW_STORE__PATH: "" must not be empty$/);
-  configError(() => loadConfig({ env: {}, overrides: { store: { path: '' } }, flags: { 'store.path': '--db' } }), 'store.path', /^config store\.path: --db: "" must not be empty$/);
+  configError(
+    () => loadConfig({ env: { SMPPGW_LOG_LEVEL: 'garbage' } }),
+    'log.level',
+    /^config log\.level: environment SMPPGW_LOG_LEVEL: "garbage" is not one of fatal, error/,
+  );
+  configError(
+    () => loadConfig({ env: { SMPPGW_STORE__PATH: '' } }),
+    'store.path',
+    /^config store\.path: environment SMPPGW_STORE__PATH: "" must not be empty$/,
+  );
+  configError(
+    () => loadConfig({ env: {}, overrides: { store: { path: '' } }, flags: { 'store.path': '--db' } }),
+    'store.path',
+    /^config store\.path: --db: "" must not be empty$/,
+  );
   configError(() => loadConfig({ file: yamlFile('smpp:\n  port: 70000\n'), env: {} }), 'smpp.port', /c\.yaml: 70000 is not a port/);
   configError(() => loadConfig({ file: yamlFile('store:\n  synchronous: off\n'), env: {} }), 'store.synchronous', /"off" must be full or normal/);
   configError(() => loadConfig({ file: yamlFile('smpp:\n  tls: 5\n'), env: {} }), 'smpp.tls', /must be a mapping/);
@@ -99,7 +125,11 @@ test('SMPPGW_LOG_LEVEL, empty values and flags: one line naming the key and wher
 test('checkFiles: a TLS or rules file that cannot be read, or is not PEM, is named by its key; TLS files of a listener that is off are not read', () => {
   const notPem = yamlFile('hello\n');
   const on = (tls: object) => loadConfig({ env: {}, overrides: { smpp: { tls: { enabled: true, cert: notPem, key: notPem, ...tls } } } });
-  configError(() => checkFiles(on({ cert: '/nonexistent/cert.pem' })), 'smpp.tls.cert', /^config smpp\.tls\.cert: cannot read \/nonexistent\/cert\.pem: no such file$/);
+  configError(
+    () => checkFiles(on({ cert: '/nonexistent/cert.pem' })),
+    'smpp.tls.cert',
+    /^config smpp\.tls\.cert: cannot read \/nonexistent\/cert\.pem: no such file$/,
+  );
   configError(() => checkFiles(on({})), 'smpp.tls.cert', /is not a PEM file/);
   configError(() => checkFiles(loadConfig({ env: { SMPPGW_SMSC__TLSCA: '/nonexistent/ca.pem' } })), 'smsc.tlsCa', /no such file/);
   checkFiles(loadConfig({ env: {}, overrides: { smpp: { tls: { cert: '/nonexistent/cert.pem', key: '/nonexistent/key.pem' } } } }));

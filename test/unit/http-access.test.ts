@@ -5,7 +5,8 @@ import { isLoopback, operatorAccess } from '../../src/http-access.js';
 
 test('without http.token only loopback addresses get in', () => {
   for (const a of ['127.0.0.1', '127.5.6.7', '::1', '::ffff:127.0.0.1']) assert.equal(operatorAccess(a, undefined, ''), 'ok', a);
-  for (const a of ['10.0.0.8', '192.168.1.2', '::ffff:10.0.0.8', 'fe80::1', '2001:db8::1', undefined]) assert.equal(operatorAccess(a, 'Bearer x', ''), 'forbidden', String(a));
+  for (const a of ['10.0.0.8', '192.168.1.2', '::ffff:10.0.0.8', 'fe80::1', '2001:db8::1', undefined])
+    assert.equal(operatorAccess(a, 'Bearer x', ''), 'forbidden', String(a));
   assert.equal(isLoopback('128.0.0.1'), false);
 });
 

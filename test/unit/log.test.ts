@@ -17,6 +17,7 @@ test('C1 controls, DEL and the Unicode line separators in logged strings are esc
   assert.equal(lines.length, 1);
   const line = lines[0]!;
   assert.equal(line.split(/[\n\r\u0085\u2028\u2029]/).length, 2, 'one line, ended by its newline');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
   assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f\u2028\u2029](?!$)/u, 'no raw control characters');
   const obj = JSON.parse(line) as { systemId: string; msg: string; password: string };
   assert.equal(obj.systemId, hostile, 'the same string once parsed');
@@ -58,8 +59,14 @@ test('LogSink writes every line (joined into chunks), and flushSync writes what 
     for (let i = 2_000; i < 2_100; i++) log.info({ i }, 'line');
     sink.flushSync();
     await waitFor(() => readFileSync(file, 'utf8').split('\n').length === 2_101, 'all written', 5_000);
-    const seen = readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { i: number }).i);
-    assert.deepEqual(seen.slice().sort((a, b) => a - b), Array.from({ length: 2_100 }, (_, i) => i));
+    const seen = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { i: number }).i);
+    assert.deepEqual(
+      seen.slice().sort((a, b) => a - b),
+      Array.from({ length: 2_100 }, (_, i) => i),
+    );
     assert.equal(sink.dropped, 0);
   } finally {
     closeSync(fd);

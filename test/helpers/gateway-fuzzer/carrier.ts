@@ -25,7 +25,11 @@ export class HostileCarrier {
   private outstanding = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly rand: () => number, private readonly moKeys: MoKeys, private readonly skip: ReadonlySet<Skippable>) {
+  constructor(
+    private readonly rand: () => number,
+    private readonly moKeys: MoKeys,
+    private readonly skip: ReadonlySet<Skippable>,
+  ) {
     this.server = new SmppServer({
       host: '127.0.0.1',
       port: 0,
@@ -115,7 +119,8 @@ export class HostileCarrier {
     if (r < 0.5) id = n.toString(16);
     else if (r < 0.62) id = String(n);
     else if (r < 0.7) id = `000${n.toString(16).toUpperCase()}`;
-    else if (r < 0.78 && this.ids.length > 0) id = pick(rand, this.ids); // reused
+    else if (r < 0.78 && this.ids.length > 0)
+      id = pick(rand, this.ids); // reused
     else if (r < 0.86) id = hostileText(rand, 64);
     else if (r < 0.9) id = '';
     else if (r < 0.95) id = n.toString(16).padStart(64, '0');
@@ -135,11 +140,17 @@ export class HostileCarrier {
     else if (r < 0.25 && /^[0-9]+$/.test(id) && id.length < 15) shown = Number(id).toString(16);
     else if (r < 0.3 && /^[0-9a-f]+$/i.test(id) && id.length < 13) shown = String(parseInt(id, 16));
     else if (r < 0.35) shown = hostileText(rand, 64);
-    const stat = rand() < 0.8 ? pick(rand, ['DELIVRD', 'UNDELIV', 'REJECTD', 'EXPIRED', 'DELETED', 'ACCEPTD', 'UNKNOWN', 'ENROUTE', 'delivrd']) : hostileText(rand, 12).replace(/\s/g, '_');
+    const stat =
+      rand() < 0.8
+        ? pick(rand, ['DELIVRD', 'UNDELIV', 'REJECTD', 'EXPIRED', 'DELETED', 'ACCEPTD', 'UNKNOWN', 'ENROUTE', 'delivrd'])
+        : hostileText(rand, 12).replace(/\s/g, '_');
     const digits = this.skip.has('long-err') ? 1 + int(rand, 15) : 1 + int(rand, 40);
     let err = rand() < 0.8 ? pick(rand, ['000', '001', '0', '999']) : rand() < 0.5 ? '9'.repeat(digits) : hostileText(rand, 20).replace(/\s/g, '_');
     if (this.skip.has('long-err') && /^[0-9]{16,}$/.test(err)) err = err.slice(0, 15);
-    const text = rand() < 0.2 ? hostileText(rand, 40) : `id:${shown.replace(/\s/g, '')} sub:001 dlvrd:001 submit date:${hostileText(rand, 12)} done date:2501011200 stat:${stat} err:${err} text:${hostileText(rand, 20)}`;
+    const text =
+      rand() < 0.2
+        ? hostileText(rand, 40)
+        : `id:${shown.replace(/\s/g, '')} sub:001 dlvrd:001 submit date:${hostileText(rand, 12)} done date:2501011200 stat:${stat} err:${err} text:${hostileText(rand, 20)}`;
     const tlvs: Tlv[] = [];
     const t = rand();
     if (t < 0.5) tlvs.push({ tag: RECEIPTED_ID, value: Buffer.from(rand() < 0.8 ? `${shown}\0` : shown, 'latin1') });

@@ -25,12 +25,16 @@ export class DeliverSmCheck {
       s.deliverSm.receipts++;
       const id = receiptedId(pdu) ?? '';
       const text = pdu.short_message.toString('latin1');
-      if (!/^[0-9a-f]+$/.test(id) || !text.startsWith(`id:${id} `)) this.anomaly('bad-receipt', conn, `receipt id ${JSON.stringify(id)}, text ${JSON.stringify(text.slice(0, 80))}`, [raw]);
+      if (!/^[0-9a-f]+$/.test(id) || !text.startsWith(`id:${id} `))
+        this.anomaly('bad-receipt', conn, `receipt id ${JSON.stringify(id)}, text ${JSON.stringify(text.slice(0, 80))}`, [raw]);
       else if (this.ledger.receipt(this.ledger.rowOf(id))) s.deliverSm.receiptsMatched++;
     } else {
       s.deliverSm.mos++;
       if (this.moKeys.has(pdu)) s.deliverSm.mosMatched++;
-      else this.anomaly('mo-changed', conn, `an MO no carrier sent (addresses ${JSON.stringify(pdu.source_addr)} → ${JSON.stringify(pdu.destination_addr)})`, [raw]);
+      else
+        this.anomaly('mo-changed', conn, `an MO no carrier sent (addresses ${JSON.stringify(pdu.source_addr)} → ${JSON.stringify(pdu.destination_addr)})`, [
+          raw,
+        ]);
     }
   }
 

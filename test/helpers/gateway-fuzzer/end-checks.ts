@@ -21,7 +21,12 @@ import { idsOfDb, rowOf } from '../message-ids.js';
  * deliver_sm OK, so that outboxes drain), then submits ten ordinary messages asking for receipts:
  * each must be accepted and its receipt come back.
  */
-export async function finalCheck(port: number, seen: (pdu: PduOf<'deliver_sm'>, raw: Buffer) => void, bad: (detail: string, raw: Buffer) => void, settle: () => Promise<void>): Promise<FinalCheck> {
+export async function finalCheck(
+  port: number,
+  seen: (pdu: PduOf<'deliver_sm'>, raw: Buffer) => void,
+  bad: (detail: string, raw: Buffer) => void,
+  settle: () => Promise<void>,
+): Promise<FinalCheck> {
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.on('error', () => {});
   const result: FinalCheck = { submitted: 0, accepted: 0, receipts: 0, missing: [] };
@@ -68,7 +73,14 @@ export async function finalCheck(port: number, seen: (pdu: PduOf<'deliver_sm'>, 
     await settle();
     for (let i = 0; i < 10; i++) {
       result.submitted++;
-      const r = await request({ command: 'submit_sm', sequence_number: 100 + i, source_addr: '12345', destination_addr: `4915100000${i}`, registered_delivery: 1, short_message: Buffer.from(`after the fuzz ${i}`) });
+      const r = await request({
+        command: 'submit_sm',
+        sequence_number: 100 + i,
+        source_addr: '12345',
+        destination_addr: `4915100000${i}`,
+        registered_delivery: 1,
+        short_message: Buffer.from(`after the fuzz ${i}`),
+      });
       if (r?.command === 'submit_sm_resp' && r.command_status === 0) {
         result.accepted++;
         ids.add(r.message_id);
@@ -92,7 +104,10 @@ export async function finalCheck(port: number, seen: (pdu: PduOf<'deliver_sm'>, 
 export async function waitSettled(httpPort: number, ms: number, onStatus: (status: GatewayStatus | null) => void): Promise<void> {
   const until = performance.now() + ms;
   for (;;) {
-    const st = await httpGet(httpPort, '/status').then((r) => JSON.parse(r.body) as GatewayStatus, () => null);
+    const st = await httpGet(httpPort, '/status').then(
+      (r) => JSON.parse(r.body) as GatewayStatus,
+      () => null,
+    );
     onStatus(st);
     const conns = Object.values((st?.connectors ?? {}) as Record<string, { queued: number; inFlight: number }>);
     const idle = st !== null && conns.every((c) => c.queued === 0 && c.inFlight === 0) && Object.keys((st.outbox ?? {}) as object).length === 0;
@@ -121,7 +136,9 @@ export function checkDb(path: string, acknowledged: ReadonlySet<number>, samples
     let acknowledgedMissing = 0;
     for (const id of acknowledged) if (has.get(id) === undefined) acknowledgedMissing++;
     // Stored exactly as sent: addresses in their columns, and the PDU blob.
-    const row = d.prepare('SELECT a.system_id AS account, source_addr, dest_addr, registered_delivery, pdu FROM messages JOIN accounts a ON a.id = messages.account_id WHERE messages.id = ?');
+    const row = d.prepare(
+      'SELECT a.system_id AS account, source_addr, dest_addr, registered_delivery, pdu FROM messages JOIN accounts a ON a.id = messages.account_id WHERE messages.id = ?',
+    );
     let sampleChecked = 0;
     let sampleMismatches = 0;
     const mismatchExamples: string[] = [];
@@ -135,7 +152,8 @@ export function checkDb(path: string, acknowledged: ReadonlySet<number>, samples
       if (r.account !== ACCOUNT.systemId) diffs.push(`account ${JSON.stringify(r.account)}`);
       if (r.source_addr !== expect.source_addr) diffs.push(`source_addr column ${JSON.stringify(r.source_addr)} ≠ ${JSON.stringify(expect.source_addr)}`);
       if (r.dest_addr !== expect.destination_addr) diffs.push(`dest_addr column ${JSON.stringify(r.dest_addr)} ≠ ${JSON.stringify(expect.destination_addr)}`);
-      if (r.registered_delivery !== expect.registered_delivery) diffs.push(`registered_delivery column ${r.registered_delivery} ≠ ${expect.registered_delivery}`);
+      if (r.registered_delivery !== expect.registered_delivery)
+        diffs.push(`registered_delivery column ${r.registered_delivery} ≠ ${expect.registered_delivery}`);
       for (const k of Object.keys(expect) as Array<keyof PduOf<'submit_sm'>>) {
         if (k === 'sequence_number' || k === 'command_status') continue;
         const a = JSON.stringify(stored[k] ?? null);
@@ -147,7 +165,18 @@ export function checkDb(path: string, acknowledged: ReadonlySet<number>, samples
         if (mismatchExamples.length < 5) mismatchExamples.push(`message ${id}: ${diffs.join('; ')}`);
       }
     }
-    return { integrity, foreignKeyViolations, messages, byState, outbox, parkedReceipts, acknowledgedMissing, sampleChecked, sampleMismatches, mismatchExamples };
+    return {
+      integrity,
+      foreignKeyViolations,
+      messages,
+      byState,
+      outbox,
+      parkedReceipts,
+      acknowledgedMissing,
+      sampleChecked,
+      sampleMismatches,
+      mismatchExamples,
+    };
   } finally {
     d.close();
   }
@@ -174,23 +203,28 @@ export function verdict(s: GatewayFuzzSummary, o: GatewayFuzzOptions): string[] 
   const maxLimit = o.maxRssMB ?? 600;
   if (s.stoppedEarly !== null) f.push(`the run stopped early: ${s.stoppedEarly}`);
   if (s.sent < s.count) f.push(`sent ${s.sent} of ${s.count} units`);
-  if (!s.gateway.aliveAtEnd) f.push(`the gateway died during the run (exit ${s.gateway.exitCode}, signal ${s.gateway.exitSignal}): ${s.gateway.stderr.slice(-2000)}`);
-  else if (s.gateway.exitCode !== 0) f.push(`the gateway exited ${s.gateway.exitCode} (signal ${s.gateway.exitSignal}) on SIGTERM: ${s.gateway.stderr.slice(-2000)}`);
+  if (!s.gateway.aliveAtEnd)
+    f.push(`the gateway died during the run (exit ${s.gateway.exitCode}, signal ${s.gateway.exitSignal}): ${s.gateway.stderr.slice(-2000)}`);
+  else if (s.gateway.exitCode !== 0)
+    f.push(`the gateway exited ${s.gateway.exitCode} (signal ${s.gateway.exitSignal}) on SIGTERM: ${s.gateway.stderr.slice(-2000)}`);
   if (s.anomalyCount > 0) f.push(`${s.anomalyCount} anomalies: ${JSON.stringify(s.anomaliesByKind)}`);
   if ((s.responsesByStatus.ESME_RSYSERR ?? 0) > 0) f.push(`${s.responsesByStatus.ESME_RSYSERR} requests answered ESME_RSYSERR (a handler failed)`);
   if (s.health.failures > 0) f.push(`/healthz failed ${s.health.failures} of ${s.health.checks} times`);
-  if (s.rss.beforeMB !== null && s.rss.afterMB !== null && s.rss.afterMB - s.rss.beforeMB > growthLimit) f.push(`RSS grew ${(s.rss.afterMB - s.rss.beforeMB).toFixed(1)} MB (limit ${growthLimit})`);
+  if (s.rss.beforeMB !== null && s.rss.afterMB !== null && s.rss.afterMB - s.rss.beforeMB > growthLimit)
+    f.push(`RSS grew ${(s.rss.afterMB - s.rss.beforeMB).toFixed(1)} MB (limit ${growthLimit})`);
   if (s.rss.maxMB > maxLimit) f.push(`RSS reached ${s.rss.maxMB} MB (limit ${maxLimit})`);
   if (s.rss.beforeMB === null || s.rss.afterMB === null) f.push('RSS not measured before and after');
   const fc = s.finalCheck;
-  if (fc === null || fc.accepted !== fc.submitted || fc.receipts !== fc.accepted || fc.submitted === 0) f.push(`after the run, a fresh ESME was not served end to end: ${JSON.stringify(fc)}`);
+  if (fc === null || fc.accepted !== fc.submitted || fc.receipts !== fc.accepted || fc.submitted === 0)
+    f.push(`after the run, a fresh ESME was not served end to end: ${JSON.stringify(fc)}`);
   const db = s.db;
   if (db === null) f.push('the database was not checked');
   else {
     if (db.integrity !== 'ok') f.push(`PRAGMA integrity_check: ${db.integrity}`);
     if (db.foreignKeyViolations > 0) f.push(`${db.foreignKeyViolations} foreign key violations`);
     if (db.acknowledgedMissing > 0) f.push(`${db.acknowledgedMissing} acknowledged messages missing from the ledger`);
-    if (db.sampleMismatches > 0) f.push(`${db.sampleMismatches} of ${db.sampleChecked} sampled messages not stored as sent: ${db.mismatchExamples.join(' | ')}`);
+    if (db.sampleMismatches > 0)
+      f.push(`${db.sampleMismatches} of ${db.sampleChecked} sampled messages not stored as sent: ${db.mismatchExamples.join(' | ')}`);
     if ((db.byState['0'] ?? 0) > 0) f.push(`${db.byState['0']} messages still queued in the gateway after settling`);
   }
   if (s.logs.lines === 0) f.push('no log lines seen');

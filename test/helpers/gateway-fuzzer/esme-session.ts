@@ -84,7 +84,10 @@ export async function runConnection(run: FuzzRun, n: number): Promise<void> {
   const framer = new Framer(16 * MB); // larger than the protocol allows: an oversize PDU is seen, not a framing error
   const onPdu = (buf: Buffer, start: number, length: number): void => {
     const raw = Buffer.from(buf.subarray(start, start + length));
-    if (length > MAX_PDU) anomaly('oversize-pdu', n, `the gateway sent a PDU of ${length} bytes (command 0x${raw.readUInt32BE(4).toString(16)}), above the 64 KiB limit`, [raw.subarray(0, 64)]);
+    if (length > MAX_PDU)
+      anomaly('oversize-pdu', n, `the gateway sent a PDU of ${length} bytes (command 0x${raw.readUInt32BE(4).toString(16)}), above the 64 KiB limit`, [
+        raw.subarray(0, 64),
+      ]);
     let pdu: Pdu;
     try {
       pdu = decode(raw, 0, 16 * MB);
@@ -158,9 +161,14 @@ export async function runConnection(run: FuzzRun, n: number): Promise<void> {
         resolve(true);
       };
     });
-  const closedWithin = (ms: number): Promise<'closed' | 'timeout'> => Promise.race([closedPromise.then(() => 'closed' as const), sleep(ms).then(() => 'timeout' as const)]);
+  const closedWithin = (ms: number): Promise<'closed' | 'timeout'> =>
+    Promise.race([closedPromise.then(() => 'closed' as const), sleep(ms).then(() => 'timeout' as const)]);
   const oldestPending = (k: number): Buffer[] =>
-    [...pending.values()].flat().sort((a, b) => a.sentAt - b.sentAt).slice(0, k).map((p) => p.unit);
+    [...pending.values()]
+      .flat()
+      .sort((a, b) => a.sentAt - b.sentAt)
+      .slice(0, k)
+      .map((p) => p.unit);
 
   try {
     // The bind: mostly a transceiver; transmitters get no deliver_sm, receivers may not submit.
@@ -169,7 +177,11 @@ export async function runConnection(run: FuzzRun, n: number): Promise<void> {
     socket.write(encode(accountBind(command)));
     const resp = await withTimeout(got, 10_000);
     if (resp === undefined || resp === 'timeout' || resp.command_status !== 0) {
-      anomaly('bind-failed', n, resp === 'timeout' ? 'no bind response' : resp === undefined ? 'closed before the bind response' : `${resp.command} ${statusName(resp.command_status)}`);
+      anomaly(
+        'bind-failed',
+        n,
+        resp === 'timeout' ? 'no bind response' : resp === undefined ? 'closed before the bind response' : `${resp.command} ${statusName(resp.command_status)}`,
+      );
       end('bind failed');
       return;
     }
@@ -229,7 +241,13 @@ export async function runConnection(run: FuzzRun, n: number): Promise<void> {
     if (ending === 'framing (bad command_length)') {
       const r = await closedWithin(10_000);
       if (r === 'timeout') anomaly('unexpected-close', n, 'still open 10 s after a command_length outside 16..65536', recentUnits.slice(-2));
-      else if (!nackAfterFatal) anomaly('no-nack-before-close', n, `closed after a bad command_length without generic_nack ESME_RINVCMDLEN #0 (socket error ${socketError ?? 'none'})`, recentUnits.slice(-2));
+      else if (!nackAfterFatal)
+        anomaly(
+          'no-nack-before-close',
+          n,
+          `closed after a bad command_length without generic_nack ESME_RINVCMDLEN #0 (socket error ${socketError ?? 'none'})`,
+          recentUnits.slice(-2),
+        );
       end(ending);
     } else if (ending === 'framing (out of step)') {
       // The gateway now waits for the rest of a PDU that never comes, or reads garbage as a
@@ -246,7 +264,12 @@ export async function runConnection(run: FuzzRun, n: number): Promise<void> {
     } else if (ending === 'stall') {
       end(ending);
     } else if (closed) {
-      anomaly('unexpected-close', n, `the gateway closed a connection in step (socket error ${socketError ?? 'none'}, ${outstanding} outstanding)`, recentUnits);
+      anomaly(
+        'unexpected-close',
+        n,
+        `the gateway closed a connection in step (socket error ${socketError ?? 'none'}, ${outstanding} outstanding)`,
+        recentUnits,
+      );
       end('closed by the gateway');
     } else {
       // Budget spent (or the run is over): every request must have been answered, then unbind.

@@ -146,7 +146,11 @@ export class GatewayMonitor {
   private sampling = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly g: GatewayChild, private readonly s: GatewayFuzzSummary, private readonly anomaly: RecordAnomaly) {}
+  constructor(
+    private readonly g: GatewayChild,
+    private readonly s: GatewayFuzzSummary,
+    private readonly anomaly: RecordAnomaly,
+  ) {}
 
   sampleRss(): number | undefined {
     const rss = rssBytes(this.g.pid);

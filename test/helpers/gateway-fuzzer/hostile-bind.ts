@@ -31,12 +31,25 @@ export async function hostileBind(run: Pick<FuzzRun, 'port' | 's' | 'anomaly'>, 
     const systemId = rand() < 0.3 ? ACCOUNT.systemId : hostileText(rand, 15);
     const password = hostileText(rand, 8);
     const command = pick(rand, ['bind_transceiver', 'bind_transmitter', 'bind_receiver'] as const);
-    socket.write(encode({ command, sequence_number: 7, system_id: systemId, password, system_type: hostileText(rand, 12), interface_version: int(rand, 256), addr_ton: ton(rand), addr_npi: ton(rand), address_range: hostileText(rand, 40) }));
+    socket.write(
+      encode({
+        command,
+        sequence_number: 7,
+        system_id: systemId,
+        password,
+        system_type: hostileText(rand, 12),
+        interface_version: int(rand, 256),
+        addr_ton: ton(rand),
+        addr_npi: ton(rand),
+        address_range: hostileText(rand, 40),
+      }),
+    );
     const resp = await withTimeout(got, 5_000);
     if (resp === 'timeout' || resp === undefined) anomaly('hostile-bind', conn, `no answer to a bind as ${JSON.stringify(systemId)}`);
     else {
       bump(s.hostileBinds.statuses, statusName(resp.command_status));
-      if (resp.command_status === 0 && password !== ACCOUNT.password) anomaly('hostile-bind', conn, `bind as ${JSON.stringify(systemId)} with password ${JSON.stringify(password)} accepted`);
+      if (resp.command_status === 0 && password !== ACCOUNT.password)
+        anomaly('hostile-bind', conn, `bind as ${JSON.stringify(systemId)} with password ${JSON.stringify(password)} accepted`);
     }
   } finally {
     socket.destroy();

@@ -144,7 +144,9 @@ export async function runGatewayFuzz(options: GatewayFuzzOptions): Promise<Gatew
         if (s.sent >= nextProgress) {
           nextProgress += progressEvery;
           const el = performance.now() - started;
-          options.onProgress?.(`fuzz-gateway: ${s.sent} units, ${s.connections} connections, ${s.responses} responses, ${ledger.acknowledged.size} acknowledged, ${s.deliverSm.receipts} receipts, ${s.deliverSm.mos} MOs, ${s.anomalyCount} anomalies, ${Math.round(el)} ms, rss max ${mb(mon.rssMax)} MB`);
+          options.onProgress?.(
+            `fuzz-gateway: ${s.sent} units, ${s.connections} connections, ${s.responses} responses, ${ledger.acknowledged.size} acknowledged, ${s.deliverSm.receipts} receipts, ${s.deliverSm.mos} MOs, ${s.anomalyCount} anomalies, ${Math.round(el)} ms, rss max ${mb(mon.rssMax)} MB`,
+          );
         }
       },
     };

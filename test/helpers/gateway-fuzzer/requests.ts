@@ -26,7 +26,9 @@ export class RecentIds {
       if (r < 0.9) return ` ${id} `;
       return `0${id}`;
     }
-    return rand() < 0.5 ? pick(rand, ['', '0', '-1', 'ffffffffffffff', '1fffffffffffff', '20000000000000', '7fffffff', ' ', '0x10', '1e3']) : hostileText(rand, 64);
+    return rand() < 0.5
+      ? pick(rand, ['', '0', '-1', 'ffffffffffffff', '1fffffffffffff', '20000000000000', '7fffffff', ' ', '0x10', '1e3'])
+      : hostileText(rand, 64);
   }
 }
 
@@ -95,7 +97,14 @@ export function hostileMulti(rand: () => number): PduInput<'submit_multi'> {
 }
 
 export function hostileQuery(rand: () => number, ids: RecentIds): PduInput<'query_sm'> {
-  return { command: 'query_sm', sequence_number: 1, message_id: ids.target(rand), source_addr_ton: ton(rand), source_addr_npi: ton(rand), source_addr: hostileAddress(rand, 20) };
+  return {
+    command: 'query_sm',
+    sequence_number: 1,
+    message_id: ids.target(rand),
+    source_addr_ton: ton(rand),
+    source_addr_npi: ton(rand),
+    source_addr: hostileAddress(rand, 20),
+  };
 }
 
 export function hostileCancel(rand: () => number, ids: RecentIds): PduInput<'cancel_sm'> {

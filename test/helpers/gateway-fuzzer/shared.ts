@@ -30,7 +30,6 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
   return result;
 }
 
-
 /** A bind as the fuzz account, with its true credentials. */
 export function accountBind(command: 'bind_transceiver' | 'bind_transmitter' | 'bind_receiver'): PduInput {
   return { command, sequence_number: 1, system_id: ACCOUNT.systemId, password: ACCOUNT.password, interface_version: 0x34 };
@@ -38,7 +37,10 @@ export function accountBind(command: 'bind_transceiver' | 'bind_transmitter' | '
 
 /** The receipted_message_id TLV of a deliver_sm, without its NUL; undefined when there is none. */
 export function receiptedId(pdu: PduOf<'deliver_sm'>): string | undefined {
-  return pdu.tlvs?.find((t) => t.tag === RECEIPTED_ID)?.value.toString('latin1').replace(/\0$/, '');
+  return pdu.tlvs
+    ?.find((t) => t.tag === RECEIPTED_ID)
+    ?.value.toString('latin1')
+    .replace(/\0$/, '');
 }
 
 /** enquire_link and unbind from the gateway get their plain response; false for anything else. */

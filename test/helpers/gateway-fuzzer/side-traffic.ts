@@ -24,7 +24,15 @@ export class MoKeys {
   add(pdu: PduInput<'deliver_sm'> | PduInput<'data_sm'>): void {
     if (((pdu.esm_class ?? 0) & 0x3c) === 0x04) return; // receipts: the gateway answers them, never passes them on
     this.sent++;
-    if (this.keys.size < 500_000) this.keys.add(MoKeys.key(pdu.source_addr ?? '', pdu.destination_addr ?? '', 'short_message' in pdu ? pdu.short_message ?? Buffer.alloc(0) : Buffer.alloc(0), pdu.tlvs));
+    if (this.keys.size < 500_000)
+      this.keys.add(
+        MoKeys.key(
+          pdu.source_addr ?? '',
+          pdu.destination_addr ?? '',
+          'short_message' in pdu ? (pdu.short_message ?? Buffer.alloc(0)) : Buffer.alloc(0),
+          pdu.tlvs,
+        ),
+      );
   }
 
   has(pdu: PduOf<'deliver_sm'>): boolean {
@@ -75,13 +83,24 @@ export class SideTraffic {
         const tlvs = rand() < 0.3 ? hostileTlvs(rand, 'maybe') : undefined;
         const sm = encodeText(text).short_message;
         if (sm.length > 254) continue;
-        this.moKeys.add({ command: 'deliver_sm', sequence_number: 1, source_addr: from, destination_addr: to, esm_class: 0, short_message: sm, ...(tlvs ? { tlvs } : {}) });
+        this.moKeys.add({
+          command: 'deliver_sm',
+          sequence_number: 1,
+          source_addr: from,
+          destination_addr: to,
+          esm_class: 0,
+          short_message: sm,
+          ...(tlvs ? { tlvs } : {}),
+        });
         this.moInFlight++;
         s.simulator.mosSent++;
-        sim.sendMo({ from, to, text, ...(tlvs ? { tlvs } : {}) }).then(
-          (status) => bump(s.simulator.moStatuses, statusName(status)),
-          (err: Error) => bump(s.simulator.moStatuses, `rejected: ${err.message.slice(0, 60)}`),
-        ).finally(() => this.moInFlight--);
+        sim
+          .sendMo({ from, to, text, ...(tlvs ? { tlvs } : {}) })
+          .then(
+            (status) => bump(s.simulator.moStatuses, statusName(status)),
+            (err: Error) => bump(s.simulator.moStatuses, `rejected: ${err.message.slice(0, 60)}`),
+          )
+          .finally(() => this.moInFlight--);
       }
     }
     // The simulator remembers every accepted submit's key for its duplicate count: not needed here.

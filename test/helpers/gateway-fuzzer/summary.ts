@@ -204,7 +204,12 @@ export function anomalyRecorder(s: GatewayFuzzSummary): RecordAnomaly {
     bump(s.anomaliesByKind, kind);
     if (s.anomalies.length < MAX_ANOMALIES) {
       // Hex of the units, cut at 4 KiB each: a 64 KiB unit would swamp the summary.
-      s.anomalies.push({ kind, connection, detail, units: units.map((u) => (u.length > 4096 ? `${u.subarray(0, 4096).toString('hex')}…(${u.length} bytes)` : u.toString('hex'))) });
+      s.anomalies.push({
+        kind,
+        connection,
+        detail,
+        units: units.map((u) => (u.length > 4096 ? `${u.subarray(0, 4096).toString('hex')}…(${u.length} bytes)` : u.toString('hex'))),
+      });
     }
   };
 }

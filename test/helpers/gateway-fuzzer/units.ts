@@ -88,8 +88,21 @@ function malformedSubmit(rand: () => number, seq: number): Buffer {
 
 /** Requests from the other side of the link, or not requests at all: answered with an error, or by nothing. */
 const OTHER_COMMANDS: readonly CommandName[] = [
-  'enquire_link', 'enquire_link', 'deliver_sm', 'deliver_sm_resp', 'generic_nack', 'bind_transceiver', 'bind_transmitter', 'outbind',
-  'alert_notification', 'broadcast_sm', 'query_broadcast_sm', 'cancel_broadcast_sm', 'submit_sm_resp', 'data_sm_resp', 'unbind_resp',
+  'enquire_link',
+  'enquire_link',
+  'deliver_sm',
+  'deliver_sm_resp',
+  'generic_nack',
+  'bind_transceiver',
+  'bind_transmitter',
+  'outbind',
+  'alert_notification',
+  'broadcast_sm',
+  'query_broadcast_sm',
+  'cancel_broadcast_sm',
+  'submit_sm_resp',
+  'data_sm_resp',
+  'unbind_resp',
 ];
 
 /**
@@ -162,8 +175,15 @@ function asStored(pdu: Pdu): PduOf<'submit_sm'> | undefined {
   if (pdu.command === 'submit_sm') return pdu;
   if (pdu.command !== 'data_sm') return undefined;
   return {
-    ...pdu, command: 'submit_sm', protocol_id: 0, priority_flag: 0, schedule_delivery_time: '', validity_period: '',
-    replace_if_present_flag: 0, sm_default_msg_id: 0, short_message: Buffer.alloc(0),
+    ...pdu,
+    command: 'submit_sm',
+    protocol_id: 0,
+    priority_flag: 0,
+    schedule_delivery_time: '',
+    validity_period: '',
+    replace_if_present_flag: 0,
+    sm_default_msg_id: 0,
+    short_message: Buffer.alloc(0),
   };
 }
 

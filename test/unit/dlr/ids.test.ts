@@ -57,11 +57,13 @@ test('receiptIdCandidates: a hex id with only digits is read as hex too under hi
 
 test('receiptIdCandidates: long ids beyond 2^53 convert exactly; over 32 characters or empty: only the folded id', () => {
   assert.deepEqual(receiptIdCandidates('ffffffffffffffffff', 'hex'), ['ffffffffffffffffff', (2n ** 72n - 1n).toString()]);
-  assert.deepEqual(receiptIdCandidates('123456789012345678901234567890', 'dec'), ['123456789012345678901234567890', 123456789012345678901234567890n.toString(16)]);
+  assert.deepEqual(receiptIdCandidates('123456789012345678901234567890', 'dec'), [
+    '123456789012345678901234567890',
+    123456789012345678901234567890n.toString(16),
+  ]);
   const long = 'a'.repeat(33);
   assert.deepEqual(receiptIdCandidates(long, 'auto'), [long]);
   assert.equal(receiptIdCandidates('f'.repeat(32), 'hex').length, 2);
   assert.deepEqual(receiptIdCandidates('', 'auto'), ['']);
   assert.deepEqual(receiptIdCandidates('  ', 'hex'), ['']);
 });
-

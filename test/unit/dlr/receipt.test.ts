@@ -16,7 +16,12 @@ const netErrTlv = (bytes: number[]): Tlv => ({ tag: tag('network_error_code'), v
 
 function deliver(text: string, tlvs: Tlv[] = [], esmClass = 0x04): PduOf<'deliver_sm'> {
   const wire = encode({
-    command: 'deliver_sm', sequence_number: 1, source_addr: '447700900123', destination_addr: 'SHOP', esm_class: esmClass, short_message: Buffer.from(text, 'latin1'),
+    command: 'deliver_sm',
+    sequence_number: 1,
+    source_addr: '447700900123',
+    destination_addr: 'SHOP',
+    esm_class: esmClass,
+    short_message: Buffer.from(text, 'latin1'),
     ...(tlvs.length > 0 ? { tlvs } : {}),
   });
   return decode(wire) as PduOf<'deliver_sm'>;
@@ -31,11 +36,21 @@ test('isReceipt: esm_class message type 0x04 only, whatever the other bits', () 
 });
 
 test('parseReceipt from the text alone', () => {
-  assert.deepEqual(parseReceipt(deliver(TEXT)), { id: '0000A1B2', state: MessageState.DELIVERED, err: '000', submitDate: '2403101200', doneDate: '2403101201' });
+  assert.deepEqual(parseReceipt(deliver(TEXT)), {
+    id: '0000A1B2',
+    state: MessageState.DELIVERED,
+    err: '000',
+    submitDate: '2403101200',
+    doneDate: '2403101201',
+  });
 });
 
 test('parseReceipt from the TLVs alone', () => {
-  assert.deepEqual(parseReceipt(deliver('', [idTlv('abc123'), stateTlv(MessageState.UNDELIVERABLE)])), { id: 'abc123', state: MessageState.UNDELIVERABLE, err: '000' });
+  assert.deepEqual(parseReceipt(deliver('', [idTlv('abc123'), stateTlv(MessageState.UNDELIVERABLE)])), {
+    id: 'abc123',
+    state: MessageState.UNDELIVERABLE,
+    err: '000',
+  });
 });
 
 test('parseReceipt: the TLVs win over the text for id and state', () => {
@@ -54,10 +69,21 @@ test('parseReceipt: an out-of-range message_state TLV falls back to the text', (
 
 test('parseReceipt: stat mapping, short and long spellings, any case; an unknown word is not final (ENROUTE)', () => {
   const cases: Array<[string, number]> = [
-    ['ENROUTE', MessageState.ENROUTE], ['DELIVRD', MessageState.DELIVERED], ['DELIVERED', MessageState.DELIVERED], ['delivrd', MessageState.DELIVERED],
-    ['EXPIRED', MessageState.EXPIRED], ['DELETED', MessageState.DELETED], ['UNDELIV', MessageState.UNDELIVERABLE], ['UNDELIVERABLE', MessageState.UNDELIVERABLE],
-    ['ACCEPTD', MessageState.ACCEPTED], ['ACCEPTED', MessageState.ACCEPTED], ['UNKNOWN', MessageState.UNKNOWN], ['REJECTD', MessageState.REJECTED],
-    ['REJECTED', MessageState.REJECTED], ['BUFFRED', MessageState.ENROUTE], ['', MessageState.ENROUTE],
+    ['ENROUTE', MessageState.ENROUTE],
+    ['DELIVRD', MessageState.DELIVERED],
+    ['DELIVERED', MessageState.DELIVERED],
+    ['delivrd', MessageState.DELIVERED],
+    ['EXPIRED', MessageState.EXPIRED],
+    ['DELETED', MessageState.DELETED],
+    ['UNDELIV', MessageState.UNDELIVERABLE],
+    ['UNDELIVERABLE', MessageState.UNDELIVERABLE],
+    ['ACCEPTD', MessageState.ACCEPTED],
+    ['ACCEPTED', MessageState.ACCEPTED],
+    ['UNKNOWN', MessageState.UNKNOWN],
+    ['REJECTD', MessageState.REJECTED],
+    ['REJECTED', MessageState.REJECTED],
+    ['BUFFRED', MessageState.ENROUTE],
+    ['', MessageState.ENROUTE],
   ];
   for (const [stat, state] of cases) assert.equal(parseReceipt(deliver(`id:1 stat:${stat} err:000`))!.state, state, stat);
   assert.equal(parseReceipt(deliver('id:1 err:000'))!.state, MessageState.ENROUTE, 'no stat field at all');
@@ -122,7 +148,10 @@ test('receiptBody: the Appendix B text and both TLVs', () => {
   const submittedAt = Date.UTC(2024, 2, 10, 12, 0);
   const doneAt = Date.UTC(2024, 2, 10, 12, 5, 30);
   const body = receiptBody({ id: 'a1b2', state: MessageState.DELIVERED, err: '0', submittedAt, doneAt, text: 'Your code is 123456, valid 5 min' });
-  assert.equal(body.short_message.toString('latin1'), 'id:a1b2 sub:001 dlvrd:001 submit date:2403101200 done date:2403101205 stat:DELIVRD err:000 text:Your code is 123456,');
+  assert.equal(
+    body.short_message.toString('latin1'),
+    'id:a1b2 sub:001 dlvrd:001 submit date:2403101200 done date:2403101205 stat:DELIVRD err:000 text:Your code is 123456,',
+  );
   assert.deepEqual(body.tlvs, [
     { tag: tag('receipted_message_id'), value: Buffer.from('a1b2\0', 'latin1') },
     { tag: tag('message_state'), value: Buffer.from([2]) },

@@ -53,16 +53,39 @@ function setup(t: Parameters<typeof tmpDb>[0], hint: IdHint, registeredDelivery 
   const delivered: OutboxItem[] = [];
   let now = 1_700_000_000_000;
   const service = new ReceiptService({
-    commit, ledger, outbox, deliver: (items) => delivered.push(...items), account: () => ({ idFormat: 'hex' }), idHint: () => hint, ttlMs: 60_000,
-    metrics: new Metrics(), logger: silentLogger, now: () => now,
+    commit,
+    ledger,
+    outbox,
+    deliver: (items) => delivered.push(...items),
+    account: () => ({ idFormat: 'hex' }),
+    idHint: () => hint,
+    ttlMs: 60_000,
+    metrics: new Metrics(),
+    logger: silentLogger,
+    now: () => now,
   });
   const pdu = encode({
-    command: 'submit_sm', sequence_number: 5, source_addr: 'SHOP', destination_addr: '447700900123', registered_delivery: registeredDelivery,
+    command: 'submit_sm',
+    sequence_number: 5,
+    source_addr: 'SHOP',
+    destination_addr: '447700900123',
+    registered_delivery: registeredDelivery,
     short_message: Buffer.from('your code is 1234'),
   });
-  const newMessage = () => commit.run(() => ledger.insert({
-    accountId: 1, sourceAddr: 'SHOP', destAddr: '447700900123', registeredDelivery, pdu, routeId: 1, connectors: ['c1'], expiresAt: now + 86_400_000, now,
-  }));
+  const newMessage = () =>
+    commit.run(() =>
+      ledger.insert({
+        accountId: 1,
+        sourceAddr: 'SHOP',
+        destAddr: '447700900123',
+        registeredDelivery,
+        pdu,
+        routeId: 1,
+        connectors: ['c1'],
+        expiresAt: now + 86_400_000,
+        now,
+      }),
+    );
   const id = newMessage();
   return { ...h, commit, ledger, outbox, delivered, service, id, newMessage, tick: (ms: number) => (now += ms) };
 }
@@ -118,9 +141,13 @@ for (const c of cases) {
     assert.equal(s.ledger.get(id)!.state, MessageState.DELIVERED);
     assert.equal(s.delivered.length, 1);
     const r = readReceipt(s.delivered[0]!);
-    assert.equal(r.id, id.toString(16), 'the account sees the gateway\'s id, not the carrier\'s');
+    assert.equal(r.id, id.toString(16), "the account sees the gateway's id, not the carrier's");
     assert.equal(r.state, MessageState.DELIVERED);
-    assert.deepEqual(s.outbox.all().map((i) => i.messageId), [id], 'committed to the outbox');
+    assert.deepEqual(
+      s.outbox.all().map((i) => i.messageId),
+      [id],
+      'committed to the outbox',
+    );
   });
 }
 
@@ -180,7 +207,11 @@ test('a receipt parked before this submit went out (a repeat for an earlier mess
   await s.service.recordSent(id, 'c1', 'abc', sentAt);
   assert.equal(s.ledger.get(id)!.state, MessageState.UNDELIVERABLE, 'its own receipt, not the stale DELIVRD');
   assert.equal(s.delivered.length, 1);
-  assert.deepEqual(s.ledger.takeParked('c1', 'abc'), [JSON.stringify({ id: 'abc', state: MessageState.DELIVERED, err: '000' })], 'the stale one stays parked until pruned');
+  assert.deepEqual(
+    s.ledger.takeParked('c1', 'abc'),
+    [JSON.stringify({ id: 'abc', state: MessageState.DELIVERED, err: '000' })],
+    'the stale one stays parked until pruned',
+  );
 });
 
 test('a receipt whose err field is longer than an integer column takes is applied with no error code', async (t) => {

@@ -13,7 +13,10 @@ test('failures of one system_id lock that system_id from that address only, unti
   l.failed('10.0.0.1', 'acme');
   assert.equal(l.locked('10.0.0.1', 'acme'), undefined, 'two failures: not yet');
   l.failed('10.0.0.1', 'acme');
-  assert.deepEqual(locks.map((k) => `${k.kind}=${k.address}/${k.systemId}`), ['system_id=10.0.0.1/acme']);
+  assert.deepEqual(
+    locks.map((k) => `${k.kind}=${k.address}/${k.systemId}`),
+    ['system_id=10.0.0.1/acme'],
+  );
   assert.equal(l.locked('10.0.0.1', 'acme'), 'system_id');
   assert.equal(l.locked('10.0.0.1', 'other'), undefined, 'another account behind the same address still binds');
   assert.equal(l.locked('10.0.0.2', 'acme'), undefined, 'a stranger cannot lock the account out for its owner elsewhere');
@@ -59,8 +62,13 @@ test('list and clear by address and system_id; clearing a system_id leaves addre
   for (let i = 0; i < 3; i++) l.failed('10.0.0.1', 'acme');
   for (let i = 0; i < 3; i++) l.failed('10.0.0.2', 'acme');
   for (let i = 0; i < 3; i++) l.failed('10.0.0.2', 'beta');
-  assert.deepEqual(l.list().map((e) => `${e.kind}:${e.address}:${e.systemId ?? '*'}`).sort(),
-    ['ip:10.0.0.2:*', 'system_id:10.0.0.1:acme', 'system_id:10.0.0.2:acme', 'system_id:10.0.0.2:beta']);
+  assert.deepEqual(
+    l
+      .list()
+      .map((e) => `${e.kind}:${e.address}:${e.systemId ?? '*'}`)
+      .sort(),
+    ['ip:10.0.0.2:*', 'system_id:10.0.0.1:acme', 'system_id:10.0.0.2:acme', 'system_id:10.0.0.2:beta'],
+  );
   assert.equal(l.list({ systemId: 'acme' }).length, 2);
   assert.equal(l.list({ address: '10.0.0.2' }).length, 3);
   assert.equal(l.clear({ systemId: 'acme' }), 2);

@@ -39,13 +39,16 @@ test('an outbox item whose TTL runs out while its account is away is dropped, lo
   delivery.sweep();
   await commit.run(() => undefined); // the removal's commit
   assert.equal(delivery.size, 1);
-  assert.deepEqual(outbox.all().map((i) => i.id), [long.id], 'the expired item left the table, the other stays');
+  assert.deepEqual(
+    outbox.all().map((i) => i.id),
+    [long.id],
+    'the expired item left the table, the other stays',
+  );
   const text = await metrics.registry.metrics();
   assert.match(text, /smppgw_outbox_expired_total\{account="acme",kind="mo"\} 1/);
 });
 
 // Paging: at most maxInMemory items per account in memory, the rest read from the table.
-
 
 test('an account holds at most maxInMemory items; the rest wait in the table and are all delivered once, in order, when it binds', async (t) => {
   const { db } = tmpDb(t);
@@ -63,7 +66,11 @@ test('an account holds at most maxInMemory items; the rest wait in the table and
   const { got, bound } = await receiverPair(t, registry, ACME);
   await bound;
   await waitFor(() => outbox.all().length === 0, 'every item delivered and removed');
-  assert.deepEqual(got, Array.from({ length: 23 }, (_, n) => `MO ${n}`), 'each once, oldest first');
+  assert.deepEqual(
+    got,
+    Array.from({ length: 23 }, (_, n) => `MO ${n}`),
+    'each once, oldest first',
+  );
   assert.equal(delivery.size, 0);
   assert.deepEqual(delivery.countByAccount(), {});
 });
@@ -73,7 +80,16 @@ test('resume() reads one page per account and counts everything the table holds'
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
   await Promise.all(Array.from({ length: 12 }, (_, i) => commit.run(() => outbox.add(i < 9 ? 11 : 12, receiptRecord(i), Date.now(), 60_000))));
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, receivers: smpp(), metrics: new Metrics(), logger: silentLogger, maxInMemory: 4, name: (id) => `a${id - 10}` });
+  const delivery = new OutboxDelivery({
+    clock: new ManualClock(),
+    commit,
+    outbox,
+    receivers: smpp(),
+    metrics: new Metrics(),
+    logger: silentLogger,
+    maxInMemory: 4,
+    name: (id) => `a${id - 10}`,
+  });
   assert.equal(delivery.resume(), 12);
   assert.equal(delivery.size, 4 + 3);
   assert.deepEqual(delivery.countByAccount(), { a1: 9, a2: 3 });
@@ -85,7 +101,17 @@ test('items that expire while only the table holds them are removed by sweep(), 
   const metrics = new Metrics();
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, receivers: smpp(), metrics, logger: silentLogger, now: () => wall, maxInMemory: 2, name });
+  const delivery = new OutboxDelivery({
+    clock: new ManualClock(),
+    commit,
+    outbox,
+    receivers: smpp(),
+    metrics,
+    logger: silentLogger,
+    now: () => wall,
+    maxInMemory: 2,
+    name,
+  });
   for (let i = 0; i < 7; i++) delivery.enqueue([await commit.run(() => outbox.add(ACME, receiptRecord(i), wall, 1_000))]);
   assert.equal(delivery.size, 2);
   wall += 5_000;

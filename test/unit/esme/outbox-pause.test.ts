@@ -24,7 +24,15 @@ test('paused, a bound receiver gets nothing; resumed, it gets every item held me
   const commit = new GroupCommit(db);
   const outbox = new Outbox(db);
   const receivers = new SmppReceivers({ registry, metrics: new Metrics(), logger: silentLogger, name: () => 'acme', idFormat: () => 'hex' });
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, receivers, metrics: new Metrics(), logger: silentLogger, name: () => 'acme' });
+  const delivery = new OutboxDelivery({
+    clock: new ManualClock(),
+    commit,
+    outbox,
+    receivers,
+    metrics: new Metrics(),
+    logger: silentLogger,
+    name: () => 'acme',
+  });
   const { got, bound } = await receiverPair(t, registry, ACME);
   await bound;
   await waitFor(() => registry.nextReceiver(ACME) !== undefined, 'receiver registered');

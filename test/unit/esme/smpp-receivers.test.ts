@@ -28,14 +28,28 @@ async function setup(t: TestContext, receivers = 1) {
   const outbox = new Outbox(db);
   const registry = new BindRegistry((account) => smpp.available(account));
   const smpp = new SmppReceivers({
-    registry, metrics: new Metrics(), logger: silentLogger, name: () => 'acme', idFormat: () => 'dec', formatId: (row, format) => `${format}-${row * 3}`,
+    registry,
+    metrics: new Metrics(),
+    logger: silentLogger,
+    name: () => 'acme',
+    idFormat: () => 'dec',
+    formatId: (row, format) => `${format}-${row * 3}`,
   });
-  const delivery = new OutboxDelivery({ clock: new ManualClock(), commit, outbox, receivers: smpp, metrics: new Metrics(), logger: silentLogger, name: () => 'acme' });
+  const delivery = new OutboxDelivery({
+    clock: new ManualClock(),
+    commit,
+    outbox,
+    receivers: smpp,
+    metrics: new Metrics(),
+    logger: silentLogger,
+    name: () => 'acme',
+  });
   const pairs = [];
   for (let i = 0; i < receivers; i++) pairs.push(await receiverPair(t, registry, ACME));
   for (const p of pairs) await p.bound;
   await waitFor(() => registry.sessions(ACME).filter((s) => s.state === 'bound_rx').length === receivers, 'receivers registered');
-  const add = async (...records: Parameters<Outbox['add']>[1][]) => delivery.enqueue(await Promise.all(records.map((r) => commit.run(() => outbox.add(ACME, r, Date.now(), 60_000)))));
+  const add = async (...records: Parameters<Outbox['add']>[1][]) =>
+    delivery.enqueue(await Promise.all(records.map((r) => commit.run(() => outbox.add(ACME, r, Date.now(), 60_000)))));
   return { outbox, pairs, add };
 }
 
@@ -43,7 +57,13 @@ test("items alternate between the account's bound sessions", async (t) => {
   const s = await setup(t, 2);
   await s.add(moRecord('1'), moRecord('2'), moRecord('3'), moRecord('4'));
   await waitFor(() => s.outbox.all().length === 0, 'all delivered');
-  assert.deepEqual(s.pairs.map((p) => p.got), [['1', '3'], ['2', '4']]);
+  assert.deepEqual(
+    s.pairs.map((p) => p.got),
+    [
+      ['1', '3'],
+      ['2', '4'],
+    ],
+  );
 });
 
 test("a receipt carries the message's id rendered in the account's format when sent", async (t) => {
@@ -69,7 +89,9 @@ test('an answer that cannot be read is no acceptance: the item stays and is offe
   const smpp = new SmppReceivers({ registry, metrics: new Metrics(), logger: silentLogger, name: () => 'acme', idFormat: () => 'dec' });
   const delivery = new OutboxDelivery({ clock, commit, outbox, receivers: smpp, metrics: new Metrics(), logger: silentLogger, name: () => 'acme' });
   const server = new SmppServer({
-    host: '127.0.0.1', port: 0, logger: silentLogger,
+    host: '127.0.0.1',
+    port: 0,
+    logger: silentLogger,
     handlers: {
       bind: (_pdu, session) => {
         registry.add(ACME, session);
@@ -104,7 +126,19 @@ test('an answer that cannot be read is no acceptance: the item stays and is offe
       }
     }
   });
-  esme.write(encode({ command: 'bind_receiver', sequence_number: 1, system_id: 'acme', password: 'x', system_type: '', interface_version: 0x34, addr_ton: 0, addr_npi: 0, address_range: '' }));
+  esme.write(
+    encode({
+      command: 'bind_receiver',
+      sequence_number: 1,
+      system_id: 'acme',
+      password: 'x',
+      system_type: '',
+      interface_version: 0x34,
+      addr_ton: 0,
+      addr_npi: 0,
+      address_range: '',
+    }),
+  );
   await waitFor(() => registry.sessions(ACME).some((x) => x.state === 'bound_rx'), 'bound');
   delivery.enqueue([await commit.run(() => outbox.add(ACME, receiptRecord(7, { state: 2 }), Date.now(), 60_000))]);
   await waitFor(() => got.length === 1, 'first offer');

@@ -22,7 +22,16 @@ const T0 = Date.UTC(2026, 11, 4, 12);
 function ids(over: Partial<MessageIdsOptions> = {}): MessageIds & { saved: number[]; t: { now: number } } {
   const saved: number[] = [];
   const t = { now: T0 };
-  const m = new MessageIds({ node: 0, key: Buffer.alloc(16, 7), legacyMax: 0, maxRowId: 0, lastEpoch: 0, now: () => t.now, saveEpoch: (e) => saved.push(e), ...over });
+  const m = new MessageIds({
+    node: 0,
+    key: Buffer.alloc(16, 7),
+    legacyMax: 0,
+    maxRowId: 0,
+    lastEpoch: 0,
+    now: () => t.now,
+    saveEpoch: (e) => saved.push(e),
+    ...over,
+  });
   return Object.assign(m, { saved, t });
 }
 

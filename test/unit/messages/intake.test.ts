@@ -24,27 +24,58 @@ function setup(t: Parameters<typeof tmpDb>[0], over: Partial<Account> = {}) {
   const clock = new ManualClock();
   const ledger = new Ledger(h.db);
   const handed: Outgoing[] = [];
-  const account: Account = { id: 7, systemId: 'acme', passwordHash: '', tps: 0, window: 10, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'hex', maxPriority: 0, enabled: true, ...over };
-  let routes = new MtRouter([{ id: 1, order: 100, kind: 'static', account: null, prefix: '44', source: null, timeFrom: null, timeTo: null, connectors: [{ id: 'c1', weight: 1 }] }]);
+  const account: Account = {
+    id: 7,
+    systemId: 'acme',
+    passwordHash: '',
+    tps: 0,
+    window: 10,
+    maxBinds: 1,
+    allow: [],
+    bindTypes: ['trx'],
+    idFormat: 'hex',
+    maxPriority: 0,
+    enabled: true,
+    ...over,
+  };
+  let routes = new MtRouter([
+    { id: 1, order: 100, kind: 'static', account: null, prefix: '44', source: null, timeFrom: null, timeTo: null, connectors: [{ id: 'c1', weight: 1 }] },
+  ]);
   const metrics = new Metrics();
   const intake = new Intake({
-    clock, commit: new GroupCommit(h.db), ledger, carrier: { accept: (m) => void handed.push(m) }, metrics,
-    account: (id) => (id === account.id ? account : undefined), router: () => routes,
-    defaultValidityMs: 3_600_000, maxPduSize: 400, now: () => T0 + clock.now(),
+    clock,
+    commit: new GroupCommit(h.db),
+    ledger,
+    carrier: { accept: (m) => void handed.push(m) },
+    metrics,
+    account: (id) => (id === account.id ? account : undefined),
+    router: () => routes,
+    defaultValidityMs: 3_600_000,
+    maxPduSize: 400,
+    now: () => T0 + clock.now(),
   });
   return { ...h, clock, ledger, handed, account, intake, metrics, setRoutes: (r: MtRouter) => (routes = r) };
 }
 
 const request = (over: Partial<MessageRequest> = {}): MessageRequest => ({
-  accountId: 7, origin: 'smpp', source: { addr: 'SHOP', ton: 5, npi: 0 }, destination: { addr: '447700900001', ton: 1, npi: 1 },
-  body: Buffer.from('hello'), dataCoding: 0, esmClass: 0, registeredDelivery: 1, ...over,
+  accountId: 7,
+  origin: 'smpp',
+  source: { addr: 'SHOP', ton: 5, npi: 0 },
+  destination: { addr: '447700900001', ton: 1, npi: 1 },
+  body: Buffer.from('hello'),
+  dataCoding: 0,
+  esmClass: 0,
+  registeredDelivery: 1,
+  ...over,
 });
 
 const reason = (r: string) => (err: unknown) => err instanceof Refused && err.reason === r;
 
 test('a message is stored, then handed to the carrier side, and its id resolves only after the commit', async (t) => {
   const { intake, ledger, handed } = setup(t);
-  const pending = intake.submit(request({ tlvs: [{ tag: 0x1403, value: Buffer.from('x') }], protocolId: 3, serviceType: 'CMT', validityText: '000001000000000R', validUntil: T0 + 60_000 }));
+  const pending = intake.submit(
+    request({ tlvs: [{ tag: 0x1403, value: Buffer.from('x') }], protocolId: 3, serviceType: 'CMT', validityText: '000001000000000R', validUntil: T0 + 60_000 }),
+  );
   assert.equal(handed.length, 0, 'nothing goes to a carrier before the commit');
   const id = await pending;
   const row = ledger.get(id)!;
@@ -54,7 +85,10 @@ test('a message is stored, then handed to the carrier side, and its id resolves 
     [sm.source_addr_ton, sm.dest_addr_npi, sm.short_message.toString(), sm.protocol_id, sm.service_type, sm.validity_period, sm.tlvs?.[0]?.tag],
     [5, 1, 'hello', 3, 'CMT', '000001000000000R', 0x1403],
   );
-  assert.deepEqual(handed.map((m) => [m.id, m.accountId, m.origin, m.connectors, m.expiresAt]), [[id, 7, 'smpp', ['c1'], T0 + 60_000]]);
+  assert.deepEqual(
+    handed.map((m) => [m.id, m.accountId, m.origin, m.connectors, m.expiresAt]),
+    [[id, 7, 'smpp', ['c1'], T0 + 60_000]],
+  );
 });
 
 test('a body longer than a short_message goes in message_payload; one the sender put there stays where it was', async (t) => {
@@ -62,7 +96,10 @@ test('a body longer than a short_message goes in message_payload; one the sender
   const long = Buffer.alloc(260, 0x41);
   const a = decode(ledger.get(await intake.submit(request({ body: long, dataCoding: 4 })))!.pdu) as PduOf<'submit_sm'>;
   assert.deepEqual([a.short_message.length, a.tlvs?.map((x) => [x.tag, x.value.length])], [0, [[0x0424, 260]]]);
-  const tlvs = [{ tag: 0x0424, value: Buffer.from('in payload') }, { tag: 0x1403, value: Buffer.from('after') }];
+  const tlvs = [
+    { tag: 0x0424, value: Buffer.from('in payload') },
+    { tag: 0x1403, value: Buffer.from('after') },
+  ];
   const b = decode(ledger.get(await intake.submit(request({ body: tlvs[0]!.value, bodyInPayload: true, tlvs })))!.pdu) as PduOf<'submit_sm'>;
   assert.deepEqual([b.short_message.length, b.tlvs?.map((x) => x.tag)], [0, [0x0424, 0x1403]]);
 });
@@ -97,8 +134,14 @@ test('a system message: charged to its account and never refused for the rate, p
   const s = setup(t, { tps: 1 });
   s.intake.policy = () => new Refused('policy', 'everything opted out');
   const ids = [await s.intake.submit(request({ origin: 'system' })), await s.intake.submit(request({ origin: 'system' }))];
-  assert.deepEqual(ids.map((id) => s.ledger.get(id)!.origin), ['system', 'system']);
-  assert.deepEqual(s.handed.map((m) => m.origin), ['system', 'system']);
+  assert.deepEqual(
+    ids.map((id) => s.ledger.get(id)!.origin),
+    ['system', 'system'],
+  );
+  assert.deepEqual(
+    s.handed.map((m) => m.origin),
+    ['system', 'system'],
+  );
   // Two tokens spent of a one-a-second bucket: the account's own message waits two seconds.
   s.intake.policy = undefined;
   await assert.rejects(s.intake.submit(request()), reason('throttled'));

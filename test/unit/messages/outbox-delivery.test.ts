@@ -24,7 +24,17 @@ function setup(t: TestContext, o: { maxInMemory?: number } = {}) {
   const receivers = new TestReceivers();
   const metrics = new Metrics();
   const delivery = new OutboxDelivery({
-    clock, commit, outbox, receivers, metrics, logger: silentLogger, name: () => 'acme', now: () => wall.now, retryMs: 1_000, maxRetryMs: 4_000, ...o,
+    clock,
+    commit,
+    outbox,
+    receivers,
+    metrics,
+    logger: silentLogger,
+    name: () => 'acme',
+    now: () => wall.now,
+    retryMs: 1_000,
+    maxRetryMs: 4_000,
+    ...o,
   });
   t.after(() => delivery.stop());
   const add = async (text: string, ttlMs = 60_000) => {

@@ -12,9 +12,26 @@ import { Ledger, type NewMessage } from '../../../src/store/ledger.js';
 import { MIGRATIONS } from '../../../src/store/schema.js';
 import { tmpDb, tmpDbPath } from '../../helpers/tmpdb.js';
 
-const part = (text: string): Buffer => encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'SHOP', destination_addr: '447700900001', registered_delivery: 1, short_message: Buffer.from(text) });
+const part = (text: string): Buffer =>
+  encode({
+    command: 'submit_sm',
+    sequence_number: 1,
+    source_addr: 'SHOP',
+    destination_addr: '447700900001',
+    registered_delivery: 1,
+    short_message: Buffer.from(text),
+  });
 const msg = (over: Partial<NewMessage> = {}): NewMessage => ({
-  accountId: 1, sourceAddr: 'SHOP', destAddr: '447700900001', registeredDelivery: 1, pdu: part('x'), routeId: 1, connectors: ['c1'], expiresAt: 99_000, now: 1_000, ...over,
+  accountId: 1,
+  sourceAddr: 'SHOP',
+  destAddr: '447700900001',
+  registeredDelivery: 1,
+  pdu: part('x'),
+  routeId: 1,
+  connectors: ['c1'],
+  expiresAt: 99_000,
+  now: 1_000,
+  ...over,
 });
 
 test('messageState: queued, on its way, delivered only when every part is, else the first failure', () => {
@@ -35,7 +52,14 @@ test('a message of three parts: rows share the message, each part sent and answe
   const [a, b, c] = ledger.insertParts(msg(), [part('one'), part('two'), part('three')]) as [number, number, number];
   assert.ok(a < b && b < c);
   const parts = ledger.partsOf(a);
-  assert.deepEqual(parts.map((p) => [p.msg, p.part, p.parts, p.pdu.equals(part(['one', 'two', 'three'][p.part]!))]), [[a, 0, 3, true], [a, 1, 3, true], [a, 2, 3, true]]);
+  assert.deepEqual(
+    parts.map((p) => [p.msg, p.part, p.parts, p.pdu.equals(part(['one', 'two', 'three'][p.part]!))]),
+    [
+      [a, 0, 3, true],
+      [a, 1, 3, true],
+      [a, 2, 3, true],
+    ],
+  );
   ledger.markSent(a, 'c1', 'x1', 'X1', 2_000);
   ledger.markSent(b, 'c2', 'y2', 'Y2', 2_000);
   ledger.markSent(c, 'c1', 'x3', 'X3', 2_000);
@@ -44,11 +68,21 @@ test('a message of three parts: rows share the message, each part sent and answe
   ledger.applyReceiptBySmscId('c1', 'x1', MessageState.DELIVERED, null, 3_000);
   ledger.applyReceiptBySmscId('c1', 'x3', MessageState.UNDELIVERABLE, 11, 3_000);
   const done = ledger.partsOf(a);
-  assert.deepEqual(done.map((p) => [p.connector, p.smscId, p.state]), [['c1', 'x1', 2], ['c2', 'y2', 2], ['c1', 'x3', 5]]);
+  assert.deepEqual(
+    done.map((p) => [p.connector, p.smscId, p.state]),
+    [
+      ['c1', 'x1', 2],
+      ['c2', 'y2', 2],
+      ['c1', 'x3', 5],
+    ],
+  );
   assert.equal(messageState(done.map((p) => p.state)), MessageState.UNDELIVERABLE);
   // One part alone is a message of one part.
   const single = ledger.insert(msg());
-  assert.deepEqual(ledger.partsOf(single).map((p) => [p.msg, p.part, p.parts]), [[single, 0, 1]]);
+  assert.deepEqual(
+    ledger.partsOf(single).map((p) => [p.msg, p.part, p.parts]),
+    [[single, 0, 1]],
+  );
   assert.deepEqual(ledger.partsOf(b), [], 'a later part is not a message');
 });
 
@@ -67,7 +101,8 @@ test('a database of the schema before: its messages become one-part messages and
   for (let v = 0; v < 5; v++) applyMigration(old, MIGRATIONS[v]!);
   old.pragma('user_version = 5');
   old.prepare(`INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES ('a', 'x', 0, 0)`).run();
-  const insert = old.prepare(`INSERT INTO messages (account_id, source_addr, dest_addr, registered_delivery, pdu, connectors, state, next_at, expires_at, submitted_at)
+  const insert =
+    old.prepare(`INSERT INTO messages (account_id, source_addr, dest_addr, registered_delivery, pdu, connectors, state, next_at, expires_at, submitted_at)
     VALUES (1, 'S', 'D', 1, ?, 'c1', 0, 0, 99000, 0)`);
   for (let i = 0; i < 40; i++) insert.run(part(`m${i}`));
   old.prepare('DELETE FROM messages WHERE id > 30').run(); // pruned: ids 31..40 were given out all the same
@@ -97,5 +132,5 @@ test('ids survive a restart and a second allocator on the database never repeats
   const again = messageIdsFor(h.reopen(), { node: 0 });
   const b = again.next();
   assert.ok(b > a);
-  assert.equal(again.format(a, 'dec'), first.format(a, 'dec'), 'the key is the database\'s');
+  assert.equal(again.format(a, 'dec'), first.format(a, 'dec'), "the key is the database's");
 });

@@ -194,5 +194,8 @@ test('many random jobs run in (due time, insertion) order with one timer through
     assert.equal(q.size, expected.filter((e) => e.at > clock.now()).length);
   }
   expected.sort((a, b) => a.at - b.at || a.seq - b.seq);
-  assert.deepEqual(ran, expected.map((e) => e.name));
+  assert.deepEqual(
+    ran,
+    expected.map((e) => e.name),
+  );
 });

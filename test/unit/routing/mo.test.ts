@@ -36,7 +36,7 @@ test('short code must equal the destination exactly', () => {
   assert.equal(router.route({ ...MO, destination: '1234' }), undefined);
 });
 
-test('keyword: the message\'s first word, case-insensitive, whole word only', () => {
+test("keyword: the message's first word, case-insensitive, whole word only", () => {
   const vote = route({ keyword: 'VOTE', account: 'voting' });
   const router = new MoRouter([vote]);
   for (const text of ['vote A', 'VOTE', 'Vote', '  vOtE b c']) assert.equal(router.route({ ...MO, text })?.account, 'voting', text);
@@ -46,7 +46,10 @@ test('keyword: the message\'s first word, case-insensitive, whole word only', ()
 test('a keyword route beats a keyword-less one at equal order, whatever the ids', () => {
   const any = route({ shortCode: '12345', account: 'any' });
   const vote = route({ shortCode: '12345', keyword: 'VOTE', account: 'voting' });
-  for (const routes of [[any, vote], [vote, any]]) {
+  for (const routes of [
+    [any, vote],
+    [vote, any],
+  ]) {
     const router = new MoRouter(routes);
     assert.equal(router.route(MO)?.account, 'voting');
     assert.equal(router.route({ ...MO, text: 'hello' })?.account, 'any');

@@ -10,7 +10,15 @@ let nextId = 1;
 function route(over: Partial<Omit<MtRoute, 'connectors'>> & { connectors?: Array<MtRoute['connectors'][number] | string> } = {}): MtRoute {
   const { connectors = ['c1'], ...rest } = over;
   return {
-    id: nextId++, order: 100, kind: 'static', account: null, prefix: null, source: null, timeFrom: null, timeTo: null, ...rest,
+    id: nextId++,
+    order: 100,
+    kind: 'static',
+    account: null,
+    prefix: null,
+    source: null,
+    timeFrom: null,
+    timeTo: null,
+    ...rest,
     connectors: connectors.map((c) => (typeof c === 'string' ? { id: c, weight: 1 } : c)),
   };
 }
@@ -100,7 +108,15 @@ test('time window within a day: from inclusive, to exclusive, in UTC', () => {
   const day = route({ timeFrom: '09:00', timeTo: '17:30', connectors: ['day'] });
   const rest = route({ order: 200, connectors: ['rest'] });
   const router = new MtRouter([day, rest]);
-  const expect: Array<[string, number]> = [['08:59', rest.id], ['09:00', day.id], ['12:00', day.id], ['17:29', day.id], ['17:30', rest.id], ['23:00', rest.id], ['00:00', rest.id]];
+  const expect: Array<[string, number]> = [
+    ['08:59', rest.id],
+    ['09:00', day.id],
+    ['12:00', day.id],
+    ['17:29', day.id],
+    ['17:30', rest.id],
+    ['23:00', rest.id],
+    ['00:00', rest.id],
+  ];
   for (const [hhmm, id] of expect) assert.equal(router.route(MSG, at(hhmm))?.routeId, id, hhmm);
   // Seconds inside a minute count as that minute.
   assert.equal(router.route(MSG, at('17:29') + 59_999)?.routeId, day.id);
@@ -112,7 +128,14 @@ test('time window across midnight', () => {
   const rest = route({ order: 200, connectors: ['rest'] });
   const router = new MtRouter([night, rest]);
   const expect: Array<[string, number]> = [
-    ['21:59', rest.id], ['22:00', night.id], ['23:59', night.id], ['00:00', night.id], ['03:30', night.id], ['05:59', night.id], ['06:00', rest.id], ['12:00', rest.id],
+    ['21:59', rest.id],
+    ['22:00', night.id],
+    ['23:59', night.id],
+    ['00:00', night.id],
+    ['03:30', night.id],
+    ['05:59', night.id],
+    ['06:00', rest.id],
+    ['12:00', rest.id],
   ];
   for (const [hhmm, id] of expect) assert.equal(router.route(MSG, at(hhmm))?.routeId, id, hhmm);
   // Any day: the window is a time of day.
@@ -132,7 +155,7 @@ test('a route outside its window lets the next one match; now defaults to the cu
   assert.equal(new MtRouter([always]).route(MSG)?.routeId, always.id);
 });
 
-test('failover and static: the connectors in the route\'s order, every time', () => {
+test("failover and static: the connectors in the route's order, every time", () => {
   const f = route({ kind: 'failover', connectors: ['primary', 'secondary', 'tertiary'] });
   const router = new MtRouter([f]);
   for (let i = 0; i < 3; i++) assert.deepEqual(router.route(MSG, NOON)?.connectors, ['primary', 'secondary', 'tertiary']);
@@ -143,7 +166,15 @@ test('roundrobin rotates the first choice, the rest following in list order', ()
   const other = route({ kind: 'roundrobin', prefix: '33', connectors: ['x', 'y'] });
   const router = new MtRouter([rr, other]);
   const got = Array.from({ length: 7 }, () => router.route(MSG, NOON)!.connectors);
-  assert.deepEqual(got, [['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b'], ['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b'], ['a', 'b', 'c']]);
+  assert.deepEqual(got, [
+    ['a', 'b', 'c'],
+    ['b', 'c', 'a'],
+    ['c', 'a', 'b'],
+    ['a', 'b', 'c'],
+    ['b', 'c', 'a'],
+    ['c', 'a', 'b'],
+    ['a', 'b', 'c'],
+  ]);
   // Each route keeps its own position.
   assert.deepEqual(router.route({ ...MSG, destination: '331' }, NOON)!.connectors, ['x', 'y']);
   assert.deepEqual(router.route(MSG, NOON)!.connectors, ['b', 'c', 'a']);
@@ -154,16 +185,34 @@ test('roundrobin rotates the first choice, the rest following in list order', ()
 });
 
 test('weighted: the injected random picks the first choice by cumulative weight', () => {
-  const w = route({ kind: 'weighted', connectors: [{ id: 'a', weight: 3 }, { id: 'b', weight: 1 }, { id: 'c', weight: 2 }] });
+  const w = route({
+    kind: 'weighted',
+    connectors: [
+      { id: 'a', weight: 3 },
+      { id: 'b', weight: 1 },
+      { id: 'c', weight: 2 },
+    ],
+  });
   // total 6: [0,3) → a, [3,4) → b, [4,6) → c; the others follow in list order.
   const cases: Array<[number, string[]]> = [
-    [0, ['a', 'b', 'c']], [2.999 / 6, ['a', 'b', 'c']], [3 / 6, ['b', 'a', 'c']], [3.999 / 6, ['b', 'a', 'c']], [4 / 6, ['c', 'a', 'b']], [0.999999, ['c', 'a', 'b']],
+    [0, ['a', 'b', 'c']],
+    [2.999 / 6, ['a', 'b', 'c']],
+    [3 / 6, ['b', 'a', 'c']],
+    [3.999 / 6, ['b', 'a', 'c']],
+    [4 / 6, ['c', 'a', 'b']],
+    [0.999999, ['c', 'a', 'b']],
   ];
   for (const [r, order] of cases) assert.deepEqual(new MtRouter([w], () => r).route(MSG, NOON)!.connectors, order, `random ${r}`);
 });
 
 test('weighted 3:1 gives about 75/25 over 4,000 picks with a seeded random, and the other follows for failover', () => {
-  const w = route({ kind: 'weighted', connectors: [{ id: 'big', weight: 3 }, { id: 'small', weight: 1 }] });
+  const w = route({
+    kind: 'weighted',
+    connectors: [
+      { id: 'big', weight: 3 },
+      { id: 'small', weight: 1 },
+    ],
+  });
   const router = new MtRouter([w], seededRandom(20240310));
   const counts = { big: 0, small: 0 };
   for (let i = 0; i < 4000; i++) {

@@ -93,17 +93,14 @@ test('--disconnect-after: the load tool binds again; submits in flight count as 
   assert.equal(s.ok, closed === 0);
 });
 
-test(
-  'a receipt sent right behind the bind_resp is taken by the new bind (no ESME_RINVBNDSTS, no resend)',
-  async (t) => {
-    // Receipts are held while no receiver is bound; the bind after each dropped connection gets
-    // them in the same write as its bind_resp.
-    const { sim, port } = await startSim(t, { disconnectAfter: 50, retryDelayMs: 1_000 });
-    const s = await load(port, { count: 200, dlr: true, reconnectDelayMs: 10 });
-    assert.deepEqual([s.dlrsMatched, s.acked], [s.acked, sim.stats.submitsOk]);
-    assert.equal(sim.stats.receiptsSent, sim.stats.receiptsCreated, 'every receipt taken at the first try');
-  },
-);
+test('a receipt sent right behind the bind_resp is taken by the new bind (no ESME_RINVBNDSTS, no resend)', async (t) => {
+  // Receipts are held while no receiver is bound; the bind after each dropped connection gets
+  // them in the same write as its bind_resp.
+  const { sim, port } = await startSim(t, { disconnectAfter: 50, retryDelayMs: 1_000 });
+  const s = await load(port, { count: 200, dlr: true, reconnectDelayMs: 10 });
+  assert.deepEqual([s.dlrsMatched, s.acked], [s.acked, sim.stats.submitsOk]);
+  assert.equal(sim.stats.receiptsSent, sim.stats.receiptsCreated, 'every receipt taken at the first try');
+});
 
 test('a refused bind ends the run at once, nothing sent', async (t) => {
   const { port } = await startSim(t, { systemId: 'esme', password: 'right' });
@@ -182,20 +179,44 @@ function capture(): { io: CliIo; out: string[]; codes: number[]; logs: string[];
 
 test('CLI: `sim smsc` serves until SIGTERM, then logs a summary line and exits 0; `load` prints one JSON line', async () => {
   const simIo = capture();
-  await simCommand(simIo.io).parseAsync(['smsc', '--port', '0', '--host', '127.0.0.1', '--dlr-delay', '0', '--id-format', 'dec', '--stats-every', '0'], { from: 'user' });
+  await simCommand(simIo.io).parseAsync(['smsc', '--port', '0', '--host', '127.0.0.1', '--dlr-delay', '0', '--id-format', 'dec', '--stats-every', '0'], {
+    from: 'user',
+  });
   const ready = simIo.logs.map((l) => JSON.parse(l) as { msg: string; port?: number }).find((l) => l.msg === 'ready');
   assert.ok(ready?.port);
 
   const ok = capture();
-  await guard(loadCommand(ok.io).parseAsync(['--port', String(ready.port), '--system-id', 'cli', '-n', '300', '--dlr', '--binds', '3'], { from: 'user' }), 'load ok');
+  await guard(
+    loadCommand(ok.io).parseAsync(['--port', String(ready.port), '--system-id', 'cli', '-n', '300', '--dlr', '--binds', '3'], { from: 'user' }),
+    'load ok',
+  );
   assert.equal(ok.out.length, 1);
   const summary = JSON.parse(ok.out[0]!) as LoadSummary;
   assert.deepEqual([summary.sent, summary.acked, summary.dlrsMatched, summary.ok, ok.codes], [300, 300, 300, true, [0]]);
-  assert.deepEqual(Object.keys(summary).slice(0, 12), ['requested', 'sent', 'acked', 'errors', 'dlrs', 'dlrsMatched', 'dlrsUnmatched', 'dlrStats', 'latencyMs', 'dlrLatencyMs', 'elapsedMs', 'msgsPerSec']);
+  assert.deepEqual(Object.keys(summary).slice(0, 12), [
+    'requested',
+    'sent',
+    'acked',
+    'errors',
+    'dlrs',
+    'dlrsMatched',
+    'dlrsUnmatched',
+    'dlrStats',
+    'latencyMs',
+    'dlrLatencyMs',
+    'elapsedMs',
+    'msgsPerSec',
+  ]);
 
   // The same text to the same number ten times: the simulator sees nine duplicates.
   const again = capture();
-  await guard(loadCommand(again.io).parseAsync(['--port', String(ready.port), '--system-id', 'cli', '-n', '10', '--text', 'same text', '--dest', '4917000001', '--response-timeout-ms', '2000'], { from: 'user' }), 'load again');
+  await guard(
+    loadCommand(again.io).parseAsync(
+      ['--port', String(ready.port), '--system-id', 'cli', '-n', '10', '--text', 'same text', '--dest', '4917000001', '--response-timeout-ms', '2000'],
+      { from: 'user' },
+    ),
+    'load again',
+  );
   assert.deepEqual([again.out.length, again.codes], [1, [0]]);
 
   simIo.signals.emit('SIGTERM');
@@ -210,8 +231,12 @@ test('CLI: `load` exits 1 when a message fails, and rejects bad flags', async (t
   const c = capture();
   await guard(loadCommand(c.io).parseAsync(['--port', String(port), '--system-id', 'x', '-n', '5'], { from: 'user' }), 'load');
   assert.deepEqual([JSON.parse(c.out[0]!).errors, c.codes], [{ '0x58': 5 }, [1]]);
-  const cmd = loadCommand(capture().io).exitOverride().configureOutput({ writeErr: () => {} });
+  const cmd = loadCommand(capture().io)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
   await assert.rejects(cmd.parseAsync(['--port', '1', '--system-id', 'x', '-n', '-3'], { from: 'user' }), /whole number/);
-  const cmd2 = loadCommand(capture().io).exitOverride().configureOutput({ writeErr: () => {} });
+  const cmd2 = loadCommand(capture().io)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
   await assert.rejects(cmd2.parseAsync(['--port', '1', '--system-id', 'x', '-n', '3', '--dest', '9..1'], { from: 'user' }), /backwards/);
 });

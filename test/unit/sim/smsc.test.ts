@@ -27,7 +27,12 @@ async function startSim(t: { after(fn: () => Promise<void> | void): void }, opti
   return { sim, port };
 }
 
-async function bound(t: { after(fn: () => void): void }, port: number, command: 'bind_transceiver' | 'bind_transmitter' | 'bind_receiver' = 'bind_transceiver', systemId = 'esme'): Promise<Peer> {
+async function bound(
+  _t: { after(fn: () => void): void },
+  port: number,
+  command: 'bind_transceiver' | 'bind_transmitter' | 'bind_receiver' = 'bind_transceiver',
+  systemId = 'esme',
+): Promise<Peer> {
   const peer = await connectPeer(port);
   openPeers.add(peer);
   const resp = await peer.bind(command, { system_id: systemId });
@@ -78,7 +83,17 @@ test('submit_sm: hex ids from the counter; the receipt follows the response with
   const events: SmscEvent[] = [];
   sim.on('event', (e: SmscEvent) => events.push(e));
   const peer = await bound(t, port);
-  const s1 = send(peer, submit('hello there', { registered_delivery: 1, source_addr: 'ACME', source_addr_ton: 5, destination_addr: '4917012345678', dest_addr_ton: 1, dest_addr_npi: 1 }));
+  const s1 = send(
+    peer,
+    submit('hello there', {
+      registered_delivery: 1,
+      source_addr: 'ACME',
+      source_addr_ton: 5,
+      destination_addr: '4917012345678',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+    }),
+  );
   const resp = await peer.next('submit_sm_resp');
   assert.equal(resp.command, 'submit_sm_resp');
   assert.equal(resp.sequence_number, s1);
@@ -102,23 +117,35 @@ test('submit_sm: hex ids from the counter; the receipt follows the response with
   const r2 = await peer.next();
   assert.deepEqual([r2.sequence_number, r2.command === 'submit_sm_resp' && r2.message_id], [second, 'abcdef0001']);
   assert.deepEqual(await peer.sync(), [], 'no receipt without registered_delivery');
-  assert.deepEqual(events.map((e) => `${e.type}:${'outcome' in e ? e.outcome : ''}`), ['bind:', 'submit:accepted', 'receipt:', 'submit:accepted']);
-  assert.deepEqual({ ...sim.summary(), uptimeMs: 0 }, {
-    ...sim.stats,
-    statuses: { '0x00': 2 },
-    receiptStats: { DELIVRD: 1 },
-    activeBinds: 1,
-    receiptsPending: 0,
-    mosPending: 0,
-    uptimeMs: 0,
-  });
+  assert.deepEqual(
+    events.map((e) => `${e.type}:${'outcome' in e ? e.outcome : ''}`),
+    ['bind:', 'submit:accepted', 'receipt:', 'submit:accepted'],
+  );
+  assert.deepEqual(
+    { ...sim.summary(), uptimeMs: 0 },
+    {
+      ...sim.stats,
+      statuses: { '0x00': 2 },
+      receiptStats: { DELIVRD: 1 },
+      activeBinds: 1,
+      receiptsPending: 0,
+      mosPending: 0,
+      uptimeMs: 0,
+    },
+  );
 });
 
 test('ids in decimal; data_sm and submit_multi answered too (one receipt per destination)', async (t) => {
   const { sim, port } = await startSim(t, { idFormat: 'dec', idStart: 9_000_000_000 });
   const peer = await bound(t, port);
   send(peer, submit('a'));
-  send(peer, { command: 'data_sm', source_addr: '1', destination_addr: '2', registered_delivery: 0, tlvs: [{ tag: TLVS.get('message_payload')!.tag, value: Buffer.from('payload') }] });
+  send(peer, {
+    command: 'data_sm',
+    source_addr: '1',
+    destination_addr: '2',
+    registered_delivery: 0,
+    tlvs: [{ tag: TLVS.get('message_payload')!.tag, value: Buffer.from('payload') }],
+  });
   send(peer, {
     command: 'submit_multi',
     source_addr: 'X',
@@ -178,7 +205,10 @@ test('receipts wait for a receiver of the same system_id, then go round-robin', 
   assert.equal(sim.summary().receiptsPending, 4);
   const rx1 = await bound(t, port, 'bind_receiver', 'acme');
   const first = await take(rx1, 4, 'held receipt');
-  assert.deepEqual(first.map((p) => p.command === 'deliver_sm' && parseReceipt(p)?.id), ids);
+  assert.deepEqual(
+    first.map((p) => p.command === 'deliver_sm' && parseReceipt(p)?.id),
+    ids,
+  );
   const rx2 = await bound(t, port, 'bind_transceiver', 'acme');
   for (const p of first) rx1.answer(p, { message_id: '' });
   for (let i = 0; i < 4; i++) send(tx, submit(`n${i}`, { registered_delivery: 1 }));
@@ -241,7 +271,10 @@ test('--error-rate: the default mix of temporary and permanent statuses, or the 
   for (let i = 0; i < 100; i++) send(peer, submit(`e${i}`, { registered_delivery: 1 }));
   const seen = new Set<number>();
   for (let i = 0; i < 100; i++) seen.add((await peer.next()).command_status);
-  assert.deepEqual([...seen].sort((x, y) => x - y), [...DEFAULT_ERROR_STATUSES].sort((x, y) => x - y));
+  assert.deepEqual(
+    [...seen].sort((x, y) => x - y),
+    [...DEFAULT_ERROR_STATUSES].sort((x, y) => x - y),
+  );
   assert.deepEqual([sim.stats.submitsFailed, sim.stats.submitsOk, sim.stats.receiptsCreated], [100, 0, 0]);
   assert.deepEqual(await peer.sync(), [], 'no receipt for a refused submit');
 
@@ -308,7 +341,10 @@ test('--disconnect-mid-window: the Nth submit is taken but never answered, the c
   }
   await guard(peer.closed, 'connection cut');
   // Answers queued before the cut may or may not have gone out; the 3rd and later never do.
-  assert.ok(answered.every((s) => seqs.slice(0, 2).includes(s)), `answered ${answered}`);
+  assert.ok(
+    answered.every((s) => seqs.slice(0, 2).includes(s)),
+    `answered ${answered}`,
+  );
   assert.equal(sim.stats.disconnects, 1);
   assert.equal(sim.stats.submitsOk, 2);
   assert.equal(sim.stats.submitsLost, 1);

@@ -18,9 +18,26 @@ import { tmpDb } from '../../helpers/tmpdb.js';
 
 const deliver = (esmClass: number, text: string) =>
   ({
-    command: 'deliver_sm', command_status: 0, sequence_number: 7, service_type: '', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4917000000',
-    dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: '12345', esm_class: esmClass, protocol_id: 0, priority_flag: 0, schedule_delivery_time: '',
-    validity_period: '', registered_delivery: 0, replace_if_present_flag: 0, data_coding: 0, sm_default_msg_id: 0, short_message: Buffer.from(text),
+    command: 'deliver_sm',
+    command_status: 0,
+    sequence_number: 7,
+    service_type: '',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '4917000000',
+    dest_addr_ton: 0,
+    dest_addr_npi: 0,
+    destination_addr: '12345',
+    esm_class: esmClass,
+    protocol_id: 0,
+    priority_flag: 0,
+    schedule_delivery_time: '',
+    validity_period: '',
+    registered_delivery: 0,
+    replace_if_present_flag: 0,
+    data_coding: 0,
+    sm_default_msg_id: 0,
+    short_message: Buffer.from(text),
   }) as unknown as Pdu;
 
 function inbound(t: Parameters<typeof tmpDb>[0], receiptError: unknown) {
@@ -28,7 +45,18 @@ function inbound(t: Parameters<typeof tmpDb>[0], receiptError: unknown) {
   const commit = new GroupCommit(h.db, { health: new StoreHealth({ logger: silentLogger }) });
   const receipts = { onCarrierReceipt: () => Promise.reject(receiptError) } as unknown as ReceiptService;
   const router = { route: () => ({ account: 'acme' }) } as unknown as MoRouter;
-  const inb = new Inbound({ commit, outbox: new Outbox(h.db), receipts, router: () => router, deliver: () => undefined, metrics: new Metrics(), logger: silentLogger, ttlMs: 60_000, maxPduSize: 4096, accountId: () => 1 });
+  const inb = new Inbound({
+    commit,
+    outbox: new Outbox(h.db),
+    receipts,
+    router: () => router,
+    deliver: () => undefined,
+    metrics: new Metrics(),
+    logger: silentLogger,
+    ttlMs: 60_000,
+    maxPduSize: 4096,
+    accountId: () => 1,
+  });
   return { inb, commit, h };
 }
 

@@ -33,16 +33,57 @@ function setup(t: TestContext) {
   const delivered: OutboxItem[] = [];
   const deliver = (items: OutboxItem[]) => delivered.push(...items);
   const receipts = new ReceiptService({
-    commit, ledger, outbox, deliver, account: () => ({}), idHint: () => 'auto', ttlMs: 60_000, metrics, logger: silentLogger, now: () => NOW,
+    commit,
+    ledger,
+    outbox,
+    deliver,
+    account: () => ({}),
+    idHint: () => 'auto',
+    ttlMs: 60_000,
+    metrics,
+    logger: silentLogger,
+    now: () => NOW,
   });
   const router = new MoRouter([{ id: 1, order: 1, account: 'acme', shortCode: '12345', keyword: null, sourcePrefix: null, connector: null }]);
   const inbound = new Inbound({
-    commit, outbox, receipts, router: () => router, accountId: (s) => (s === 'acme' ? ACME : undefined), deliver,
-    metrics, logger: silentLogger, ttlMs: 60_000, maxPduSize: 300, now: () => NOW,
+    commit,
+    outbox,
+    receipts,
+    router: () => router,
+    accountId: (s) => (s === 'acme' ? ACME : undefined),
+    deliver,
+    metrics,
+    logger: silentLogger,
+    ttlMs: 60_000,
+    maxPduSize: 300,
+    now: () => NOW,
   });
   const submit = (origin: Origin) => {
-    const pdu = encode({ command: 'submit_sm', sequence_number: 1, source_addr_ton: 5, source_addr: 'SHOP', dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: '447700900123', registered_delivery: 1, short_message: Buffer.from('your code is 123456 and more') });
-    return commit.run(() => ledger.insert({ accountId: ACME, origin, sourceAddr: 'SHOP', destAddr: '447700900123', registeredDelivery: 1, pdu, routeId: 1, connectors: ['c1'], expiresAt: NOW + 60_000, now: NOW - 60_000 }));
+    const pdu = encode({
+      command: 'submit_sm',
+      sequence_number: 1,
+      source_addr_ton: 5,
+      source_addr: 'SHOP',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      destination_addr: '447700900123',
+      registered_delivery: 1,
+      short_message: Buffer.from('your code is 123456 and more'),
+    });
+    return commit.run(() =>
+      ledger.insert({
+        accountId: ACME,
+        origin,
+        sourceAddr: 'SHOP',
+        destAddr: '447700900123',
+        registeredDelivery: 1,
+        pdu,
+        routeId: 1,
+        connectors: ['c1'],
+        expiresAt: NOW + 60_000,
+        now: NOW - 60_000,
+      }),
+    );
   };
   return { inbound, receipts, outbox, delivered, metrics, submit };
 }
@@ -51,13 +92,35 @@ function setup(t: TestContext) {
 const asReceived = (p: PduInput) => p as unknown as Pdu;
 const deliverSm = (over: Partial<PduOf<'deliver_sm'>>) =>
   asReceived({
-    command: 'deliver_sm', command_status: 0, sequence_number: 3, service_type: '', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4917000000',
-    dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: '12345', esm_class: 0, protocol_id: 0, priority_flag: 0, schedule_delivery_time: '',
-    validity_period: '', registered_delivery: 0, replace_if_present_flag: 0, data_coding: 0, sm_default_msg_id: 0, short_message: Buffer.alloc(0), ...over,
+    command: 'deliver_sm',
+    command_status: 0,
+    sequence_number: 3,
+    service_type: '',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '4917000000',
+    dest_addr_ton: 0,
+    dest_addr_npi: 0,
+    destination_addr: '12345',
+    esm_class: 0,
+    protocol_id: 0,
+    priority_flag: 0,
+    schedule_delivery_time: '',
+    validity_period: '',
+    registered_delivery: 0,
+    replace_if_present_flag: 0,
+    data_coding: 0,
+    sm_default_msg_id: 0,
+    short_message: Buffer.alloc(0),
+    ...over,
   } as PduInput<'deliver_sm'>);
-const carrierReceipt = (id: string) => deliverSm({ esm_class: 0x04, short_message: Buffer.from(`id:${id} sub:001 dlvrd:001 submit date:2612050759 done date:2612050800 stat:DELIVRD err:000 text:`) });
+const carrierReceipt = (id: string) =>
+  deliverSm({
+    esm_class: 0x04,
+    short_message: Buffer.from(`id:${id} sub:001 dlvrd:001 submit date:2612050759 done date:2612050800 stat:DELIVRD err:000 text:`),
+  });
 
-test('a carrier receipt matched to its message puts the account\'s receipt record in the outbox', async (t) => {
+test("a carrier receipt matched to its message puts the account's receipt record in the outbox", async (t) => {
   const s = setup(t);
   const row = await s.submit('smpp');
   await s.receipts.recordSent(row, 'c1', 'AB12');
@@ -84,20 +147,55 @@ test('a receipt for a system message updates the ledger but puts nothing in any 
   assert.deepEqual(s.outbox.all(), []);
 });
 
-test('an MO routed to an account becomes an MO record with the carrier\'s fields and TLVs (copied, not views)', async (t) => {
+test("an MO routed to an account becomes an MO record with the carrier's fields and TLVs (copied, not views)", async (t) => {
   const s = setup(t);
   const text = Buffer.from('VOTE A');
   const tlvValue = Buffer.from([0x1f, 0x90]);
-  const mo = deliverSm({ service_type: 'CMT', dest_addr_ton: 3, protocol_id: 0x7f, priority_flag: 1, data_coding: 0x03, short_message: text, tlvs: [{ tag: 0x020a, value: tlvValue }] });
+  const mo = deliverSm({
+    service_type: 'CMT',
+    dest_addr_ton: 3,
+    protocol_id: 0x7f,
+    priority_flag: 1,
+    data_coding: 0x03,
+    short_message: text,
+    tlvs: [{ tag: 0x020a, value: tlvValue }],
+  });
   assert.deepEqual(await s.inbound.handle(mo, 'c1'), {});
   text.fill(0);
   tlvValue.fill(0);
   const [item] = s.outbox.all();
   assert.ok(item);
-  assert.deepEqual(s.delivered.map((i) => i.id), [item.id]);
   assert.deepEqual(
-    [item.accountId, item.kind, item.source, item.destination, item.serviceType, item.protocolId, item.priorityFlag, item.dataCoding, item.body.toString(), item.tlvs, item.receipt],
-    [ACME, 'mo', { addr: '4917000000', ton: 1, npi: 1 }, { addr: '12345', ton: 3, npi: 0 }, 'CMT', 0x7f, 1, 0x03, 'VOTE A', [{ tag: 0x020a, value: Buffer.from([0x1f, 0x90]) }], null],
+    s.delivered.map((i) => i.id),
+    [item.id],
+  );
+  assert.deepEqual(
+    [
+      item.accountId,
+      item.kind,
+      item.source,
+      item.destination,
+      item.serviceType,
+      item.protocolId,
+      item.priorityFlag,
+      item.dataCoding,
+      item.body.toString(),
+      item.tlvs,
+      item.receipt,
+    ],
+    [
+      ACME,
+      'mo',
+      { addr: '4917000000', ton: 1, npi: 1 },
+      { addr: '12345', ton: 3, npi: 0 },
+      'CMT',
+      0x7f,
+      1,
+      0x03,
+      'VOTE A',
+      [{ tag: 0x020a, value: Buffer.from([0x1f, 0x90]) }],
+      null,
+    ],
   );
   assert.equal(s.delivered[0]!.body.toString(), 'VOTE A', 'the record in memory is a copy too');
   assert.match(await s.metrics.registry.metrics(), /smppgw_mo_total\{result="routed"\} 1/);
@@ -106,8 +204,19 @@ test('an MO routed to an account becomes an MO record with the carrier\'s fields
 test('a data_sm MO is stored as an MO record with its message_payload', async (t) => {
   const s = setup(t);
   const dataSm = asReceived({
-    command: 'data_sm', command_status: 0, sequence_number: 4, service_type: '', source_addr_ton: 1, source_addr_npi: 1, source_addr: '4917000000',
-    dest_addr_ton: 0, dest_addr_npi: 0, destination_addr: '12345', esm_class: 0, registered_delivery: 0, data_coding: 0,
+    command: 'data_sm',
+    command_status: 0,
+    sequence_number: 4,
+    service_type: '',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    source_addr: '4917000000',
+    dest_addr_ton: 0,
+    dest_addr_npi: 0,
+    destination_addr: '12345',
+    esm_class: 0,
+    registered_delivery: 0,
+    data_coding: 0,
     tlvs: [{ tag: 0x0424, value: Buffer.from('HELP me') }],
   } as PduInput<'data_sm'>);
   assert.deepEqual(await s.inbound.handle(dataSm, 'c1'), { message_id: '' });
@@ -117,7 +226,10 @@ test('a data_sm MO is stored as an MO record with its message_payload', async (t
 
 test('an MO no route takes is refused with ESME_RINVDSTADR and stored nowhere', async (t) => {
   const s = setup(t);
-  await assert.rejects(s.inbound.handle(deliverSm({ destination_addr: '99999', short_message: Buffer.from('hi') }), 'c1'), (err: unknown) => err instanceof SmppError && err.status === ESME_RINVDSTADR);
+  await assert.rejects(
+    s.inbound.handle(deliverSm({ destination_addr: '99999', short_message: Buffer.from('hi') }), 'c1'),
+    (err: unknown) => err instanceof SmppError && err.status === ESME_RINVDSTADR,
+  );
   assert.deepEqual(s.outbox.all(), []);
   assert.deepEqual(s.delivered, []);
   assert.match(await s.metrics.registry.metrics(), /smppgw_mo_total\{result="unrouted"\} 1/);

@@ -30,8 +30,15 @@ test('classify: listed statuses by their rule, others by `otherwise`, no answer 
 });
 
 test('delay: the backoff doubles up to the maximum; a rule with retryAfterMs uses its own delay', () => {
-  const r = new ErrorRules(loadRuleFile(ruleFile('rules:\n  - status: 0x45\n    verdict: temporary\n    retryAfterMs: 60000\n')), { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 350 });
-  assert.deepEqual([1, 2, 3, 4].map((a) => r.delayMs(a, 0x14)), [100, 200, 350, 350]);
+  const r = new ErrorRules(loadRuleFile(ruleFile('rules:\n  - status: 0x45\n    verdict: temporary\n    retryAfterMs: 60000\n')), {
+    maxAttempts: 5,
+    baseDelayMs: 100,
+    maxDelayMs: 350,
+  });
+  assert.deepEqual(
+    [1, 2, 3, 4].map((a) => r.delayMs(a, 0x14)),
+    [100, 200, 350, 350],
+  );
   assert.equal(r.delayMs(1, 0x45), 60_000);
   assert.equal(r.delayMs(3, null), 350);
 });
@@ -48,7 +55,14 @@ test('a bad rule file is refused with the entry named', () => {
     ['rules: []\nextra: 1\n', 'rules file extra'],
   ];
   for (const [text, key] of bad) {
-    assert.throws(() => loadRuleFile(ruleFile(text)), (err: unknown) => err instanceof ConfigError && err.key === key, text);
+    assert.throws(
+      () => loadRuleFile(ruleFile(text)),
+      (err: unknown) => err instanceof ConfigError && err.key === key,
+      text,
+    );
   }
-  assert.throws(() => loadRuleFile('/nonexistent/rules.yaml'), (err: unknown) => err instanceof ConfigError && err.key === 'smsc.rulesFile');
+  assert.throws(
+    () => loadRuleFile('/nonexistent/rules.yaml'),
+    (err: unknown) => err instanceof ConfigError && err.key === 'smsc.rulesFile',
+  );
 });

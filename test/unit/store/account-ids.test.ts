@@ -18,7 +18,17 @@ import { tmpDb, tmpDbPath } from '../../helpers/tmpdb.js';
 const PDU = Buffer.from('submit_sm bytes');
 
 function message(ledger: Ledger, accountId: number): number {
-  return ledger.insert({ accountId, sourceAddr: 'SHOP', destAddr: '4477', registeredDelivery: 1, pdu: PDU, routeId: 1, connectors: ['c'], expiresAt: 99_000, now: 1_000 });
+  return ledger.insert({
+    accountId,
+    sourceAddr: 'SHOP',
+    destAddr: '4477',
+    registeredDelivery: 1,
+    pdu: PDU,
+    routeId: 1,
+    connectors: ['c'],
+    expiresAt: 99_000,
+    now: 1_000,
+  });
 }
 
 test('a re-created account gets a new id; the old one keeps its messages and no later account sees them', (t) => {
@@ -32,12 +42,19 @@ test('a re-created account gets a new id; the old one keeps its messages and no 
   const fresh = accounts.add('acc2', { password: 'two' });
   assert.notEqual(fresh.id, old.id);
   assert.equal(ledger.get(id)!.accountId, old.id, 'the message stays with the old account (billing)');
-  assert.deepEqual(accounts.list().map((a) => a.id), [fresh.id]);
+  assert.deepEqual(
+    accounts.list().map((a) => a.id),
+    [fresh.id],
+  );
   // Ids are never reused, even when the newest account row is the one removed.
   accounts.remove('acc2');
   assert.ok(accounts.add('acc3', { password: 'x' }).id > fresh.id);
   // The tombstone is kept, without a password.
-  assert.deepEqual(db.prepare('SELECT system_id, password_hash, enabled FROM accounts WHERE id = ?').get(old.id), { system_id: 'acc2', password_hash: '', enabled: 0 });
+  assert.deepEqual(db.prepare('SELECT system_id, password_hash, enabled FROM accounts WHERE id = ?').get(old.id), {
+    system_id: 'acc2',
+    password_hash: '',
+    enabled: 0,
+  });
 });
 
 test('remove is refused while messages are queued or receipts/MOs wait, and --purge ends them', (t) => {
@@ -53,17 +70,24 @@ test('remove is refused while messages are queued or receipts/MOs wait, and --pu
   const mine = message(ledger, other.id);
   outbox.add(a.id, receiptRecord(sent), 1_000, 60_000);
   outbox.add(other.id, moRecord('mo'), 1_000, 60_000);
-  assert.throws(() => accounts.remove('busy'), (err: unknown) => {
-    assert.ok(err instanceof InvalidInputError);
-    assert.match(err.message, /busy has 2 queued message\(s\) and 1 receipt\(s\)\/MO\(s\) waiting; --purge/);
-    return true;
-  });
+  assert.throws(
+    () => accounts.remove('busy'),
+    (err: unknown) => {
+      assert.ok(err instanceof InvalidInputError);
+      assert.match(err.message, /busy has 2 queued message\(s\) and 1 receipt\(s\)\/MO\(s\) waiting; --purge/);
+      return true;
+    },
+  );
   assert.ok(accounts.get('busy'), 'still there after the refusal');
   assert.deepEqual(accounts.remove('busy', { purge: true }), { id: a.id, deletedMessages: 2, droppedOutbox: 1 });
   for (const id of queued) assert.deepEqual([ledger.get(id)!.state, ledger.get(id)!.doneAt], [MessageState.DELETED, 5_000]);
   assert.equal(ledger.get(sent)!.state, MessageState.ENROUTE, 'a message a carrier has keeps waiting for its receipt');
   assert.equal(ledger.get(mine)!.state, MessageState.QUEUED, "another account's message is untouched");
-  assert.deepEqual(outbox.all().map((i) => i.accountId), [other.id], "only the removed account's outbox items go");
+  assert.deepEqual(
+    outbox.all().map((i) => i.accountId),
+    [other.id],
+    "only the removed account's outbox items go",
+  );
   // A purged message that was on the wire meanwhile is not recorded as sent.
   ledger.markSent(queued[0]!, 'c', 'late', 'late', 6_000);
   assert.equal(ledger.get(queued[0]!)!.state, MessageState.DELETED);
@@ -80,18 +104,32 @@ test('schema 3 → 4: messages and outbox items keep their owner; removed owners
   );
   for (const a of ['live', 'gone', 'live', 'also']) ins.run(a);
   const mo = encode({ command: 'deliver_sm', sequence_number: 1, source_addr: '4917000000', destination_addr: '12345', short_message: Buffer.from('hi') });
-  raw.prepare("INSERT INTO outbox (account, kind, pdu, next_at, expires_at, created_at) VALUES ('gone', 'mo', ?, 0, 0, 0), ('also', 'dlr', ?, 0, 0, 0)").run(mo, mo);
+  raw
+    .prepare("INSERT INTO outbox (account, kind, pdu, next_at, expires_at, created_at) VALUES ('gone', 'mo', ?, 0, 0, 0), ('also', 'dlr', ?, 0, 0, 0)")
+    .run(mo, mo);
   raw.close();
   const db = openDb(p.path, { synchronous: 'normal' });
   t.after(() => db.close());
   assert.equal(migrate(db), MIGRATIONS.length);
-  const owners = db.prepare('SELECT a.system_id, a.removed_at IS NOT NULL AS removed FROM messages m JOIN accounts a ON a.id = m.account_id ORDER BY m.id').all();
+  const owners = db
+    .prepare('SELECT a.system_id, a.removed_at IS NOT NULL AS removed FROM messages m JOIN accounts a ON a.id = m.account_id ORDER BY m.id')
+    .all();
   assert.deepEqual(owners, [
-    { system_id: 'live', removed: 0 }, { system_id: 'gone', removed: 1 }, { system_id: 'live', removed: 0 }, { system_id: 'also', removed: 0 },
+    { system_id: 'live', removed: 0 },
+    { system_id: 'gone', removed: 1 },
+    { system_id: 'live', removed: 0 },
+    { system_id: 'also', removed: 0 },
   ]);
   assert.deepEqual(db.prepare('SELECT a.system_id FROM outbox o JOIN accounts a ON a.id = o.account_id ORDER BY o.id').pluck().all(), ['gone', 'also']);
   const accounts = new AccountStore(db);
-  assert.deepEqual(accounts.list().map((a) => [a.systemId, a.tps]), [['also', 0], ['live', 7]], 'the tombstone is not a live account');
+  assert.deepEqual(
+    accounts.list().map((a) => [a.systemId, a.tps]),
+    [
+      ['also', 0],
+      ['live', 7],
+    ],
+    'the tombstone is not a live account',
+  );
   // The removed system_id can be taken again, and gets an id of its own.
   const tomb = db.prepare("SELECT id FROM accounts WHERE system_id = 'gone'").pluck().get() as number;
   assert.notEqual(accounts.add('gone', { password: 'x' }).id, tomb);

@@ -30,21 +30,46 @@ function store(t: Parameters<typeof tmpDb>[0]) {
 test('add with defaults, then get and list', (t) => {
   const { accounts, db } = store(t);
   const a = accounts.add('alice', { password: 'secret' });
-  assert.deepEqual({ ...a, passwordHash: undefined }, {
-    id: 1, systemId: 'alice', passwordHash: undefined, tps: 0, window: 10, maxBinds: 4, allow: [], bindTypes: ['tx', 'rx', 'trx'], idFormat: 'hex', maxPriority: 0, enabled: true,
-  });
+  assert.deepEqual(
+    { ...a, passwordHash: undefined },
+    {
+      id: 1,
+      systemId: 'alice',
+      passwordHash: undefined,
+      tps: 0,
+      window: 10,
+      maxBinds: 4,
+      allow: [],
+      bindTypes: ['tx', 'rx', 'trx'],
+      idFormat: 'hex',
+      maxPriority: 0,
+      enabled: true,
+    },
+  );
   assert.deepEqual(accounts.get('alice'), a);
   assert.equal(accounts.get('bob'), undefined);
   accounts.add('Bob', { password: 'x' });
   accounts.add('007', { password: 'x' });
-  assert.deepEqual(accounts.list().map((x) => x.systemId), ['007', 'Bob', 'alice'], 'ordered by system_id (binary collation)');
+  assert.deepEqual(
+    accounts.list().map((x) => x.systemId),
+    ['007', 'Bob', 'alice'],
+    'ordered by system_id (binary collation)',
+  );
   assert.deepEqual(db.prepare("SELECT created_at, updated_at FROM accounts WHERE system_id = 'alice'").get(), { created_at: 1_000, updated_at: 1_000 });
 });
 
 test('add with every field given', (t) => {
   const { accounts } = store(t);
   const a = accounts.add('full', {
-    password: '12345678', tps: 2.5, window: 1, maxBinds: 1, allow: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'], bindTypes: ['rx'], idFormat: 'dec', maxPriority: 2, enabled: false,
+    password: '12345678',
+    tps: 2.5,
+    window: 1,
+    maxBinds: 1,
+    allow: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'],
+    bindTypes: ['rx'],
+    idFormat: 'dec',
+    maxPriority: 2,
+    enabled: false,
   });
   assert.equal(a.maxPriority, 2);
   assert.equal(a.tps, 2.5);

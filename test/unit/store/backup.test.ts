@@ -49,7 +49,7 @@ test('backup: a verified 0600 copy holding every commit made before it, taken wh
   t.after(() => writer.close());
   let n = 3_000;
   const timer = setInterval(() => addAccounts(writer, (n += 10) - 10, 10), 1);
-  let result;
+  let result: Awaited<ReturnType<typeof backupDatabase>>;
   try {
     result = await backupDatabase(path, file);
   } finally {
@@ -59,7 +59,11 @@ test('backup: a verified 0600 copy holding every commit made before it, taken wh
   assert.equal(result.version, MIGRATIONS.length);
   assert.ok(accounts(file) >= 3_000, 'every account committed before the backup began');
   assert.equal(mode(file), 0o600, 'a backup holds password hashes: not readable by others');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('backup.db')), ['backup.db'], 'no temp file or -wal left');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('backup.db')),
+    ['backup.db'],
+    'no temp file or -wal left',
+  );
   const check = new Database(file, { readonly: true });
   assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
   check.close();
@@ -90,13 +94,20 @@ test('restore: puts the backup in place, keeps the replaced database whole (comm
   addAccounts(db, 10, 5); // after the backup: only in the database being replaced
   db.close();
   // A daemon killed with its last commits still in the -wal (no checkpoint on close).
-  const killed = spawnSync(process.execPath, ['-e', `
+  const killed = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `
     const db = new (require(${JSON.stringify(require.resolve('better-sqlite3'))}))(${JSON.stringify(path)});
     db.pragma('wal_autocheckpoint = 0');
     const ins = db.prepare("INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES (?, 'h', 0, 0)");
     for (let i = 15; i < 20; i++) ins.run('a' + i);
     process.kill(process.pid, 'SIGKILL');
-  `], { timeout: 20_000 });
+  `,
+    ],
+    { timeout: 20_000 },
+  );
   assert.equal(killed.signal, 'SIGKILL');
   assert.ok(statSync(`${path}-wal`).size > 0, 'commits left in the -wal');
   const r = restoreDatabase(path, file);
@@ -108,7 +119,11 @@ test('restore: puts the backup in place, keeps the replaced database whole (comm
   assert.equal(existsSync(`${path}-shm`), false);
   assert.equal(existsSync(`${path}-wal`), false);
   assert.equal(mode(path), 0o600);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('restoring')), [], 'no temp file left');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('restoring')),
+    [],
+    'no temp file left',
+  );
   const reopened = openDb(path);
   assert.equal(reopened.prepare('SELECT COUNT(*) FROM accounts').pluck().get(), 10);
   reopened.close();
@@ -127,7 +142,10 @@ test('restore: refused while the database is held (a daemon), and for a file tha
   db.close();
 
   const lock = StoreLock.acquire(path, { role: 'start', smppPort: 2775, httpPort: 8080 });
-  assert.throws(() => restoreDatabase(path, file), (err: StoreError) => err.code === 'STORE_LOCKED' && /pid \d+/.test(err.message) && err.message.includes('SMPP port 2775'));
+  assert.throws(
+    () => restoreDatabase(path, file),
+    (err: StoreError) => err.code === 'STORE_LOCKED' && /pid \d+/.test(err.message) && err.message.includes('SMPP port 2775'),
+  );
   lock.release();
 
   assert.throws(() => restoreDatabase(path, join(dir, 'nope.db')), code('STORE_MISSING'));
@@ -154,5 +172,8 @@ test('restore: refused while the database is held (a daemon), and for a file tha
   assert.throws(() => restoreDatabase(path, damaged), code('STORE_DAMAGED'));
 
   assert.equal(accounts(path), 3, 'the database is as it was');
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('replaced') || f.includes('restoring')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('replaced') || f.includes('restoring')),
+    [],
+  );
 });

@@ -39,22 +39,53 @@ const passwords = (s: ConnectorStore) => Object.fromEntries(s.withPasswords().co
 test('add with defaults, get, list in id order', (t) => {
   const { connectors } = setup(t);
   const c = connectors.add('carrier-b', BASE);
-  assert.deepEqual(c, {
-    id: 'carrier-b', host: 'smsc.example', port: 2775, systemId: 'gw', systemType: '', bind: 'trx', tps: 0, window: 10, tls: false, dlrId: 'auto', onTimeout: 'reconnect', forwardPriority: true, schedule: 'forward', enabled: true,
-  }, 'no password: get and list never open it');
+  assert.deepEqual(
+    c,
+    {
+      id: 'carrier-b',
+      host: 'smsc.example',
+      port: 2775,
+      systemId: 'gw',
+      systemType: '',
+      bind: 'trx',
+      tps: 0,
+      window: 10,
+      tls: false,
+      dlrId: 'auto',
+      onTimeout: 'reconnect',
+      forwardPriority: true,
+      schedule: 'forward',
+      enabled: true,
+    },
+    'no password: get and list never open it',
+  );
   assert.deepEqual(connectors.withPasswords().connectors, [{ ...c, password: 'pw' }]);
   assert.deepEqual(connectors.get('carrier-b'), c);
   assert.equal(connectors.get('nope'), undefined);
   connectors.add('carrier-a', BASE);
   connectors.add('A.1_x-y', BASE);
-  assert.deepEqual(connectors.list().map((x) => x.id), ['A.1_x-y', 'carrier-a', 'carrier-b']);
+  assert.deepEqual(
+    connectors.list().map((x) => x.id),
+    ['A.1_x-y', 'carrier-a', 'carrier-b'],
+  );
 });
 
 test('add with every field', (t) => {
   const { connectors } = setup(t);
   const c = connectors.add('full', {
-    host: '192.0.2.1', port: 1, systemId: '123456789012345', password: '12345678', systemType: 'VMA123456789', bind: 'txrx', tps: 12.5, window: 1, tls: true,
-    dlrId: 'dec', forwardPriority: false, schedule: 'hold', enabled: false,
+    host: '192.0.2.1',
+    port: 1,
+    systemId: '123456789012345',
+    password: '12345678',
+    systemType: 'VMA123456789',
+    bind: 'txrx',
+    tps: 12.5,
+    window: 1,
+    tls: true,
+    dlrId: 'dec',
+    forwardPriority: false,
+    schedule: 'hold',
+    enabled: false,
   });
   assert.deepEqual(connectors.get('full'), c);
   assert.equal(c.forwardPriority, false);
@@ -137,8 +168,21 @@ test('remove is refused while an MT route uses the connector, in any position an
   connectors.add('a', BASE);
   connectors.add('b', BASE);
   connectors.add('ab', BASE); // a prefix of nothing, but "a" is a prefix of its id
-  const failover = routes.addMt({ kind: 'failover', connectors: [{ id: 'ab', weight: 1 }, { id: 'a', weight: 1 }] });
-  const weighted = routes.addMt({ kind: 'weighted', connectors: [{ id: 'b', weight: 3 }, { id: 'a', weight: 2 }], prefix: '44' });
+  const failover = routes.addMt({
+    kind: 'failover',
+    connectors: [
+      { id: 'ab', weight: 1 },
+      { id: 'a', weight: 1 },
+    ],
+  });
+  const weighted = routes.addMt({
+    kind: 'weighted',
+    connectors: [
+      { id: 'b', weight: 3 },
+      { id: 'a', weight: 2 },
+    ],
+    prefix: '44',
+  });
   const v = configVersion(db);
   invalid(() => connectors.remove('a'), new RegExp(`connector a is used by MT route\\(s\\) ${failover.id}, ${weighted.id}; remove or change them first`));
   invalid(() => connectors.remove('b'), new RegExp(`used by MT route\\(s\\) ${weighted.id};`));
@@ -174,7 +218,10 @@ test('set without a password keeps the sealed one (and needs no key); with one, 
   const keyless = new ConnectorStore(db, ring(path, { keyFile: absent }));
   keyless.set('s', { tps: 5 });
   assert.equal(rawPassword(db, 's'), sealed);
-  assert.throws(() => keyless.set('s', { password: 'new' }), (err: unknown) => err instanceof SecretError && err.code === 'SECRET_KEY_MISSING' && err.message === `store.keyFile ${absent}: no such file`);
+  assert.throws(
+    () => keyless.set('s', { password: 'new' }),
+    (err: unknown) => err instanceof SecretError && err.code === 'SECRET_KEY_MISSING' && err.message === `store.keyFile ${absent}: no such file`,
+  );
   assert.equal(rawPassword(db, 's'), sealed, 'a refused set changes nothing');
   assert.ok(!existsSync(absent), 'a key file named in the config is never created');
   writeFileSync(absent, `${'ab'.repeat(32)}\n`);
@@ -199,7 +246,10 @@ test('a copy of the database without its key does not yield the password; the er
   const e = noKey.unreadable[0]!;
   assert.equal(e.id, 'c1');
   assert.equal(e.error.code, 'SECRET_KEY_MISSING');
-  assert.match(e.error.message, /^connector c1: the password is sealed under key [0-9a-f]{8}, which is not among the keys found \(key file .*smppgw\.key: no such file/);
+  assert.match(
+    e.error.message,
+    /^connector c1: the password is sealed under key [0-9a-f]{8}, which is not among the keys found \(key file .*smppgw\.key: no such file/,
+  );
   assert.ok(!existsSync(join(elsewhere, 'smppgw.key')), 'reading creates no key');
   const wrongKey = new ConnectorStore(copyDb, ring(copy, { env: { SMPPGW_SECRET_KEY: 'cd'.repeat(32) } })).withPasswords();
   assert.equal(wrongKey.unreadable[0]!.error.code, 'SECRET_UNREADABLE');
@@ -213,7 +263,10 @@ test('a sealed value moved to another row does not open there', (t) => {
   connectors.add('b', { ...BASE, password: 'bbbb' });
   db.prepare("UPDATE connectors SET password = (SELECT password FROM connectors WHERE id = 'a') WHERE id = 'b'").run();
   const { connectors: ok, unreadable } = connectors.withPasswords();
-  assert.deepEqual(ok.map((c) => [c.id, c.password]), [['a', 'aaaa']]);
+  assert.deepEqual(
+    ok.map((c) => [c.id, c.password]),
+    [['a', 'aaaa']],
+  );
   assert.equal(unreadable[0]!.id, 'b');
   assert.match(unreadable[0]!.error.message, /^connector b: the password does not open under key [0-9a-f]{8}: altered, or copied from another row$/);
 });
@@ -254,12 +307,21 @@ test('rotation: a previous key still opens; reseal(true) moves every password to
   before.add('b', { ...BASE, password: 'pb' });
   db.prepare("INSERT INTO connectors (id, host, port, system_id, password, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'plain', 0, 0)").run();
   const newOnly = new ConnectorStore(db, ring(path, { env: { SMPPGW_SECRET_KEY: NEW } }));
-  assert.deepEqual(newOnly.withPasswords().unreadable.map((u) => u.id), ['a', 'b']);
-  assert.throws(() => newOnly.reseal(true), (err: unknown) => err instanceof SecretError && /^connector a: /.test(err.message));
+  assert.deepEqual(
+    newOnly.withPasswords().unreadable.map((u) => u.id),
+    ['a', 'b'],
+  );
+  assert.throws(
+    () => newOnly.reseal(true),
+    (err: unknown) => err instanceof SecretError && /^connector a: /.test(err.message),
+  );
   assert.match(rawPassword(db, 'c'), /^plain$/, 'a failed rekey changes nothing');
   const oldFile = join(dir, 'old.key');
   writeFileSync(oldFile, OLD);
-  for (const keys of [ring(path, { env: { SMPPGW_SECRET_KEY: NEW, SMPPGW_PREVIOUS_SECRET_KEYS: `${'33'.repeat(32)}, ${OLD}` } }), ring(path, { env: { SMPPGW_SECRET_KEY: NEW }, previousKeyFiles: `missing.key,${oldFile}` })]) {
+  for (const keys of [
+    ring(path, { env: { SMPPGW_SECRET_KEY: NEW, SMPPGW_PREVIOUS_SECRET_KEYS: `${'33'.repeat(32)}, ${OLD}` } }),
+    ring(path, { env: { SMPPGW_SECRET_KEY: NEW }, previousKeyFiles: `missing.key,${oldFile}` }),
+  ]) {
     assert.deepEqual(passwords(new ConnectorStore(db, keys)), { a: 'pa', b: 'pb', c: 'plain' }, 'the previous key opens what it sealed');
   }
   const rotating = new ConnectorStore(db, ring(path, { env: { SMPPGW_SECRET_KEY: NEW, SMPPGW_PREVIOUS_SECRET_KEYS: OLD } }));

@@ -104,7 +104,7 @@ test('addressFilter: IPv4 blocks and single addresses', () => {
   assert.equal(f(''), false);
 });
 
-test('addressFilter: a dual-stack socket\'s ::ffff:a.b.c.d matches the IPv4 rule', () => {
+test("addressFilter: a dual-stack socket's ::ffff:a.b.c.d matches the IPv4 rule", () => {
   const f = addressFilter(['127.0.0.1']);
   assert.equal(f('::ffff:127.0.0.1'), true);
   assert.equal(f('127.0.0.1'), true);
@@ -168,5 +168,8 @@ test('VerifiedPasswords: a password that passed once passes again without scrypt
 test('many password checks at once all resolve correctly (they queue for two scrypt slots)', async () => {
   const stored = hashPassword('pw');
   const results = await Promise.all(Array.from({ length: 12 }, (_, i) => verifyPassword(i % 3 === 0 ? 'bad' : 'pw', stored)));
-  assert.deepEqual(results, Array.from({ length: 12 }, (_, i) => i % 3 !== 0));
+  assert.deepEqual(
+    results,
+    Array.from({ length: 12 }, (_, i) => i % 3 !== 0),
+  );
 });

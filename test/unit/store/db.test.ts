@@ -95,12 +95,15 @@ test('a file with a newer schema version is refused and left untouched', (t) => 
   const raw = new Database(p.path);
   raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
   raw.close();
-  assert.throws(() => openDb(p.path), (err: Error) => {
-    assert.match(err.message, /newer/);
-    assert.match(err.message, new RegExp(`version ${MIGRATIONS.length + 1}`));
-    assert.match(err.message, /upgrade smppgw/);
-    return true;
-  });
+  assert.throws(
+    () => openDb(p.path),
+    (err: Error) => {
+      assert.match(err.message, /newer/);
+      assert.match(err.message, new RegExp(`version ${MIGRATIONS.length + 1}`));
+      assert.match(err.message, /upgrade smppgw/);
+      return true;
+    },
+  );
   const check = new Database(p.path, { readonly: true });
   t.after(() => check.close());
   assert.equal(check.pragma('user_version', { simple: true }), MIGRATIONS.length + 1);
@@ -142,19 +145,56 @@ test('configVersion counts bumps, shared between connections', (t) => {
 
 test('schema: STRICT tables and CHECK constraints refuse bad rows', (t) => {
   const { db } = tmpDb(t);
-  assert.throws(() => db.prepare("INSERT INTO accounts (system_id, password_hash, id_format, created_at, updated_at) VALUES ('a', 'h', 'oct', 0, 0)").run(), /CHECK/);
-  assert.throws(() => db.prepare("INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES ('a', 'h', 'yesterday', 0)").run(), /cannot store TEXT value in INTEGER column/);
-  assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, bind, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'tx', 0, 0)").run(), /CHECK/);
-  assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, dlr_id, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'oct', 0, 0)").run(), /CHECK/);
-  assert.throws(() => db.prepare("INSERT INTO connectors (id, host, port, system_id, password, on_timeout, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'drop', 0, 0)").run(), /CHECK/);
+  assert.throws(
+    () => db.prepare("INSERT INTO accounts (system_id, password_hash, id_format, created_at, updated_at) VALUES ('a', 'h', 'oct', 0, 0)").run(),
+    /CHECK/,
+  );
+  assert.throws(
+    () => db.prepare("INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES ('a', 'h', 'yesterday', 0)").run(),
+    /cannot store TEXT value in INTEGER column/,
+  );
+  assert.throws(
+    () =>
+      db.prepare("INSERT INTO connectors (id, host, port, system_id, password, bind, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'tx', 0, 0)").run(),
+    /CHECK/,
+  );
+  assert.throws(
+    () =>
+      db
+        .prepare("INSERT INTO connectors (id, host, port, system_id, password, dlr_id, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'oct', 0, 0)")
+        .run(),
+    /CHECK/,
+  );
+  assert.throws(
+    () =>
+      db
+        .prepare(
+          "INSERT INTO connectors (id, host, port, system_id, password, on_timeout, created_at, updated_at) VALUES ('c', 'h', 1, 's', 'p', 'drop', 0, 0)",
+        )
+        .run(),
+    /CHECK/,
+  );
   assert.throws(() => db.prepare("INSERT INTO mt_routes (kind, connectors, created_at) VALUES ('random', 'c', 0)").run(), /CHECK/);
-  assert.throws(() => db.prepare("INSERT INTO outbox (account_id, kind, source_addr, dest_addr, body, next_at, expires_at, created_at) VALUES (1, 'sms', '', '', x'00', 0, 0, 0)").run(), /CHECK/);
+  assert.throws(
+    () =>
+      db
+        .prepare(
+          "INSERT INTO outbox (account_id, kind, source_addr, dest_addr, body, next_at, expires_at, created_at) VALUES (1, 'sms', '', '', x'00', 0, 0, 0)",
+        )
+        .run(),
+    /CHECK/,
+  );
   // Defaults of an account row.
   db.prepare("INSERT INTO accounts (system_id, password_hash, created_at, updated_at) VALUES ('d', 'h', 0, 0)").run();
-  assert.deepEqual(
-    db.prepare("SELECT tps, window, max_binds, allow, bind_types, id_format, enabled FROM accounts WHERE system_id = 'd'").get(),
-    { tps: 0, window: 10, max_binds: 4, allow: '', bind_types: 'tx,rx,trx', id_format: 'hex', enabled: 1 },
-  );
+  assert.deepEqual(db.prepare("SELECT tps, window, max_binds, allow, bind_types, id_format, enabled FROM accounts WHERE system_id = 'd'").get(), {
+    tps: 0,
+    window: 10,
+    max_binds: 4,
+    allow: '',
+    bind_types: 'tx,rx,trx',
+    id_format: 'hex',
+    enabled: 1,
+  });
 });
 
 test('schema: message ids are never reused, even after the newest row is deleted', (t) => {

@@ -23,8 +23,15 @@ test('100 writes issued in one turn share one commit, in issue order', async (t)
   assert.equal(gc.commits, 1);
   assert.equal(gc.writes, 100);
   assert.equal(gc.queued, 0);
-  assert.deepEqual(ids, Array.from({ length: 100 }, (_, i) => i + 1), 'each promise resolves with its own op\'s result');
-  assert.deepEqual(values(), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    ids,
+    Array.from({ length: 100 }, (_, i) => i + 1),
+    "each promise resolves with its own op's result",
+  );
+  assert.deepEqual(
+    values(),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
 });
 
 test('writes issued in different turns get their own commits', async (t) => {
@@ -41,15 +48,17 @@ test('a result is resolved only after the commit: another connection sees the wr
   const { gc, insert, reader, values } = setup(t);
   const seen: number[][] = [];
   const p1 = gc.run(() => insert.run(7)).then(() => seen.push(values(reader)));
-  const p2 = gc.run(() => {
-    insert.run(8);
-    // Inside the transaction: the other connection does not see this batch yet.
-    seen.push(values(reader));
-    return 'done';
-  }).then((r) => {
-    seen.push(values(reader));
-    return r;
-  });
+  const p2 = gc
+    .run(() => {
+      insert.run(8);
+      // Inside the transaction: the other connection does not see this batch yet.
+      seen.push(values(reader));
+      return 'done';
+    })
+    .then((r) => {
+      seen.push(values(reader));
+      return r;
+    });
   assert.equal(await p2, 'done');
   await p1;
   assert.deepEqual(seen, [[], [7, 8], [7, 8]]);
@@ -69,8 +78,11 @@ test('a failing write rejects alone; its writes are rolled back, the others comm
     gc.run(() => insert.run(null as unknown as number)), // NOT NULL constraint
     gc.run(() => 'five'),
   ]);
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
-  assert.equal((results[1] as PromiseRejectedResult).reason, boom, 'rejected with the op\'s own error');
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.equal((results[1] as PromiseRejectedResult).reason, boom, "rejected with the op's own error");
   assert.match(String((results[3] as PromiseRejectedResult).reason), /NOT NULL/);
   assert.equal((results[4] as PromiseFulfilledResult<string>).value, 'five');
   assert.deepEqual(values(), [1, 4]);
@@ -86,7 +98,10 @@ test('a failed commit rejects every write of the batch and keeps none of them', 
     gc.run(() => db.prepare('INSERT INTO child (p) VALUES (99)').run()),
     gc.run(() => insert.run(2)),
   ]);
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'rejected', 'rejected'],
+  );
   for (const r of results) assert.match(String((r as PromiseRejectedResult).reason), /FOREIGN KEY/);
   assert.deepEqual(values(), []);
   assert.equal(db.inTransaction, false);
@@ -196,7 +211,10 @@ test('with walFile, a failed flush rejects the batch and reports the error (the 
   const errors: Error[] = [];
   const gc = new GroupCommit(h.db, { walFile: `${h.dir}/no-such-dir/x-wal`, onSyncError: (err) => errors.push(err) });
   const r = await Promise.allSettled([gc.run(() => insert.run(1)), gc.run(() => insert.run(2))]);
-  assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected']);
+  assert.deepEqual(
+    r.map((x) => x.status),
+    ['rejected', 'rejected'],
+  );
   assert.match(String((r[0] as PromiseRejectedResult).reason), /ENOENT/);
   assert.equal(errors.length, 1);
   await gc.close();

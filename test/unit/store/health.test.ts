@@ -103,7 +103,14 @@ test('one log line per kind of failure per interval, with the count of those sup
   health.failed('full', err);
   const errors = lines.filter((l) => l.level === 50);
   assert.equal(errors.length, 3, JSON.stringify(errors));
-  assert.deepEqual(errors.map((l) => [l.reason, l.suppressed]), [['full', 0], ['busy', 0], ['full', 9_999]]);
+  assert.deepEqual(
+    errors.map((l) => [l.reason, l.suppressed]),
+    [
+      ['full', 0],
+      ['busy', 0],
+      ['full', 9_999],
+    ],
+  );
   assert.equal(errors[0]!.code, 'SQLITE_FULL');
   for (const l of lines) assert.doesNotMatch(JSON.stringify(l), /\bat .*\.js:\d+/, 'no stack trace');
   health.committed();
@@ -117,21 +124,54 @@ test('the submit path answers a full store ESME_RMSGQFUL (0x14, "cannot store no
   const health = new StoreHealth({ logger: capture().logger, count: (reason) => metrics.storeErrors.inc({ reason }) });
   const gc = new GroupCommit(h.db, { health });
   const accepted: number[] = [];
-  const account: Account = { id: 1, systemId: 'acme', passwordHash: '', tps: 0, window: 100, maxBinds: 1, allow: [], bindTypes: ['trx'], idFormat: 'dec', maxPriority: 0, enabled: true };
+  const account: Account = {
+    id: 1,
+    systemId: 'acme',
+    passwordHash: '',
+    tps: 0,
+    window: 100,
+    maxBinds: 1,
+    allow: [],
+    bindTypes: ['trx'],
+    idFormat: 'dec',
+    maxPriority: 0,
+    enabled: true,
+  };
   const intake = new Intake({
-    clock: systemClock, commit: gc, ledger: new Ledger(h.db), metrics,
+    clock: systemClock,
+    commit: gc,
+    ledger: new Ledger(h.db),
+    metrics,
     carrier: { accept: (m: { id: number }) => accepted.push(m.id) },
     account: () => account,
     router: () => ({ route: () => ({ routeId: 1, connectors: ['c1'] }) }) as unknown as MtRouter,
-    defaultValidityMs: 60_000, maxPduSize: 4096,
+    defaultValidityMs: 60_000,
+    maxPduSize: 4096,
   });
   const submits = new SubmitHandler({ clock: systemClock, intake, metrics, account: () => account, formatId: (id) => String(id), noRouteStatus: 0x0b });
   const session = { context: { accountId: 1, systemId: 'acme', open: 0 } } as unknown as Session;
-  const sm = (i: number) => ({
-    command: 'submit_sm', sequence_number: i + 1, service_type: '', source_addr_ton: 0, source_addr_npi: 0, source_addr: 'SHOP', dest_addr_ton: 1, dest_addr_npi: 1,
-    destination_addr: `4917000${i}`, esm_class: 0, protocol_id: 0, priority_flag: 0, schedule_delivery_time: '', validity_period: '', registered_delivery: 0,
-    replace_if_present_flag: 0, data_coding: 0, sm_default_msg_id: 0, short_message: Buffer.alloc(140, 0x41),
-  }) as never;
+  const sm = (i: number) =>
+    ({
+      command: 'submit_sm',
+      sequence_number: i + 1,
+      service_type: '',
+      source_addr_ton: 0,
+      source_addr_npi: 0,
+      source_addr: 'SHOP',
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      destination_addr: `4917000${i}`,
+      esm_class: 0,
+      protocol_id: 0,
+      priority_flag: 0,
+      schedule_delivery_time: '',
+      validity_period: '',
+      registered_delivery: 0,
+      replace_if_present_flag: 0,
+      data_coding: 0,
+      sm_default_msg_id: 0,
+      short_message: Buffer.alloc(140, 0x41),
+    }) as never;
   const unfull = full(h.db);
   const refused = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => submits.submit(sm(i), session)));
   for (const r of refused) {
@@ -150,7 +190,7 @@ test('the submit path answers a full store ESME_RMSGQFUL (0x14, "cannot store no
   assert.equal(health.ok, true);
 });
 
-test('a commit meeting another connection\'s write lock is retried from a timer (the event loop runs meanwhile) and commits once the lock goes', async (t) => {
+test("a commit meeting another connection's write lock is retried from a timer (the event loop runs meanwhile) and commits once the lock goes", async (t) => {
   const h = tmpDb(t);
   h.db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
   h.db.pragma('busy_timeout = 0'); // as the gateway runs it

@@ -6,11 +6,26 @@ import { encode } from '../../../src/smpp/codec.js';
 import { Ledger, MessageState, type NewMessage } from '../../../src/store/ledger.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 
-const PDU = encode({ command: 'submit_sm', sequence_number: 9, source_addr: 'SHOP', destination_addr: '447700900001', registered_delivery: 1, short_message: Buffer.from('hello') });
+const PDU = encode({
+  command: 'submit_sm',
+  sequence_number: 9,
+  source_addr: 'SHOP',
+  destination_addr: '447700900001',
+  registered_delivery: 1,
+  short_message: Buffer.from('hello'),
+});
 
 function msg(over: Partial<NewMessage> = {}): NewMessage {
   return {
-    accountId: 1, sourceAddr: 'SHOP', destAddr: '447700900001', registeredDelivery: 1, pdu: PDU, routeId: 3, connectors: ['c1', 'c2'], expiresAt: 99_000, now: 1_000,
+    accountId: 1,
+    sourceAddr: 'SHOP',
+    destAddr: '447700900001',
+    registeredDelivery: 1,
+    pdu: PDU,
+    routeId: 3,
+    connectors: ['c1', 'c2'],
+    expiresAt: 99_000,
+    now: 1_000,
     ...over,
   };
 }
@@ -26,11 +41,31 @@ test('insert stores a queued message and returns increasing ids; get reads it ba
   const id2 = ledger.insert(msg({ destAddr: '2', now: 2_000 }));
   assert.ok(id >= 1 && id2 > id);
   assert.deepEqual(ledger.get(id), {
-    id, accountId: 1, origin: 'smpp', msg: id, part: 0, parts: 1, sourceAddr: 'SHOP', destAddr: '447700900001', registeredDelivery: 1, pdu: PDU, connector: null, state: MessageState.QUEUED, error: null,
-    smscId: null, smscIdRaw: null, submittedAt: 1_000, doneAt: null,
+    id,
+    accountId: 1,
+    origin: 'smpp',
+    msg: id,
+    part: 0,
+    parts: 1,
+    sourceAddr: 'SHOP',
+    destAddr: '447700900001',
+    registeredDelivery: 1,
+    pdu: PDU,
+    connector: null,
+    state: MessageState.QUEUED,
+    error: null,
+    smscId: null,
+    smscIdRaw: null,
+    submittedAt: 1_000,
+    doneAt: null,
   });
   assert.deepEqual(db.prepare('SELECT route_id, connectors, attempts, next_at, expires_at, sent_at FROM messages WHERE id = ?').get(id), {
-    route_id: 3, connectors: 'c1,c2', attempts: 0, next_at: 1_000, expires_at: 99_000, sent_at: null,
+    route_id: 3,
+    connectors: 'c1,c2',
+    attempts: 0,
+    next_at: 1_000,
+    expires_at: 99_000,
+    sent_at: null,
   });
   assert.equal(ledger.get(12345), undefined);
 });
@@ -78,10 +113,27 @@ test('applyReceiptBySmscId: by connector and folded id, only messages still wait
   assert.equal(ledger.applyReceiptBySmscId('c1', 'ABC', MessageState.DELIVERED, null, 4), undefined, 'the lookup is on the stored (folded) form');
   assert.equal(ledger.applyReceiptBySmscId('c3', 'abc', MessageState.DELIVERED, null, 4), undefined);
   assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, null, 4)!.id, newer, 'the newest waiting one');
-  assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.UNDELIVERABLE, 1, 5)!.id, old, 'a final message no longer matches; the older one still waiting does');
+  assert.equal(
+    ledger.applyReceiptBySmscId('c1', 'abc', MessageState.UNDELIVERABLE, 1, 5)!.id,
+    old,
+    'a final message no longer matches; the older one still waiting does',
+  );
   assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, null, 6), undefined);
-  assert.deepEqual(ledger.applyReceiptBySmscId('c2', 'abc', MessageState.DELIVERED, null, 7), { id: other, accountId: 1, origin: 'smpp', pdu: PDU, submittedAt: 1_000 });
-  assert.deepEqual([old, other, newer].map((id) => [ledger.get(id)!.state, ledger.get(id)!.doneAt]), [[MessageState.UNDELIVERABLE, 5], [MessageState.DELIVERED, 7], [MessageState.DELIVERED, 4]]);
+  assert.deepEqual(ledger.applyReceiptBySmscId('c2', 'abc', MessageState.DELIVERED, null, 7), {
+    id: other,
+    accountId: 1,
+    origin: 'smpp',
+    pdu: PDU,
+    submittedAt: 1_000,
+  });
+  assert.deepEqual(
+    [old, other, newer].map((id) => [ledger.get(id)!.state, ledger.get(id)!.doneAt]),
+    [
+      [MessageState.UNDELIVERABLE, 5],
+      [MessageState.DELIVERED, 7],
+      [MessageState.DELIVERED, 4],
+    ],
+  );
 });
 
 test('markRetry keeps the message queued with a later next_at, counting the attempt and the error', (t) => {
@@ -89,8 +141,16 @@ test('markRetry keeps the message queued with a later next_at, counting the atte
   const id = ledger.insert(msg());
   ledger.markRetry(id, 5_000, 0x58);
   ledger.markRetry(id, 9_000, 0x14);
-  assert.deepEqual(db.prepare('SELECT state, attempts, next_at, error FROM messages WHERE id = ?').get(id), { state: 0, attempts: 2, next_at: 9_000, error: 0x14 });
-  assert.deepEqual(ledger.queuedPage(0, id, 10).map((q) => [q.id, q.attempts, q.nextAt]), [[id, 2, 9_000]]);
+  assert.deepEqual(db.prepare('SELECT state, attempts, next_at, error FROM messages WHERE id = ?').get(id), {
+    state: 0,
+    attempts: 2,
+    next_at: 9_000,
+    error: 0x14,
+  });
+  assert.deepEqual(
+    ledger.queuedPage(0, id, 10).map((q) => [q.id, q.attempts, q.nextAt]),
+    [[id, 2, 9_000]],
+  );
 });
 
 test('markFinal sets state, error and done time; keeps the connector unless one is given', (t) => {
@@ -135,14 +195,44 @@ test('queuedPage(): only QUEUED messages in the id range, oldest first, at most 
   const final = ledger.insert(msg({ now: 0 }));
   ledger.markFinal(final, MessageState.REJECTED, 1, 1);
   const d = ledger.insert(msg({ now: 3_000 }));
-  assert.deepEqual(ledger.queuedPage(0, d, 10).map((m) => m.id), [a, b, c, d]);
-  assert.deepEqual(ledger.queuedPage(0, c, 10).map((m) => m.id), [a, b, c], 'not past toId');
-  assert.deepEqual(ledger.queuedPage(b, d, 2).map((m) => m.id), [b, c], 'from fromId, at most limit');
+  assert.deepEqual(
+    ledger.queuedPage(0, d, 10).map((m) => m.id),
+    [a, b, c, d],
+  );
+  assert.deepEqual(
+    ledger.queuedPage(0, c, 10).map((m) => m.id),
+    [a, b, c],
+    'not past toId',
+  );
+  assert.deepEqual(
+    ledger.queuedPage(b, d, 2).map((m) => m.id),
+    [b, c],
+    'from fromId, at most limit',
+  );
   const [first] = ledger.queuedPage(a, a, 1);
-  assert.deepEqual(first, { id: a, accountId: 1, origin: 'smpp', pdu: PDU, connectors: ['c1'], attempts: 0, nextAt: 3_000, expiresAt: 99_000, submittedAt: 3_000 });
+  assert.deepEqual(first, {
+    id: a,
+    accountId: 1,
+    origin: 'smpp',
+    pdu: PDU,
+    connectors: ['c1'],
+    attempts: 0,
+    nextAt: 3_000,
+    expiresAt: 99_000,
+    submittedAt: 3_000,
+  });
   assert.deepEqual(ledger.queuedPage(b, b, 1)[0]!.connectors, ['c1', 'c2']);
   ledger.markRetry(b, 10_000, 0x58);
-  assert.deepEqual(ledger.queuedPage(0, d, 10).map((m) => [m.id, m.attempts]), [[a, 0], [b, 1], [c, 0], [d, 0]], 'a retry stays queued');
+  assert.deepEqual(
+    ledger.queuedPage(0, d, 10).map((m) => [m.id, m.attempts]),
+    [
+      [a, 0],
+      [b, 1],
+      [c, 0],
+      [d, 0],
+    ],
+    'a retry stays queued',
+  );
   assert.equal(ledger.countQueued(), 4);
   assert.equal(ledger.maxId(), d);
   assert.deepEqual(ledger.expiredQueued(5_000, 10), [{ id: b, accountId: 1, origin: 'smpp', pdu: PDU, submittedAt: 1_000 }]);
@@ -243,7 +333,13 @@ test('applyReceiptBySmscId: finds the newest message still waiting under that id
   const newer = ledger.insert(msg());
   ledger.markSent(old, 'c1', 'abc', 'abc', 1);
   ledger.markSent(newer, 'c1', 'abc', 'abc', 2);
-  assert.deepEqual(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, 0, 10), { id: newer, accountId: 1, origin: 'smpp', pdu: PDU, submittedAt: 1_000 });
+  assert.deepEqual(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.DELIVERED, 0, 10), {
+    id: newer,
+    accountId: 1,
+    origin: 'smpp',
+    pdu: PDU,
+    submittedAt: 1_000,
+  });
   assert.deepEqual([ledger.get(newer)!.state, ledger.get(newer)!.doneAt], [MessageState.DELIVERED, 10]);
   assert.equal(ledger.applyReceiptBySmscId('c1', 'abc', MessageState.ENROUTE, null, 11)!.id, old, 'an intermediate receipt');
   assert.deepEqual([ledger.get(old)!.state, ledger.get(old)!.doneAt], [MessageState.ENROUTE, null], 'still waiting, no done time');

@@ -5,7 +5,7 @@ import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { StoreError } from '../../../src/errors.js';
+import type { StoreError } from '../../../src/errors.js';
 import { lockPath, readHolder, StoreLock } from '../../../src/store/lock.js';
 import { tmpDbPath } from '../../helpers/tmpdb.js';
 
@@ -21,11 +21,15 @@ test('a second holder is refused at once, naming the database and the holder; re
     (err: StoreError) => {
       assert.equal(err.code, 'STORE_LOCKED');
       assert.ok(err.message.includes(p.path), err.message);
-      for (const part of [`pid ${process.pid}`, hostname(), 'SMPP port 12775', 'HTTP port 18080', 'started 20']) assert.ok(err.message.includes(part), `${part} in ${err.message}`);
+      for (const part of [`pid ${process.pid}`, hostname(), 'SMPP port 12775', 'HTTP port 18080', 'started 20'])
+        assert.ok(err.message.includes(part), `${part} in ${err.message}`);
       return true;
     },
   );
-  assert.deepEqual({ ...readHolder(p.path), startedAt: 'x' }, { role: 'start', pid: process.pid, host: hostname(), startedAt: 'x', smppPort: 12775, httpPort: 18080 });
+  assert.deepEqual(
+    { ...readHolder(p.path), startedAt: 'x' },
+    { role: 'start', pid: process.pid, host: hostname(), startedAt: 'x', smppPort: 12775, httpPort: 18080 },
+  );
   first.release();
   first.release(); // twice is harmless
   const second = StoreLock.acquire(p.path, { role: 'restore' });
@@ -40,6 +44,9 @@ test('two paths to one database (a symlink) meet at one lock', (t) => {
   symlinkSync(p.path, link);
   const first = StoreLock.acquire(link, { role: 'start' });
   t.after(() => first.release());
-  assert.throws(() => StoreLock.acquire(p.path, { role: 'start' }), (err: StoreError) => err.code === 'STORE_LOCKED');
+  assert.throws(
+    () => StoreLock.acquire(p.path, { role: 'start' }),
+    (err: StoreError) => err.code === 'STORE_LOCKED',
+  );
   assert.equal(lockPath(link), `${p.path}.lock`);
 });

@@ -26,7 +26,10 @@ test('without create: a missing path, a directory, a symlink to one, a non-datab
   const p = tmpDbPath(t);
   assert.throws(() => openDb(join(p.dir, 'typo', 'gw.db')), code('STORE_MISSING'));
   assert.deepEqual(readdirSync(p.dir), [], 'no directory, no file');
-  assert.throws(() => openDb(join(p.dir, 'gw.db')), (err: Error) => err.message.includes(join(p.dir, 'gw.db')));
+  assert.throws(
+    () => openDb(join(p.dir, 'gw.db')),
+    (err: Error) => err.message.includes(join(p.dir, 'gw.db')),
+  );
   const dir = join(p.dir, 'data');
   mkdirSync(dir, { mode: 0o755 });
   chmodSync(dir, 0o755);
@@ -41,7 +44,10 @@ test('without create: a missing path, a directory, a symlink to one, a non-datab
   assert.equal(mode(text), 0o644, 'the file keeps its mode');
   const empty = join(p.dir, 'empty.db');
   writeFileSync(empty, '');
-  assert.throws(() => openDb(empty), (err: StoreError) => err.code === 'STORE_FOREIGN' && /not initialised/.test(err.message));
+  assert.throws(
+    () => openDb(empty),
+    (err: StoreError) => err.code === 'STORE_FOREIGN' && /not initialised/.test(err.message),
+  );
   assert.deepEqual(readdirSync(p.dir).sort(), ['data', 'empty.db', 'link.db', 'notes.txt'], 'no -wal, -shm or lock file left');
 });
 
@@ -50,14 +56,20 @@ test('a database of another program, or of a newer smppgw, is refused by name', 
   const other = new Database(p.path);
   other.exec('CREATE TABLE songs (title TEXT)');
   other.close();
-  assert.throws(() => openDb(p.path), (err: StoreError) => err.code === 'STORE_FOREIGN' && err.message.includes('songs'));
+  assert.throws(
+    () => openDb(p.path),
+    (err: StoreError) => err.code === 'STORE_FOREIGN' && err.message.includes('songs'),
+  );
   assert.throws(() => openDb(p.path, { create: true }), code('STORE_FOREIGN'));
   const q = tmpDbPath(t);
   openDb(q.path, { create: true }).close();
   const raw = new Database(q.path);
   raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
   raw.close();
-  assert.throws(() => openDb(q.path), (err: StoreError) => err.code === 'STORE_TOO_NEW' && /upgrade smppgw/.test(err.message));
+  assert.throws(
+    () => openDb(q.path),
+    (err: StoreError) => err.code === 'STORE_TOO_NEW' && /upgrade smppgw/.test(err.message),
+  );
 });
 
 test('create: a path under /proc, or under a file, is an error at once, not a loop', (t) => {
@@ -147,4 +159,3 @@ function damagedDb(path: string): void {
   db.close();
   damagePages(path);
 }
-

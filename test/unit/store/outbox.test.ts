@@ -17,9 +17,19 @@ test('add returns the stored item; all() reads it back the same, oldest first', 
   const a = outbox.add(1, dlr, 1_000, 60_000);
   assert.deepEqual(a, { ...dlr, id: a.id, accountId: 1, attempts: 0, nextAt: 1_000, expiresAt: 61_000 });
   const mo = moRecord('VOTE A', {
-    source: { addr: '4917000000', ton: 1, npi: 1 }, destination: { addr: '12345', ton: 3, npi: 9 }, serviceType: 'CMT',
-    esmClass: 0x40, protocolId: 0x7f, priorityFlag: 1, registeredDelivery: 0x10, dataCoding: 0x08,
-    tlvs: [{ tag: 0x020c, value: Buffer.from([0, 7]) }, { tag: 0x0424, value: Buffer.alloc(0) }, { tag: 0x1401, value: Buffer.from('vendor') }],
+    source: { addr: '4917000000', ton: 1, npi: 1 },
+    destination: { addr: '12345', ton: 3, npi: 9 },
+    serviceType: 'CMT',
+    esmClass: 0x40,
+    protocolId: 0x7f,
+    priorityFlag: 1,
+    registeredDelivery: 0x10,
+    dataCoding: 0x08,
+    tlvs: [
+      { tag: 0x020c, value: Buffer.from([0, 7]) },
+      { tag: 0x0424, value: Buffer.alloc(0) },
+      { tag: 0x1401, value: Buffer.from('vendor') },
+    ],
   });
   const b = outbox.add(2, mo, 2_000, 5);
   assert.ok(b.id > a.id);
@@ -28,7 +38,10 @@ test('add returns the stored item; all() reads it back the same, oldest first', 
 });
 
 test('TLVs are kept in their wire form: tag, length, value', () => {
-  const tlvs = [{ tag: 0x0204, value: Buffer.from([1, 2]) }, { tag: 0x0427, value: Buffer.alloc(0) }];
+  const tlvs = [
+    { tag: 0x0204, value: Buffer.from([1, 2]) },
+    { tag: 0x0427, value: Buffer.alloc(0) },
+  ];
   assert.deepEqual(packTlvs(tlvs), Buffer.from([0x02, 0x04, 0, 2, 1, 2, 0x04, 0x27, 0, 0]));
   assert.deepEqual(unpackTlvs(packTlvs(tlvs)), tlvs);
   assert.equal(packTlvs([]), null);
@@ -56,7 +69,13 @@ test('countByAccount', (t) => {
   outbox.add(1, receiptRecord(1), 0, 1);
   outbox.add(1, moRecord('2'), 0, 1);
   outbox.add(2, moRecord('3'), 0, 1);
-  assert.deepEqual(outbox.countByAccount(), new Map([[1, 2], [2, 1]]));
+  assert.deepEqual(
+    outbox.countByAccount(),
+    new Map([
+      [1, 2],
+      [2, 1],
+    ]),
+  );
 });
 
 test('the kind is checked by the schema', (t) => {

@@ -11,10 +11,21 @@ import { Outbox } from '../../../src/store/outbox.js';
 import { moRecord, receiptRecord } from '../../helpers/outbox-records.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 
-const otp = (n: number) => encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'BANK', destination_addr: '4915100000001', short_message: Buffer.from(`Your code is ${n}`) });
+const otp = (n: number) =>
+  encode({ command: 'submit_sm', sequence_number: 1, source_addr: 'BANK', destination_addr: '4915100000001', short_message: Buffer.from(`Your code is ${n}`) });
 
 function insert(ledger: Ledger, n: number): number {
-  return ledger.insert({ accountId: 1, sourceAddr: 'BANK', destAddr: '4915100000001', registeredDelivery: 1, pdu: otp(n), routeId: 1, connectors: ['c'], expiresAt: 1e12, now: 1_000 });
+  return ledger.insert({
+    accountId: 1,
+    sourceAddr: 'BANK',
+    destAddr: '4915100000001',
+    registeredDelivery: 1,
+    pdu: otp(n),
+    routeId: 1,
+    connectors: ['c'],
+    expiresAt: 1e12,
+    now: 1_000,
+  });
 }
 
 /** The database file's bytes once the WAL is checkpointed into it and emptied. */
@@ -35,7 +46,11 @@ test('dropBodies empties the body of final messages done by the cut, and only th
   ledger.markSent(sent, 'c', 'x1', 'X1', 2_000);
   assert.equal(ledger.dropBodies(6_000, 10_000), 1);
   assert.equal(ledger.get(early)!.pdu.length, 0);
-  assert.deepEqual(db.prepare('SELECT state, dest_addr, body_dropped_at FROM messages WHERE id = ?').get(early), { state: MessageState.DELIVERED, dest_addr: '4915100000001', body_dropped_at: 10_000 });
+  assert.deepEqual(db.prepare('SELECT state, dest_addr, body_dropped_at FROM messages WHERE id = ?').get(early), {
+    state: MessageState.DELIVERED,
+    dest_addr: '4915100000001',
+    body_dropped_at: 10_000,
+  });
   for (const id of [late, queued, sent]) assert.ok(ledger.get(id)!.pdu.length > 0, `message ${id} keeps its body`);
   assert.equal(ledger.dropBodies(6_000, 11_000), 0, 'nothing twice');
   assert.equal(ledger.dropBodies(9_000, 12_000), 1);

@@ -30,8 +30,15 @@ function setup(t: Parameters<typeof tmpDb>[0], requireDefault = false) {
 
 test('parseConnectorList: ids, weights, blanks', () => {
   assert.deepEqual(parseConnectorList('a'), [{ id: 'a', weight: 1 }]);
-  assert.deepEqual(parseConnectorList('a,b:3'), [{ id: 'a', weight: 1 }, { id: 'b', weight: 3 }]);
-  assert.deepEqual(parseConnectorList(' a , b:2 ,c:1'), [{ id: 'a', weight: 1 }, { id: 'b', weight: 2 }, { id: 'c', weight: 1 }]);
+  assert.deepEqual(parseConnectorList('a,b:3'), [
+    { id: 'a', weight: 1 },
+    { id: 'b', weight: 3 },
+  ]);
+  assert.deepEqual(parseConnectorList(' a , b:2 ,c:1'), [
+    { id: 'a', weight: 1 },
+    { id: 'b', weight: 2 },
+    { id: 'c', weight: 1 },
+  ]);
   invalid(() => parseConnectorList(''), /empty connector id in ""/);
   invalid(() => parseConnectorList('a,,b'), /empty connector id in "a,,b"/);
   invalid(() => parseConnectorList(':3'), /empty connector id/);
@@ -48,10 +55,32 @@ test('addMt with defaults, listMt in order then id, with weights round-tripped',
   const a = routes.addMt({ connectors: one('c1') });
   assert.deepEqual(a, { id: a.id, order: 100, kind: 'static', connectors: one('c1'), account: null, prefix: null, source: null, timeFrom: null, timeTo: null });
   assert.equal(configVersion(db), v + 1);
-  const b = routes.addMt({ order: 10, kind: 'weighted', connectors: [{ id: 'c1', weight: 3 }, { id: 'c2', weight: 1 }], prefix: '44', account: 'acc' });
-  const c = routes.addMt({ order: 10, kind: 'failover', connectors: [{ id: 'c3', weight: 1 }, { id: 'c1', weight: 1 }], source: '/^INFO/', timeFrom: '22:00', timeTo: '06:00' });
+  const b = routes.addMt({
+    order: 10,
+    kind: 'weighted',
+    connectors: [
+      { id: 'c1', weight: 3 },
+      { id: 'c2', weight: 1 },
+    ],
+    prefix: '44',
+    account: 'acc',
+  });
+  const c = routes.addMt({
+    order: 10,
+    kind: 'failover',
+    connectors: [
+      { id: 'c3', weight: 1 },
+      { id: 'c1', weight: 1 },
+    ],
+    source: '/^INFO/',
+    timeFrom: '22:00',
+    timeTo: '06:00',
+  });
   const listed = routes.listMt();
-  assert.deepEqual(listed.map((r) => r.id), [b.id, c.id, a.id]);
+  assert.deepEqual(
+    listed.map((r) => r.id),
+    [b.id, c.id, a.id],
+  );
   assert.deepEqual(listed[0], b);
   assert.deepEqual(listed[1], c);
   assert.deepEqual(db.prepare('SELECT connectors FROM mt_routes WHERE id = ?').pluck().get(b.id), 'c1:3,c2');
@@ -60,8 +89,28 @@ test('addMt with defaults, listMt in order then id, with weights round-tripped',
 test('addMt refuses a connector that does not exist, or one listed twice', (t) => {
   const { routes } = setup(t);
   invalid(() => routes.addMt({ connectors: one('ghost') }), /no connector ghost: add it first/);
-  invalid(() => routes.addMt({ kind: 'failover', connectors: [{ id: 'c1', weight: 1 }, { id: 'ghost', weight: 1 }] }), /no connector ghost/);
-  invalid(() => routes.addMt({ kind: 'failover', connectors: [{ id: 'c1', weight: 1 }, { id: 'c1', weight: 1 }] }), /connector c1 is listed twice/);
+  invalid(
+    () =>
+      routes.addMt({
+        kind: 'failover',
+        connectors: [
+          { id: 'c1', weight: 1 },
+          { id: 'ghost', weight: 1 },
+        ],
+      }),
+    /no connector ghost/,
+  );
+  invalid(
+    () =>
+      routes.addMt({
+        kind: 'failover',
+        connectors: [
+          { id: 'c1', weight: 1 },
+          { id: 'c1', weight: 1 },
+        ],
+      }),
+    /connector c1 is listed twice/,
+  );
   invalid(() => routes.addMt({ connectors: [] }), /at least one connector/);
   assert.deepEqual(routes.listMt(), []);
 });
@@ -74,7 +123,10 @@ test('addMt refuses an account that does not exist', (t) => {
 
 test('kinds: static takes exactly one connector; weights only on weighted; unknown kinds refused', (t) => {
   const { routes } = setup(t);
-  const two = [{ id: 'c1', weight: 1 }, { id: 'c2', weight: 1 }];
+  const two = [
+    { id: 'c1', weight: 1 },
+    { id: 'c2', weight: 1 },
+  ];
   invalid(() => routes.addMt({ kind: 'static', connectors: two }), /a static route has exactly one connector; use failover, roundrobin or weighted/);
   invalid(() => routes.addMt({ connectors: two }), /exactly one connector/);
   for (const kind of ['static', 'failover', 'roundrobin'] as const) {
@@ -88,14 +140,25 @@ test('kinds: static takes exactly one connector; weights only on weighted; unkno
 test('addMt refuses a weight that is not a whole number ≥ 1 (it could not be read back)', (t) => {
   const { routes } = setup(t);
   for (const weight of [0, -1, 1.5, Number.NaN]) {
-    invalid(() => routes.addMt({ kind: 'weighted', connectors: [{ id: 'c1', weight }, { id: 'c2', weight: 1 }] }), /weight of c1 must be a whole number ≥ 1/);
+    invalid(
+      () =>
+        routes.addMt({
+          kind: 'weighted',
+          connectors: [
+            { id: 'c1', weight },
+            { id: 'c2', weight: 1 },
+          ],
+        }),
+      /weight of c1 must be a whole number ≥ 1/,
+    );
   }
   assert.doesNotThrow(() => routes.listMt(), 'the table stays readable');
 });
 
 test('prefix: digits (optionally +) or letters, nothing else', (t) => {
   const { routes } = setup(t);
-  for (const bad of ['44 7', '44-7', '4*', '++44', '4+4', '44\n']) invalid(() => routes.addMt({ connectors: one('c1'), prefix: bad }), /must be digits \(or letters for alphanumeric addresses\)/);
+  for (const bad of ['44 7', '44-7', '4*', '++44', '4+4', '44\n'])
+    invalid(() => routes.addMt({ connectors: one('c1'), prefix: bad }), /must be digits \(or letters for alphanumeric addresses\)/);
   assert.equal(routes.addMt({ connectors: one('c1'), prefix: '+44' }).prefix, '+44');
   assert.equal(routes.addMt({ connectors: one('c1'), prefix: 'INFO' }).prefix, 'INFO');
 });
@@ -150,7 +213,10 @@ test('requireDefault: the first route must be a catch-all, and a refused add lea
   assert.equal(configVersion(db), v);
   const all = routes.addMt({ connectors: one('c1'), order: 1000 });
   const specific = routes.addMt({ connectors: one('c2'), prefix: '44' });
-  assert.deepEqual(routes.listMt().map((r) => r.id), [specific.id, all.id]);
+  assert.deepEqual(
+    routes.listMt().map((r) => r.id),
+    [specific.id, all.id],
+  );
 });
 
 test('requireDefault: removing the last catch-all is refused while other routes remain', (t) => {
@@ -161,7 +227,11 @@ test('requireDefault: removing the last catch-all is refused while other routes 
   assert.equal(routes.removeMt(all1.id), true, 'another catch-all remains');
   const v = configVersion(db);
   invalid(() => routes.removeMt(all2.id), /needs a catch-all route/);
-  assert.deepEqual(routes.listMt().map((r) => r.id), [specific.id, all2.id], 'the delete was rolled back');
+  assert.deepEqual(
+    routes.listMt().map((r) => r.id),
+    [specific.id, all2.id],
+    'the delete was rolled back',
+  );
   assert.equal(configVersion(db), v);
   // Without the requirement the same removal is allowed.
   assert.equal(lenient.removeMt(all2.id), true);
@@ -210,7 +280,14 @@ test('removeMo: true once, then false, bumping config_version once', (t) => {
 test('a saved table loads into MtRouter and routes', (t) => {
   const { routes } = setup(t);
   routes.addMt({ connectors: one('c1'), order: 1000 });
-  const uk = routes.addMt({ kind: 'failover', connectors: [{ id: 'c2', weight: 1 }, { id: 'c3', weight: 1 }], prefix: '44' });
+  const uk = routes.addMt({
+    kind: 'failover',
+    connectors: [
+      { id: 'c2', weight: 1 },
+      { id: 'c3', weight: 1 },
+    ],
+    prefix: '44',
+  });
   const router = new MtRouter(routes.listMt());
   assert.deepEqual(router.route({ account: 'acc', source: 'X', destination: '447700900000' }), { routeId: uk.id, connectors: ['c2', 'c3'] });
 });

@@ -60,7 +60,11 @@ test('tampering with any part, or another row, is refused (never garbage)', (t) 
   for (let i = 0; i < raw.length; i++) {
     const flipped = Buffer.from(raw);
     flipped[i]! ^= 0x01;
-    secretError(() => keys.open(prefix + flipped.toString('base64'), 'connector:a', 'connector a'), 'SECRET_UNREADABLE', /^connector a: the password does not open under key [0-9a-f]{8}: altered, or copied from another row$/);
+    secretError(
+      () => keys.open(prefix + flipped.toString('base64'), 'connector:a', 'connector a'),
+      'SECRET_UNREADABLE',
+      /^connector a: the password does not open under key [0-9a-f]{8}: altered, or copied from another row$/,
+    );
   }
   secretError(() => keys.open(prefix + raw.subarray(0, 20).toString('base64'), 'connector:a', 'connector a'), 'SECRET_UNREADABLE', /does not open/);
   secretError(() => keys.open(sealed, 'connector:b', 'connector b'), 'SECRET_UNREADABLE', /^connector b: .*copied from another row/);
@@ -73,8 +77,13 @@ test('a wrong key is named by id, with where the keys were looked for; never the
   const other = ring(d, { env: { SMPPGW_SECRET_KEY: K2 } });
   const id1 = sealedKeyId(sealed)!;
   assert.notEqual(other.currentId(), id1);
-  secretError(() => other.open(sealed, 'connector:c', 'connector c'), 'SECRET_UNREADABLE',
-    new RegExp(`^connector c: the password is sealed under key ${id1}, which is not among the keys found \\(SMPPGW_SECRET_KEY: key ${other.currentId()}; no previous keys \\(store.previousKeyFiles, SMPPGW_PREVIOUS_SECRET_KEYS\\)\\)$`));
+  secretError(
+    () => other.open(sealed, 'connector:c', 'connector c'),
+    'SECRET_UNREADABLE',
+    new RegExp(
+      `^connector c: the password is sealed under key ${id1}, which is not among the keys found \\(SMPPGW_SECRET_KEY: key ${other.currentId()}; no previous keys \\(store.previousKeyFiles, SMPPGW_PREVIOUS_SECRET_KEYS\\)\\)$`,
+    ),
+  );
   try {
     other.open(sealed, 'connector:c', 'connector c');
   } catch (err) {
@@ -95,11 +104,19 @@ test('the key: SMPPGW_SECRET_KEY (hex or base64) wins over store.keyFile, which 
   assert.equal(beside.currentId(), fromHexEnv.currentId());
   assert.notEqual(fromFile.currentId(), beside.currentId());
   assert.match(fromFile.where(), /^store\.keyFile .*configured\.key: key [0-9a-f]{8}; no previous keys/);
-  assert.equal(keyRingFor({ store: { ...DEFAULTS.store, path: join(d, 'smppgw.db'), keyFile: file } }, { env: {} }).currentId(), fromFile.currentId(), 'keyRingFor reads the config the same way');
+  assert.equal(
+    keyRingFor({ store: { ...DEFAULTS.store, path: join(d, 'smppgw.db'), keyFile: file } }, { env: {} }).currentId(),
+    fromFile.currentId(),
+    'keyRingFor reads the config the same way',
+  );
   const urlSafe = Buffer.from(K2, 'hex').toString('base64url');
   assert.deepEqual(parseKey(urlSafe, 'x'), Buffer.from(K2, 'hex'));
   for (const bad of ['', 'abc', K1.slice(2), `${K1}00`, Buffer.alloc(31).toString('base64'), 'not a key at all, not at all!!!!!!!!!!!!!!!']) {
-    secretError(() => ring(d, { env: { SMPPGW_SECRET_KEY: bad || ' ' } , keyFile: join(d, 'nope') }).seal('x', 'r'), bad ? 'SECRET_KEY_INVALID' : 'SECRET_KEY_MISSING', bad ? /^SMPPGW_SECRET_KEY: a key must be 32 bytes/ : /store\.keyFile .*nope: no such file/);
+    secretError(
+      () => ring(d, { env: { SMPPGW_SECRET_KEY: bad || ' ' }, keyFile: join(d, 'nope') }).seal('x', 'r'),
+      bad ? 'SECRET_KEY_INVALID' : 'SECRET_KEY_MISSING',
+      bad ? /^SMPPGW_SECRET_KEY: a key must be 32 bytes/ : /store\.keyFile .*nope: no such file/,
+    );
   }
 });
 
@@ -108,7 +125,11 @@ test('the key file beside the database: created 0600 on first seal only, once, n
   const path = join(d, 'sub', 'smppgw.key');
   const created: string[] = [];
   const keys = new KeyRing({ dbPath: join(d, 'sub', 'smppgw.db'), keyFile: '', previousKeyFiles: '', env: {}, onCreate: (p) => created.push(p) });
-  secretError(() => keys.open(`enc:v1:00000000:${Buffer.alloc(44).toString('base64')}`, 'r', 'connector r'), 'SECRET_KEY_MISSING', /key file .*smppgw\.key: no such file \(it is created when a password is first stored\)/);
+  secretError(
+    () => keys.open(`enc:v1:00000000:${Buffer.alloc(44).toString('base64')}`, 'r', 'connector r'),
+    'SECRET_KEY_MISSING',
+    /key file .*smppgw\.key: no such file \(it is created when a password is first stored\)/,
+  );
   assert.ok(!existsSync(path), 'opening creates nothing');
   const sealed = keys.seal('pw', 'r');
   assert.deepEqual(created, [path]);
@@ -133,12 +154,19 @@ test('rotation: previous keys open what they sealed; a ring rereads its files wh
   assert.equal(cli.open(before, 'connector:x', 'connector x'), 'pw');
   const after = cli.seal('pw', 'connector:x');
   assert.notEqual(sealedKeyId(after), oldId);
-  assert.match(cli.where(), /^key file .*smppgw\.key: key [0-9a-f]{8}; previous: SMPPGW_PREVIOUS_SECRET_KEYS\[1\]: key [0-9a-f]{8}, store\.previousKeyFiles .*old\.key: key [0-9a-f]{8}$/);
+  assert.match(
+    cli.where(),
+    /^key file .*smppgw\.key: key [0-9a-f]{8}; previous: SMPPGW_PREVIOUS_SECRET_KEYS\[1\]: key [0-9a-f]{8}, store\.previousKeyFiles .*old\.key: key [0-9a-f]{8}$/,
+  );
   assert.equal(daemon.open(after, 'connector:x', 'connector x'), 'pw', 'the running daemon picks up the new key file');
   assert.equal(daemon.open(before, 'connector:x', 'connector x'), 'pw', 'and still holds the old key it had');
   rmSync(join(d, 'old.key'));
   secretError(() => ring(d).open(before, 'connector:x', 'connector x'), 'SECRET_UNREADABLE', new RegExp(`sealed under key ${oldId}`));
-  secretError(() => ring(d, { previousKeyFiles: join(d, 'old.key') }).open(before, 'connector:x', 'connector x'), 'SECRET_UNREADABLE', /previous: store\.previousKeyFiles .*old\.key: no such file\)$/);
+  secretError(
+    () => ring(d, { previousKeyFiles: join(d, 'old.key') }).open(before, 'connector:x', 'connector x'),
+    'SECRET_UNREADABLE',
+    /previous: store\.previousKeyFiles .*old\.key: no such file\)$/,
+  );
 });
 
 test('the log redacts a connector password in every shape the code logs it in', () => {

@@ -67,7 +67,7 @@ test('another file moved over the path: lost (replaced); files at the path that 
   assert.deepEqual(lost, ['replaced']);
   h.db.close();
   rmSync(`${h.path}-wal`, { force: true });
-  writeFileSync(`${h.path}-wal`, 'someone else\'s'); // not the inode we opened
+  writeFileSync(`${h.path}-wal`, "someone else's"); // not the inode we opened
   assert.deepEqual(w.removeStaleSidecars(), [`${h.path}-shm`]);
   assert.ok(existsSync(`${h.path}-wal`));
 });
