@@ -64,8 +64,8 @@ export class MessageIds {
       if (this.seq >= SEQ_SPAN) this.takeEpoch();
       const row = this.epoch * SEQ_SPAN + this.seq++;
       // Never show a new id that reads as an old row number (nor 0): skip its number.
-      const [hi, lo] = this.permute(row);
-      if (hi === 0 && lo <= this.legacyMax) continue;
+      this.permute(row);
+      if (this.cipher.x === 0 && this.cipher.y <= this.legacyMax) continue;
       return row;
     }
   }
@@ -73,7 +73,9 @@ export class MessageIds {
   /** The id an account sees for a row, in its format. */
   format(row: number, format: IdFormat): string {
     if (row <= this.legacyMax) return format === 'dec' ? String(row) : row.toString(16);
-    const [hi, lo] = this.permute(row);
+    this.permute(row);
+    const hi = this.cipher.x;
+    const lo = this.cipher.y;
     if (hi === 0) return format === 'dec' ? String(lo) : lo.toString(16);
     if (format === 'hex') return hi.toString(16) + lo.toString(16).padStart(8, '0');
     return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
@@ -101,13 +103,11 @@ export class MessageIds {
     return { node: hi >>> HIGH_ROW_BITS, row };
   }
 
-  /** node * 2^53 + row, permuted within [0, 2^63): the high and low 32-bit words. */
-  private permute(row: number): [number, number] {
-    let hi = this.node * 2 ** HIGH_ROW_BITS + Math.floor(row / TWO32);
-    let lo = row >>> 0;
-    do [hi, lo] = this.cipher.encrypt(hi, lo);
-    while (hi >= SIGN);
-    return [hi, lo];
+  /** node * 2^53 + row, permuted within [0, 2^63): the high and low 32-bit words, left in cipher.x and cipher.y. */
+  private permute(row: number): void {
+    const c = this.cipher;
+    c.encryptWords(this.node * 2 ** HIGH_ROW_BITS + Math.floor(row / TWO32), row >>> 0);
+    while (c.x >= SIGN) c.encryptWords(c.x, c.y);
   }
 
   private takeEpoch(): void {

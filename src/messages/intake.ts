@@ -149,7 +149,7 @@ export class Intake {
         connectors: route.connectors,
         expiresAt,
         now,
-        ...(dueAt !== undefined ? { dueAt } : {}),
+        dueAt,
       }),
     );
     this.o.metrics.accepted.mark(account.systemId);
@@ -207,7 +207,7 @@ function carrierForm(req: MessageRequest): PduInput<'submit_sm'> {
     data_coding: req.dataCoding,
     sm_default_msg_id: req.defaultMsgId ?? 0,
     short_message: shortMessage,
-    ...(tlvs ? { tlvs } : {}),
+    tlvs,
   };
 }
 

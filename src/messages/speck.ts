@@ -25,13 +25,24 @@ export class Speck64 {
     }
   }
 
-  /** Encrypts the block (x, y): x the high word. Returns [x, y]. */
-  encrypt(x: number, y: number): [number, number] {
+  /** The last block encryptWords produced (kept here so the hot path allocates nothing). */
+  x = 0;
+  y = 0;
+
+  /** Encrypts the block (x, y), x the high word, into this.x and this.y. */
+  encryptWords(x: number, y: number): void {
     for (let i = 0; i < ROUNDS; i++) {
       x = (((ror(x, 8) + y) >>> 0) ^ this.keys[i]!) >>> 0;
       y = (rol(y, 3) ^ x) >>> 0;
     }
-    return [x, y];
+    this.x = x;
+    this.y = y;
+  }
+
+  /** Encrypts the block (x, y): x the high word. Returns [x, y]. */
+  encrypt(x: number, y: number): [number, number] {
+    this.encryptWords(x, y);
+    return [this.x, this.y];
   }
 
   decrypt(x: number, y: number): [number, number] {

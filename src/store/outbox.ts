@@ -113,29 +113,59 @@ export function unpackTlvs(bytes: Buffer | null): Tlv[] {
   return out;
 }
 
-const fromRow = (r: Row): OutboxItem => ({
-  id: r.id,
-  accountId: r.account_id,
-  kind: r.kind,
-  source: { addr: r.source_addr, ton: r.source_ton, npi: r.source_npi },
-  destination: { addr: r.dest_addr, ton: r.dest_ton, npi: r.dest_npi },
-  serviceType: r.service_type,
-  esmClass: r.esm_class,
-  protocolId: r.protocol_id,
-  priorityFlag: r.priority_flag,
-  registeredDelivery: r.registered_delivery,
-  dataCoding: r.data_coding,
-  body: r.body,
-  tlvs: unpackTlvs(r.tlvs),
-  messageId: r.message_id,
-  receipt:
-    r.receipt_state === null
-      ? null
-      : { state: r.receipt_state, err: r.receipt_err ?? '000', submittedAt: r.submitted_at ?? 0, doneAt: r.done_at ?? 0, text: r.receipt_text ?? '' },
-  attempts: r.attempts,
-  nextAt: r.next_at,
-  expiresAt: r.expires_at,
-});
+/**
+ * An item as one object literal, in one property order, whether just added or read back: one
+ * hidden class for every item (spreading a record into a wider object cost ~7 µs per receipt).
+ */
+function item(id: number, accountId: number, r: OutboxRecord, attempts: number, nextAt: number, expiresAt: number): OutboxItem {
+  return {
+    id,
+    accountId,
+    kind: r.kind,
+    source: r.source,
+    destination: r.destination,
+    serviceType: r.serviceType,
+    esmClass: r.esmClass,
+    protocolId: r.protocolId,
+    priorityFlag: r.priorityFlag,
+    registeredDelivery: r.registeredDelivery,
+    dataCoding: r.dataCoding,
+    body: r.body,
+    tlvs: r.tlvs,
+    messageId: r.messageId,
+    receipt: r.receipt,
+    attempts,
+    nextAt,
+    expiresAt,
+  };
+}
+
+const fromRow = (r: Row): OutboxItem =>
+  item(
+    r.id,
+    r.account_id,
+    {
+      kind: r.kind,
+      source: { addr: r.source_addr, ton: r.source_ton, npi: r.source_npi },
+      destination: { addr: r.dest_addr, ton: r.dest_ton, npi: r.dest_npi },
+      serviceType: r.service_type,
+      esmClass: r.esm_class,
+      protocolId: r.protocol_id,
+      priorityFlag: r.priority_flag,
+      registeredDelivery: r.registered_delivery,
+      dataCoding: r.data_coding,
+      body: r.body,
+      tlvs: unpackTlvs(r.tlvs),
+      messageId: r.message_id,
+      receipt:
+        r.receipt_state === null
+          ? null
+          : { state: r.receipt_state, err: r.receipt_err ?? '000', submittedAt: r.submitted_at ?? 0, doneAt: r.done_at ?? 0, text: r.receipt_text ?? '' },
+    },
+    r.attempts,
+    r.next_at,
+    r.expires_at,
+  );
 
 export const OUTBOX_COLUMNS = `account_id, kind, source_addr, source_ton, source_npi, dest_addr, dest_ton, dest_npi, service_type, esm_class, protocol_id,
   priority_flag, registered_delivery, data_coding, body, tlvs, message_id, receipt_state, receipt_err, receipt_text, submitted_at, done_at`;
@@ -169,12 +199,32 @@ export function outboxValues(accountId: number, r: OutboxRecord): unknown[] {
   ];
 }
 
+/** A receipt whose other columns are all at their defaults (the ones ReceiptService writes). */
+function isPlainReceipt(r: OutboxRecord): boolean {
+  return (
+    r.kind === 'dlr' &&
+    r.body.length === 0 &&
+    r.tlvs.length === 0 &&
+    r.serviceType === '' &&
+    r.protocolId === 0 &&
+    r.priorityFlag === 0 &&
+    r.registeredDelivery === 0 &&
+    r.dataCoding === 0
+  );
+}
+
 export class Outbox {
   private readonly q;
 
   constructor(db: Db) {
     this.q = {
       add: db.prepare(`INSERT INTO outbox (${OUTBOX_COLUMNS}, next_at, expires_at, created_at) VALUES (${'?, '.repeat(22)}?, ?, ?)`),
+      // The receipts the gateway writes (most rows): the columns they leave at their defaults are not bound.
+      addReceipt: db.prepare(
+        `INSERT INTO outbox (account_id, kind, source_addr, source_ton, source_npi, dest_addr, dest_ton, dest_npi, esm_class, body, message_id,
+           receipt_state, receipt_err, receipt_text, submitted_at, done_at, next_at, expires_at, created_at)
+         VALUES (?, 'dlr', ?, ?, ?, ?, ?, ?, ?, X'', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       remove: db.prepare('DELETE FROM outbox WHERE id = ?'),
       retry: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ? WHERE id = ?'),
       all: db.prepare('SELECT * FROM outbox ORDER BY id'),
@@ -186,8 +236,30 @@ export class Outbox {
   }
 
   add(accountId: number, record: OutboxRecord, now: number, ttlMs: number): OutboxItem {
-    const r = this.q.add.run(...outboxValues(accountId, record), now, now + ttlMs, now);
-    return { ...record, id: Number(r.lastInsertRowid), accountId, attempts: 0, nextAt: now, expiresAt: now + ttlMs };
+    const rc = record.receipt;
+    const r =
+      rc !== null && isPlainReceipt(record)
+        ? this.q.addReceipt.run(
+            accountId,
+            record.source.addr,
+            record.source.ton,
+            record.source.npi,
+            record.destination.addr,
+            record.destination.ton,
+            record.destination.npi,
+            record.esmClass,
+            record.messageId,
+            rc.state,
+            rc.err,
+            rc.text,
+            rc.submittedAt,
+            rc.doneAt,
+            now,
+            now + ttlMs,
+            now,
+          )
+        : this.q.add.run(...outboxValues(accountId, record), now, now + ttlMs, now);
+    return item(Number(r.lastInsertRowid), accountId, record, 0, now, now + ttlMs);
   }
 
   /** Delivered (the receiver accepted it) or expired: gone. */

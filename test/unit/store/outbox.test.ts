@@ -33,8 +33,12 @@ test('add returns the stored item; all() reads it back the same, oldest first', 
   });
   const b = outbox.add(2, mo, 2_000, 5);
   assert.ok(b.id > a.id);
-  assert.deepEqual(outbox.all(), [a, b]);
-  assert.deepEqual(new Outbox(reopen()).all(), [a, b], 'durable: another connection reads the same');
+  // A receipt with fields of its own (not the plain form the receipt service writes) keeps them too.
+  const odd = { ...receiptRecord(18, { state: 2 }), serviceType: 'CMT', dataCoding: 0x08, tlvs: [{ tag: 0x1401, value: Buffer.from('x') }] };
+  const c = outbox.add(1, odd, 3_000, 60_000);
+  assert.deepEqual(c, { ...odd, id: c.id, accountId: 1, attempts: 0, nextAt: 3_000, expiresAt: 63_000 });
+  assert.deepEqual(outbox.all(), [a, b, c]);
+  assert.deepEqual(new Outbox(reopen()).all(), [a, b, c], 'durable: another connection reads the same');
 });
 
 test('TLVs are kept in their wire form: tag, length, value', () => {
