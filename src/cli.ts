@@ -3,7 +3,8 @@
 // the simulator and the load tool hang off the same program.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { accountCommand, connectorCommand, routeCommand } from './cli/admin.js';
+import { accountCommand, connectorCommand } from './cli/admin.js';
+import { routeCommand } from './cli/routes.js';
 import { askGateway, gatewayEndpoint, type GatewayHttpOptions } from './cli/gateway-http.js';
 import { formatStatus } from './cli/status-view.js';
 import { lockoutCommand } from './cli/lockout.js';
