@@ -7,11 +7,11 @@
 // may still come (lateFactor × the response timeout): a late OK is an acceptance (no duplicate); no
 // answer by then, an error, or the session's end is a retry.
 import { GatewayError } from '../errors.js';
-import { PduError } from '../smpp/errors.js';
 import type { Logger } from '../log.js';
 import type { IdFormat } from '../messages/ids.js';
 import type { Offered, Receiver, Receivers } from '../messages/receiver.js';
 import type { Metrics } from '../metrics.js';
+import { encodeAs } from '../smpp/codec.js';
 import type { Pdu } from '../smpp/pdu.js';
 import type { Session } from '../smpp/session.js';
 import type { OutboxItem } from '../store/outbox.js';
@@ -60,13 +60,17 @@ class SessionReceiver implements Receiver {
   offer(item: OutboxItem): Promise<Offered> {
     const { o, pace, session } = this;
     let pdu: DeliverSm;
+    let bytes: Buffer;
     try {
       const format = o.idFormat(item.accountId) ?? 'hex';
       pdu = renderDeliverSm(item, (row) => (o.formatId ?? plainId)(row, format));
+      // Encoded here: a record no deliver_sm can carry is known before anything is sent.
+      bytes = encodeAs('deliver_sm', 1, 0, pdu);
     } catch (err) {
+      // Not renderable or not encodable as a deliver_sm: no session will ever take it.
       o.logger.error(
         { account: o.name(item.accountId), kind: item.kind, item: item.id, err: (err as Error).message },
-        'outbox item cannot be rendered as a deliver_sm',
+        'outbox item is not a sendable deliver_sm',
       );
       return Promise.resolve('rejected');
     }
@@ -74,7 +78,7 @@ class SessionReceiver implements Receiver {
     return new Promise<Offered>((resolve) => {
       let settled = false;
       /** The attempt's end: an answer (on time or late), or none. Runs once. */
-      const settle = (resp: Pdu | undefined, onTime: boolean, outcome?: Offered) => {
+      const settle = (resp: Pdu | undefined, onTime: boolean) => {
         if (settled) return;
         settled = true;
         pace.outstanding--;
@@ -85,27 +89,30 @@ class SessionReceiver implements Receiver {
         }
         if (resp !== undefined)
           o.logger.debug({ account: o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
-        resolve(outcome ?? 'retry');
+        resolve('retry');
       };
       const late = { ms: (o.lateFactor ?? 5) * session.responseTimeoutMs, handle: (resp: Pdu | undefined) => settle(resp, false) };
-      session.request(pdu, late).then(
-        (resp) => settle(resp, true),
-        (err: unknown) => {
-          if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') {
-            // A slow reader: send it less; the answer may still come (late.handle settles it).
-            pace.allowed = Math.max(1, Math.floor(pace.allowed / 2));
-            o.metrics.outboxTimeouts.inc({ account: o.name(item.accountId) });
-            return;
-          }
-          if (err instanceof PduError) {
-            // Not encodable as a deliver_sm: no session will ever take it.
-            o.logger.error({ account: o.name(item.accountId), kind: item.kind, item: item.id, err: err.message }, 'outbox item is not a sendable deliver_sm');
-            settle(undefined, false, 'rejected');
-            return;
-          }
-          settle(undefined, false);
-        },
-      );
+      const failed = (err: unknown) => {
+        if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') {
+          // A slow reader: send it less; the answer may still come (late.handle settles it).
+          pace.allowed = Math.max(1, Math.floor(pace.allowed / 2));
+          o.metrics.outboxTimeouts.inc({ account: o.name(item.accountId) });
+          return;
+        }
+        // Refused (generic_nack), unreadable, or the session ended: offered again later.
+        settle(undefined, false);
+      };
+      if (session.canSend) {
+        // The common case: sent now, the answer handled synchronously (no promise per deliver_sm).
+        try {
+          session.requestEncoded('deliver_sm', bytes, (resp) => settle(resp, true), failed, late);
+        } catch (err) {
+          failed(err);
+        }
+        return;
+      }
+      // The window or the socket is full: wait in line for a slot.
+      session.request(pdu, late).then((resp) => settle(resp, true), failed);
     });
   }
 }
