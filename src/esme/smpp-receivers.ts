@@ -75,45 +75,48 @@ class SessionReceiver implements Receiver {
       return Promise.resolve('rejected');
     }
     pace.outstanding++;
-    return new Promise<Offered>((resolve) => {
-      let settled = false;
-      /** The attempt's end: an answer (on time or late), or none. Runs once. */
-      const settle = (resp: Pdu | undefined, onTime: boolean) => {
-        if (settled) return;
-        settled = true;
-        pace.outstanding--;
-        if (resp !== undefined && resp.command_status === 0) {
-          if (onTime) pace.allowed = Math.min(pace.max, pace.allowed + 1);
-          resolve('accepted');
-          return;
-        }
-        if (resp !== undefined)
-          o.logger.debug({ account: o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
-        resolve('retry');
-      };
-      const late = { ms: (o.lateFactor ?? 5) * session.responseTimeoutMs, handle: (resp: Pdu | undefined) => settle(resp, false) };
-      const failed = (err: unknown) => {
-        if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') {
-          // A slow reader: send it less; the answer may still come (late.handle settles it).
-          pace.allowed = Math.max(1, Math.floor(pace.allowed / 2));
-          o.metrics.outboxTimeouts.inc({ account: o.name(item.accountId) });
-          return;
-        }
-        // Refused (generic_nack), unreadable, or the session ended: offered again later.
-        settle(undefined, false);
-      };
-      if (session.canSend) {
-        // The common case: sent now, the answer handled synchronously (no promise per deliver_sm).
-        try {
-          session.requestEncoded('deliver_sm', bytes, (resp) => settle(resp, true), failed, late);
-        } catch (err) {
-          failed(err);
-        }
+    // The closures below stay alive until the answer comes; they reference neither `pdu` nor
+    // `bytes`, so a deliver_sm in flight keeps only its item (the rendered objects go at once).
+    let resolve!: (outcome: Offered) => void;
+    const offered = new Promise<Offered>((r) => (resolve = r));
+    let settled = false;
+    /** The attempt's end: an answer (on time or late), or none. Runs once. */
+    const settle = (resp: Pdu | undefined, onTime: boolean) => {
+      if (settled) return;
+      settled = true;
+      pace.outstanding--;
+      if (resp !== undefined && resp.command_status === 0) {
+        if (onTime) pace.allowed = Math.min(pace.max, pace.allowed + 1);
+        resolve('accepted');
         return;
       }
+      if (resp !== undefined)
+        o.logger.debug({ account: o.name(item.accountId), status: resp.command_status, item: item.id }, 'account refused deliver_sm; will retry');
+      resolve('retry');
+    };
+    const late = { ms: (o.lateFactor ?? 5) * session.responseTimeoutMs, handle: (resp: Pdu | undefined) => settle(resp, false) };
+    const failed = (err: unknown) => {
+      if (err instanceof GatewayError && err.code === 'SMPP_RESPONSE_TIMEOUT') {
+        // A slow reader: send it less; the answer may still come (late.handle settles it).
+        pace.allowed = Math.max(1, Math.floor(pace.allowed / 2));
+        o.metrics.outboxTimeouts.inc({ account: o.name(item.accountId) });
+        return;
+      }
+      // Refused (generic_nack), unreadable, or the session ended: offered again later.
+      settle(undefined, false);
+    };
+    if (session.canSend) {
+      // The common case: sent now, the answer handled synchronously (no promise per deliver_sm).
+      try {
+        session.requestEncoded('deliver_sm', bytes, (resp) => settle(resp, true), failed, late);
+      } catch (err) {
+        failed(err);
+      }
+    } else {
       // The window or the socket is full: wait in line for a slot.
       session.request(pdu, late).then((resp) => settle(resp, true), failed);
-    });
+    }
+    return offered;
   }
 }
 

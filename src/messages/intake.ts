@@ -14,7 +14,7 @@ import type { Outgoing } from '../smsc/link.js';
 import { inPriorityLane } from '../smsc/priority.js';
 import type { Account } from '../store/accounts.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import type { Ledger, Origin } from '../store/ledger.js';
+import type { Ledger, NewMessage, Origin } from '../store/ledger.js';
 import { Refused } from './refused.js';
 
 export type { Origin };
@@ -137,30 +137,34 @@ export class Intake {
     const bytes = encode(carrierForm(req));
     // What no carrier link could carry is refused here rather than accepted and failed later.
     if (bytes.length > this.o.maxPduSize) throw new Refused('too_large', `${bytes.length} bytes as a submit_sm; the limit is ${this.o.maxPduSize}`);
-    const id = await this.o.commit.run(() =>
-      this.o.ledger.insert({
-        accountId: account.id,
-        origin: req.origin,
-        sourceAddr: req.source.addr,
-        destAddr: dest,
-        registeredDelivery: req.registeredDelivery,
-        pdu: bytes,
-        routeId: route.routeId,
-        connectors: route.connectors,
-        expiresAt,
-        now,
-        dueAt,
-      }),
-    );
-    this.o.metrics.accepted.mark(account.systemId);
+    // Everything the rest needs is taken out of the request now: nothing holds it (or its body)
+    // while the commit waits for the disk.
+    const origin = req.origin;
     // priority_flag is honoured up to the account's grant: a bulk sender's flag leaves it in the normal lane.
     const priority = inPriorityLane(req.priority ?? 0, account.maxPriority);
+    const accountId = account.id;
+    const connectors = route.connectors;
+    const row: NewMessage = {
+      accountId,
+      origin,
+      sourceAddr: req.source.addr,
+      destAddr: dest,
+      registeredDelivery: req.registeredDelivery,
+      pdu: bytes,
+      routeId: route.routeId,
+      connectors,
+      expiresAt,
+      now,
+      dueAt,
+    };
+    const id = await this.o.commit.run(() => this.o.ledger.insert(row));
+    this.o.metrics.accepted.mark(account.systemId);
     this.o.carrier.accept({
       id,
-      accountId: account.id,
-      origin: req.origin,
+      accountId,
+      origin,
       pdu: bytes,
-      connectors: route.connectors,
+      connectors,
       tried: 0,
       attempts: 0,
       expiresAt,
