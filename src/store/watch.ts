@@ -30,13 +30,16 @@ export interface StoreWatchOptions {
   onTick?: () => void;
 }
 
+/** A file by device, inode and birth time: a file created where ours was unlinked may reuse its inode number. */
 interface Identity {
   dev: bigint;
   ino: bigint;
+  /** 0 where the file system keeps none. */
+  birth: bigint;
 }
 
-const identity = (st: BigIntStats): Identity => ({ dev: st.dev, ino: st.ino });
-const same = (a: Identity | undefined, b: Identity): boolean => a !== undefined && a.dev === b.dev && a.ino === b.ino;
+const identity = (st: BigIntStats): Identity => ({ dev: st.dev, ino: st.ino, birth: st.birthtimeNs });
+const same = (a: Identity | undefined, b: Identity): boolean => a !== undefined && a.dev === b.dev && a.ino === b.ino && a.birth === b.birth;
 
 export class StoreWatch {
   /** The files opened at start: the database, and its WAL and shared-memory files. */
