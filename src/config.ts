@@ -28,7 +28,15 @@ export interface Config {
   http: { host: string; port: number; token: string };
   store: { path: string; synchronous: string; reloadMs: number; retentionHours: number; bodyRetentionHours: number; keyFile: string; previousKeyFiles: string };
   routing: { mtDefaultRequired: boolean; noRouteStatus: number };
-  messages: { defaultValidityMs: number; outboxTtlMs: number; sweepMs: number; maxInMemory: number; outboxPageSize: number };
+  messages: {
+    defaultValidityMs: number;
+    outboxTtlMs: number;
+    sweepMs: number;
+    maxInMemory: number;
+    outboxPageSize: number;
+    joinTimeoutMs: number;
+    receiptText: boolean;
+  };
   smsc: {
     rulesFile: string;
     maxAttempts: number;
@@ -64,7 +72,15 @@ export const DEFAULTS: Config = {
   http: { host: '0.0.0.0', port: 8080, token: '' },
   store: { path: './data/smppgw.db', synchronous: 'full', reloadMs: 1_000, retentionHours: 168, bodyRetentionHours: 0, keyFile: '', previousKeyFiles: '' },
   routing: { mtDefaultRequired: false, noRouteStatus: 0x0b },
-  messages: { defaultValidityMs: 48 * 3_600_000, outboxTtlMs: 72 * 3_600_000, sweepMs: 60_000, maxInMemory: 100_000, outboxPageSize: 1_000 },
+  messages: {
+    defaultValidityMs: 48 * 3_600_000,
+    outboxTtlMs: 72 * 3_600_000,
+    sweepMs: 60_000,
+    maxInMemory: 100_000,
+    outboxPageSize: 1_000,
+    joinTimeoutMs: 30 * 60_000,
+    receiptText: true,
+  },
   smsc: { rulesFile: '', maxAttempts: 10, retryBaseMs: 1_000, retryMaxMs: 300_000, tlsCa: '', tlsCert: '', tlsKey: '', timeoutsBeforeRebind: 3, maxResends: 2 },
   log: { level: 'info' },
   shutdown: { deadlineMs: 10_000 },
@@ -130,6 +146,7 @@ const RULES: Record<string, z.ZodTypeAny> = {
   'messages.sweepMs': timerMs(1),
   'messages.maxInMemory': positive,
   'messages.outboxPageSize': positive,
+  'messages.joinTimeoutMs': timerMs(1),
   'cluster.node': whole(0, 1023, 'must be a node number within 0..1023'),
   'smsc.maxAttempts': positive,
   'smsc.retryBaseMs': timerMs(1),

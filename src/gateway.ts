@@ -138,6 +138,7 @@ export class Gateway {
       name: (id) => auth.name(id),
       idFormat: (id) => auth.account(id)?.idFormat,
       formatId: (row, format) => ids.format(row, format),
+      dc0: (id) => auth.account(id)?.dc0,
     });
     const delivery = (late.delivery = new OutboxDelivery({
       clock,
@@ -158,6 +159,7 @@ export class Gateway {
       ttlMs: config.messages.outboxTtlMs,
       deliver: (items) => delivery.enqueue(items),
       account: (id) => auth.account(id),
+      receiptText: config.messages.receiptText,
       idHint: (connector) => late.dispatcher?.links.get(connector)?.settings.dlrId ?? 'auto',
     });
     const routers = emptyRouters();
@@ -172,6 +174,10 @@ export class Gateway {
       router: () => routers.mo,
       deliver: (items) => delivery.enqueue(items),
       accountId: (systemId) => auth.bySystemId(systemId)?.id,
+      dc0: {
+        account: (id) => auth.account(id)?.dc0 ?? 'gsm',
+        connector: (id) => late.dispatcher?.links.get(id)?.settings.dc0 ?? 'gsm',
+      },
     });
     const { tlsCa, tlsCert, tlsKey } = config.smsc;
     const carrierTls = {
@@ -189,8 +195,19 @@ export class Gateway {
       rules: errorRules(config),
       maxHeld: config.messages.maxInMemory,
       maxPriority: (id) => auth.account(id)?.maxPriority ?? 0,
+      accountName: (id) => auth.name(id),
       inbound: (pdu, connector) => inbound.handle(pdu, connector),
-      link: (c, hooks) => new ConnectorLink({ config: c, hooks, clock, logger: log, session: sessionDefaults, tls: carrierTls }),
+      link: (c, hooks) =>
+        new ConnectorLink({
+          config: c,
+          hooks,
+          clock,
+          logger: log,
+          session: sessionDefaults,
+          tls: carrierTls,
+          accountDc0: (id) => auth.account(id)?.dc0 ?? 'gsm',
+          substituted: (connector, n) => metrics.textSubstituted.inc({ connector }, n),
+        }),
     }));
     const intake = new Intake({
       clock,
@@ -202,6 +219,7 @@ export class Gateway {
       router: () => routers.mt,
       defaultValidityMs: config.messages.defaultValidityMs,
       maxPduSize: config.smpp.session.maxPduSize,
+      joinTimeoutMs: config.messages.joinTimeoutMs,
     });
     const submits = new SubmitHandler({
       clock,

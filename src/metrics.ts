@@ -112,6 +112,18 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [this.registry],
   });
+  readonly messageParts = new Counter({
+    name: 'smppgw_message_parts_total',
+    help: 'Message parts a carrier accepted (what carriers bill: one submit_sm each), by account and connector',
+    labelNames: ['account', 'connector'] as const,
+    registers: [this.registry],
+  });
+  readonly textSubstituted = new Counter({
+    name: 'smppgw_text_substituted_total',
+    help: "Characters sent as '?' because the carrier's default alphabet has none such and UCS2 would not fit, by connector",
+    labelNames: ['connector'] as const,
+    registers: [this.registry],
+  });
   readonly retries = new Counter({
     name: 'smppgw_retries_total',
     help: 'Submits retried after a temporary error, timeout or lost connection',

@@ -9,6 +9,7 @@ import { AccountStore, BIND_TYPES, type Account, type BindType } from '../store/
 import { ConnectorStore, ON_TIMEOUT, type ConnectorInfo, type OnTimeout } from '../store/connectors.js';
 import { openDb, type Db } from '../store/db.js';
 import { keyRingFor } from '../store/secrets.js';
+import { DEFAULT_ALPHABETS, type DefaultAlphabet } from '../text/codings.js';
 
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -90,6 +91,9 @@ function publicAccount(a: Account): Record<string, unknown> {
     bind_types: a.bindTypes,
     id_format: a.idFormat,
     max_priority: a.maxPriority,
+    dc0: a.dc0,
+    fold: a.fold,
+    max_parts: a.maxParts,
     enabled: a.enabled,
   };
 }
@@ -109,6 +113,7 @@ function publicConnector(c: ConnectorInfo): Record<string, unknown> {
     on_timeout: c.onTimeout,
     forward_priority: c.forwardPriority,
     schedule: c.schedule,
+    dc0: c.dc0,
     enabled: c.enabled,
   };
 }
@@ -138,6 +143,16 @@ function accountOptions(cmd: Command, adding: boolean): Command {
       `highest priority_flag honoured (0-3): above 0, its flagged messages take the carriers' priority lane${dflt(adding, 0)}`,
       intArg(0, 3),
     )
+    .addOption(
+      new Option('--dc0 <a>', `what data_coding 0 means in this account's messages, MOs and receipts${dflt(adding, 'gsm')}`).choices([...DEFAULT_ALPHABETS]),
+    )
+    .addOption(
+      new Option(
+        '--fold <yn>',
+        `fold typographic characters (’ “ ” – … no-break space) to GSM when that turns a UCS2 message into GSM${dflt(adding, 'no')}`,
+      ).choices(['yes', 'no']),
+    )
+    .option('--max-parts <n>', `the most parts a message may have; longer ones are refused (ESME_RINVMSGLEN)${dflt(adding, 10)}`, intArg(1, 255))
     .option('--disabled', 'refuse binds (keep the account)');
 }
 
@@ -150,6 +165,9 @@ type AccountFlags = DbOptions & {
   bindTypes?: string[];
   idFormat?: 'hex' | 'dec';
   maxPriority?: number;
+  dc0?: DefaultAlphabet;
+  fold?: 'yes' | 'no';
+  maxParts?: number;
   disabled?: boolean;
   enabled?: boolean;
 };
@@ -164,6 +182,9 @@ function accountInput(o: AccountFlags) {
     ...(o.bindTypes !== undefined ? { bindTypes: o.bindTypes as BindType[] } : {}),
     ...(o.idFormat !== undefined ? { idFormat: o.idFormat } : {}),
     ...(o.maxPriority !== undefined ? { maxPriority: o.maxPriority } : {}),
+    ...(o.dc0 !== undefined ? { dc0: o.dc0 } : {}),
+    ...(o.fold !== undefined ? { fold: o.fold === 'yes' } : {}),
+    ...(o.maxParts !== undefined ? { maxParts: o.maxParts } : {}),
     ...(o.disabled ? { enabled: false } : o.enabled ? { enabled: true } : {}),
   };
 }
@@ -226,6 +247,7 @@ type ConnectorFlags = DbOptions & {
   onTimeout?: OnTimeout;
   forwardPriority?: 'yes' | 'no';
   schedule?: 'forward' | 'hold';
+  dc0?: DefaultAlphabet;
   disabled?: boolean;
   enabled?: boolean;
 };
@@ -266,12 +288,17 @@ function connectorOptions(cmd: Command, required: boolean): Command {
         'no',
       ]),
     )
+    .addOption(
+      new Option('--dc0 <a>', `what the carrier means by data_coding 0 (text is transcoded where an account means another)${dflt(required, 'gsm')}`).choices([
+        ...DEFAULT_ALPHABETS,
+      ]),
+    )
     .option('--disabled', 'do not bind');
 }
 
 function connectorInput(o: ConnectorFlags) {
   const out: Record<string, unknown> = {};
-  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout', 'schedule'] as const)
+  for (const k of ['host', 'port', 'systemId', 'password', 'systemType', 'bind', 'tps', 'window', 'tls', 'dlrId', 'onTimeout', 'schedule', 'dc0'] as const)
     if (o[k] !== undefined) out[k] = o[k];
   if (o.forwardPriority !== undefined) out.forwardPriority = o.forwardPriority === 'yes';
   if (o.disabled) out.enabled = false;

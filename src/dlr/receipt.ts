@@ -4,6 +4,8 @@ import { TLVS, MESSAGE_PAYLOAD_TAG } from '../smpp/defs.js';
 import { MessageState, type MessageStateValue } from '../smpp/message-state.js';
 import { formatReceiptDate } from '../smpp/time.js';
 import type { PduOf, Tlv } from '../smpp/pdu.js';
+import { type DefaultAlphabet, encodeText } from '../text/codings.js';
+import { packSeptets } from '../text/gsm.js';
 
 const STAT_OF_STATE: Record<number, string> = {
   1: 'ENROUTE',
@@ -101,15 +103,19 @@ export interface ReceiptFor {
 
 /**
  * The receipt text of SMPP 3.4 Appendix B, plus the receipted_message_id and message_state TLVs,
- * so an account reading either finds its own id.
+ * so an account reading either finds its own id. The receipt is data_coding 0, written as the
+ * account reads it (`dc0`); its text: field carries what that alphabet can, else nothing.
  */
-export function receiptBody(r: ReceiptFor): { short_message: Buffer; tlvs: Tlv[] } {
+export function receiptBody(r: ReceiptFor, dc0: DefaultAlphabet = 'gsm'): { short_message: Buffer; tlvs: Tlv[] } {
   const delivered = r.state === MessageState.DELIVERED ? '001' : '000';
-  const text = `id:${r.id} sub:001 dlvrd:${delivered} submit date:${formatReceiptDate(r.submittedAt)} done date:${formatReceiptDate(r.doneAt)} stat:${statOf(r.state)} err:${r.err.slice(0, 3).padStart(3, '0')} text:${r.text.slice(0, 20)}`;
+  const head = `id:${r.id} sub:001 dlvrd:${delivered} submit date:${formatReceiptDate(r.submittedAt)} done date:${formatReceiptDate(r.doneAt)} stat:${statOf(r.state)} err:${r.err.slice(0, 3).padStart(3, '0')} text:`;
+  // The head is letters, digits, spaces and colons: the same octets in GSM (unpacked), Latin-1 and ASCII.
+  const text = r.text === '' ? undefined : encodeText([...r.text].slice(0, 20).join(''), dc0 === 'gsm-packed' ? 'gsm' : dc0);
+  const body = text ? Buffer.concat([Buffer.from(head, 'latin1'), text]) : Buffer.from(head, 'latin1');
   const idBytes = Buffer.alloc(r.id.length + 1);
   idBytes.write(r.id, 'latin1');
   return {
-    short_message: Buffer.from(text, 'latin1'),
+    short_message: dc0 === 'gsm-packed' ? packSeptets(body) : body,
     tlvs: [
       { tag: TAG.receipted_message_id, value: idBytes },
       { tag: TAG.message_state, value: Buffer.from([r.state]) },

@@ -13,6 +13,8 @@ import type { Outbox, OutboxItem, OutboxRecord } from '../store/outbox.js';
 import { foldId, parkedIdCandidates, receiptIdCandidates, type IdHint } from './ids.js';
 import { MessageState, isFinal } from '../smpp/message-state.js';
 import { statOf, type Receipt } from './receipt.js';
+import type { DefaultAlphabet } from '../text/codings.js';
+import { textOf } from '../text/content.js';
 
 export interface ReceiptServiceOptions {
   commit: GroupCommit;
@@ -20,8 +22,10 @@ export interface ReceiptServiceOptions {
   outbox: Outbox;
   /** Takes receipts to deliver, after their commit. */
   deliver: (items: OutboxItem[]) => void;
-  /** A live account by internal id; undefined once removed: it gets no receipts. */
-  account: (accountId: number) => object | undefined;
+  /** A live account by internal id (what data_coding 0 means to it); undefined once removed: it gets no receipts. */
+  account: (accountId: number) => { dc0: DefaultAlphabet } | undefined;
+  /** The receipt's text: field carries the message's first 20 characters (default); false: always empty. */
+  receiptText?: boolean;
   idHint: (connector: string) => IdHint;
   /** How long a receipt waits in the outbox for its account to bind. */
   ttlMs: number;
@@ -67,6 +71,11 @@ export function wantsReceipt(registeredDelivery: number, state: number): boolean
     default:
       return false;
   }
+}
+
+/** The first 20 characters of a message's text, for a receipt's text: field (none for binary content). */
+function receiptText(sm: PduOf<'submit_sm'>, dc0: DefaultAlphabet): string {
+  return textOf({ esmClass: sm.esm_class, dataCoding: sm.data_coding, shortMessage: sm.short_message, tlvs: sm.tlvs }, dc0, 20);
 }
 
 export class ReceiptService {
@@ -180,7 +189,7 @@ export class ReceiptService {
       body: EMPTY,
       tlvs: NO_TLVS,
       messageId: msg.id,
-      receipt: { state, err, submittedAt: msg.submittedAt, doneAt: now, text: sm.short_message.toString('latin1', 0, Math.min(20, sm.short_message.length)) },
+      receipt: { state, err, submittedAt: msg.submittedAt, doneAt: now, text: this.o.receiptText === false ? '' : receiptText(sm, account.dc0) },
     };
     return this.o.outbox.add(msg.accountId, record, now, this.o.ttlMs);
   }

@@ -4,16 +4,20 @@
 import { receiptBody } from '../dlr/receipt.js';
 import type { PduInput } from '../smpp/pdu.js';
 import type { OutboxRecord } from '../store/outbox.js';
+import type { DefaultAlphabet } from '../text/codings.js';
 
 export type DeliverSm = Omit<PduInput<'deliver_sm'>, 'sequence_number'>;
 
-/** The deliver_sm for `r`; `publicId` renders a ledger row as the account sees it. */
-export function renderDeliverSm(r: OutboxRecord, publicId: (row: number) => string): DeliverSm {
+/**
+ * The deliver_sm for `r`; `publicId` renders a ledger row as the account sees it, and a receipt is
+ * written in the account's default alphabet (`dc0`).
+ */
+export function renderDeliverSm(r: OutboxRecord, publicId: (row: number) => string, dc0: DefaultAlphabet = 'gsm'): DeliverSm {
   let shortMessage = r.body;
   let tlvs = r.tlvs;
   const rc = r.receipt;
   if (rc !== null && r.messageId !== null) {
-    const body = receiptBody({ id: publicId(r.messageId), state: rc.state, err: rc.err, submittedAt: rc.submittedAt, doneAt: rc.doneAt, text: rc.text });
+    const body = receiptBody({ id: publicId(r.messageId), state: rc.state, err: rc.err, submittedAt: rc.submittedAt, doneAt: rc.doneAt, text: rc.text }, dc0);
     shortMessage = body.short_message;
     tlvs = body.tlvs;
   }

@@ -17,6 +17,7 @@ import type { Session } from '../smpp/session.js';
 import type { OutboxItem } from '../store/outbox.js';
 import { renderDeliverSm, type DeliverSm } from './deliver-sm.js';
 import type { BindRegistry } from './registry.js';
+import type { DefaultAlphabet } from '../text/codings.js';
 
 export interface SmppReceiversOptions {
   registry: BindRegistry;
@@ -26,6 +27,8 @@ export interface SmppReceiversOptions {
   name: (accountId: number) => string;
   /** How the account sees ids (undefined once removed: hex). */
   idFormat: (accountId: number) => IdFormat | undefined;
+  /** What data_coding 0 means to the account (receipts are written so; default GSM). */
+  dc0?: (accountId: number) => DefaultAlphabet | undefined;
   /** The public id of a ledger row, in a format (default: the row number). */
   formatId?: (row: number, format: IdFormat) => string;
   /** After a response timeout, a late answer is still taken for this many response timeouts (default 5). */
@@ -63,7 +66,7 @@ class SessionReceiver implements Receiver {
     let bytes: Buffer;
     try {
       const format = o.idFormat(item.accountId) ?? 'hex';
-      pdu = renderDeliverSm(item, (row) => (o.formatId ?? plainId)(row, format));
+      pdu = renderDeliverSm(item, (row) => (o.formatId ?? plainId)(row, format), o.dc0?.(item.accountId) ?? 'gsm');
       // Encoded here: a record no deliver_sm can carry is known before anything is sent.
       bytes = encodeAs('deliver_sm', 1, 0, pdu);
     } catch (err) {

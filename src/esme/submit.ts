@@ -47,6 +47,9 @@ export class SubmitHandler {
       policy: Status.ESME_RSUBMITFAIL,
       no_route: o.noRouteStatus,
       too_large: ESME_RINVMSGLEN,
+      invalid_coding: Status.ESME_RINVDCS,
+      invalid_header: Status.ESME_RINVESMCLASS,
+      too_many_parts: ESME_RINVMSGLEN,
     };
   }
 

@@ -1,5 +1,5 @@
 // The one way a message enters the gateway, whatever door it came through (an SMPP bind, an HTTP
-// request, the gateway itself): the ordered checks (account enabled, rate, fields, policy, route,
+// request, the gateway itself): the ordered checks (account enabled, rate, fields, content, policy, route,
 // size), the ledger write, and the hand-over to the carrier side. Resolves with the message's id
 // only after the commit; refusals are Refused errors that each door answers in its own terms.
 import type { Clock } from '../clock.js';
@@ -15,6 +15,8 @@ import { inPriorityLane } from '../smsc/priority.js';
 import type { Account } from '../store/accounts.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Ledger, NewMessage, Origin } from '../store/ledger.js';
+import { inspectContent } from './content.js';
+import { PartGroups, type PartGroup } from './part-groups.js';
 import { Refused } from './refused.js';
 
 export type { Origin };
@@ -73,6 +75,8 @@ export interface IntakeOptions {
   /** The largest PDU a carrier is sent (smpp.session.maxPduSize). */
   maxPduSize: number;
   policy?: Policy;
+  /** How long the parts of one message a sender split itself are kept on one carrier (default 30 min). */
+  joinTimeoutMs?: number;
   /** Wall-clock time (stored in the ledger); default Date.now. */
   now?: () => number;
 }
@@ -82,6 +86,7 @@ const SHORT_MESSAGE_MAX = 254;
 
 export class Intake {
   private readonly buckets = new Map<number, TokenBucket>();
+  private readonly groups: PartGroups;
   private readonly now: () => number;
   /** Replaced by the compliance rooms when they start. */
   policy: Policy | undefined;
@@ -89,6 +94,7 @@ export class Intake {
   constructor(private readonly o: IntakeOptions) {
     this.now = o.now ?? Date.now;
     this.policy = o.policy;
+    this.groups = new PartGroups(o.joinTimeoutMs ?? 30 * 60_000);
   }
 
   /** Applies new account rates (after a table change). */
@@ -98,7 +104,8 @@ export class Intake {
   }
 
   /** Checks, routes and stores one message; resolves with its id (its first part's row) after the commit. */
-  async submit(req: MessageRequest): Promise<number> {
+  async submit(request: MessageRequest): Promise<number> {
+    let req = request;
     const account = this.o.account(req.accountId);
     if (!account) throw new Refused('unknown_account', 'no such account');
     // The operator's kill switch works on binds already up, too.
@@ -128,12 +135,20 @@ export class Intake {
       const until = dueAt !== undefined && req.validityText?.endsWith('R') === true ? req.validUntil - now + from : req.validUntil;
       expiresAt = Math.min(until, from + 7 * this.o.defaultValidityMs);
     }
+    // The content: its coding, header and part count (folded for an account that asks).
+    const content = inspectContent(req, account);
+    if (content.folded) req = { ...req, body: content.folded, dataCoding: 0 };
     if (!system && this.policy) {
       const refused = this.policy(req, account);
       if (refused) throw refused;
     }
     const route = this.o.router().route({ account: account.systemId, source: req.source.addr, destination: dest }, now);
     if (!route) throw new Refused('no_route', 'no route');
+    const c = content.concat;
+    // A part the sender split itself goes where the message's first part went.
+    const group: PartGroup | undefined = c
+      ? this.groups.join({ accountId: account.id, source: req.source.addr, destination: dest, ref: c.ref, total: c.total }, route.connectors, now)
+      : undefined;
     const bytes = encode(carrierForm(req));
     // What no carrier link could carry is refused here rather than accepted and failed later.
     if (bytes.length > this.o.maxPduSize) throw new Refused('too_large', `${bytes.length} bytes as a submit_sm; the limit is ${this.o.maxPduSize}`);
@@ -143,7 +158,7 @@ export class Intake {
     // priority_flag is honoured up to the account's grant: a bulk sender's flag leaves it in the normal lane.
     const priority = inPriorityLane(req.priority ?? 0, account.maxPriority);
     const accountId = account.id;
-    const connectors = route.connectors;
+    const connectors = group ? group.connectors : route.connectors;
     const row: NewMessage = {
       accountId,
       origin,
@@ -157,7 +172,7 @@ export class Intake {
       now,
       dueAt,
     };
-    const id = await this.o.commit.run(() => this.o.ledger.insert(row));
+    const id = await this.o.commit.run(() => (group && c ? this.insertPart(row, group, c.seq, c.total) : this.o.ledger.insert(row)));
     this.o.metrics.accepted.mark(account.systemId);
     this.o.carrier.accept({
       id,
@@ -171,7 +186,15 @@ export class Intake {
       submittedAt: now,
       priority,
       dueAt,
+      ...(group ? { msg: group.msg ?? id } : {}),
     });
+    return id;
+  }
+
+  /** Stores part `seq` of `total` of a group (inside the commit job: the first part stored names the message). */
+  private insertPart(row: NewMessage, group: PartGroup, seq: number, total: number): number {
+    const id = this.o.ledger.insert({ ...row, ...(group.msg !== undefined ? { msg: group.msg } : {}), part: seq - 1, parts: total });
+    group.msg ??= id;
     return id;
   }
 

@@ -10,7 +10,13 @@ export type RefusalReason =
   | 'invalid_validity'
   | 'policy'
   | 'no_route'
-  | 'too_large';
+  | 'too_large'
+  /** UCS2 that is not UTF-16BE (little-endian, an odd number of octets). */
+  | 'invalid_coding'
+  /** A user data header that does not parse, or one given together with SAR TLVs. */
+  | 'invalid_header'
+  /** More parts than the account may send in one message. */
+  | 'too_many_parts';
 
 export class Refused extends GatewayError {
   constructor(

@@ -12,8 +12,10 @@ import type { PduOf, Pdu } from '../smpp/pdu.js';
 import type { SessionDefaults } from '../smpp/server.js';
 import type { Session } from '../smpp/session.js';
 import { registeredDeliveryOffset } from '../smpp/patch.js';
-import { Status } from '../smpp/defs.js';
+import { MESSAGE_PAYLOAD_TAG, Status } from '../smpp/defs.js';
 import type { Connector } from '../store/connectors.js';
+import type { DefaultAlphabet } from '../text/codings.js';
+import { recode } from '../text/recode.js';
 import { FairQueue } from './fair-queue.js';
 import { priorityFlagOffset } from './priority.js';
 import type { CarrierLink, CarrierRequest, ConnectorHooks, Outgoing, SubmitOutcome } from './link.js';
@@ -29,7 +31,15 @@ export interface ConnectorOptions {
   logger: Logger;
   session?: SessionDefaults;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean };
+  /** What data_coding 0 means in an account's messages (default: what the carrier means: nothing recoded). */
+  accountDc0?: (accountId: number) => DefaultAlphabet;
+  /** Characters of a message written as '?' because the carrier's default alphabet has none such. */
+  substituted?: (connector: string, count: number) => void;
 }
+
+/** The largest short_message sent recoded: one SMS's user data (a body in message_payload may be longer). */
+const SMS_OCTETS = 140;
+const PAYLOAD_OCTETS = 65_535;
 
 /** A copy of an encoded submit_sm without its schedule_delivery_time. */
 function unscheduled(submitSm: Buffer): Buffer {
@@ -190,11 +200,15 @@ export class ConnectorLink implements CarrierLink {
     // We always ask the carrier for a receipt: the ledger needs the final state even when the
     // account did not ask for one. A copy: the stored PDU stays as the account sent it.
     // --schedule hold: the gateway held it until due; the carrier must not hold it again.
-    const bytes = this.config.schedule === 'hold' && msg.pdu[priorityFlagOffset(msg.pdu) + 1] !== 0 ? unscheduled(msg.pdu) : Buffer.from(msg.pdu);
+    let bytes = this.config.schedule === 'hold' && msg.pdu[priorityFlagOffset(msg.pdu) + 1] !== 0 ? unscheduled(msg.pdu) : Buffer.from(msg.pdu);
     const rd = registeredDeliveryOffset(bytes);
     bytes[rd] = (bytes[rd]! & ~0x03) | 0x01;
     // --forward-priority no: the carrier sees every message at its normal priority.
     if (!this.config.forwardPriority) bytes[priorityFlagOffset(bytes)] = 0;
+    // Where the account and the carrier mean different alphabets by data_coding 0, the text is
+    // written as the carrier reads it.
+    const dc0 = this.o.accountDc0?.(msg.accountId);
+    if (dc0 !== undefined && dc0 !== this.config.dc0 && bytes[rd + 2] === 0) bytes = this.recoded(bytes, dc0);
     // Outcomes are handled synchronously (see Session.requestEncoded): the carrier id is queued
     // for commit before a receipt right behind the response is looked up.
     const answered = (resp: Pdu) => {
@@ -230,6 +244,22 @@ export class ConnectorLink implements CarrierLink {
       },
       late,
     );
+  }
+
+  /** A submit_sm's text re-encoded from the account's data_coding 0 to the carrier's. */
+  private recoded(bytes: Buffer, from: DefaultAlphabet): Buffer {
+    const sm = decode(bytes) as PduOf<'submit_sm'>;
+    const inPayload = sm.short_message.length === 0;
+    const r = recode(
+      { esmClass: sm.esm_class, dataCoding: sm.data_coding, shortMessage: sm.short_message, tlvs: sm.tlvs },
+      from,
+      this.config.dc0,
+      inPayload ? PAYLOAD_OCTETS : SMS_OCTETS,
+    );
+    if (!r) return bytes;
+    if (r.substituted > 0) this.o.substituted?.(this.id, r.substituted);
+    const tlvs = inPayload ? sm.tlvs?.map((t) => (t.tag === MESSAGE_PAYLOAD_TAG ? { tag: t.tag, value: r.body } : t)) : sm.tlvs;
+    return encode({ ...sm, data_coding: r.dataCoding, short_message: inPayload ? sm.short_message : r.body, tlvs });
   }
 
   /**

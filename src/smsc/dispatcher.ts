@@ -58,6 +58,8 @@ export interface DispatcherOptions {
   maxHeld?: number;
   /** The highest priority_flag an account is granted (default 0): for messages paged in from the ledger. */
   maxPriority?: (accountId: number) => number;
+  /** An account's system_id, for metrics (default: its internal id). */
+  accountName?: (accountId: number) => string;
 }
 
 /** What became of a cancel or replace: done, or refused with the reason. */
@@ -366,6 +368,7 @@ export class Dispatcher {
         const sentAt = this.o.clock.wallNow() - outcome.ms - 1;
         const { smscId } = decision;
         this.ids.check(connector, smscId, msg.id);
+        this.o.metrics.messageParts.inc({ account: this.o.accountName?.(msg.accountId) ?? String(msg.accountId), connector });
         const record = () => this.o.receipts.recordSent(msg.id, connector, smscId, sentAt);
         this.paging.release(
           msg,

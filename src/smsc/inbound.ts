@@ -13,6 +13,9 @@ import type { ResponseInit } from '../smpp/session.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { StoreUnavailableError } from '../store/health.js';
 import type { Outbox, OutboxItem, OutboxRecord } from '../store/outbox.js';
+import type { DefaultAlphabet } from '../text/codings.js';
+import { textOf } from '../text/content.js';
+import { recode } from '../text/recode.js';
 
 export interface InboundOptions {
   commit: GroupCommit;
@@ -24,6 +27,8 @@ export interface InboundOptions {
   deliver: (items: OutboxItem[]) => void;
   metrics: Metrics;
   logger: Logger;
+  /** What data_coding 0 means to an account and to a carrier (default: GSM for both: nothing recoded). */
+  dc0?: { account(accountId: number): DefaultAlphabet; connector(id: string): DefaultAlphabet };
   /** How long an MO waits for its account to bind. */
   ttlMs: number;
   /** The largest PDU an account is sent (smpp.session.maxPduSize). */
@@ -31,14 +36,10 @@ export interface InboundOptions {
   now?: () => number;
 }
 
-/** The text of an MO for keyword matching (GSM default and Latin-1 read alike for keywords; UCS2 decoded). */
-function moText(pdu: PduOf<'deliver_sm'>): string {
-  const bytes = pdu.short_message.length > 0 ? pdu.short_message : (pdu.tlvs?.find((t) => t.tag === MESSAGE_PAYLOAD_TAG)?.value ?? Buffer.alloc(0));
-  const udhi = (pdu.esm_class & 0x40) !== 0 && bytes.length > 0;
-  const body = udhi ? bytes.subarray(Math.min(bytes.length, bytes[0]! + 1)) : bytes;
-  if (pdu.data_coding === 0x08) return body.length % 2 === 0 ? Buffer.from(body).swap16().toString('utf16le') : '';
-  return body.toString('latin1');
-}
+/** The largest short_message; a longer MO body travels in message_payload. */
+const SHORT_MESSAGE_MAX = 254;
+/** The most a recoded MO body may take (UCS2 where the account's default alphabet falls short). */
+const PAYLOAD_MAX = 65_535;
 
 export class Inbound {
   private readonly log: Logger;
@@ -92,19 +93,25 @@ export class Inbound {
     throw new SmppError(Status.ESME_RINVCMDID, `${pdu.command} is not handled from carriers`);
   }
 
-  private async mo(pdu: PduOf<'deliver_sm'>, connector: string): Promise<ResponseInit> {
-    const route = this.o.router().route({ destination: pdu.destination_addr, source: pdu.source_addr, text: moText(pdu), connector });
+  private async mo(received: PduOf<'deliver_sm'>, connector: string): Promise<ResponseInit> {
+    let pdu = received;
+    const content = { esmClass: pdu.esm_class, dataCoding: pdu.data_coding, shortMessage: pdu.short_message, tlvs: pdu.tlvs };
+    const from = this.o.dc0?.connector(connector) ?? 'gsm';
+    const route = this.o.router().route({ destination: pdu.destination_addr, source: pdu.source_addr, text: textOf(content, from), connector });
     const accountId = route ? this.o.accountId(route.account) : undefined;
     if (!route || accountId === undefined) {
       this.o.metrics.mos.inc({ result: 'unrouted' });
       this.log.warn({ connector, to: pdu.destination_addr }, 'MO matches no MO route; refused');
       throw new SmppError(Status.ESME_RINVDSTADR, 'no MO route');
     }
+    // Written in the account's default alphabet where it means another than the carrier's.
+    const recoded = recode(content, from, this.o.dc0?.account(accountId) ?? 'gsm', PAYLOAD_MAX);
+    if (recoded) pdu = withBody(pdu, recoded.dataCoding, recoded.body);
     // A data_sm at the size limit grows as a deliver_sm: refuse it rather than store what no account could take.
     const size = encodeAs('deliver_sm', 1, 0, pdu).length;
     if (size > this.o.maxPduSize) throw new SmppError(ESME_RINVMSGLEN, `MO is ${size} bytes as a deliver_sm; the limit is ${this.o.maxPduSize}`);
-    // Passed on as the carrier sent it (TLVs included). Copies: the decoded fields are views into
-    // the socket's buffer.
+    // Passed on as the carrier sent it (TLVs included), its text recoded if need be. Copies: the
+    // decoded fields are views into the socket's buffer.
     const record: OutboxRecord = {
       kind: 'mo',
       source: { addr: pdu.source_addr, ton: pdu.source_addr_ton, npi: pdu.source_addr_npi },
@@ -125,6 +132,13 @@ export class Inbound {
     this.o.deliver([item]);
     return {};
   }
+}
+
+/** `pdu` with a new body: in short_message if it was there and still fits, else in message_payload. */
+function withBody(pdu: PduOf<'deliver_sm'>, dataCoding: number, body: Buffer): PduOf<'deliver_sm'> {
+  const tlvs = (pdu.tlvs ?? []).filter((t) => t.tag !== MESSAGE_PAYLOAD_TAG);
+  if (pdu.short_message.length > 0 && body.length <= SHORT_MESSAGE_MAX) return { ...pdu, data_coding: dataCoding, short_message: body };
+  return { ...pdu, data_coding: dataCoding, short_message: Buffer.alloc(0), tlvs: [...tlvs, { tag: MESSAGE_PAYLOAD_TAG, value: body }] };
 }
 
 /** Not stored (disk full, locked, lost): a temporary error, so the carrier sends it again later. */

@@ -4,6 +4,7 @@
 // tombstone (for billing) and refuses while it still has work here, unless purged.
 import { MessageState } from '../smpp/message-state.js';
 import { InvalidInputError } from '../errors.js';
+import { DEFAULT_ALPHABETS, type DefaultAlphabet } from '../text/codings.js';
 import { hashPassword, parseCidr } from './credentials.js';
 import { bumpConfigVersion, type Db } from './db.js';
 import { checkOctets } from './octets.js';
@@ -28,6 +29,12 @@ export interface Account {
   idFormat: 'hex' | 'dec';
   /** The highest priority_flag honoured (0..3): above 0 its flagged messages take a connector's priority lane. */
   maxPriority: number;
+  /** What data_coding 0 means in this account's messages, MOs and receipts. */
+  dc0: DefaultAlphabet;
+  /** Fold typographic characters (’ “ ” – … no-break space) to GSM when that makes a UCS2 message GSM. */
+  fold: boolean;
+  /** The most parts a message may have; a longer one is refused (ESME_RINVMSGLEN). */
+  maxParts: number;
   enabled: boolean;
 }
 
@@ -48,6 +55,9 @@ export interface AccountInput {
   bindTypes?: BindType[];
   idFormat?: 'hex' | 'dec';
   maxPriority?: number;
+  dc0?: DefaultAlphabet;
+  fold?: boolean;
+  maxParts?: number;
   enabled?: boolean;
 }
 
@@ -62,6 +72,9 @@ interface Row {
   bind_types: string;
   id_format: 'hex' | 'dec';
   max_priority: number;
+  dc0: DefaultAlphabet;
+  fold: number;
+  max_parts: number;
   enabled: number;
 }
 
@@ -77,6 +90,9 @@ function fromRow(r: Row): Account {
     bindTypes: r.bind_types.split(',') as BindType[],
     idFormat: r.id_format,
     maxPriority: r.max_priority,
+    dc0: r.dc0,
+    fold: r.fold === 1,
+    maxParts: r.max_parts,
     enabled: r.enabled === 1,
   };
 }
@@ -100,6 +116,10 @@ function check(input: AccountInput): void {
   if (input.maxPriority !== undefined && !(Number.isInteger(input.maxPriority) && input.maxPriority >= 0 && input.maxPriority <= 3)) {
     throw new InvalidInputError('max priority must be 0, 1, 2 or 3 (an SMPP priority_flag)');
   }
+  if (input.dc0 !== undefined && !DEFAULT_ALPHABETS.includes(input.dc0)) throw new InvalidInputError(`dc0 must be one of ${DEFAULT_ALPHABETS.join(', ')}`);
+  if (input.maxParts !== undefined && !(Number.isInteger(input.maxParts) && input.maxParts >= 1 && input.maxParts <= 255)) {
+    throw new InvalidInputError('max parts must be a whole number from 1 to 255');
+  }
   if (input.idFormat !== undefined && input.idFormat !== 'hex' && input.idFormat !== 'dec') throw new InvalidInputError('id format must be hex or dec');
 }
 
@@ -117,8 +137,8 @@ export class AccountStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO accounts (system_id, password_hash, tps, window, max_binds, allow, bind_types, id_format, max_priority, enabled, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO accounts (system_id, password_hash, tps, window, max_binds, allow, bind_types, id_format, max_priority, dc0, fold, max_parts, enabled, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           systemId,
@@ -130,6 +150,9 @@ export class AccountStore {
           (input.bindTypes ?? BIND_TYPES).join(','),
           input.idFormat ?? 'hex',
           input.maxPriority ?? 0,
+          input.dc0 ?? 'gsm',
+          input.fold ? 1 : 0,
+          input.maxParts ?? 10,
           input.enabled === false ? 0 : 1,
           t,
           t,
@@ -147,7 +170,8 @@ export class AccountStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `UPDATE accounts SET password_hash = ?, tps = ?, window = ?, max_binds = ?, allow = ?, bind_types = ?, id_format = ?, max_priority = ?, enabled = ?, updated_at = ?
+          `UPDATE accounts SET password_hash = ?, tps = ?, window = ?, max_binds = ?, allow = ?, bind_types = ?, id_format = ?, max_priority = ?, dc0 = ?, fold = ?, max_parts = ?,
+           enabled = ?, updated_at = ?
            WHERE id = ?`,
         )
         .run(
@@ -159,6 +183,9 @@ export class AccountStore {
           next.bindTypes.join(','),
           next.idFormat,
           next.maxPriority,
+          next.dc0,
+          next.fold ? 1 : 0,
+          next.maxParts,
           next.enabled ? 1 : 0,
           this.now(),
           current.id,

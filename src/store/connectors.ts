@@ -4,6 +4,7 @@ import { GatewayError, InvalidInputError, SecretError } from '../errors.js';
 import { bumpConfigVersion, type Db } from './db.js';
 import { checkOctets } from './octets.js';
 import { isSealed, KeyRing, sealedKeyId } from './secrets.js';
+import { DEFAULT_ALPHABETS, type DefaultAlphabet } from '../text/codings.js';
 
 export interface Connector {
   id: string;
@@ -26,6 +27,8 @@ export interface Connector {
   forwardPriority: boolean;
   /** schedule_delivery_time: forwarded to the carrier (as before), or held here and sent when due. */
   schedule: Schedule;
+  /** What this carrier means by data_coding 0 (text is transcoded where an account means another). */
+  dc0: DefaultAlphabet;
   enabled: boolean;
 }
 
@@ -62,6 +65,7 @@ interface Row {
   on_timeout: OnTimeout;
   forward_priority: number;
   schedule: Schedule;
+  dc0: DefaultAlphabet;
   enabled: number;
   updated_at: number;
 }
@@ -81,6 +85,7 @@ function fromRow(r: Row): ConnectorInfo {
     onTimeout: r.on_timeout,
     forwardPriority: r.forward_priority === 1,
     schedule: r.schedule,
+    dc0: r.dc0,
     enabled: r.enabled === 1,
   };
 }
@@ -103,6 +108,7 @@ function check(c: ConnectorInput): void {
   if (c.dlrId !== undefined && !['hex', 'dec', 'auto'].includes(c.dlrId)) throw new InvalidInputError('dlr id must be hex, dec or auto');
   if (c.onTimeout !== undefined && !ON_TIMEOUT.includes(c.onTimeout)) throw new InvalidInputError('on timeout must be reconnect, requeue or wait');
   if (c.schedule !== undefined && !SCHEDULE.includes(c.schedule)) throw new InvalidInputError('schedule must be forward or hold');
+  if (c.dc0 !== undefined && !DEFAULT_ALPHABETS.includes(c.dc0)) throw new InvalidInputError(`dc0 must be one of ${DEFAULT_ALPHABETS.join(', ')}`);
 }
 
 export class ConnectorStore {
@@ -129,8 +135,8 @@ export class ConnectorStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO connectors (id, host, port, system_id, password, system_type, bind, tps, window, tls, dlr_id, on_timeout, forward_priority, schedule, enabled, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO connectors (id, host, port, system_id, password, system_type, bind, tps, window, tls, dlr_id, on_timeout, forward_priority, schedule, dc0, enabled, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           id,
@@ -147,6 +153,7 @@ export class ConnectorStore {
           input.onTimeout ?? 'reconnect',
           input.forwardPriority === false ? 0 : 1,
           input.schedule ?? 'forward',
+          input.dc0 ?? 'gsm',
           input.enabled === false ? 0 : 1,
           t,
           t,
@@ -167,7 +174,7 @@ export class ConnectorStore {
       this.db
         .prepare(
           `UPDATE connectors SET host = ?, port = ?, system_id = ?, password = coalesce(?, password), system_type = ?, bind = ?, tps = ?, window = ?, tls = ?,
-           dlr_id = ?, on_timeout = ?, forward_priority = ?, schedule = ?, enabled = ?, updated_at = ? WHERE id = ?`,
+           dlr_id = ?, on_timeout = ?, forward_priority = ?, schedule = ?, dc0 = ?, enabled = ?, updated_at = ? WHERE id = ?`,
         )
         .run(
           n.host,
@@ -183,6 +190,7 @@ export class ConnectorStore {
           n.onTimeout,
           n.forwardPriority ? 1 : 0,
           n.schedule,
+          n.dc0,
           n.enabled ? 1 : 0,
           this.now(),
           id,

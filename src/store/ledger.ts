@@ -24,6 +24,10 @@ export interface NewMessage {
   now: number;
   /** When it is due (schedule_delivery_time); default `now`. */
   dueAt?: number;
+  /** A part of a message the sender split itself: the message's id (its first part stored; none for that part), and where this part is. */
+  msg?: number;
+  part?: number;
+  parts?: number;
 }
 
 /** What the dispatcher needs of a queued message. */
@@ -180,7 +184,8 @@ export class Ledger {
         'SELECT id, account_id AS accountId, origin, pdu, submitted_at AS submittedAt FROM messages INDEXED BY messages_awaiting_receipt WHERE connector = ? AND smsc_id = ? AND state = 1 ORDER BY id DESC LIMIT 1',
       ),
       byId: db.prepare('SELECT * FROM messages WHERE id = ?'),
-      partsOf: db.prepare('SELECT * FROM messages WHERE msg = ? ORDER BY part'),
+      // The first part of a message its sender split may name itself by its id alone (msg NULL).
+      partsOf: db.prepare('SELECT * FROM messages WHERE msg = ? OR id = ? ORDER BY part, id'),
       queuedPage: db.prepare(
         'SELECT id, account_id, origin, pdu, connectors, attempts, next_at, expires_at, submitted_at, msg FROM messages WHERE id >= ? AND id <= ? AND state = 0 ORDER BY id LIMIT ?',
       ),
@@ -234,9 +239,9 @@ export class Ledger {
       m.dueAt ?? m.now,
       m.expiresAt,
       m.now,
-      null,
-      0,
-      1,
+      m.msg ?? null,
+      m.part ?? 0,
+      m.parts ?? 1,
     );
     return Number(r.lastInsertRowid);
   }
@@ -274,12 +279,9 @@ export class Ledger {
     return ids;
   }
 
-  /** The parts of message `msg` (its first part's id), in order; one record for a message of one part. */
+  /** The parts of message `msg` (its first part's id) stored so far, in order; one record for a message of one part. */
   partsOf(msg: number): MessageRecord[] {
-    const rows = this.q.partsOf.all(msg) as RecordRow[];
-    if (rows.length > 0) return rows.map(toRecord);
-    const one = this.get(msg);
-    return one && one.parts === 1 ? [one] : [];
+    return (this.q.partsOf.all(msg, msg) as RecordRow[]).map(toRecord).filter((r) => r.msg === msg);
   }
 
   /** The SMSC accepted it: record its id (folded and raw). */

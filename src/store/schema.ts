@@ -227,4 +227,14 @@ ALTER TABLE connectors ADD COLUMN schedule TEXT NOT NULL DEFAULT 'forward' CHECK
 CREATE INDEX messages_due ON messages (next_at, id) WHERE state = 0 AND next_at > submitted_at;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7, V8];
+// Message content (issue 12): what data_coding 0 means to an account and to a carrier (text is
+// transcoded between them where they differ), an account's opt-in folding of typographic
+// characters to GSM, and the most parts a message of an account may have.
+const V9 = `
+ALTER TABLE accounts ADD COLUMN dc0 TEXT NOT NULL DEFAULT 'gsm' CHECK (dc0 IN ('gsm', 'gsm-packed', 'latin1', 'ascii'));
+ALTER TABLE accounts ADD COLUMN fold INTEGER NOT NULL DEFAULT 0 CHECK (fold IN (0, 1));
+ALTER TABLE accounts ADD COLUMN max_parts INTEGER NOT NULL DEFAULT 10 CHECK (max_parts BETWEEN 1 AND 255);
+ALTER TABLE connectors ADD COLUMN dc0 TEXT NOT NULL DEFAULT 'gsm' CHECK (dc0 IN ('gsm', 'gsm-packed', 'latin1', 'ascii'));
+`;
+
+export const MIGRATIONS: readonly Migration[] = [V1, V2, V3, V4, V5, V6, V7, V8, V9];

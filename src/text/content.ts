@@ -46,8 +46,11 @@ export function payloadOf(tlvs: readonly Tlv[] | undefined): Buffer | undefined 
   return undefined;
 }
 
-/** Reads content; `dc0` is what data_coding 0 means where it came from. */
-export function readContent(f: ContentFields, dc0: DefaultAlphabet): Content {
+/**
+ * Reads content; `dc0` is what data_coding 0 means where it came from. `maxChars`: decode no more
+ * of the text than needed for that many characters (`text` may then hold a few more).
+ */
+export function readContent(f: ContentFields, dc0: DefaultAlphabet, maxChars?: number): Content {
   const payload = f.shortMessage.length === 0 ? payloadOf(f.tlvs) : undefined;
   const body = payload ?? f.shortMessage;
   const alphabet = alphabetOf(f.dataCoding, dc0);
@@ -71,12 +74,32 @@ export function readContent(f: ContentFields, dc0: DefaultAlphabet): Content {
   let text: string | undefined;
   if (isText(alphabet) && fault === undefined) {
     if (alphabet === 'ucs2') fault = ucs2Fault(data);
-    if (fault === undefined) text = decodeText(data, alphabet, shift, fillBitsAfter(headerOctets));
+    const cut = maxChars === undefined ? data : data.subarray(0, octetsFor(alphabet, maxChars) & (alphabet === 'ucs2' ? ~1 : ~0));
+    if (fault === undefined) text = decodeText(cut, alphabet, shift, fillBitsAfter(headerOctets));
   }
   return { alphabet, body, elements, headerOctets, data, concat, shift, text, fault };
 }
 
-/** The text of a message for reading (keywords, receipts): empty when it carries none. */
-export function textOf(f: ContentFields, dc0: DefaultAlphabet): string {
-  return readContent(f, dc0).text ?? '';
+/**
+ * The text of a message for reading (keywords, receipts): empty when it carries none. With
+ * `maxChars`, only that many characters are decoded (a receipt needs 20 of up to 65,535 octets).
+ */
+export function textOf(f: ContentFields, dc0: DefaultAlphabet, maxChars?: number): string {
+  if (maxChars === undefined) return readContent(f, dc0).text ?? '';
+  const c = readContent(f, dc0, maxChars);
+  return c.text === undefined ? '' : [...c.text].slice(0, maxChars).join('');
+}
+
+/** Octets that surely hold `chars` characters of an alphabet (ESC pairs, surrogate pairs, packing). */
+function octetsFor(alphabet: Alphabet, chars: number): number {
+  switch (alphabet) {
+    case 'gsm':
+      return 2 * chars;
+    case 'gsm-packed':
+      return Math.ceil((2 * chars * 7) / 8) + 1;
+    case 'ucs2':
+      return 4 * chars;
+    default:
+      return chars;
+  }
 }

@@ -142,6 +142,7 @@ export const connector = (id: string, over: Partial<Connector> = {}): Connector 
   onTimeout: 'reconnect',
   forwardPriority: true,
   schedule: 'forward',
+  dc0: 'gsm',
   enabled: true,
   ...over,
 });
@@ -161,7 +162,7 @@ export function carrierSide(
     ledger,
     outbox,
     deliver: () => undefined,
-    account: () => ({ idFormat: 'hex' }),
+    account: () => ({ dc0: 'gsm' }),
     idHint: () => 'auto',
     ttlMs: 60_000,
     metrics,

@@ -57,7 +57,7 @@ function setup(t: Parameters<typeof tmpDb>[0], hint: IdHint, registeredDelivery 
     ledger,
     outbox,
     deliver: (items) => delivered.push(...items),
-    account: () => ({ idFormat: 'hex' }),
+    account: () => ({ dc0: 'gsm' }),
     idHint: () => hint,
     ttlMs: 60_000,
     metrics: new Metrics(),

@@ -12,6 +12,7 @@ import { decode } from '../../../src/smpp/codec.js';
 import type { PduOf } from '../../../src/smpp/pdu.js';
 import type { Outgoing } from '../../../src/smsc/link.js';
 import type { Account } from '../../../src/store/accounts.js';
+import { gsmText } from '../../../src/text/gsm.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Ledger } from '../../../src/store/ledger.js';
 import { ManualClock } from '../../helpers/clock.js';
@@ -35,6 +36,9 @@ function setup(t: Parameters<typeof tmpDb>[0], over: Partial<Account> = {}) {
     bindTypes: ['trx'],
     idFormat: 'hex',
     maxPriority: 0,
+    dc0: 'gsm',
+    fold: false,
+    maxParts: 10,
     enabled: true,
     ...over,
   };
@@ -104,7 +108,7 @@ test('a body longer than a short_message goes in message_payload; one the sender
   assert.deepEqual([b.short_message.length, b.tlvs?.map((x) => x.tag)], [0, [0x0424, 0x1403]]);
 });
 
-test('checks in order: account enabled, rate, fields, policy, route, size', async (t) => {
+test('checks in order: account enabled, rate, fields, content, policy, route, size', async (t) => {
   const s = setup(t, { tps: 1 });
   let policyCalls = 0;
   s.intake.policy = (req) => (policyCalls++, req.destination.addr.endsWith('666') ? new Refused('policy', 'opted out') : undefined);
@@ -118,6 +122,9 @@ test('checks in order: account enabled, rate, fields, policy, route, size', asyn
   await assert.rejects(s.intake.submit(request({ validUntil: T0 })), reason('invalid_validity'));
   s.clock.advance(1_000);
   await assert.rejects(s.intake.submit(request({ source: { addr: 'X'.repeat(21), ton: 0, npi: 0 } })), reason('invalid_source'));
+  s.clock.advance(1_000);
+  const oddUcs2 = { dataCoding: 8, body: Buffer.from([0x00, 0x48, 0x00]), destination: { addr: '447700900666', ton: 1, npi: 1 } };
+  await assert.rejects(s.intake.submit(request(oddUcs2)), reason('invalid_coding'));
   s.clock.advance(1_000);
   assert.equal(policyCalls, 0, 'the policy sees only well-formed messages');
   await assert.rejects(s.intake.submit(request({ destination: { addr: '447700900666', ton: 1, npi: 1 } })), reason('policy'));
@@ -180,4 +187,95 @@ test('a scheduled message counts its validity from its due time (a relative vali
   const plain = await intake.submit(request({ scheduleText: '' }));
   assert.deepEqual([handed[1]!.dueAt, handed[1]!.expiresAt], [undefined, T0 + 3_600_000]);
   assert.equal(ledger.get(plain)!.state, 0);
+});
+
+const rr = () =>
+  new MtRouter([
+    {
+      id: 1,
+      order: 100,
+      kind: 'roundrobin',
+      account: null,
+      prefix: '44',
+      source: null,
+      timeFrom: null,
+      timeTo: null,
+      connectors: [
+        { id: 'c1', weight: 1 },
+        { id: 'c2', weight: 1 },
+        { id: 'c3', weight: 1 },
+      ],
+    },
+  ]);
+const udhPart = (ref: number, total: number, seq: number, text: string) => Buffer.concat([Buffer.from([5, 0, 3, ref, total, seq]), Buffer.from(text)]);
+
+test("parts a sender split itself stay on its first part's connectors (a round-robin route), each keeping its own id, one message in the ledger", async (t) => {
+  const s = setup(t);
+  s.setRoutes(rr());
+  const ids: number[] = [];
+  for (const seq of [1, 2, 3]) ids.push(await s.intake.submit(request({ esmClass: 0x40, body: udhPart(0x21, 3, seq, `part ${seq}`) })));
+  // SAR-numbered parts of another message, interleaved with a plain message that round-robins on.
+  const sar = (seq: number) => [
+    { tag: 0x020c, value: Buffer.from([0x01, 0x02]) },
+    { tag: 0x020e, value: Buffer.from([2]) },
+    { tag: 0x020f, value: Buffer.from([seq]) },
+  ];
+  const s1 = await s.intake.submit(request({ tlvs: sar(1) }));
+  await s.intake.submit(request());
+  const s2 = await s.intake.submit(request({ tlvs: sar(2) }));
+  const first = (id: number) => s.handed.find((m) => m.id === id)!.connectors[0];
+  assert.equal(new Set(ids.map(first)).size, 1, 'UDH parts: one connector');
+  assert.equal(first(s1), first(s2), 'SAR parts: one connector');
+  assert.deepEqual(
+    s.handed.filter((m) => ids.includes(m.id)).map((m) => m.msg),
+    [ids[0], ids[0], ids[0]],
+  );
+  assert.deepEqual(
+    s.ledger.partsOf(ids[0]!).map((p) => [p.id, p.msg, p.part, p.parts]),
+    ids.map((id, i) => [id, ids[0], i, 3]),
+  );
+  assert.equal(new Set(ids).size, 3, 'each part keeps its own id (the ESME gets a receipt per part)');
+  // Another destination, same reference: another message.
+  const other = await s.intake.submit(request({ esmClass: 0x40, body: udhPart(0x21, 3, 1, 'x'), destination: { addr: '447700900002', ton: 1, npi: 1 } }));
+  assert.deepEqual(
+    s.ledger.partsOf(other).map((p) => p.id),
+    [other],
+  );
+});
+
+test('content refused: little-endian or odd UCS2, a header that does not parse or comes with SAR, more parts than the account may send', async (t) => {
+  const s = setup(t, { maxParts: 2 });
+  await assert.rejects(s.intake.submit(request({ dataCoding: 8, body: Buffer.from('Hello', 'utf16le') })), reason('invalid_coding'));
+  await assert.rejects(s.intake.submit(request({ dataCoding: 8, body: Buffer.from([0xff, 0xfe, 0x48, 0x00]) })), reason('invalid_coding'));
+  await assert.rejects(s.intake.submit(request({ dataCoding: 8, body: Buffer.from([0x00, 0x48, 0x00]) })), reason('invalid_coding'));
+  await assert.rejects(s.intake.submit(request({ esmClass: 0x40, body: Buffer.from([0x09, 0x00, 0x03, 1]) })), reason('invalid_header'));
+  await assert.rejects(
+    s.intake.submit(request({ esmClass: 0x40, body: udhPart(1, 2, 1, 'x'), tlvs: [{ tag: 0x020c, value: Buffer.from([0, 1]) }] })),
+    reason('invalid_header'),
+  );
+  await assert.rejects(s.intake.submit(request({ esmClass: 0x40, body: udhPart(1, 3, 1, 'x') })), reason('too_many_parts'));
+  // A whole text: 2 × 153 GSM characters fit, one more does not; 2 × 67 UCS2 likewise.
+  await s.intake.submit(request({ body: Buffer.alloc(306, 0x41), bodyInPayload: true, tlvs: [{ tag: 0x0424, value: Buffer.alloc(306, 0x41) }] }));
+  await assert.rejects(
+    s.intake.submit(request({ body: Buffer.alloc(307, 0x41), bodyInPayload: true, tlvs: [{ tag: 0x0424, value: Buffer.alloc(307, 0x41) }] })),
+    reason('too_many_parts'),
+  );
+  const ucs2 = (n: number) => Buffer.from('ж'.repeat(n), 'utf16le').swap16();
+  await s.intake.submit(request({ dataCoding: 8, body: ucs2(134) }));
+  await assert.rejects(s.intake.submit(request({ dataCoding: 8, body: ucs2(135) })), reason('too_many_parts'));
+  assert.equal(s.handed.length, 2);
+});
+
+test('folding: an account that opts in has typographic UCS2 stored as GSM; others are left as sent', async (t) => {
+  const s = setup(t);
+  const body = Buffer.from('It’s “on” – 5€…', 'utf16le').swap16();
+  const kept = decode(s.ledger.get(await s.intake.submit(request({ dataCoding: 8, body })))!.pdu) as PduOf<'submit_sm'>;
+  assert.deepEqual([kept.data_coding, kept.short_message.equals(body)], [8, true]);
+  s.account.fold = true;
+  const folded = decode(s.ledger.get(await s.intake.submit(request({ dataCoding: 8, body })))!.pdu) as PduOf<'submit_sm'>;
+  assert.equal(folded.data_coding, 0);
+  assert.equal(gsmText(folded.short_message), 'It\'s "on" - 5€...');
+  // Not foldable into GSM (a Cyrillic letter): left as sent.
+  const cyr = Buffer.from('It’s ж', 'utf16le').swap16();
+  assert.equal((decode(s.ledger.get(await s.intake.submit(request({ dataCoding: 8, body: cyr })))!.pdu) as PduOf<'submit_sm'>).data_coding, 8);
 });

@@ -15,16 +15,22 @@ import { MoRouter } from '../../../src/routing/mo.js';
 import { encode } from '../../../src/smpp/codec.js';
 import { ESME_RINVDSTADR, ESME_RINVMSGLEN } from '../../../src/smpp/defs.js';
 import type { Pdu, PduInput, PduOf } from '../../../src/smpp/pdu.js';
-import { Inbound } from '../../../src/smsc/inbound.js';
+import { Inbound, type InboundOptions } from '../../../src/smsc/inbound.js';
 import { GroupCommit } from '../../../src/store/group-commit.js';
 import { Ledger, type Origin } from '../../../src/store/ledger.js';
 import { Outbox, type OutboxItem } from '../../../src/store/outbox.js';
+import { ucs2Text } from '../../../src/text/codings.js';
+import { gsmSeptets, packSeptets } from '../../../src/text/gsm.js';
 import { tmpDb } from '../../helpers/tmpdb.js';
 
 const ACME = 7;
 const NOW = Date.UTC(2026, 11, 5, 8, 0);
 
-function setup(t: TestContext) {
+function setup(
+  t: TestContext,
+  over: Partial<InboundOptions> = {},
+  router = new MoRouter([{ id: 1, order: 1, account: 'acme', shortCode: '12345', keyword: null, sourcePrefix: null, connector: null }]),
+) {
   const { db } = tmpDb(t);
   const commit = new GroupCommit(db);
   const ledger = new Ledger(db);
@@ -37,14 +43,13 @@ function setup(t: TestContext) {
     ledger,
     outbox,
     deliver,
-    account: () => ({}),
+    account: () => ({ dc0: 'gsm' }),
     idHint: () => 'auto',
     ttlMs: 60_000,
     metrics,
     logger: silentLogger,
     now: () => NOW,
   });
-  const router = new MoRouter([{ id: 1, order: 1, account: 'acme', shortCode: '12345', keyword: null, sourcePrefix: null, connector: null }]);
   const inbound = new Inbound({
     commit,
     outbox,
@@ -57,6 +62,7 @@ function setup(t: TestContext) {
     ttlMs: 60_000,
     maxPduSize: 300,
     now: () => NOW,
+    ...over,
   });
   const submit = (origin: Origin) => {
     const pdu = encode({
@@ -240,4 +246,14 @@ test('an MO larger than an account may be sent as a deliver_sm is refused with E
   const big = deliverSm({ short_message: Buffer.alloc(250, 0x41), tlvs: [{ tag: 0x1401, value: Buffer.alloc(100) }] });
   await assert.rejects(s.inbound.handle(big, 'c1'), (err: unknown) => err instanceof SmppError && err.status === ESME_RINVMSGLEN);
   assert.deepEqual(s.outbox.all(), []);
+});
+
+test('MO text through src/text: a keyword in packed GSM from a carrier that packs; recoded for an account that reads Latin-1, UCS2 where Latin-1 falls short', async (t) => {
+  const router = new MoRouter([{ id: 1, order: 1, account: 'acme', shortCode: '12345', keyword: 'STOP', sourcePrefix: null, connector: null }]);
+  const s = setup(t, { dc0: { account: () => 'latin1', connector: (c) => (c === 'packs' ? 'gsm-packed' : 'gsm') } }, router);
+  await s.inbound.handle(deliverSm({ short_message: packSeptets(gsmSeptets('STOP please')!) }), 'packs');
+  await s.inbound.handle(deliverSm({ short_message: Buffer.from(gsmSeptets('STOP à 5€')!) }), 'plain');
+  const [a, b] = s.outbox.all();
+  assert.deepEqual([a!.dataCoding, a!.body.toString('latin1')], [0, 'STOP please']);
+  assert.deepEqual([b!.dataCoding, ucs2Text(b!.body)], [8, 'STOP à 5€']);
 });

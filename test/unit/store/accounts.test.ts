@@ -43,6 +43,9 @@ test('add with defaults, then get and list', (t) => {
       bindTypes: ['tx', 'rx', 'trx'],
       idFormat: 'hex',
       maxPriority: 0,
+      dc0: 'gsm',
+      fold: false,
+      maxParts: 10,
       enabled: true,
     },
   );
@@ -182,6 +185,16 @@ test('max priority: 0 to 3, a whole number; set changes it alone', (t) => {
   for (const bad of [-1, 4, 1.5]) invalid(() => accounts.set('a', { maxPriority: bad }), /max priority/);
   assert.equal(accounts.set('a', { maxPriority: 3 }).maxPriority, 3);
   assert.equal(accounts.set('a', { tps: 5 }).maxPriority, 3);
+});
+
+test('content settings: dc0 of gsm, gsm-packed, latin1, ascii; folding; max parts 1 to 255', (t) => {
+  const { accounts } = store(t);
+  accounts.add('a', { password: 'x' });
+  invalid(() => accounts.set('a', { dc0: 'utf8' as 'gsm' }), /dc0 must be one of gsm, gsm-packed, latin1, ascii/);
+  for (const bad of [0, 256, 2.5]) invalid(() => accounts.set('a', { maxParts: bad }), /max parts must be a whole number from 1 to 255/);
+  const a = accounts.set('a', { dc0: 'latin1', fold: true, maxParts: 3 });
+  assert.deepEqual([a.dc0, a.fold, a.maxParts], ['latin1', true, 3]);
+  assert.deepEqual([accounts.set('a', { tps: 1 }).dc0, accounts.get('a')!.fold], ['latin1', true], 'kept by a set of something else');
 });
 
 test('id format: hex or dec', (t) => {

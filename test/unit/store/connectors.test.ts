@@ -55,6 +55,7 @@ test('add with defaults, get, list in id order', (t) => {
       onTimeout: 'reconnect',
       forwardPriority: true,
       schedule: 'forward',
+      dc0: 'gsm',
       enabled: true,
     },
     'no password: get and list never open it',
@@ -137,6 +138,14 @@ test('validation of each field, with a message naming it', (t) => {
   const v0 = connectors.add('v', BASE);
   for (const [input, message] of cases) invalid(() => connectors.set('v', input), message);
   assert.deepEqual(connectors.get('v'), v0, 'unchanged by the refused sets');
+});
+
+test('dc0: what the carrier means by data_coding 0, one of gsm, gsm-packed, latin1, ascii', (t) => {
+  const { connectors } = setup(t);
+  invalid(() => connectors.add('c', { ...BASE, dc0: 'ucs2' as 'gsm' }), /dc0 must be one of gsm, gsm-packed, latin1, ascii/);
+  assert.equal(connectors.add('c', { ...BASE, dc0: 'latin1' }).dc0, 'latin1');
+  assert.equal(connectors.set('c', { dc0: 'gsm-packed' }).dc0, 'gsm-packed');
+  assert.equal(connectors.set('c', { tps: 3 }).dc0, 'gsm-packed');
 });
 
 test('set changes only what is given, refuses an unknown connector, and bumps config_version', (t) => {

@@ -135,6 +135,9 @@ test('the submit path answers a full store ESME_RMSGQFUL (0x14, "cannot store no
     bindTypes: ['trx'],
     idFormat: 'dec',
     maxPriority: 0,
+    dc0: 'gsm',
+    fold: false,
+    maxParts: 10,
     enabled: true,
   };
   const intake = new Intake({
